@@ -1,0 +1,18 @@
+# Every dependency comes from Debian packages (see scripts/setup.sh).
+find_package(Torch REQUIRED)
+if(Torch_VERSION VERSION_LESS 1.13)
+  message(FATAL_ERROR "dfkd needs LibTorch >= 1.13 (found ${Torch_VERSION})")
+endif()
+find_package(Boost 1.74 REQUIRED COMPONENTS filesystem)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(fmt REQUIRED)
+find_package(Threads REQUIRED)
+
+# LibTorch's CMake config exports TORCH_LIBRARIES + TORCH_CXX_FLAGS; wrap them in one target.
+if(NOT TARGET dfkd_torch)
+  add_library(dfkd_torch INTERFACE)
+  target_link_libraries(dfkd_torch INTERFACE ${TORCH_LIBRARIES})
+  target_include_directories(dfkd_torch INTERFACE ${TORCH_INCLUDE_DIRS})
+  separate_arguments(_dfkd_torch_flags UNIX_COMMAND "${TORCH_CXX_FLAGS}")
+  target_compile_options(dfkd_torch INTERFACE ${_dfkd_torch_flags})
+endif()

@@ -1,0 +1,70 @@
+#pragma once
+/// Discovers, validates and registers plugin libraries. Libraries are never unloaded: LibTorch
+/// plugins crash in operator-deregistration destructors on dlclose.
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dfkd/plugin.hpp"
+
+namespace dfkd::host {
+
+enum class LoadStatus {
+  Loaded,
+  NotFound,        ///< file missing or not loadable by the dynamic linker
+  MissingSymbol,   ///< no DFKD_PLUGIN_ENTRY alias
+  WrongAbi,        ///< abi_version / struct_size / torch_version / cxx11_abi differ from the host
+  WrongInterface,  ///< interface id or kind not what this host implements
+  InitFailed,      ///< register function threw, registered nothing / something else, or a duplicate
+};
+const char* to_string(LoadStatus status);
+
+/// Outcome of loading one file; failures are values, with a message naming file, field,
+/// expected and found.
+struct LoadResult {
+  LoadStatus status = LoadStatus::NotFound;
+  std::filesystem::path file;
+  std::string message;  ///< empty when Loaded
+  bool ok() const { return status == LoadStatus::Loaded; }
+};
+
+/// A registered plugin plus where it came from.
+struct LoadedPlugin {
+  PluginEntry entry;
+  std::filesystem::path file;
+  std::string file_sha256;
+  std::string interface_id;
+  std::string torch_version;
+};
+
+class PluginHost {
+ public:
+  PluginHost();
+  ~PluginHost();
+  PluginHost(const PluginHost&) = delete;
+  PluginHost& operator=(const PluginHost&) = delete;
+
+  /// Default search path: <dir of the running executable>/../plugins (the build and install
+  /// layouts), then every entry of DFKD_PLUGIN_PATH (':'-separated).
+  static std::vector<std::filesystem::path> default_search_path();
+
+  /// Loads every *.so found (recursively) under `dirs`; returns one result per file.
+  std::vector<LoadResult> load_all(const std::vector<std::filesystem::path>& dirs);
+  LoadResult load(const std::filesystem::path& file);
+
+  /// The plugin of `kind` named `name`; throws ConfigError listing the known names if absent.
+  const LoadedPlugin& get(PluginKind kind, const std::string& name) const;
+  const LoadedPlugin* find(PluginKind kind, const std::string& name) const;
+  std::vector<const LoadedPlugin*> plugins() const;  ///< sorted by kind, name
+  const std::vector<LoadResult>& failures() const { return failures_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::vector<LoadResult> failures_;
+};
+
+}  // namespace dfkd::host

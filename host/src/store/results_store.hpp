@@ -1,0 +1,172 @@
+#pragma once
+/// The SQLite results store (schema documented in results/README.md). Every write is a short
+/// transaction; WAL + busy timeout let several dfkd processes share one file.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace SQLite {
+class Database;
+}
+
+namespace dfkd::host {
+
+enum class RunStatus { Planned, Running, Completed, Failed, Killed };
+const char* to_string(RunStatus status);
+RunStatus run_status_from_string(const std::string& s);  ///< throws std::invalid_argument
+
+/// What the planner knows about a run before it starts.
+struct RunPlan {
+  std::string run_key;      ///< sha256 of the canonical config
+  std::string experiment;   ///< first experiment that planned it
+  std::string row;          ///< e.g. "DFAL"
+  std::string column;       ///< dataset column, e.g. "two_moons"
+  int64_t seed = 0;
+  std::string profile;
+  std::string role;         ///< "teacher" or "student"
+  std::string method;       ///< method plugin name
+  std::string parent_run_key;  ///< the teacher's run_key, empty if none
+  nlohmann::json config;       ///< resolved canonical config (stored as config_json)
+};
+
+struct RunRecord {
+  std::string run_id;  ///< globally unique (random 128-bit hex), never autoincrement
+  std::string run_key;
+  std::string experiment, row, column, profile, role, method;
+  int64_t seed = 0;
+  RunStatus status = RunStatus::Planned;
+  int64_t attempt = 0;
+  std::string parent_run_id;
+  nlohmann::json config;
+  std::string created_at, started_at, finished_at, heartbeat_at;  ///< ISO-8601 UTC
+  double wall_seconds = 0;
+  int64_t epochs_done = 0;
+  std::string error;
+  std::string environment_id;
+  double heartbeat_age_seconds = 0;  ///< now - heartbeat_at, computed at read time
+};
+
+struct EnvironmentInfo {
+  std::string git_commit;
+  bool git_dirty = false;
+  std::string compiler;
+  std::string torch_version;
+  std::string device;
+  int64_t threads = 0;
+  std::string blas;
+  std::string hostname;
+};
+
+struct PluginRecord {
+  std::string kind, name, version, file_sha256, file_path, interface_id;
+};
+
+struct MetricPoint {
+  int64_t epoch = 0;
+  int64_t step = 0;
+  double value = 0;
+};
+
+/// Final and best value of one metric over a run; `selection` says what "best" means.
+struct MetricSummary {
+  std::string key;
+  double final_value = 0;
+  double best_value = 0;
+  int64_t best_epoch = 0;
+  std::string mode;  ///< "max" or "min"
+};
+
+struct ArtifactRecord {
+  std::string artifact_id;
+  std::string run_id;
+  std::string kind;  ///< "checkpoint", "model", "samples", "figure", ...
+  std::string path;  ///< absolute, or relative to the store's directory
+  std::string sha256;
+  int64_t bytes = 0;
+};
+
+/// A table cell link: (experiment, profile, row, column, seed) -> run.
+struct CellRecord {
+  std::string experiment, profile, row, column;
+  int64_t seed = 0;
+  std::string run_key;
+};
+
+class ResultsStore {
+ public:
+  enum class Mode { ReadWrite, ReadOnly };
+  static constexpr int kSchemaVersion = 1;
+
+  /// Opens (and in ReadWrite mode creates and migrates) the store. ReadOnly opens with
+  /// SQLITE_OPEN_READONLY: `dfkd query` can never write. Throws std::runtime_error naming the path.
+  explicit ResultsStore(const std::filesystem::path& path, Mode mode = Mode::ReadWrite);
+  ~ResultsStore();
+  ResultsStore(const ResultsStore&) = delete;
+  ResultsStore& operator=(const ResultsStore&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  int schema_version() const;
+
+  void upsert_experiment(const std::string& name, const std::string& title,
+                         const nlohmann::json& definition);
+  /// Returns the environment id (sha256 of its fields); inserts the row if new.
+  std::string ensure_environment(const EnvironmentInfo& env);
+  void record_plugins(const std::string& run_id, const std::vector<PluginRecord>& plugins);
+
+  /// Inserts a planned run if no run has this run_key; returns the (existing or new) record.
+  RunRecord plan_run(const RunPlan& plan);
+  std::optional<RunRecord> find_run_by_key(const std::string& run_key) const;
+  std::optional<RunRecord> find_run(const std::string& run_id) const;  ///< id or unique prefix
+  void link_cell(const CellRecord& cell);
+  std::vector<CellRecord> cells(const std::string& experiment,
+                                const std::string& profile = "") const;
+
+  /// Atomically moves the run to Running (attempt + 1, heartbeat now) if it is planned, failed
+  /// or killed, or running with a heartbeat older than `stale_after_seconds` (its claimant
+  /// died). Returns false if someone else holds it or it is completed.
+  bool claim_run(const std::string& run_id, const std::string& environment_id,
+                 double stale_after_seconds = 120);
+  void heartbeat(const std::string& run_id);
+  /// One transaction: every metric of one epoch, epochs_done and the heartbeat.
+  void log_epoch(const std::string& run_id, int64_t epoch, int64_t step,
+                 const std::map<std::string, double>& metrics);
+  /// Drops metrics recorded after `epoch` (used when resuming from an earlier checkpoint).
+  void truncate_metrics(const std::string& run_id, int64_t after_epoch);
+  /// One transaction: summaries + params (flattened config) + status Completed.
+  void complete_run(const std::string& run_id, const std::vector<MetricSummary>& summaries,
+                    double wall_seconds);
+  /// status must be Failed or Killed; error says what and where.
+  void end_run(const std::string& run_id, RunStatus status, const std::string& error,
+               double wall_seconds);
+  void add_artifact(const ArtifactRecord& artifact);
+  std::vector<ArtifactRecord> artifacts(const std::string& run_id,
+                                        const std::string& kind = "") const;
+
+  std::vector<MetricPoint> metric_series(const std::string& run_id, const std::string& key) const;
+  std::vector<std::string> metric_keys(const std::string& run_id) const;
+  std::vector<MetricSummary> summaries(const std::string& run_id) const;
+  /// Runs filtered by experiment / status ("" = any), newest first.
+  std::vector<RunRecord> runs(const std::string& experiment = "", const std::string& status = "") const;
+  std::vector<std::string> experiments() const;
+  std::optional<nlohmann::json> experiment_definition(const std::string& name) const;
+
+  /// Executes read-only SQL; returns column names and rows of values as JSON (null, number, text).
+  struct QueryResult {
+    std::vector<std::string> columns;
+    std::vector<std::vector<nlohmann::json>> rows;
+  };
+  QueryResult query(const std::string& sql) const;
+
+ private:
+  std::filesystem::path path_;
+  std::unique_ptr<SQLite::Database> db_;
+};
+
+
+}  // namespace dfkd::host

@@ -1,0 +1,32 @@
+#pragma once
+/// Dataset plugins hold whole splits as tensors in memory (the datasets of the paper are small).
+#include <cstdint>
+#include <vector>
+
+#include <torch/torch.h>
+
+namespace dfkd {
+
+/// What a model or generator needs to know about the data it is built for.
+struct DataShape {
+  std::vector<int64_t> input_shape;  ///< per sample, e.g. {2} or {1, 32, 32}
+  int64_t num_classes = 0;
+};
+
+/// One split: inputs [N, ...] (already normalised) and integer labels [N].
+struct Split {
+  torch::Tensor x;
+  torch::Tensor y;
+};
+
+class Dataset {
+ public:
+  virtual ~Dataset();
+  virtual DataShape shape() const = 0;
+  virtual const Split& train() const = 0;
+  virtual const Split& test() const = 0;
+  /// Training-time augmentation of one batch; seeded through `rng`. Default: none.
+  virtual torch::Tensor augment(const torch::Tensor& batch, torch::Generator& rng) const;
+};
+
+}  // namespace dfkd

@@ -1,0 +1,100 @@
+#pragma once
+/// Method plugins contribute ONE training iteration; the host owns everything around it
+/// (epochs, evaluation, LR schedule, checkpoints, metric logging, NaN detection, Ctrl-C).
+///
+/// Example (data-free adversarial distillation, one iteration = k student steps + 1 generator step):
+///   void setup(TrainContext& ctx) override {
+///     ctx.add_optimizer("student", std::make_unique<torch::optim::SGD>(...));
+///   }
+///   StepMetrics iteration(TrainContext& ctx) override { ...; return {{"loss_student", ls}}; }
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "dfkd/dataset.hpp"
+#include "dfkd/generator.hpp"
+#include "dfkd/model.hpp"
+#include "dfkd/regularizer.hpp"
+
+namespace dfkd {
+
+/// Scalar metrics of one iteration, e.g. {"loss_student", 0.12}; the host averages them per
+/// epoch, stores them and fails the run if one is not finite.
+using StepMetrics = std::map<std::string, double>;
+
+/// A supervised batch on the training device (shuffled each epoch, augmented).
+struct Batch {
+  torch::Tensor x;
+  torch::Tensor y;
+};
+
+/// Real training data, handed only to methods whose traits say they use it.
+class BatchSource {
+ public:
+  virtual ~BatchSource();
+  virtual Batch next() = 0;
+  virtual int64_t size() const = 0;  ///< number of training samples
+};
+
+/// Everything a method may touch during training. Built by the host per run.
+class TrainContext {
+ public:
+  TrainContext(Model& student, torch::Device device, int64_t batch_size, torch::Generator& rng);
+  ~TrainContext();
+  TrainContext(const TrainContext&) = delete;
+  TrainContext& operator=(const TrainContext&) = delete;
+
+  Model& student;
+  Model* teacher = nullptr;            ///< frozen: eval mode, no parameter gradients
+  Generator* generator = nullptr;      ///< trainable, for data-free methods
+  BatchSource* train_data = nullptr;   ///< only for methods with uses_training_data
+  RegularizerSet* regularizers = nullptr;
+  torch::Device device;
+  int64_t batch_size;
+  torch::Generator& rng;
+  int64_t epoch = 0;  ///< 0-based epoch being trained
+  int64_t step = 0;   ///< global iteration index, 0-based
+
+  /// Registers an optimizer the method steps. The host owns it: it applies the LR schedule to
+  /// every param group (relative to the lr the group was created with) and checkpoints it.
+  torch::optim::Optimizer& add_optimizer(const std::string& name,
+                                         std::unique_ptr<torch::optim::Optimizer> optimizer);
+  /// Extra trainable state a method owns (e.g. a regressor); checkpointed with the run.
+  void add_module(const std::string& name, std::shared_ptr<torch::nn::Module> module);
+
+  struct NamedOptimizer {
+    std::string name;
+    std::unique_ptr<torch::optim::Optimizer> optimizer;
+    std::vector<double> base_lrs;  ///< lr of each param group at registration
+  };
+  std::vector<NamedOptimizer>& optimizers() { return optimizers_; }
+  std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>>& modules() {
+    return modules_;
+  }
+
+ private:
+  std::vector<NamedOptimizer> optimizers_;
+  std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>> modules_;
+};
+
+/// What a method needs; the host checks the experiment against it before any training.
+struct MethodTraits {
+  bool needs_teacher = false;
+  bool needs_generator = false;
+  bool uses_training_data = false;  ///< false: the host never gives the method real samples
+  bool accepts_regularizers = false;
+};
+
+class Method {
+ public:
+  virtual ~Method();
+  /// Called once per run before the first iteration: create and register optimizers.
+  virtual void setup(TrainContext& ctx) = 0;
+  virtual StepMetrics iteration(TrainContext& ctx) = 0;
+};
+
+}  // namespace dfkd

@@ -1,0 +1,157 @@
+#include "dfkd/options.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <set>
+#include <stdexcept>
+
+#include "dfkd/errors.hpp"
+
+namespace dfkd {
+
+const char* to_string(OptionType type) {
+  switch (type) {
+    case OptionType::Integer: return "integer";
+    case OptionType::Real: return "real";
+    case OptionType::Boolean: return "boolean";
+    case OptionType::String: return "string";
+    case OptionType::IntegerList: return "list of integers";
+    case OptionType::RealList: return "list of reals";
+  }
+  return "?";
+}
+
+OptionSpec option_int(std::string name, int64_t value, std::string doc) {
+  return {std::move(name), OptionType::Integer, value, std::move(doc), {}};
+}
+OptionSpec option_real(std::string name, double value, std::string doc) {
+  return {std::move(name), OptionType::Real, value, std::move(doc), {}};
+}
+OptionSpec option_bool(std::string name, bool value, std::string doc) {
+  return {std::move(name), OptionType::Boolean, value, std::move(doc), {}};
+}
+OptionSpec option_string(std::string name, std::string value, std::string doc,
+                         std::vector<std::string> choices) {
+  return {std::move(name), OptionType::String, value, std::move(doc), std::move(choices)};
+}
+OptionSpec option_ints(std::string name, std::vector<int64_t> value, std::string doc) {
+  return {std::move(name), OptionType::IntegerList, value, std::move(doc), {}};
+}
+OptionSpec option_reals(std::string name, std::vector<double> value, std::string doc) {
+  return {std::move(name), OptionType::RealList, value, std::move(doc), {}};
+}
+OptionSpec option_required(std::string name, OptionType type, std::string doc) {
+  return {std::move(name), type, nullptr, std::move(doc), {}};
+}
+
+namespace {
+
+std::string json_type_name(const nlohmann::json& v) {
+  if (v.is_number_integer()) return "integer";
+  if (v.is_number_float()) return "real";
+  return v.type_name();
+}
+
+// Integers are accepted where reals are expected (1 is a fine learning-rate multiplier);
+// reals are never silently truncated to integers.
+bool matches(OptionType type, const nlohmann::json& v) {
+  switch (type) {
+    case OptionType::Integer: return v.is_number_integer();
+    case OptionType::Real: return v.is_number();
+    case OptionType::Boolean: return v.is_boolean();
+    case OptionType::String: return v.is_string();
+    case OptionType::IntegerList:
+      if (!v.is_array()) return false;
+      for (const auto& e : v)
+        if (!e.is_number_integer()) return false;
+      return true;
+    case OptionType::RealList:
+      if (!v.is_array()) return false;
+      for (const auto& e : v)
+        if (!e.is_number()) return false;
+      return true;
+  }
+  return false;
+}
+
+nlohmann::json normalised(OptionType type, const nlohmann::json& v) {
+  // Store reals as reals so that 1 and 1.0 hash to the same run_key.
+  if (type == OptionType::Real) return v.get<double>();
+  if (type == OptionType::RealList) {
+    auto out = nlohmann::json::array();
+    for (const auto& e : v) out.push_back(e.get<double>());
+    return out;
+  }
+  return v;
+}
+
+std::string valid_keys(const std::vector<OptionSpec>& specs) {
+  std::vector<std::string> names;
+  for (const auto& s : specs) names.push_back(fmt::format("{} ({})", s.name, to_string(s.type)));
+  return names.empty() ? std::string("none: this plugin takes no options")
+                       : fmt::format("{}", fmt::join(names, ", "));
+}
+
+}  // namespace
+
+nlohmann::json resolve_options(const std::vector<OptionSpec>& specs, const nlohmann::json& given,
+                               const std::string& path) {
+  if (!given.is_null() && !given.is_object())
+    throw ConfigError(fmt::format("{}: expected an object of options, found {}", path,
+                                  json_type_name(given)));
+  std::set<std::string> known;
+  for (const auto& s : specs) known.insert(s.name);
+  if (given.is_object()) {
+    for (const auto& [key, value] : given.items()) {
+      if (!known.count(key))
+        throw ConfigError(fmt::format("{}.{}: unknown option; valid options: {}", path, key,
+                                      valid_keys(specs)));
+    }
+  }
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& s : specs) {
+    const bool present = given.is_object() && given.contains(s.name);
+    if (!present) {
+      if (s.default_value.is_null())
+        throw ConfigError(fmt::format("{}.{}: missing required option ({}: {})", path, s.name,
+                                      to_string(s.type), s.doc));
+      out[s.name] = normalised(s.type, s.default_value);
+      continue;
+    }
+    const auto& v = given.at(s.name);
+    if (!matches(s.type, v))
+      throw ConfigError(fmt::format("{}.{}: wrong type: expected {}, found {} ({})", path, s.name,
+                                    to_string(s.type), json_type_name(v), v.dump()));
+    if (!s.choices.empty() &&
+        std::find(s.choices.begin(), s.choices.end(), v.get<std::string>()) == s.choices.end())
+      throw ConfigError(fmt::format("{}.{}: expected one of {}, found \"{}\"", path, s.name,
+                                    fmt::join(s.choices, ", "), v.get<std::string>()));
+    out[s.name] = normalised(s.type, v);
+  }
+  return out;
+}
+
+Options::Options(std::string owner, nlohmann::json resolved)
+    : owner_(std::move(owner)), values_(std::move(resolved)) {}
+
+const nlohmann::json& Options::at(const std::string& name) const {
+  auto it = values_.find(name);
+  if (it == values_.end())
+    throw std::logic_error(fmt::format("{}: option '{}' was read but never declared in info()",
+                                       owner_, name));
+  return *it;
+}
+
+int64_t Options::integer(const std::string& n) const { return at(n).get<int64_t>(); }
+double Options::real(const std::string& n) const { return at(n).get<double>(); }
+bool Options::boolean(const std::string& n) const { return at(n).get<bool>(); }
+std::string Options::string(const std::string& n) const { return at(n).get<std::string>(); }
+std::vector<int64_t> Options::integers(const std::string& n) const {
+  return at(n).get<std::vector<int64_t>>();
+}
+std::vector<double> Options::reals(const std::string& n) const {
+  return at(n).get<std::vector<double>>();
+}
+
+}  // namespace dfkd

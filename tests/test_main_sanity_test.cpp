@@ -1,0 +1,3 @@
+// Placeholder removed once real tests exist.
+#include <gtest/gtest.h>
+TEST(Sanity, Builds) { SUCCEED(); }
