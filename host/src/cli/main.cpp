@@ -1,2 +1,95 @@
-// Temporary: replaced by the real CLI.
-int main() { return 0; }
+// dfkd: the command-line front end. Parsing and dispatch only; the work lives in libdfkd_host.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdlib>
+
+#include "cli/commands.hpp"
+#include "dfkd/errors.hpp"
+
+int main(int argc, char** argv) {
+  using namespace dfkd::cli;
+  CLI::App app{"dfkd: data-free knowledge distillation experiments on LibTorch plugins"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("dfkd ") + version());
+
+  Common common;
+  auto add_db = [&](CLI::App* cmd) {
+    cmd->add_option("--db", common.db, "results store (default: $DFKD_DB or results/results.db)");
+  };
+
+  bool plugins_json = false;
+  auto* plugins = app.add_subcommand("plugins", "list loaded plugins and load failures");
+  plugins->add_flag("--json", plugins_json, "machine-readable, with every option");
+
+  RunArgs run;
+  auto* run_cmd = app.add_subcommand("run", "run an experiment's matrix (resumable; completed runs are skipped)");
+  run_cmd->add_option("experiment", run.experiment, "experiment JSON file")->required();
+  run_cmd->add_option("--profile", run.profile, "profile (default: the file's default_profile)");
+  run_cmd->add_option("--seeds", run.seeds, "number of seeds (default: the profile's)")->check(CLI::PositiveNumber);
+  run_cmd->add_option("--only", run.rows, "rows to run, comma separated")->delimiter(',');
+  run_cmd->add_option("--dataset", run.columns, "columns to run, comma separated")->delimiter(',');
+  run_cmd->add_flag("--force", run.force, "rerun completed runs");
+  run_cmd->add_flag("--dry-run", run.dry_run, "print the plan and exit");
+  run_cmd->add_option("--device", run.device, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  run_cmd->add_option("--threads", run.threads, "intra-op threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  run_cmd->add_flag("--no-table", run.no_table, "do not print the table after running");
+  add_db(run_cmd);
+
+  ReportArgs report;
+  auto* status = app.add_subcommand("status", "per cell: planned / running / completed / failed");
+  status->add_option("experiment", report.experiment, "experiment JSON file or name in the store");
+  status->add_option("--profile", report.profile, "profile (default: all)");
+  add_db(status);
+
+  auto* table = app.add_subcommand("table", "the experiment's table, from the store only");
+  table->add_option("experiment", report.experiment, "experiment JSON file or name in the store")->required();
+  table->add_option("--profile", report.profile, "profile (default: the file's default)");
+  table->add_option("--format", report.format, "md, latex, csv or json")->check(CLI::IsMember({"md", "latex", "csv", "json"}));
+  add_db(table);
+
+  auto* plot = app.add_subcommand("plot", "draw the experiment's figures (PNG + data + gnuplot script)");
+  plot->add_option("experiment", report.experiment, "experiment JSON file or name in the store")->required();
+  plot->add_option("--profile", report.profile, "profile (default: the file's default)");
+  plot->add_option("--out", report.out, "output directory (default: <store dir>/figures/<experiment>/<profile>)");
+  add_db(plot);
+
+  std::string sql;
+  auto* query = app.add_subcommand("query", "read-only SQL over the store (schema: results/README.md)");
+  query->add_option("sql", sql, "one SQL statement")->required();
+  query->add_option("--format", report.format, "md, csv or json")->check(CLI::IsMember({"md", "csv", "json"}));
+  add_db(query);
+
+  RunsArgs runs;
+  auto* runs_cmd = app.add_subcommand("runs", "list runs, newest first; `runs show ID` for one");
+  runs_cmd->add_option("--experiment", runs.experiment, "only this experiment");
+  runs_cmd->add_option("--status", runs.status, "only this status")
+      ->check(CLI::IsMember({"planned", "running", "completed", "failed", "killed"}));
+  add_db(runs_cmd);
+  auto* show = runs_cmd->add_subcommand("show", "one run: config, metrics, artifacts");
+  show->add_option("run_id", runs.show_id, "run id or unique prefix")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+
+  try {
+    if (*plugins) return cmd_plugins(plugins_json);
+    if (*run_cmd) return cmd_run(common, run);
+    if (*status) return cmd_status(common, report);
+    if (*table) return cmd_table(common, report);
+    if (*plot) return cmd_plot(common, report);
+    if (*query) return cmd_query(common, sql, report.format);
+    if (*runs_cmd) return cmd_runs(common, runs);
+  } catch (const dfkd::ConfigError& e) {
+    fmt::print(stderr, "dfkd: configuration error: {}\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "dfkd: error: {}\n", e.what());
+    return 1;
+  }
+  return 2;
+}

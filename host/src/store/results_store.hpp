@@ -42,7 +42,8 @@ struct RunRecord {
   int64_t seed = 0;
   RunStatus status = RunStatus::Planned;
   int64_t attempt = 0;
-  std::string parent_run_id;
+  std::string parent_run_id;   ///< the teacher's run_id ("" if none or not planned yet)
+  std::string parent_run_key;  ///< the teacher's run_key as planned ("" if none)
   nlohmann::json config;
   std::string created_at, started_at, finished_at, heartbeat_at;  ///< ISO-8601 UTC
   double wall_seconds = 0;
@@ -73,7 +74,7 @@ struct MetricPoint {
   double value = 0;
 };
 
-/// Final and best value of one metric over a run; `selection` says what "best" means.
+/// Final and best value of one metric over a run; `mode` says what "best" means.
 struct MetricSummary {
   std::string key;
   double final_value = 0;
@@ -89,6 +90,7 @@ struct ArtifactRecord {
   std::string path;  ///< absolute, or relative to the store's directory
   std::string sha256;
   int64_t bytes = 0;
+  std::string created_at;  ///< set by the store
 };
 
 /// A table cell link: (experiment, profile, row, column, seed) -> run.
@@ -111,6 +113,7 @@ class ResultsStore {
   ResultsStore& operator=(const ResultsStore&) = delete;
 
   const std::filesystem::path& path() const { return path_; }
+  Mode mode() const { return mode_; }
   int schema_version() const;
 
   void upsert_experiment(const std::string& name, const std::string& title,
@@ -144,7 +147,14 @@ class ResultsStore {
   /// status must be Failed or Killed; error says what and where.
   void end_run(const std::string& run_id, RunStatus status, const std::string& error,
                double wall_seconds);
-  void add_artifact(const ArtifactRecord& artifact);
+  /// `--force`: puts a finished (completed / failed / killed) or stale running run back to
+  /// Planned and deletes its metrics, summaries and params (artifact rows are kept; the caller
+  /// owns the files). Returns false if a live claimant holds it (heartbeat fresher than
+  /// `stale_after_seconds`).
+  bool reset_run(const std::string& run_id, double stale_after_seconds = 120);
+  /// Records an artifact (an empty artifact_id gets a random_id(); an existing id is replaced).
+  /// Returns the artifact id.
+  std::string add_artifact(const ArtifactRecord& artifact);
   std::vector<ArtifactRecord> artifacts(const std::string& run_id,
                                         const std::string& kind = "") const;
 
@@ -164,7 +174,15 @@ class ResultsStore {
   QueryResult query(const std::string& sql) const;
 
  private:
+  void open_read_write();
+  void open_read_only();
+  void migrate();
+  void require_writable(const char* operation) const;
+  std::optional<RunRecord> select_one_run(const std::string& where, const std::string& arg) const;
+  void write_params(const std::string& run_id);
+
   std::filesystem::path path_;
+  Mode mode_ = Mode::ReadWrite;
   std::unique_ptr<SQLite::Database> db_;
 };
 

@@ -1,0 +1,280 @@
+#include "cli/commands.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+
+#include "config/experiment.hpp"
+#include "dfkd/errors.hpp"
+#include "planner/run_matrix.hpp"
+#include "plugins/plugin_host.hpp"
+#include "report/plot.hpp"
+#include "report/table.hpp"
+#include "store/results_store.hpp"
+
+namespace dfkd::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using host::ResultsStore;
+
+fs::path db_path(const Common& c) {
+  if (!c.db.empty()) return c.db;
+  if (const char* env = std::getenv("DFKD_DB"); env && *env) return env;
+  return "results/results.db";
+}
+
+std::unique_ptr<host::PluginHost> load_plugins(bool quiet_failures = false) {
+  auto host = std::make_unique<host::PluginHost>();
+  host->load_all(host::PluginHost::default_search_path());
+  if (!quiet_failures)
+    for (const auto& f : host->failures())
+      fmt::print(stderr, "dfkd: warning: plugin not loaded: {}\n", f.message);
+  return host;
+}
+
+bool looks_like_file(const std::string& s) {
+  return s.size() > 5 && s.substr(s.size() - 5) == ".json";
+}
+
+/// EXPERIMENT is a JSON file or the name of an experiment already in the store.
+host::Experiment resolve_experiment(const std::string& what, const std::string& profile,
+                                    const ResultsStore* store) {
+  if (looks_like_file(what) || fs::exists(what)) return host::load_experiment(what, profile);
+  if (store) {
+    if (auto def = store->experiment_definition(what))
+      return host::parse_experiment(*def, profile, what);
+    std::string known;
+    for (const auto& e : store->experiments()) known += (known.empty() ? "" : ", ") + e;
+    throw ConfigError(fmt::format("'{}' is neither a JSON file nor an experiment in {}; experiments "
+                                  "there: {}", what, store->path().string(), known.empty() ? "none" : known));
+  }
+  throw ConfigError(fmt::format("'{}': no such experiment file", what));
+}
+
+std::string md_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) out += c == '|' ? std::string("\\|") : std::string(1, c);
+  return out;
+}
+
+std::string json_cell(const nlohmann::json& v) {
+  if (v.is_null()) return "";
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_float()) return fmt::format("{:.6g}", v.get<double>());
+  return v.dump();
+}
+
+std::string source_hint(const std::string& experiment) {
+  return looks_like_file(experiment) ? experiment : fmt::format("experiments/{}.json", experiment);
+}
+
+}  // namespace
+
+const char* version() { return DFKD_VERSION; }
+
+int cmd_plugins(bool as_json) {
+  auto host = load_plugins(true);
+  if (as_json) {
+    nlohmann::json out{{"plugins", nlohmann::json::array()}, {"failures", nlohmann::json::array()}};
+    for (const auto* p : host->plugins()) {
+      nlohmann::json options = nlohmann::json::array();
+      for (const auto& o : p->entry.info.options)
+        options.push_back({{"name", o.name}, {"type", to_string(o.type)}, {"default", o.default_value},
+                           {"required", o.default_value.is_null()}, {"doc", o.doc}, {"choices", o.choices}});
+      nlohmann::json entry{{"name", p->entry.name},       {"kind", to_string(p->entry.kind)},
+                           {"version", p->entry.version}, {"interface", p->interface_id},
+                           {"file", p->file.string()},    {"sha256", p->file_sha256},
+                           {"doc", p->entry.info.doc},    {"options", options}};
+      if (p->entry.kind == PluginKind::Method) {
+        const auto& t = p->entry.info.method_traits;
+        entry["traits"] = {{"needs_teacher", t.needs_teacher}, {"needs_generator", t.needs_generator},
+                           {"uses_training_data", t.uses_training_data},
+                           {"accepts_regularizers", t.accepts_regularizers}};
+      }
+      out["plugins"].push_back(entry);
+    }
+    for (const auto& f : host->failures())
+      out["failures"].push_back({{"file", f.file.string()}, {"status", host::to_string(f.status)},
+                                 {"message", f.message}});
+    fmt::print("{}\n", out.dump(2));
+    return 0;
+  }
+  fmt::print("{:<12} {:<24} {:<8} {:<20} {}\n", "KIND", "NAME", "VERSION", "INTERFACE", "FILE");
+  for (const auto* p : host->plugins())
+    fmt::print("{:<12} {:<24} {:<8} {:<20} {}\n", to_string(p->entry.kind), p->entry.name,
+               p->entry.version, p->interface_id, p->file.string());
+  for (const auto& f : host->failures()) fmt::print(stderr, "not loaded: {}\n", f.message);
+  return 0;
+}
+
+int cmd_run(const Common& common, const RunArgs& args) {
+  auto plugins = load_plugins();
+  auto exp = host::load_experiment(args.experiment, args.profile);
+  const auto db = db_path(common);
+  if (!db.parent_path().empty()) fs::create_directories(db.parent_path());
+  ResultsStore store(db);
+  host::RunMatrixOptions opt;
+  opt.filter = {args.rows, args.columns, args.seeds};
+  opt.force = args.force;
+  opt.dry_run = args.dry_run;
+  opt.device = args.device;
+  opt.threads = args.threads;
+  fmt::print("dfkd: {} (profile {}{}) -> {}\n", exp.name, exp.profile,
+             exp.profile_description.empty() ? "" : ": " + exp.profile_description, db.string());
+  std::fflush(stdout);
+  const auto s = host::run_matrix(exp, *plugins, store, opt, stdout);
+  if (args.dry_run) return 0;
+  fmt::print("dfkd: {} runs: {} completed now, {} cached, {} failed, {} skipped{}\n", s.planned,
+             s.completed, s.cached, s.failed, s.skipped, s.interrupted ? ", interrupted" : "");
+  if (!args.no_table && !s.interrupted)
+    fmt::print("\n{}", host::render_table(host::build_table(store, exp, args.experiment), "md"));
+  if (s.interrupted) {
+    fmt::print(stderr, "dfkd: interrupted; run the same command again to resume\n");
+    return 130;
+  }
+  return s.failed > 0 ? 1 : 0;
+}
+
+int cmd_status(const Common& common, const ReportArgs& args) {
+  ResultsStore store(db_path(common), ResultsStore::Mode::ReadOnly);
+  std::vector<std::string> experiments;
+  std::string filter_profile = args.profile;
+  if (!args.experiment.empty()) {
+    experiments.push_back(looks_like_file(args.experiment)
+                              ? host::load_experiment(args.experiment, args.profile).name
+                              : args.experiment);
+  } else {
+    experiments = store.experiments();
+  }
+  for (const auto& name : experiments) {
+    const auto cells = store.cells(name, filter_profile);
+    fmt::print("{}\n", name);
+    if (cells.empty()) fmt::print("  no planned cells\n");
+    std::map<std::string, int> totals;
+    for (const auto& c : cells) {
+      auto run = store.find_run_by_key(c.run_key);
+      if (!run) continue;
+      std::string extra;
+      if (run->status == host::RunStatus::Running) {
+        const auto epochs = run->config["train"]["epochs"].get<int64_t>();
+        extra = fmt::format("  epoch {}/{}, heartbeat {:.0f}s ago{}", run->epochs_done, epochs,
+                            run->heartbeat_age_seconds,
+                            run->heartbeat_age_seconds > 120 ? " (stale: its process died; the next "
+                                                               "`dfkd run` reclaims it)" : "");
+        if (run->epochs_done > 0) {
+          auto series = store.metric_series(run->run_id, "epoch_seconds");
+          double sum = 0;
+          for (const auto& p : series) sum += p.value;
+          if (!series.empty())
+            extra += fmt::format(", ETA {:.0f}s", sum / series.size() * (epochs - run->epochs_done));
+        }
+      } else if (run->status == host::RunStatus::Failed || run->status == host::RunStatus::Killed) {
+        extra = "  " + run->error;
+      }
+      ++totals[host::to_string(run->status)];
+      fmt::print("  {:<8} {:<12} {:<14} seed {:<3} {:<10}{}\n", c.profile, c.row, c.column, c.seed,
+                 host::to_string(run->status), extra);
+    }
+    std::string t;
+    for (const auto& [k, v] : totals) t += fmt::format("{}{} {}", t.empty() ? "" : ", ", v, k);
+    if (!t.empty()) fmt::print("  total: {}\n", t);
+  }
+  return 0;
+}
+
+int cmd_table(const Common& common, const ReportArgs& args) {
+  ResultsStore store(db_path(common), ResultsStore::Mode::ReadOnly);
+  auto exp = resolve_experiment(args.experiment, args.profile, &store);
+  fmt::print("{}", host::render_table(host::build_table(store, exp, source_hint(args.experiment)), args.format));
+  return 0;
+}
+
+int cmd_plot(const Common& common, const ReportArgs& args) {
+  ResultsStore store(db_path(common), ResultsStore::Mode::ReadOnly);
+  auto exp = resolve_experiment(args.experiment, args.profile, &store);
+  auto plugins = load_plugins();
+  const fs::path out = args.out.empty()
+                           ? store.path().parent_path() / "figures" / exp.name / exp.profile
+                           : fs::path(args.out);
+  for (const auto& png : host::plot_experiment(exp, *plugins, store, out))
+    fmt::print("{}\n", png.string());
+  return 0;
+}
+
+int cmd_query(const Common& common, const std::string& sql, const std::string& format) {
+  ResultsStore store(db_path(common), ResultsStore::Mode::ReadOnly);
+  const auto r = store.query(sql);
+  if (format == "json") {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& row : r.rows) {
+      nlohmann::json o = nlohmann::json::object();
+      for (size_t i = 0; i < r.columns.size(); ++i) o[r.columns[i]] = row[i];
+      rows.push_back(o);
+    }
+    fmt::print("{}\n", rows.dump(2));
+  } else if (format == "csv") {
+    std::string line;
+    for (size_t i = 0; i < r.columns.size(); ++i) line += (i ? "," : "") + r.columns[i];
+    fmt::print("{}\n", line);
+    for (const auto& row : r.rows) {
+      line.clear();
+      for (size_t i = 0; i < row.size(); ++i) {
+        auto v = json_cell(row[i]);
+        if (v.find_first_of(",\"\n") != std::string::npos) {
+          std::string q = "\"";
+          for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+          v = q + "\"";
+        }
+        line += (i ? "," : "") + v;
+      }
+      fmt::print("{}\n", line);
+    }
+  } else {
+    std::string line = "|";
+    for (const auto& c : r.columns) line += " " + md_escape(c) + " |";
+    std::string rule = "|";
+    for (size_t i = 0; i < r.columns.size(); ++i) rule += "---|";
+    fmt::print("{}\n{}\n", line, rule);
+    for (const auto& row : r.rows) {
+      line = "|";
+      for (const auto& v : row) line += " " + md_escape(json_cell(v)) + " |";
+      fmt::print("{}\n", line);
+    }
+  }
+  return 0;
+}
+
+int cmd_runs(const Common& common, const RunsArgs& args) {
+  ResultsStore store(db_path(common), ResultsStore::Mode::ReadOnly);
+  if (!args.show_id.empty()) {
+    auto run = store.find_run(args.show_id);
+    if (!run) throw ConfigError(fmt::format("no run with id or prefix '{}' in {}", args.show_id, store.path().string()));
+    fmt::print("run {}\n  key        {}\n  cell       {} / {} / {} / seed {} (profile {})\n  status     {} "
+               "(attempt {}, {} epochs, {:.1f} s)\n",
+               run->run_id, run->run_key, run->experiment, run->row, run->column, run->seed, run->profile,
+               host::to_string(run->status), run->attempt, run->epochs_done, run->wall_seconds);
+    if (!run->error.empty()) fmt::print("  error      {}\n", run->error);
+    if (!run->parent_run_id.empty()) fmt::print("  teacher    {}\n", run->parent_run_id);
+    fmt::print("  summaries\n");
+    for (const auto& s : store.summaries(run->run_id))
+      fmt::print("    {:<20} final {:<10.4g} best {:<10.4g} (epoch {}, {})\n", s.key, s.final_value,
+                 s.best_value, s.best_epoch, s.mode);
+    fmt::print("  artifacts\n");
+    for (const auto& a : store.artifacts(run->run_id))
+      fmt::print("    {:<10} {} ({} bytes, sha256 {})\n", a.kind, a.path, a.bytes, a.sha256.substr(0, 16));
+    fmt::print("  config\n{}\n", run->config.dump(2));
+    return 0;
+  }
+  fmt::print("{:<12} {:<10} {:<12} {:<12} {:<14} {:<5} {:<10} {:>8}\n", "RUN", "PROFILE", "EXPERIMENT",
+             "ROW", "COLUMN", "SEED", "STATUS", "SECONDS");
+  for (const auto& r : store.runs(args.experiment, args.status))
+    fmt::print("{:<12} {:<10} {:<12} {:<12} {:<14} {:<5} {:<10} {:>8.1f}\n", r.run_id.substr(0, 12), r.profile,
+               r.experiment, r.row, r.column, r.seed, host::to_string(r.status), r.wall_seconds);
+  return 0;
+}
+
+}  // namespace dfkd::cli

@@ -1,0 +1,438 @@
+#include "config/experiment.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+
+#include "config/json_check.hpp"
+#include "dfkd/errors.hpp"
+#include "plugins/plugin_host.hpp"
+#include "util/hash.hpp"
+
+namespace dfkd::host {
+namespace {
+
+using json = nlohmann::json;
+
+const KeySet kFileKeys{{"experiment", "columns", "rows", "profiles"},
+                       {"title", "description", "metric", "seeds", "train", "figures",
+                        "default_profile"}};
+const KeySet kProfileKeys{{}, {"description", "seeds", "train", "columns", "rows"}};
+const KeySet kColumnKeys{{"name", "dataset", "student"}, {"teacher", "description"}};
+const KeySet kTeacherKeys{{"model", "method"}, {"train", "seed"}};
+const KeySet kTeacherRowKeys{{"name", "teacher"}, {"paper", "description"}};
+const KeySet kRowKeys{{"name", "method"},
+                      {"generator", "regularizers", "train", "student", "paper", "description"}};
+const KeySet kPluginKeys{{"plugin"}, {"options"}};
+const KeySet kRegularizerKeys{{"plugin"}, {"weight", "options"}};
+const KeySet kMetricKeys{{}, {"key", "selection"}};
+const KeySet kTrainKeys{{},
+                        {"epochs", "iterations_per_epoch", "batch_size", "eval_batch_size",
+                         "lr_schedule", "save_generated"}};
+const KeySet kScheduleKeys{{"type"}, {"step_size", "milestones", "gamma"}};
+const KeySet kFigureKeys{{"name", "kind"}, {"column", "rows", "seed", "description"}};
+
+std::string at(const std::string& path, const std::string& key) { return path + "." + key; }
+std::string at(const std::string& path, size_t i) { return fmt::format("{}[{}]", path, i); }
+
+const json& find_named(const std::vector<json>& items, const std::string& name) {
+  for (const auto& item : items)
+    if (item.at("name") == name) return item;
+  throw std::logic_error("find_named: " + name);
+}
+
+std::vector<std::string> names_of(const std::vector<json>& items) {
+  std::vector<std::string> out;
+  for (const auto& i : items) out.push_back(i.at("name").get<std::string>());
+  return out;
+}
+
+// A profile's "rows"/"columns" block patches the named entries (RFC 7386 merge patch).
+void patch_named(std::vector<json>& items, const json& patches, const std::string& path,
+                 const char* what) {
+  require_object(patches, path);
+  const auto names = names_of(items);
+  for (const auto& [name, patch] : patches.items()) {
+    auto it = std::find(names.begin(), names.end(), name);
+    if (it == names.end())
+      throw ConfigError(fmt::format("{}.{}: no {} named '{}'; {}s: {}", path, name, what, name,
+                                    what, fmt::join(names, ", ")));
+    require_object(patch, at(path, name));
+    items[static_cast<size_t>(it - names.begin())].merge_patch(patch);
+  }
+}
+
+void check_plugin_spec(const json& spec, const std::string& path) {
+  check_keys(spec, path, kPluginKeys);
+  require_string(spec.at("plugin"), at(path, "plugin"));
+  if (spec.contains("options")) require_object(spec.at("options"), at(path, "options"));
+}
+
+json resolve_plugin(const json& spec, PluginKind kind, const std::string& path,
+                    const PluginHost& plugins) {
+  const auto name = spec.at("plugin").get<std::string>();
+  const LoadedPlugin* p = plugins.find(kind, name);
+  if (!p) {
+    std::vector<std::string> known;
+    for (const auto* q : plugins.plugins())
+      if (q->entry.kind == kind) known.push_back(q->entry.name);
+    throw ConfigError(fmt::format(
+        "{}.plugin: no {} plugin named '{}'; loaded {} plugins: {} (see `dfkd plugins`; "
+        "out-of-tree plugins are found through DFKD_PLUGIN_PATH)",
+        path, to_string(kind), name, to_string(kind),
+        known.empty() ? std::string("none") : fmt::format("{}", fmt::join(known, ", "))));
+  }
+  json options = spec.contains("options") ? spec.at("options") : json(nullptr);
+  return json{{"plugin", name},
+              {"version", p->entry.version},
+              {"options", resolve_options(p->entry.info.options, options, at(path, "options"))}};
+}
+
+const MethodTraits& traits_of(const json& method, const PluginHost& plugins) {
+  return plugins.get(PluginKind::Method, method.at("plugin").get<std::string>())
+      .entry.info.method_traits;
+}
+
+}  // namespace
+
+json default_train_block() {
+  return json{{"epochs", 10},
+              {"iterations_per_epoch", 0},
+              {"batch_size", 128},
+              {"eval_batch_size", 1024},
+              {"lr_schedule", {{"type", "constant"}}},
+              {"save_generated", 512}};
+}
+
+json resolve_train(const json& merged, const std::string& path) {
+  check_keys(merged, path, kTrainKeys);
+  json out = default_train_block();
+  out.merge_patch(merged);
+  require_int(out.at("epochs"), at(path, "epochs"), 1);
+  require_int(out.at("iterations_per_epoch"), at(path, "iterations_per_epoch"), 0);
+  require_int(out.at("batch_size"), at(path, "batch_size"), 1);
+  require_int(out.at("eval_batch_size"), at(path, "eval_batch_size"), 1);
+  require_int(out.at("save_generated"), at(path, "save_generated"), 0);
+  auto& s = out.at("lr_schedule");
+  const auto spath = at(path, "lr_schedule");
+  check_keys(s, spath, kScheduleKeys);
+  const auto type = require_string(s.at("type"), at(spath, "type"));
+  json resolved{{"type", type}};
+  if (type == "constant") {
+    if (s.size() != 1)
+      throw ConfigError(fmt::format("{}: a constant schedule takes no other keys", spath));
+  } else if (type == "step") {
+    resolved["step_size"] = require_int(s.value("step_size", json(nullptr)), at(spath, "step_size"), 1);
+    resolved["gamma"] = s.contains("gamma") ? require_number(s.at("gamma"), at(spath, "gamma")) : 0.1;
+  } else if (type == "multistep") {
+    const auto& m = require_array(s.value("milestones", json(nullptr)), at(spath, "milestones"));
+    for (size_t i = 0; i < m.size(); ++i) require_int(m[i], at(at(spath, "milestones"), i), 1);
+    resolved["milestones"] = m;
+    resolved["gamma"] = s.contains("gamma") ? require_number(s.at("gamma"), at(spath, "gamma")) : 0.1;
+  } else if (type == "cosine") {
+    if (s.size() != 1)
+      throw ConfigError(fmt::format("{}: a cosine schedule (to 0 over all epochs) takes no other keys", spath));
+  } else {
+    throw ConfigError(fmt::format("{}.type: expected one of constant, step, multistep, cosine; found \"{}\"",
+                                  spath, type));
+  }
+  out["lr_schedule"] = resolved;
+  return out;
+}
+
+std::vector<std::string> Experiment::row_names() const { return names_of(rows); }
+std::vector<std::string> Experiment::column_names() const { return names_of(columns); }
+
+std::optional<double> Experiment::paper_value(const std::string& row,
+                                              const std::string& column) const {
+  for (const auto& r : rows) {
+    if (r.at("name") != row || !r.contains("paper")) continue;
+    const auto& p = r.at("paper");
+    if (p.contains(column) && p.at(column).is_number()) return p.at(column).get<double>();
+  }
+  return std::nullopt;
+}
+
+Experiment parse_experiment(const json& source, const std::string& requested_profile,
+                            const std::string& origin) {
+  const std::string root = origin;
+  check_keys(source, root, kFileKeys);
+  Experiment exp;
+  exp.source = source;
+  exp.name = require_string(source.at("experiment"), at(root, "experiment"));
+  exp.title = source.contains("title") ? require_string(source.at("title"), at(root, "title")) : exp.name;
+
+  const auto& profiles = require_object(source.at("profiles"), at(root, "profiles"));
+  if (profiles.empty())
+    throw ConfigError(fmt::format("{}.profiles: expected at least one profile", root));
+  for (const auto& [name, p] : profiles.items()) exp.profiles.push_back(name);
+  std::string profile = requested_profile;
+  if (profile.empty())
+    profile = source.contains("default_profile")
+                  ? require_string(source.at("default_profile"), at(root, "default_profile"))
+                  : exp.profiles.front();
+  if (!profiles.contains(profile))
+    throw ConfigError(fmt::format("{}: no profile '{}'; profiles in this experiment: {}", root,
+                                  profile, fmt::join(exp.profiles, ", ")));
+  exp.profile = profile;
+  const auto ppath = at(at(root, "profiles"), profile);
+  const json& prof = profiles.at(profile);
+  check_keys(prof, ppath, kProfileKeys);
+  if (prof.contains("description"))
+    exp.profile_description = require_string(prof.at("description"), at(ppath, "description"));
+
+  exp.seeds = source.contains("seeds") ? require_int(source.at("seeds"), at(root, "seeds"), 1) : 1;
+  if (prof.contains("seeds")) exp.seeds = require_int(prof.at("seeds"), at(ppath, "seeds"), 1);
+
+  if (source.contains("metric")) {
+    const auto& m = source.at("metric");
+    check_keys(m, at(root, "metric"), kMetricKeys);
+    if (m.contains("key")) exp.metric.key = require_string(m.at("key"), at(at(root, "metric"), "key"));
+    if (m.contains("selection")) {
+      exp.metric.selection = require_string(m.at("selection"), at(at(root, "metric"), "selection"));
+      if (exp.metric.selection != "final" && exp.metric.selection != "best")
+        throw ConfigError(fmt::format("{}.metric.selection: expected \"final\" or \"best\", found \"{}\"",
+                                      root, exp.metric.selection));
+    }
+  }
+
+  exp.train = source.contains("train") ? require_object(source.at("train"), at(root, "train")) : json::object();
+  if (prof.contains("train")) exp.train.merge_patch(require_object(prof.at("train"), at(ppath, "train")));
+
+  const auto& cols = require_array(source.at("columns"), at(root, "columns"));
+  std::set<std::string> seen;
+  for (size_t i = 0; i < cols.size(); ++i) {
+    const auto path = at(at(root, "columns"), i);
+    require_object(cols[i], path);
+    const auto name = require_string(cols[i].value("name", json(nullptr)), at(path, "name"));
+    if (!seen.insert("c/" + name).second)
+      throw ConfigError(fmt::format("{}.name: duplicate column '{}'", path, name));
+    exp.columns.push_back(cols[i]);
+  }
+  const auto& rows = require_array(source.at("rows"), at(root, "rows"));
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto path = at(at(root, "rows"), i);
+    require_object(rows[i], path);
+    const auto name = require_string(rows[i].value("name", json(nullptr)), at(path, "name"));
+    if (!seen.insert("r/" + name).second)
+      throw ConfigError(fmt::format("{}.name: duplicate row '{}'", path, name));
+    exp.rows.push_back(rows[i]);
+  }
+  if (prof.contains("columns")) patch_named(exp.columns, prof.at("columns"), at(ppath, "columns"), "column");
+  if (prof.contains("rows")) patch_named(exp.rows, prof.at("rows"), at(ppath, "rows"), "row");
+
+  // Validate the patched structure (plugins are checked when cells are expanded).
+  for (size_t i = 0; i < exp.columns.size(); ++i) {
+    const auto path = at(at(root, "columns"), i);
+    const auto& c = exp.columns[i];
+    check_keys(c, path, kColumnKeys);
+    check_plugin_spec(c.at("dataset"), at(path, "dataset"));
+    check_plugin_spec(c.at("student"), at(path, "student"));
+    if (c.contains("teacher")) {
+      const auto tpath = at(path, "teacher");
+      check_keys(c.at("teacher"), tpath, kTeacherKeys);
+      check_plugin_spec(c.at("teacher").at("model"), at(tpath, "model"));
+      check_plugin_spec(c.at("teacher").at("method"), at(tpath, "method"));
+      if (c.at("teacher").contains("seed")) require_int(c.at("teacher").at("seed"), at(tpath, "seed"), 0);
+    }
+  }
+  int teacher_rows = 0;
+  for (size_t i = 0; i < exp.rows.size(); ++i) {
+    const auto path = at(at(root, "rows"), i);
+    const auto& r = exp.rows[i];
+    require_object(r, path);
+    const bool is_teacher = r.contains("teacher");
+    check_keys(r, path, is_teacher ? kTeacherRowKeys : kRowKeys);
+    if (is_teacher) {
+      if (!require_bool(r.at("teacher"), at(path, "teacher")))
+        throw ConfigError(fmt::format("{}.teacher: only `true` is meaningful; remove the key for a method row", path));
+      ++teacher_rows;
+    } else {
+      check_plugin_spec(r.at("method"), at(path, "method"));
+      if (r.contains("generator")) check_plugin_spec(r.at("generator"), at(path, "generator"));
+      if (r.contains("student")) check_plugin_spec(r.at("student"), at(path, "student"));
+      if (r.contains("regularizers")) {
+        const auto& regs = require_array(r.at("regularizers"), at(path, "regularizers"));
+        for (size_t k = 0; k < regs.size(); ++k) {
+          const auto rp = at(at(path, "regularizers"), k);
+          check_keys(regs[k], rp, kRegularizerKeys);
+          require_string(regs[k].at("plugin"), at(rp, "plugin"));
+          if (regs[k].contains("weight")) require_number(regs[k].at("weight"), at(rp, "weight"));
+          if (regs[k].contains("options")) require_object(regs[k].at("options"), at(rp, "options"));
+        }
+      }
+    }
+    if (r.contains("paper")) require_object(r.at("paper"), at(path, "paper"));
+  }
+  if (teacher_rows > 1)
+    throw ConfigError(fmt::format("{}.rows: at most one row may be the teacher row", root));
+
+  if (source.contains("figures")) {
+    const auto& figs = require_array(source.at("figures"), at(root, "figures"));
+    for (size_t i = 0; i < figs.size(); ++i) {
+      const auto path = at(at(root, "figures"), i);
+      check_keys(figs[i], path, kFigureKeys);
+      exp.figures.push_back({require_string(figs[i].at("name"), at(path, "name")),
+                             require_string(figs[i].at("kind"), at(path, "kind")), figs[i]});
+    }
+  }
+  // Fail early on a bad train block rather than at the first run that uses it.
+  resolve_train(exp.train, at(root, "train"));
+  return exp;
+}
+
+Experiment load_experiment(const std::filesystem::path& file, const std::string& profile) {
+  std::ifstream in(file);
+  if (!in)
+    throw ConfigError(fmt::format("{}: cannot open the experiment file (does it exist? experiments "
+                                  "shipped with dfkd are in experiments/)", file.string()));
+  json source;
+  try {
+    source = json::parse(in);
+  } catch (const json::parse_error& e) {
+    throw ConfigError(fmt::format("{}: not valid JSON: {}", file.string(), e.what()));
+  }
+  return parse_experiment(source, profile, file.filename().string());
+}
+
+std::vector<CellRun> expand_cells(const Experiment& exp, const PluginHost& plugins,
+                                  const CellFilter& filter) {
+  const auto row_names = exp.row_names();
+  const auto col_names = exp.column_names();
+  for (const auto& r : filter.rows)
+    if (std::find(row_names.begin(), row_names.end(), r) == row_names.end())
+      throw ConfigError(fmt::format("--only {}: no such row in '{}'; rows: {}", r, exp.name,
+                                    fmt::join(row_names, ", ")));
+  for (const auto& c : filter.columns)
+    if (std::find(col_names.begin(), col_names.end(), c) == col_names.end())
+      throw ConfigError(fmt::format("--dataset {}: no such column in '{}'; columns: {}", c,
+                                    exp.name, fmt::join(col_names, ", ")));
+  auto selected = [](const std::vector<std::string>& filter, const std::string& name) {
+    return filter.empty() || std::find(filter.begin(), filter.end(), name) != filter.end();
+  };
+  const int64_t seeds = filter.seeds > 0 ? filter.seeds : exp.seeds;
+  std::string teacher_row;
+  for (const auto& r : exp.rows)
+    if (r.contains("teacher")) teacher_row = r.at("name");
+
+  std::vector<CellRun> teachers, students;
+  for (size_t ci = 0; ci < exp.columns.size(); ++ci) {
+    const auto& col = exp.columns[ci];
+    const std::string column = col.at("name");
+    if (!selected(filter.columns, column)) continue;
+    const auto cpath = fmt::format("{}.columns[{}]", exp.name, ci);
+    const json dataset = resolve_plugin(col.at("dataset"), PluginKind::Dataset, cpath + ".dataset", plugins);
+
+    std::optional<CellRun> teacher;
+    auto need_teacher = [&]() -> const CellRun& {
+      if (teacher) return *teacher;
+      if (!col.contains("teacher"))
+        throw ConfigError(fmt::format("{}: a row needs a teacher but column '{}' defines none; add "
+                                      "\"teacher\": {{\"model\": ..., \"method\": ...}}", cpath, column));
+      const auto& t = col.at("teacher");
+      const auto tpath = cpath + ".teacher";
+      CellRun run;
+      run.row = teacher_row;
+      run.column = column;
+      run.seed = t.value("seed", 0);
+      run.role = "teacher";
+      json train = exp.train;
+      if (t.contains("train")) train.merge_patch(t.at("train"));
+      run.config = {{"profile", exp.profile},
+                    {"seed", run.seed},
+                    {"role", "teacher"},
+                    {"dataset", dataset},
+                    {"model", resolve_plugin(t.at("model"), PluginKind::Model, tpath + ".model", plugins)},
+                    {"method", resolve_plugin(t.at("method"), PluginKind::Method, tpath + ".method", plugins)},
+                    {"generator", nullptr},
+                    {"regularizers", json::array()},
+                    {"teacher", nullptr},
+                    {"train", resolve_train(train, tpath + ".train")}};
+      const auto& traits = traits_of(run.config.at("method"), plugins);
+      if (traits.needs_teacher || traits.needs_generator || !traits.uses_training_data)
+        throw ConfigError(fmt::format("{}.method: a teacher is trained on real data; method '{}' is not "
+                                      "a supervised method", tpath, run.config["method"]["plugin"].get<std::string>()));
+      run.method = run.config["method"]["plugin"];
+      run.run_key = sha256_hex(run.config.dump());
+      teacher = run;
+      return *teacher;
+    };
+
+    for (size_t ri = 0; ri < exp.rows.size(); ++ri) {
+      const auto& row = exp.rows[ri];
+      const std::string name = row.at("name");
+      if (!selected(filter.rows, name)) continue;
+      if (row.contains("teacher")) {
+        need_teacher();
+        continue;
+      }
+      const auto rpath = fmt::format("{}.rows[{}]", exp.name, ri);
+      const json method = resolve_plugin(row.at("method"), PluginKind::Method, rpath + ".method", plugins);
+      const auto& traits = traits_of(method, plugins);
+      const std::string mname = method.at("plugin");
+      if (traits.needs_generator && !row.contains("generator"))
+        throw ConfigError(fmt::format("{}: method '{}' needs a generator; add \"generator\": {{\"plugin\": ...}}",
+                                      rpath, mname));
+      if (!traits.needs_generator && row.contains("generator"))
+        throw ConfigError(fmt::format("{}.generator: method '{}' does not use a generator; remove the key",
+                                      rpath, mname));
+      if (!traits.accepts_regularizers && row.contains("regularizers") && !row.at("regularizers").empty())
+        throw ConfigError(fmt::format("{}.regularizers: method '{}' takes no regularizers", rpath, mname));
+      json regs = json::array();
+      if (row.contains("regularizers")) {
+        const auto& list = row.at("regularizers");
+        for (size_t k = 0; k < list.size(); ++k) {
+          const auto kpath = fmt::format("{}.regularizers[{}]", rpath, k);
+          json r = resolve_plugin(list[k], PluginKind::Regularizer, kpath, plugins);
+          r["weight"] = list[k].contains("weight") ? list[k].at("weight").get<double>() : 1.0;
+          regs.push_back(r);
+        }
+      }
+      json train = exp.train;
+      if (row.contains("train")) train.merge_patch(require_object(row.at("train"), rpath + ".train"));
+      const json base{
+          {"profile", exp.profile},
+          {"role", "student"},
+          {"dataset", dataset},
+          {"model", resolve_plugin(row.contains("student") ? row.at("student") : col.at("student"),
+                                   PluginKind::Model, rpath + ".student", plugins)},
+          {"method", method},
+          {"generator", row.contains("generator")
+                            ? resolve_plugin(row.at("generator"), PluginKind::Generator, rpath + ".generator", plugins)
+                            : json(nullptr)},
+          {"regularizers", regs},
+          {"train", resolve_train(train, rpath + ".train")}};
+      for (int64_t s = 0; s < seeds; ++s) {
+        CellRun run;
+        run.row = name;
+        run.column = column;
+        run.seed = s;
+        run.role = "student";
+        run.method = mname;
+        run.config = base;
+        run.config["seed"] = s;
+        run.config["teacher"] = nullptr;
+        if (traits.needs_teacher) {
+          const auto& t = need_teacher();
+          run.config["teacher"] = t.run_key;
+          run.parent_run_key = t.run_key;
+          run.parent_row = t.row;
+        }
+        run.run_key = sha256_hex(run.config.dump());
+        students.push_back(std::move(run));
+      }
+    }
+    if (teacher) {
+      // Only a selected teacher row puts the teacher in the table; otherwise it is a dependency.
+      if (teacher_row.empty() || !selected(filter.rows, teacher_row)) teacher->row.clear();
+      teachers.push_back(*teacher);
+    }
+  }
+  teachers.insert(teachers.end(), students.begin(), students.end());
+  return teachers;
+}
+
+}  // namespace dfkd::host

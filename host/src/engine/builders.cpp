@@ -1,0 +1,78 @@
+#include "engine/builders.hpp"
+
+#include <fmt/format.h>
+
+namespace dfkd::host {
+namespace {
+
+const LoadedPlugin& plugin_for(const PluginHost& plugins, PluginKind kind, const nlohmann::json& spec) {
+  const auto& p = plugins.get(kind, spec.at("plugin").get<std::string>());
+  const auto want = spec.at("version").get<std::string>();
+  if (p.entry.version != want)
+    throw ConfigError(fmt::format(
+        "{} plugin '{}': the run was planned with version {} but version {} is loaded ({}); "
+        "results of different plugin versions are different runs: re-plan with `dfkd run`",
+        to_string(kind), p.entry.name, want, p.entry.version, p.file.string()));
+  return p;
+}
+
+Options options_for(const LoadedPlugin& p, const nlohmann::json& spec) {
+  return Options(p.entry.name, spec.at("options"));
+}
+
+}  // namespace
+
+const Dataset& DatasetCache::get(const nlohmann::json& spec) {
+  const auto key = spec.dump();
+  auto it = cache_.find(key);
+  if (it != cache_.end()) return *it->second;
+  const auto& p = plugin_for(plugins_, PluginKind::Dataset, spec);
+  auto data = p.entry.make_dataset(options_for(p, spec));
+  const auto& tr = data->train();
+  const auto& te = data->test();
+  if (!tr.x.defined() || !te.x.defined() || tr.x.size(0) != tr.y.size(0) || te.x.size(0) != te.y.size(0))
+    throw DataError(fmt::format("dataset '{}': train/test splits must have as many labels as inputs",
+                                p.entry.name));
+  return *cache_.emplace(key, std::move(data)).first->second;
+}
+
+std::unique_ptr<Model> build_model(const PluginHost& plugins, const nlohmann::json& spec,
+                                   const DataShape& shape) {
+  const auto& p = plugin_for(plugins, PluginKind::Model, spec);
+  return p.entry.make_model(options_for(p, spec), shape);
+}
+
+std::unique_ptr<Generator> build_generator(const PluginHost& plugins, const nlohmann::json& spec,
+                                           const DataShape& shape) {
+  const auto& p = plugin_for(plugins, PluginKind::Generator, spec);
+  return p.entry.make_generator(options_for(p, spec), shape);
+}
+
+std::unique_ptr<Method> build_method(const PluginHost& plugins, const nlohmann::json& spec) {
+  const auto& p = plugin_for(plugins, PluginKind::Method, spec);
+  return p.entry.make_method(options_for(p, spec));
+}
+
+RegularizerSet build_regularizers(const PluginHost& plugins, const nlohmann::json& list) {
+  std::vector<RegularizerSet::Entry> entries;
+  for (const auto& spec : list) {
+    const auto& p = plugin_for(plugins, PluginKind::Regularizer, spec);
+    entries.push_back({p.entry.name, spec.at("weight").get<double>(),
+                       p.entry.make_regularizer(options_for(p, spec))});
+  }
+  return RegularizerSet(std::move(entries));
+}
+
+torch::Device resolve_device(const std::string& name) {
+  if (name == "cpu") return torch::kCPU;
+  if (name == "cuda") {
+    if (!torch::cuda::is_available())
+      throw ConfigError("--device cuda: this LibTorch build has no CUDA or no GPU is visible; "
+                        "use --device cpu or build dfkd against a CUDA LibTorch");
+    return torch::kCUDA;
+  }
+  if (name == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  throw ConfigError(fmt::format("--device: expected auto, cpu or cuda; found \"{}\"", name));
+}
+
+}  // namespace dfkd::host

@@ -1,0 +1,269 @@
+#include "engine/engine.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "engine/checkpoint.hpp"
+#include "engine/lr_schedule.hpp"
+#include "engine/signals.hpp"
+#include "engine/training_data.hpp"
+#include "util/hash.hpp"
+
+namespace dfkd::host {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Interrupted {};
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+void freeze(Model& m) {
+  m.module().eval();
+  for (auto& p : m.module().parameters()) p.set_requires_grad(false);
+}
+
+/// Test-split accuracy (%) and mean cross-entropy; no autograd anywhere.
+std::pair<double, double> evaluate(Model& model, const Split& test, int64_t batch_size,
+                                   const torch::Device& device) {
+  torch::InferenceMode guard;
+  model.module().eval();
+  const int64_t n = test.x.size(0);
+  double loss = 0;
+  int64_t correct = 0;
+  for (int64_t i = 0; i < n; i += batch_size) {
+    const int64_t b = std::min(batch_size, n - i);
+    auto x = test.x.narrow(0, i, b).to(device);
+    auto y = test.y.narrow(0, i, b).to(device);
+    auto logits = model.forward(x).logits;
+    loss += torch::nn::functional::cross_entropy(
+                logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                .item<double>();
+    correct += logits.argmax(1).eq(y).sum().item<int64_t>();
+  }
+  return {100.0 * static_cast<double>(correct) / static_cast<double>(n), loss / static_cast<double>(n)};
+}
+
+bool maximised(const std::string& key) { return key.find("accuracy") != std::string::npos; }
+
+std::vector<MetricSummary> summarise(const ResultsStore& store, const std::string& run_id) {
+  std::vector<MetricSummary> out;
+  for (const auto& key : store.metric_keys(run_id)) {
+    const auto series = store.metric_series(run_id, key);
+    if (series.empty()) continue;
+    MetricSummary s;
+    s.key = key;
+    s.mode = maximised(key) ? "max" : "min";
+    s.final_value = series.back().value;
+    s.best_value = series.front().value;
+    s.best_epoch = series.front().epoch;
+    for (const auto& p : series) {
+      const bool better = s.mode == "max" ? p.value > s.best_value : p.value < s.best_value;
+      if (better) {
+        s.best_value = p.value;
+        s.best_epoch = p.epoch;
+      }
+    }
+    out.push_back(s);
+  }
+  return out;
+}
+
+void record_artifact(ResultsStore& store, const RunRecord& run, const std::string& kind,
+                     const std::filesystem::path& file, const std::filesystem::path& store_dir) {
+  ArtifactRecord a;
+  a.artifact_id = random_id();
+  a.run_id = run.run_id;
+  a.kind = kind;
+  a.path = std::filesystem::relative(file, store_dir).string();
+  a.sha256 = sha256_file(file);
+  a.bytes = static_cast<int64_t>(std::filesystem::file_size(file));
+  store.add_artifact(a);
+}
+
+}  // namespace
+
+Engine::Engine(const PluginHost& plugins, ResultsStore& store, EngineOptions options)
+    : plugins_(plugins), store_(store), options_(std::move(options)), datasets_(plugins) {}
+
+std::filesystem::path Engine::artifact_dir(const RunRecord& run) const {
+  return store_.path().parent_path() / "artifacts" / run.run_key;
+}
+
+RunOutcome Engine::execute(const RunRecord& run) {
+  const auto t0 = Clock::now();
+  try {
+    return train(run);
+  } catch (const Interrupted&) {
+    last_error_ = fmt::format("interrupted by signal {}; the last epoch checkpoint is kept and the "
+                              "next `dfkd run` resumes from it", interrupt_signal());
+    store_.end_run(run.run_id, RunStatus::Killed, last_error_, seconds_since(t0));
+    return RunOutcome::Killed;
+  } catch (const c10::Error& e) {
+    last_error_ = e.what_without_backtrace();
+  } catch (const std::exception& e) {
+    last_error_ = e.what();
+  }
+  store_.end_run(run.run_id, RunStatus::Failed, last_error_, seconds_since(t0));
+  return RunOutcome::Failed;
+}
+
+std::unique_ptr<Model> load_trained_model(const PluginHost& plugins, DatasetCache& datasets,
+                                          const ResultsStore& store, const RunRecord& run,
+                                          const torch::Device& device) {
+  const auto& shape_source = datasets.get(run.config.at("dataset"));
+  auto model = build_model(plugins, run.config.at("model"), shape_source.shape());
+  const auto arts = store.artifacts(run.run_id, "model");
+  if (arts.empty())
+    throw std::runtime_error(fmt::format("run {} ({} {}) has no trained-model artifact", run.run_id,
+                                         run.row, run.column));
+  auto file = std::filesystem::path(arts.back().path);
+  if (file.is_relative()) file = store.path().parent_path() / file;
+  if (!std::filesystem::exists(file))
+    throw std::runtime_error(fmt::format(
+        "the trained model of run {} is missing: '{}' (was the artifacts directory moved?); "
+        "rerun with --force to retrain it", run.run_id, file.string()));
+  model->module().to(device);
+  load_weights(file, model->module(), device);
+  return model;
+}
+
+RunOutcome Engine::train(const RunRecord& run) {
+  const auto t0 = Clock::now();
+  const auto& cfg = run.config;
+  const auto& train_cfg = cfg.at("train");
+  const auto seed = cfg.at("seed").get<uint64_t>();
+  const auto& device = options_.device;
+  const auto store_dir = store_.path().parent_path();
+  const auto dir = artifact_dir(run);
+
+  const Dataset& data = datasets_.get(cfg.at("dataset"));
+  const DataShape shape = data.shape();
+
+  // Parameter initialisation draws from LibTorch's global generator: seed it per run.
+  torch::manual_seed(stream_seed(seed, "init") >> 1);
+  auto student = build_model(plugins_, cfg.at("model"), shape);
+  student->module().to(device);
+  std::unique_ptr<Generator> generator;
+  if (!cfg.at("generator").is_null()) {
+    generator = build_generator(plugins_, cfg.at("generator"), shape);
+    generator->module().to(device);
+  }
+  std::unique_ptr<Model> teacher;
+  if (!cfg.at("teacher").is_null()) {
+    const auto key = cfg.at("teacher").get<std::string>();
+    auto trec = store_.find_run_by_key(key);
+    if (!trec || trec->status != RunStatus::Completed)
+      throw std::runtime_error(fmt::format("teacher run {} is not completed; train it first (dfkd run "
+                                           "plans teachers before students)", key.substr(0, 12)));
+    teacher = load_trained_model(plugins_, datasets_, store_, *trec, device);
+    freeze(*teacher);  // no parameter gradients: generator steps only need input gradients
+  }
+  auto method = build_method(plugins_, cfg.at("method"));
+  auto regularizers = build_regularizers(plugins_, cfg.at("regularizers"));
+  const auto& traits = plugins_.get(PluginKind::Method, cfg["method"]["plugin"]).entry.info.method_traits;
+
+  auto rng = make_generator(seed, "train");
+  const int64_t batch = train_cfg.at("batch_size");
+  TrainContext ctx(*student, device, batch, rng);
+  ctx.teacher = teacher.get();
+  ctx.generator = generator.get();
+  ctx.regularizers = &regularizers;
+  std::unique_ptr<ShuffledBatches> batches;
+  if (traits.uses_training_data) {
+    batches = std::make_unique<ShuffledBatches>(data, batch, device, rng);
+    ctx.train_data = batches.get();
+  }
+  method->setup(ctx);
+
+  const int64_t epochs = train_cfg.at("epochs");
+  int64_t iters = train_cfg.at("iterations_per_epoch");
+  if (iters == 0) {
+    if (!batches)
+      throw ConfigError(fmt::format("train.iterations_per_epoch: method '{}' uses no training data, so "
+                                    "an epoch has no natural length; set iterations_per_epoch > 0",
+                                    run.method));
+    iters = std::max<int64_t>(1, batches->size() / batch);
+  }
+
+  const TrainState state{*student, generator.get(), ctx};
+  const auto checkpoint = dir / "checkpoint.pt";
+  int64_t start = 0;
+  if (std::filesystem::exists(checkpoint)) {
+    start = load_checkpoint(checkpoint, state, device);
+  }
+  store_.truncate_metrics(run.run_id, start);  // epochs after the checkpoint are redone
+  const int64_t resumed_from = start;
+
+  for (int64_t epoch = start; epoch < epochs; ++epoch) {
+    const auto te = Clock::now();
+    const double factor = lr_factor(train_cfg.at("lr_schedule"), epoch, epochs);
+    for (auto& o : ctx.optimizers())
+      for (size_t g = 0; g < o.optimizer->param_groups().size(); ++g)
+        o.optimizer->param_groups()[g].options().set_lr(o.base_lrs[g] * factor);
+    // Each epoch's random stream depends only on (seed, epoch): a resumed run draws exactly
+    // what an uninterrupted one would have.
+    rng.set_current_seed(stream_seed(seed, fmt::format("train/epoch/{}", epoch)) >> 1);
+    student->module().train();
+    if (generator) generator->module().train();
+    if (teacher) teacher->module().eval();
+
+    std::map<std::string, double> sums;
+    for (int64_t i = 0; i < iters; ++i) {
+      if (interrupt_requested()) throw Interrupted{};
+      ctx.epoch = epoch;
+      ctx.step = epoch * iters + i;
+      const StepMetrics m = method->iteration(ctx);
+      for (const auto& [key, value] : m) {
+        if (!std::isfinite(value))
+          throw NonFiniteError(fmt::format("non-finite {} = {} at epoch {}, iteration {} (global step "
+                                           "{}); lower the learning rates or check the method's loss",
+                                           key, value, epoch + 1, i + 1, ctx.step));
+        sums[key] += value;
+      }
+    }
+    std::map<std::string, double> metrics;
+    for (const auto& [key, sum] : sums) metrics[key] = sum / static_cast<double>(iters);
+    const auto [acc, loss] = evaluate(*student, data.test(), train_cfg.at("eval_batch_size"), device);
+    if (!std::isfinite(loss))
+      throw NonFiniteError(fmt::format("non-finite test_loss at epoch {}: the student's weights "
+                                       "diverged", epoch + 1));
+    metrics["test_accuracy"] = acc;
+    metrics["test_loss"] = loss;
+    metrics["lr_factor"] = factor;
+    metrics["epoch_seconds"] = seconds_since(te);
+    save_checkpoint(checkpoint, state, epoch + 1);
+    store_.log_epoch(run.run_id, epoch + 1, (epoch + 1) * iters, metrics);
+    if (options_.on_epoch)
+      options_.on_epoch({run, epoch + 1, epochs, metrics, seconds_since(t0), resumed_from});
+  }
+
+  // Final artifacts: the trained weights (teachers are loaded from these) and, for data-free
+  // runs, a sample of what the generator makes, with the teacher's predictions on it.
+  const auto model_file = dir / "model.pt";
+  save_weights(model_file, student->module());
+  record_artifact(store_, run, "model", model_file, store_dir);
+  const int64_t n_samples = train_cfg.at("save_generated");
+  if (generator && n_samples > 0) {
+    torch::NoGradGuard no_grad;
+    auto z = sample_latent(*generator, n_samples, rng, device);
+    auto x = generator->forward(z);
+    auto pred = teacher ? teacher->forward(x).logits.argmax(1) : torch::zeros({n_samples}, torch::kLong);
+    torch::serialize::OutputArchive a;
+    a.write("x", x.cpu());
+    a.write("teacher_pred", pred.cpu());
+    const auto f = dir / "generated.pt";
+    a.save_to(f.string());
+    record_artifact(store_, run, "generated", f, store_dir);
+  }
+  store_.complete_run(run.run_id, summarise(store_, run.run_id), seconds_since(t0));
+  // The epoch checkpoint has served its purpose; the model artifact remains.
+  std::filesystem::remove(checkpoint);
+  return RunOutcome::Completed;
+}
+
+}  // namespace dfkd::host

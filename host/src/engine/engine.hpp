@@ -1,0 +1,60 @@
+#pragma once
+/// The host's one training loop. A method plugin supplies one iteration; the engine owns epochs,
+/// evaluation, the LR schedule, checkpoints, metric logging, NaN/inf detection and interrupts.
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+
+#include <torch/torch.h>
+
+#include "engine/builders.hpp"
+#include "plugins/plugin_host.hpp"
+#include "store/results_store.hpp"
+
+namespace dfkd::host {
+
+/// What a progress display gets after every epoch.
+struct EpochReport {
+  const RunRecord& run;
+  int64_t epoch = 0;  ///< 1-based, completed
+  int64_t epochs = 0;
+  const std::map<std::string, double>& metrics;
+  double elapsed_seconds = 0;  ///< since this attempt started
+  int64_t resumed_from = 0;    ///< epochs restored from a checkpoint at start
+};
+
+struct EngineOptions {
+  torch::Device device = torch::kCPU;
+  std::string environment_id;
+  std::function<void(const EpochReport&)> on_epoch;
+};
+
+enum class RunOutcome { Completed, Failed, Killed };
+
+class Engine {
+ public:
+  Engine(const PluginHost& plugins, ResultsStore& store, EngineOptions options);
+  /// Trains the run (already claimed by the caller) to completion, failure or interrupt and
+  /// records the outcome in the store. Never throws for problems of the run itself.
+  RunOutcome execute(const RunRecord& run);
+  const std::string& last_error() const { return last_error_; }
+
+  /// Directory of a run's artifacts: <store dir>/artifacts/<run_key>.
+  std::filesystem::path artifact_dir(const RunRecord& run) const;
+
+ private:
+  RunOutcome train(const RunRecord& run);
+  const PluginHost& plugins_;
+  ResultsStore& store_;
+  EngineOptions options_;
+  DatasetCache datasets_;
+  std::string last_error_;
+};
+
+/// The trained weights of a completed run (its "model" artifact), loaded into a fresh model.
+std::unique_ptr<Model> load_trained_model(const PluginHost& plugins, DatasetCache& datasets,
+                                          const ResultsStore& store, const RunRecord& run,
+                                          const torch::Device& device);
+
+}  // namespace dfkd::host

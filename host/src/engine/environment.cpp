@@ -1,0 +1,58 @@
+#include "engine/environment.hpp"
+
+#include <torch/version.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+namespace dfkd::host {
+namespace {
+
+std::string run_command(const std::string& cmd) {
+  std::array<char, 256> buf{};
+  std::string out;
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
+  if (!pipe) return out;
+  while (fgets(buf.data(), buf.size(), pipe.get())) out += buf.data();
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+// The BLAS LibTorch calls is whichever libblas the dynamic linker resolved; /proc/self/maps
+// shows it (Debian's alternatives pick OpenBLAS once libopenblas0-* is installed).
+std::string loaded_blas() {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  std::string found = "unknown";
+  while (std::getline(maps, line)) {
+    if (line.find("openblas") != std::string::npos) return "openblas";
+    if (line.find("libblis") != std::string::npos) found = "blis";
+    if (line.find("libmkl") != std::string::npos) found = "mkl";
+    if (line.find("/blas/libblas") != std::string::npos && found == "unknown") found = "reference";
+  }
+  return found;
+}
+
+}  // namespace
+
+EnvironmentInfo probe_environment(const std::string& device, int threads) {
+  EnvironmentInfo env;
+  const std::string src = DFKD_SOURCE_DIR;
+  env.git_commit = run_command("git -C '" + src + "' rev-parse HEAD 2>/dev/null");
+  if (env.git_commit.empty()) env.git_commit = "unknown";
+  env.git_dirty = !run_command("git -C '" + src + "' status --porcelain --untracked-files=no 2>/dev/null").empty();
+  env.compiler = DFKD_COMPILER;
+  env.torch_version = TORCH_VERSION;
+  env.device = device;
+  env.threads = threads;
+  env.blas = loaded_blas();
+  std::array<char, 256> host{};
+  gethostname(host.data(), host.size() - 1);
+  env.hostname = host.data();
+  return env;
+}
+
+}  // namespace dfkd::host

@@ -1,0 +1,10 @@
+#pragma once
+namespace dfkd::host {
+
+/// SIGINT/SIGTERM set a flag the engine polls between iterations, so the current run is marked
+/// killed with its last checkpoint kept. A second signal terminates at once.
+void install_interrupt_handlers();
+bool interrupt_requested();
+int interrupt_signal();  ///< the signal received, 0 if none
+
+}  // namespace dfkd::host

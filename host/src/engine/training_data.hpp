@@ -1,0 +1,26 @@
+#pragma once
+#include <torch/torch.h>
+
+#include "dfkd/dataset.hpp"
+#include "dfkd/method.hpp"
+
+namespace dfkd::host {
+
+/// Shuffled, augmented mini-batches over a dataset's training split. Indexing an in-memory tensor
+/// costs microseconds per batch, so training never waits on data.
+class ShuffledBatches final : public BatchSource {
+ public:
+  ShuffledBatches(const Dataset& data, int64_t batch_size, torch::Device device,
+                  torch::Generator& rng);
+  Batch next() override;
+  int64_t size() const override { return n_; }
+
+ private:
+  const Dataset& data_;
+  int64_t batch_size_, n_, cursor_ = 0;
+  torch::Device device_;
+  torch::Generator& rng_;
+  torch::Tensor order_;
+};
+
+}  // namespace dfkd::host

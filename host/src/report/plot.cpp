@@ -1,0 +1,206 @@
+#include "report/plot.hpp"
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "dfkd/errors.hpp"
+#include "engine/engine.hpp"
+
+namespace dfkd::host {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Bounds {
+  double x0 = 1e300, x1 = -1e300, y0 = 1e300, y1 = -1e300;
+  void include(const torch::Tensor& pts) {
+    auto p = pts.to(torch::kDouble);
+    x0 = std::min(x0, p.select(1, 0).min().item<double>());
+    x1 = std::max(x1, p.select(1, 0).max().item<double>());
+    y0 = std::min(y0, p.select(1, 1).min().item<double>());
+    y1 = std::max(y1, p.select(1, 1).max().item<double>());
+  }
+  Bounds padded(double f) const {
+    const double dx = (x1 - x0) * f, dy = (y1 - y0) * f;
+    return {x0 - dx, x1 + dx, y0 - dy, y1 + dy};
+  }
+};
+
+void write_points(const fs::path& file, const torch::Tensor& x, const torch::Tensor& label,
+                  const std::string& label_name) {
+  std::ofstream out(file);
+  out << "# x1,x2," << label_name << "\n";
+  auto xa = x.to(torch::kDouble).contiguous();
+  auto la = label.to(torch::kLong).contiguous();
+  for (int64_t i = 0; i < x.size(0); ++i)
+    out << fmt::format("{:.6g},{:.6g},{}\n", xa[i][0].item<double>(), xa[i][1].item<double>(),
+                       la[i].item<int64_t>());
+}
+
+std::string header(const fs::path& png, const std::string& title, const Bounds& b) {
+  return fmt::format(
+      "set terminal pngcairo size 640,560 font 'Sans,11'\nset output '{}'\nset title '{}'\n"
+      "set datafile separator ','\nset xrange [{:.4g}:{:.4g}]\nset yrange [{:.4g}:{:.4g}]\n"
+      "set xlabel 'x_1 (standardised)'\nset ylabel 'x_2 (standardised)'\nset key top right opaque\n"
+      "unset colorbox\nset palette defined (0 '#c6dbef', 0.499 '#c6dbef', 0.501 '#fcbba1', 1 '#fcbba1')\n"
+      "set cbrange [0:1]\n",
+      png.filename().string(), title, b.x0, b.x1, b.y0, b.y1);
+}
+
+const char* kPoints0 = "lc rgb '#08519c' pt 7 ps 0.45";
+const char* kPoints1 = "lc rgb '#a50f15' pt 7 ps 0.45";
+
+std::string points(const std::string& csv, const std::string& what) {
+  return fmt::format(
+      "'{0}' using 1:($3==0?$2:1/0) with points {1} title '{2} 0', "
+      "'{0}' using 1:($3==1?$2:1/0) with points {3} title '{2} 1'",
+      csv, kPoints0, what, kPoints1);
+}
+
+/// Paper Fig. 1 (c)-(f): the data, the teacher's decision boundary, and the points each listed
+/// data-free row's generator produces, over the boundary.
+std::vector<fs::path> two_moons_panels(const Experiment& exp, const Figure& fig,
+                                       const PluginHost& plugins, const ResultsStore& store,
+                                       const fs::path& dir) {
+  const auto& spec = fig.spec;
+  const std::string column = spec.value("column", exp.column_names().front());
+  const int64_t seed = spec.value("seed", 0);
+  std::vector<std::string> rows = spec.value("rows", std::vector<std::string>{});
+
+  std::string teacher_row;
+  for (const auto& r : exp.rows)
+    if (r.contains("teacher")) teacher_row = r.at("name");
+  std::optional<RunRecord> teacher;
+  std::map<std::string, RunRecord> by_row;
+  for (const auto& c : store.cells(exp.name, exp.profile)) {
+    if (c.column != column) continue;
+    auto run = store.find_run_by_key(c.run_key);
+    if (!run || run->status != RunStatus::Completed) continue;
+    if (c.row == teacher_row) teacher = run;
+    else if (c.seed == seed) by_row.emplace(c.row, *run);
+  }
+  if (!teacher)
+    throw ConfigError(fmt::format("figure {}: no completed teacher run for column '{}' in profile '{}'; "
+                                  "run `dfkd run` for this experiment and profile first",
+                                  fig.name, column, exp.profile));
+
+  DatasetCache datasets(plugins);
+  const auto& data = datasets.get(teacher->config.at("dataset"));
+  auto model = load_trained_model(plugins, datasets, store, *teacher, torch::kCPU);
+  model->module().eval();
+
+  std::map<std::string, std::pair<torch::Tensor, torch::Tensor>> generated;
+  Bounds b;
+  b.include(data.train().x);
+  for (const auto& row : rows) {
+    auto it = by_row.find(row);
+    if (it == by_row.end()) continue;
+    const auto arts = store.artifacts(it->second.run_id, "generated");
+    if (arts.empty()) continue;
+    fs::path f = arts.back().path;
+    if (f.is_relative()) f = store.path().parent_path() / f;
+    torch::serialize::InputArchive a;
+    a.load_from(f.string());
+    torch::Tensor x, pred;
+    a.read("x", x);
+    a.read("teacher_pred", pred);
+    generated[row] = {x, pred};
+    b.include(x);
+  }
+  b = b.padded(0.05);
+
+  std::vector<fs::path> out;
+  const auto base = dir / fig.name;
+  // (c) the data
+  {
+    const auto csv = fs::path(base.string() + "_c_data.csv");
+    const auto png = fs::path(base.string() + "_c_data.png");
+    write_points(csv, data.train().x, data.train().y, "label");
+    std::ofstream gp(base.string() + "_c_data.gp");
+    gp << header(png, "(c) two-moons training data", b) << "plot " << points(csv.filename(), "class") << "\n";
+    gp.close();
+    out.push_back(png);
+  }
+  // (d) teacher decision boundary on a grid, data on top
+  const int n = 160;
+  auto gx = torch::linspace(b.x0, b.x1, n, torch::kDouble);
+  auto gy = torch::linspace(b.y0, b.y1, n, torch::kDouble);
+  auto grid = torch::stack({gx.repeat({n}), gy.repeat_interleave(n)}, 1).to(torch::kFloat);
+  torch::Tensor prob;
+  {
+    torch::InferenceMode guard;
+    prob = torch::softmax(model->forward(grid).logits, 1).select(1, 1).to(torch::kDouble);
+  }
+  const auto grid_csv = fs::path(base.string() + "_d_teacher_grid.csv");
+  {
+    std::ofstream g(grid_csv);
+    g << "# x1,x2,teacher_p(class 1)\n";
+    auto ga = grid.to(torch::kDouble);
+    for (int64_t i = 0; i < grid.size(0); ++i)
+      g << fmt::format("{:.5g},{:.5g},{:.5g}\n", ga[i][0].item<double>(), ga[i][1].item<double>(),
+                       prob[i].item<double>());
+  }
+  auto boundary = [&](const fs::path& png, const std::string& title, const std::string& overlay) {
+    std::ofstream gp(fs::path(png).replace_extension(".gp"));
+    gp << header(png, title, b) << "plot '" << grid_csv.filename().string()
+       << "' using 1:2:3 with image notitle, " << overlay << "\n";
+  };
+  {
+    const auto png = fs::path(base.string() + "_d_teacher_boundary.png");
+    boundary(png, "(d) teacher decision boundary (shading: teacher's class)",
+             points(fs::path(base.string() + "_c_data.csv").filename(), "class"));
+    out.push_back(png);
+  }
+  // (e), (f), ...: generated points of each row, coloured by the teacher's prediction
+  char panel = 'e';
+  for (const auto& row : rows) {
+    auto it = generated.find(row);
+    if (it == generated.end()) {
+      fmt::print(stderr, "figure {}: row '{}' has no completed run with generated samples for seed {}; "
+                         "panel skipped\n", fig.name, row, seed);
+      continue;
+    }
+    const auto stem = fmt::format("{}_{}_generated_{}", base.string(), panel, row);
+    const auto csv = fs::path(stem + ".csv");
+    write_points(csv, it->second.first, it->second.second, "teacher_prediction");
+    const auto png = fs::path(stem + ".png");
+    boundary(png, fmt::format("({}) points generated by {} (seed {})", panel, row, seed),
+             points(csv.filename(), "teacher says"));
+    out.push_back(png);
+    ++panel;
+  }
+  for (const auto& png : out) {
+    const auto script = fs::path(png).replace_extension(".gp");
+    // gnuplot resolves data files relative to its working directory: run it inside `dir`.
+    const auto cmd = fmt::format("cd '{}' && gnuplot '{}' 2>&1", dir.string(), script.filename().string());
+    if (std::system(cmd.c_str()) != 0)
+      throw std::runtime_error(fmt::format("gnuplot failed on '{}' (is gnuplot-nox installed? "
+                                           "scripts/setup.sh installs it)", script.string()));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<fs::path> plot_experiment(const Experiment& exp, const PluginHost& plugins,
+                                      const ResultsStore& store, const fs::path& out_dir) {
+  fs::create_directories(out_dir);
+  std::vector<fs::path> written;
+  if (exp.figures.empty())
+    throw ConfigError(fmt::format("experiment '{}' declares no figures", exp.name));
+  for (const auto& fig : exp.figures) {
+    if (fig.kind == "two_moons_panels") {
+      auto files = two_moons_panels(exp, fig, plugins, store, out_dir);
+      written.insert(written.end(), files.begin(), files.end());
+    } else {
+      throw ConfigError(fmt::format("figure '{}': unknown kind '{}'; known kinds: two_moons_panels",
+                                    fig.name, fig.kind));
+    }
+  }
+  return written;
+}
+
+}  // namespace dfkd::host

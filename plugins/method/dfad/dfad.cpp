@@ -1,0 +1,169 @@
+// DFAD (Fang et al. 2019): a generator maximises the student-teacher L1 discrepancy while the
+// student minimises it; k student steps per generator step, a new z for every step.
+#include <dfkd/sdk.hpp>
+
+#include "dfad_loss.hpp"
+
+namespace dfkd_dfad {
+
+namespace {
+
+/// Freezes a module's parameters for one scope, restoring each flag afterwards. Used at the
+/// generator step: the student's parameter gradients there would be discarded anyway.
+class FrozenParameters {
+ public:
+  explicit FrozenParameters(torch::nn::Module& module) : params_(module.parameters()) {
+    for (auto& p : params_) {
+      flags_.push_back(p.requires_grad());
+      p.requires_grad_(false);
+    }
+  }
+  ~FrozenParameters() {
+    for (size_t i = 0; i < params_.size(); ++i) params_[i].requires_grad_(flags_[i]);
+  }
+  FrozenParameters(const FrozenParameters&) = delete;
+  FrozenParameters& operator=(const FrozenParameters&) = delete;
+
+ private:
+  std::vector<torch::Tensor> params_;
+  std::vector<bool> flags_;
+};
+
+void add_to(std::map<std::string, double>& sum, const std::map<std::string, double>& terms) {
+  for (const auto& [name, value] : terms) sum[name] += value;
+}
+
+}  // namespace
+
+class Dfad : public dfkd::Method {
+ public:
+  static dfkd::PluginInfo info() {
+    dfkd::PluginInfo info;
+    info.doc = "Data-free adversarial distillation (DFAD): L1 logit discrepancy, generator "
+               "maximises it, student minimises it";
+    info.options = {
+        dfkd::option_int("student_steps", 5, "student steps per generator step"),
+        dfkd::option_string("student_optimizer", "sgd", "optimizer of the student", {"sgd", "adam"}),
+        dfkd::option_real("lr_student", 0.1, "learning rate of the student"),
+        dfkd::option_real("momentum", 0.9, "SGD momentum of the student (unused by adam)"),
+        dfkd::option_real("weight_decay", 5e-4, "L2 weight decay of the student"),
+        dfkd::option_real("lr_generator", 1e-3, "Adam learning rate of the generator"),
+        dfkd::option_real("generator_beta1", 0.9, "Adam beta1 of the generator"),
+        dfkd::option_real("generator_beta2", 0.999, "Adam beta2 of the generator"),
+    };
+    info.method_traits.needs_teacher = true;
+    info.method_traits.needs_generator = true;
+    info.method_traits.accepts_regularizers = true;
+    return info;
+  }
+
+  explicit Dfad(const dfkd::Options& o)
+      : student_steps_(o.integer("student_steps")),
+        student_adam_(o.string("student_optimizer") == "adam"),
+        lr_student_(o.real("lr_student")),
+        momentum_(o.real("momentum")),
+        weight_decay_(o.real("weight_decay")),
+        lr_generator_(o.real("lr_generator")),
+        beta1_(o.real("generator_beta1")),
+        beta2_(o.real("generator_beta2")) {
+    if (student_steps_ < 1)
+      throw dfkd::ConfigError("dfad: option student_steps: expected an integer >= 1, found " +
+                              std::to_string(student_steps_));
+  }
+
+  void setup(dfkd::TrainContext& ctx) override {
+    if (!ctx.teacher || !ctx.generator)
+      throw std::logic_error("dfad: setup: expected a teacher and a generator, found none");
+    auto student_params = ctx.student.module().parameters();
+    std::unique_ptr<torch::optim::Optimizer> student;
+    if (student_adam_)
+      student = std::make_unique<torch::optim::Adam>(
+          student_params, torch::optim::AdamOptions(lr_student_).weight_decay(weight_decay_));
+    else
+      student = std::make_unique<torch::optim::SGD>(
+          student_params,
+          torch::optim::SGDOptions(lr_student_).momentum(momentum_).weight_decay(weight_decay_));
+    student_opt_ = &ctx.add_optimizer("student", std::move(student));
+    generator_opt_ = &ctx.add_optimizer(
+        "generator", std::make_unique<torch::optim::Adam>(
+                         ctx.generator->module().parameters(),
+                         torch::optim::AdamOptions(lr_generator_).betas({beta1_, beta2_})));
+  }
+
+  dfkd::StepMetrics iteration(dfkd::TrainContext& ctx) override {
+    dfkd::Model& student = ctx.student;
+    dfkd::Model& teacher = *ctx.teacher;
+    dfkd::Generator& generator = *ctx.generator;
+    // DFAD keeps G in train mode during student steps too (its BN uses batch statistics).
+    student.module().train();
+    generator.module().train();
+    const dfkd::Discrepancy discrepancy = &dfkd::losses::dfad_discrepancy;
+    const bool student_regs =
+        ctx.regularizers && ctx.regularizers->has(dfkd::RegularizerStage::Student);
+
+    dfkd::StepMetrics metrics;
+    std::map<std::string, double> student_reg_sum;
+    double student_loss_sum = 0.0;
+    for (int64_t k = 0; k < student_steps_; ++k) {
+      torch::Tensor x;
+      dfkd::ModelOutput t;
+      {
+        torch::NoGradGuard no_grad;
+        x = generator.forward(dfkd::sample_latent(generator, ctx.batch_size, ctx.rng, ctx.device));
+        t = teacher.forward(x);
+      }
+      auto s = student.forward(x);
+      auto loss = dfkd::losses::dfad_discrepancy(s.logits, t.logits);
+      if (student_regs) {
+        std::map<std::string, double> log;
+        loss = loss + ctx.regularizers->student_loss({x, t, student, discrepancy, ctx.rng}, log);
+        add_to(student_reg_sum, log);
+      }
+      student_opt_->zero_grad();
+      loss.backward();
+      student_opt_->step();
+      student_loss_sum += loss.item<double>();
+    }
+    metrics["loss_student"] = student_loss_sum / static_cast<double>(student_steps_);
+    for (const auto& [name, value] : student_reg_sum)
+      metrics[name] = value / static_cast<double>(student_steps_);
+
+    // Generator step: gradients reach x through both networks; only G's parameters update.
+    auto x = generator.forward(dfkd::sample_latent(generator, ctx.batch_size, ctx.rng, ctx.device));
+    auto t = teacher.forward(x);
+    dfkd::ModelOutput s;
+    {
+      FrozenParameters frozen(student.module());
+      s = student.forward(x);
+    }
+    auto loss = dfkd::losses::dfad_generator_loss(s.logits, t.logits);
+    metrics["discrepancy"] = -loss.item<double>();
+    if (ctx.regularizers && ctx.regularizers->has(dfkd::RegularizerStage::Generator)) {
+      std::map<std::string, double> log;
+      loss = loss + ctx.regularizers->generator_loss({x, t, s}, log);
+      for (const auto& [name, value] : log) metrics[name] = value;
+    }
+    generator_opt_->zero_grad();
+    loss.backward();
+    generator_opt_->step();
+    metrics["loss_generator"] = loss.item<double>();
+    metrics["teacher_pred_entropy"] = dfkd::losses::prediction_entropy(t.logits);
+    return metrics;
+  }
+
+ private:
+  int64_t student_steps_;
+  bool student_adam_;
+  double lr_student_;
+  double momentum_;
+  double weight_decay_;
+  double lr_generator_;
+  double beta1_;
+  double beta2_;
+  torch::optim::Optimizer* student_opt_ = nullptr;
+  torch::optim::Optimizer* generator_opt_ = nullptr;
+};
+
+}  // namespace dfkd_dfad
+
+DFKD_PLUGIN(method, "dfad", "1.0.0", dfkd_dfad::Dfad)
