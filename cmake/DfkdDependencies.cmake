@@ -16,3 +16,11 @@ if(NOT TARGET dfkd_torch)
   separate_arguments(_dfkd_torch_flags UNIX_COMMAND "${TORCH_CXX_FLAGS}")
   target_compile_options(dfkd_torch INTERFACE ${_dfkd_torch_flags})
 endif()
+
+# Executables are compiled -fPIC (not -fPIE) so they can reuse the one precompiled header the
+# PIC libraries and plugins use; GCC rejects a PCH built with different PIC/PIE flags.
+function(dfkd_use_shared_pch target)
+  set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE OFF)
+  target_compile_options(${target} PRIVATE -fPIC)
+  target_precompile_headers(${target} REUSE_FROM dfkd_pch)
+endfunction()

@@ -147,7 +147,9 @@ std::unique_ptr<T> build_shaped(Make make, const dfkd::Options& options, dfkd::D
 
 class PluginContract : public ::testing::TestWithParam<PluginCase> {
  protected:
-  const LoadedPlugin& plugin() const { return contract_host().get(GetParam().kind, GetParam().name); }
+  const LoadedPlugin& plugin() const {
+    return contract_host().get(GetParam().kind, GetParam().name);
+  }
 };
 
 // ==== loading and metadata ====

@@ -218,6 +218,20 @@ TEST(PluginHost, ServesTheGoodPluginsAfterLoadingTheWrongOnes) {
   }
 }
 
+TEST(PluginHost, EarlierSearchPathEntryWinsADuplicateName) {
+  PluginHost host;
+  host.load_all({wrong_plugin("duplicate_name_b"), DFKD_WRONG_PLUGIN_DIR});
+  ASSERT_NE(host.find(PluginKind::Regularizer, "dup"), nullptr);
+  EXPECT_EQ(host.find(PluginKind::Regularizer, "dup")->file.filename(), "duplicate_name_b.so");
+  bool refused_a = false;
+  for (const auto& f : host.failures())
+    refused_a |= f.file.filename() == "duplicate_name_a.so" &&
+                 f.message.find("duplicate_name_b.so") != std::string::npos;
+  EXPECT_TRUE(refused_a);
+  for (const auto& f : host.failures())  // b was loaded once, not again from the directory
+    EXPECT_NE(f.file.filename(), "duplicate_name_b.so") << f.message;
+}
+
 TEST(PluginHost, RecordsFileHashAndDescriptorFields) {
   PluginHost host;
   ASSERT_TRUE(host.load(wrong_plugin("duplicate_name_a")).ok());

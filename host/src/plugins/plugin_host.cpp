@@ -134,47 +134,41 @@ std::vector<fs::path> PluginHost::default_search_path() {
 
 std::vector<LoadResult> PluginHost::load_all(const std::vector<fs::path>& dirs) {
   std::vector<LoadResult> results;
-  std::vector<fs::path> files;
+  auto refuse_dir = [&](const fs::path& dir, const std::string& what) {
+    LoadResult r{LoadStatus::NotFound, dir,
+                 fmt::format("PluginHost::load_all(): '{}': {}", dir.string(), what)};
+    failures_.push_back(r);
+    results.push_back(std::move(r));
+  };
+  // Directories in the given order (so an earlier one wins a duplicate name), the files of each
+  // sorted (directory iteration order is not reproducible), every file once even when the
+  // search path names a directory twice.
+  std::set<fs::path> seen;
   for (const auto& dir : dirs) {
     impl_->searched.push_back(dir);
+    std::vector<fs::path> files;
     std::error_code ec;
     if (fs::is_regular_file(dir, ec)) {  // a DFKD_PLUGIN_PATH entry may name one library
-      files.push_back(dir);
+      files.push_back(absolute_normal(dir));
+    } else if (!fs::is_directory(dir, ec)) {
+      refuse_dir(dir, "expected a directory of plugins, found nothing; fix the path "
+                      "(DFKD_PLUGIN_PATH?)");
       continue;
+    } else {
+      const auto options = fs::directory_options::follow_directory_symlink |
+                           fs::directory_options::skip_permission_denied;
+      for (fs::recursive_directory_iterator it(dir, options, ec), end; !ec && it != end;
+           it.increment(ec)) {
+        std::error_code fec;
+        if (it->path().extension() == ".so" && it->is_regular_file(fec))
+          files.push_back(absolute_normal(it->path()));
+      }
+      if (ec) refuse_dir(dir, fmt::format("cannot scan the directory: {}", ec.message()));
     }
-    if (!fs::is_directory(dir, ec)) {
-      LoadResult r{LoadStatus::NotFound, dir,
-                   fmt::format("PluginHost::load_all(): '{}': expected a directory of plugins, "
-                               "found nothing; fix the path (DFKD_PLUGIN_PATH?)",
-                               dir.string())};
-      failures_.push_back(r);
-      results.push_back(std::move(r));
-      continue;
-    }
-    const auto options = fs::directory_options::follow_directory_symlink |
-                         fs::directory_options::skip_permission_denied;
-    for (fs::recursive_directory_iterator it(dir, options, ec), end; !ec && it != end;
-         it.increment(ec)) {
-      std::error_code fec;
-      if (it->path().extension() == ".so" && it->is_regular_file(fec)) files.push_back(it->path());
-    }
-    if (ec) {
-      LoadResult r{LoadStatus::NotFound, dir,
-                   fmt::format("PluginHost::load_all(): '{}': cannot scan the directory: {}",
-                               dir.string(), ec.message())};
-      failures_.push_back(r);
-      results.push_back(std::move(r));
-    }
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files)
+      if (seen.insert(f).second) results.push_back(load(f));
   }
-  // Deterministic order (directory iteration order is not), and each file once even when
-  // the search path names a directory twice.
-  std::vector<std::pair<fs::path, fs::path>> unique;  // canonical, as found
-  for (const auto& f : files) unique.emplace_back(absolute_normal(f), f);
-  std::sort(unique.begin(), unique.end());
-  unique.erase(std::unique(unique.begin(), unique.end(),
-                           [](const auto& a, const auto& b) { return a.first == b.first; }),
-               unique.end());
-  for (const auto& [canonical, found] : unique) results.push_back(load(canonical));
   return results;
 }
 
@@ -320,7 +314,7 @@ LoadResult PluginHost::load(const fs::path& file) {
                               d->version, e.version));
     if (!has_factory(e))
       return fail(LoadStatus::InitFailed,
-                  fmt::format("registered factory: expected {} for {}, found null", 
+                  fmt::format("registered factory: expected {} for {}, found null",
                               factory_name(*kind), what));
 
     LoadedPlugin loaded;
@@ -358,9 +352,11 @@ const LoadedPlugin& PluginHost::get(PluginKind kind, const std::string& name) co
   if (known.empty()) {
     std::vector<std::string> dirs;
     for (const auto& d : impl_->searched) dirs.push_back(d.string());
+    const std::string searched =
+        dirs.empty() ? std::string("nothing") : fmt::format("{}", fmt::join(dirs, ", "));
     msg += fmt::format("no {} plugins are loaded (searched: {}); build the plugins or set "
                        "DFKD_PLUGIN_PATH",
-                       to_string(kind), dirs.empty() ? std::string("nothing") : fmt::format("{}", fmt::join(dirs, ", ")));
+                       to_string(kind), searched);
   } else {
     msg += fmt::format("known {}s: {}", to_string(kind), fmt::join(known, ", "));
   }

@@ -51,8 +51,12 @@ class PluginHost {
   /// layouts), then every entry of DFKD_PLUGIN_PATH (':'-separated).
   static std::vector<std::filesystem::path> default_search_path();
 
-  /// Loads every *.so found (recursively) under `dirs`; returns one result per file.
+  /// Loads every *.so found (recursively) under `dirs`; returns one result per file. Entries are
+  /// taken in order (an earlier one wins a duplicate name), the files of each sorted; an entry
+  /// may also name one library; a missing directory is a NotFound result.
   std::vector<LoadResult> load_all(const std::vector<std::filesystem::path>& dirs);
+  /// Validates the descriptor, then registers the library's plugin. Loading a file this host
+  /// already loaded is a no-op; the library stays loaded until exit whatever the outcome.
   LoadResult load(const std::filesystem::path& file);
 
   /// The plugin of `kind` named `name`; throws ConfigError listing the known names if absent.

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include <array>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 
@@ -150,7 +152,7 @@ std::vector<fs::path> two_moons_panels(const Experiment& exp, const Figure& fig,
   };
   {
     const auto png = fs::path(base.string() + "_d_teacher_boundary.png");
-    boundary(png, "(d) teacher decision boundary (shading: teacher's class)",
+    boundary(png, "(d) teacher decision boundary (shading: class the teacher predicts)",
              points(fs::path(base.string() + "_c_data.csv").filename(), "class"));
     out.push_back(png);
   }
@@ -176,9 +178,17 @@ std::vector<fs::path> two_moons_panels(const Experiment& exp, const Figure& fig,
     const auto script = fs::path(png).replace_extension(".gp");
     // gnuplot resolves data files relative to its working directory: run it inside `dir`.
     const auto cmd = fmt::format("cd '{}' && gnuplot '{}' 2>&1", dir.string(), script.filename().string());
-    if (std::system(cmd.c_str()) != 0)
-      throw std::runtime_error(fmt::format("gnuplot failed on '{}' (is gnuplot-nox installed? "
-                                           "scripts/setup.sh installs it)", script.string()));
+    std::string said;
+    FILE* pipe = popen(cmd.c_str(), "r");
+    if (!pipe) throw std::runtime_error("cannot start gnuplot");
+    std::array<char, 512> buf{};
+    while (fgets(buf.data(), buf.size(), pipe)) said += buf.data();
+    const int status = pclose(pipe);
+    if (status != 0)
+      throw std::runtime_error(fmt::format(
+          "gnuplot failed on '{}' (exit status {}): {}", script.string(), status,
+          said.empty() ? std::string("no output; is gnuplot-nox installed? scripts/setup.sh installs it")
+                       : said));
   }
   return out;
 }

@@ -4,7 +4,12 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <array>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -222,7 +227,7 @@ RunStatus run_status_from_string(const std::string& s) {
 // ---------------------------------------------------------------------------------------------
 // Opening and migrating
 
-ResultsStore::ResultsStore(const fs::path& path, Mode mode) : path_(path), mode_(mode) {
+ResultsStore::ResultsStore(const fs::path& path, Mode mode) : path_(fs::absolute(path)), mode_(mode) {
   if (store_schema::latest_version() != kSchemaVersion)
     fail(path_, "open", "internal error: migration list and kSchemaVersion disagree");
   if (mode_ == Mode::ReadOnly)
@@ -585,21 +590,50 @@ std::vector<RunRecord> ResultsStore::runs(const std::string& experiment,
 // ---------------------------------------------------------------------------------------------
 // Run lifecycle
 
+namespace {
+
+std::string this_host() {
+  std::array<char, 256> name{};
+  gethostname(name.data(), name.size() - 1);
+  return name.data();
+}
+
+/// "host:pid" of this process: lets a claimant on the same machine see at once that the process
+/// holding a run died (kill -9, power loss of a worker) instead of waiting for the heartbeat to age.
+std::string this_claimant() { return fmt::format("{}:{}", this_host(), getpid()); }
+
+bool claimant_is_dead(const std::string& claimant) {
+  const auto colon = claimant.rfind(':');
+  if (colon == std::string::npos || claimant.substr(0, colon) != this_host()) return false;
+  const auto pid = static_cast<pid_t>(std::stoll(claimant.substr(colon + 1)));
+  return pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+}  // namespace
+
 bool ResultsStore::claim_run(const std::string& run_id, const std::string& environment_id,
                              double stale_after_seconds) {
   const char* op = "claim_run";
   require_writable(op);
   return guarded(path_, op, [&] {
     SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+    {
+      SQLite::Statement holder(*db_, "SELECT claimed_by FROM run WHERE run_id = ?1 AND status = 'running'");
+      holder.bind(1, run_id);
+      if (holder.executeStep() && !holder.getColumn(0).isNull() &&
+          claimant_is_dead(holder.getColumn(0).getString()))
+        stale_after_seconds = -1;  // its process is gone: reclaim now
+    }
     SQLite::Statement st(
         *db_,
         "UPDATE run SET status = 'running', attempt = attempt + 1, started_at = " DFKD_NOW
-        ", heartbeat_at = " DFKD_NOW ", finished_at = NULL, error = NULL, environment_id = ?2 "
-        "WHERE run_id = ?1 AND (status IN ('planned', 'failed', 'killed') OR "
+        ", heartbeat_at = " DFKD_NOW ", finished_at = NULL, error = NULL, environment_id = ?2, "
+        "claimed_by = ?4 WHERE run_id = ?1 AND (status IN ('planned', 'failed', 'killed') OR "
         "(status = 'running' AND (heartbeat_at IS NULL OR " DFKD_HEARTBEAT_AGE " > ?3)))");
     st.bind(1, run_id);
     bind_text_or_null(st, 2, environment_id);
     st.bind(3, stale_after_seconds);
+    st.bind(4, this_claimant());
     st.exec();
     if (db_->getChanges() == 1) {
       tx.commit();

@@ -48,6 +48,7 @@ CREATE TABLE run (
   started_at     TEXT,
   finished_at    TEXT,
   heartbeat_at   TEXT,
+  claimed_by     TEXT,
   wall_seconds   REAL NOT NULL DEFAULT 0,
   epochs_done    INTEGER NOT NULL DEFAULT 0,
   error          TEXT,

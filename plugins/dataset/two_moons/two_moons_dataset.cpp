@@ -32,7 +32,8 @@ dfkd::Split make_moons(int64_t n, double noise, torch::Generator& rng) {
   auto upper = torch::stack({torch::cos(t_up), torch::sin(t_up)}, 1);
   auto lower = torch::stack({1.0 - torch::cos(t_lo), 0.5 - torch::sin(t_lo)}, 1);
   auto x = torch::cat({upper, lower}, 0) + noise * torch::randn({n, 2}, rng, f64);
-  auto y = torch::cat({torch::zeros({n_upper}, torch::kLong), torch::ones({n_lower}, torch::kLong)});
+  auto y =
+      torch::cat({torch::zeros({n_upper}, torch::kLong), torch::ones({n_lower}, torch::kLong)});
   auto perm = torch::randperm(n, rng, torch::kLong);
   return {x.index_select(0, perm), y.index_select(0, perm)};
 }

@@ -39,11 +39,13 @@ class Dfad : public dfkd::Method {
  public:
   static dfkd::PluginInfo info() {
     dfkd::PluginInfo info;
-    info.doc = "Data-free adversarial distillation (DFAD): L1 logit discrepancy, generator "
-               "maximises it, student minimises it";
+    info.doc =
+        "Data-free adversarial distillation (DFAD): L1 logit discrepancy, generator "
+        "maximises it, student minimises it";
     info.options = {
         dfkd::option_int("student_steps", 5, "student steps per generator step"),
-        dfkd::option_string("student_optimizer", "sgd", "optimizer of the student", {"sgd", "adam"}),
+        dfkd::option_string("student_optimizer", "sgd", "optimizer of the student",
+                            {"sgd", "adam"}),
         dfkd::option_real("lr_student", 0.1, "learning rate of the student"),
         dfkd::option_real("momentum", 0.9, "SGD momentum of the student (unused by adam)"),
         dfkd::option_real("weight_decay", 5e-4, "L2 weight decay of the student"),

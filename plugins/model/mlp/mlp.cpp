@@ -12,7 +12,8 @@ class MlpNet : public torch::nn::Module {
   MlpNet(int64_t input_dim, const std::vector<int64_t>& hidden, int64_t num_classes) {
     int64_t in = input_dim;
     for (size_t i = 0; i < hidden.size(); ++i) {
-      layers.push_back(register_module(fmt::format("fc{}", i + 1), torch::nn::Linear(in, hidden[i])));
+      layers.push_back(
+          register_module(fmt::format("fc{}", i + 1), torch::nn::Linear(in, hidden[i])));
       in = hidden[i];
     }
     head = register_module("head", torch::nn::Linear(in, num_classes));
@@ -79,7 +80,8 @@ class Mlp : public dfkd::Model {
 
   std::vector<std::string> taps() const override {
     std::vector<std::string> names;
-    for (size_t i = 0; i < net_->layers.size(); ++i) names.push_back(fmt::format("hidden{}", i + 1));
+    for (size_t i = 0; i < net_->layers.size(); ++i)
+      names.push_back(fmt::format("hidden{}", i + 1));
     names.push_back("features");
     return names;
   }

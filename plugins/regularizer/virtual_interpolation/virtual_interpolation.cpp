@@ -12,10 +12,12 @@ class VirtualInterpolation : public dfkd::Regularizer {
  public:
   static dfkd::PluginInfo info() {
     dfkd::PluginInfo info;
-    info.doc = "Virtual interpolation (Qu et al. eq. 9): D(S(lx_i + (1-l)x_j), l T(x_i) + "
-               "(1-l) T(x_j)) with l ~ Beta(alpha, alpha), partner j a permutation of the batch";
+    info.doc =
+        "Virtual interpolation (Qu et al. eq. 9): D(S(lx_i + (1-l)x_j), l T(x_i) + "
+        "(1-l) T(x_j)) with l ~ Beta(alpha, alpha), partner j a permutation of the batch";
     info.options = {
-        dfkd::option_real("alpha", 1.0, "lambda ~ Beta(alpha, alpha); 1 = uniform (mixup's default)"),
+        dfkd::option_real("alpha", 1.0,
+                          "lambda ~ Beta(alpha, alpha); 1 = uniform (mixup's default)"),
         dfkd::option_bool("per_sample", false,
                           "false: one lambda per batch, as in mixup; true: one per sample"),
         dfkd::option_string("target", "interpolated_logits",

@@ -14,14 +14,14 @@ namespace dfkd::losses {
 /// lambda is a scalar tensor (one per batch) or [B] (one per sample); perm is a [B] index tensor.
 /// x [B, ...] keeps its graph; t [B, K] is used as given (detach a target before passing it).
 std::pair<torch::Tensor, torch::Tensor> mix(const torch::Tensor& x, const torch::Tensor& t,
-                                            const torch::Tensor& lambda,
-                                            const torch::Tensor& perm);
+                                            const torch::Tensor& lambda, const torch::Tensor& perm);
 
 /// Beta(alpha, alpha) samples of the given shape ({} for a scalar) as float64 on the CPU, drawn
 /// as G1 / (G1 + G2) with G1, G2 ~ Gamma(alpha, 1) from `rng`.
 torch::Tensor sample_beta(double alpha, at::IntArrayRef shape, torch::Generator& rng);
 
-/// The VI term: discrepancy(S(x_mix), t_mix) with (x_mix, t_mix) = mix(x, t.detach(), lambda, perm).
+/// The VI term: discrepancy(S(x_mix), t_mix), where (x_mix, t_mix) = mix(x, teacher_logits
+/// detached, lambda, perm).
 torch::Tensor virtual_interpolation(Model& student, const Discrepancy& discrepancy,
                                     const torch::Tensor& x, const torch::Tensor& teacher_logits,
                                     const torch::Tensor& lambda, const torch::Tensor& perm);

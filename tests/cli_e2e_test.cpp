@@ -1,0 +1,264 @@
+// End-to-end tests of the dfkd executable on the two-moons experiment's smoke profile: what a
+// user types, what lands in the store, what the reports print.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "store/results_store.hpp"
+
+namespace fs = std::filesystem;
+using dfkd::host::ResultsStore;
+using dfkd::host::RunStatus;
+
+namespace {
+
+struct CliResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("dfkd_e2e_" + std::to_string(std::random_device{}()));
+    fs::create_directories(dir_);
+    db_ = dir_ / "results.db";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  CliResult cli(const std::string& args) const {
+    const auto cmd = "cd '" + dir_.string() + "' && '" + DFKD_BINARY + "' " + args + " 2>&1";
+    CliResult r;
+    FILE* pipe = popen(cmd.c_str(), "r");
+    std::array<char, 4096> buf{};
+    while (fgets(buf.data(), buf.size(), pipe)) r.output += buf.data();
+    const int status = pclose(pipe);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+  }
+
+  std::string experiment() const { return std::string(DFKD_SOURCE_DIR) + "/experiments/two_moons.json"; }
+  std::string db_arg() const { return "--db '" + db_.string() + "'"; }
+
+  /// The two-moons experiment with `patch` merged in, written into the test directory.
+  std::string patched_experiment(const nlohmann::json& patch) const {
+    std::ifstream in(experiment());
+    auto e = nlohmann::json::parse(in);
+    e.merge_patch(patch);
+    const auto file = dir_ / "experiment.json";
+    std::ofstream(file) << e.dump(2);
+    return file.string();
+  }
+
+  fs::path dir_, db_;
+};
+
+int count(const std::string& haystack, const std::string& needle) {
+  int n = 0;
+  for (auto p = haystack.find(needle); p != std::string::npos; p = haystack.find(needle, p + 1)) ++n;
+  return n;
+}
+
+TEST_F(CliTest, PluginsJsonListsTheEightSlicePlugins) {
+  const auto r = cli("plugins --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = nlohmann::json::parse(r.output);
+  std::map<std::string, std::string> kinds;
+  for (const auto& p : j.at("plugins")) kinds[p.at("name")] = p.at("kind");
+  const std::map<std::string, std::string> expected{
+      {"two_moons", "dataset"},           {"mlp", "model"},
+      {"mlp_generator", "generator"},     {"supervised", "method"},
+      {"dfad", "method"},                 {"activation_logit", "regularizer"},
+      {"activation_feature", "regularizer"}, {"virtual_interpolation", "regularizer"}};
+  for (const auto& [name, kind] : expected) {
+    ASSERT_TRUE(kinds.count(name)) << name << " missing from\n" << r.output;
+    EXPECT_EQ(kinds[name], kind) << name;
+  }
+  EXPECT_TRUE(j.at("failures").empty()) << r.output;
+}
+
+TEST_F(CliTest, SmokeRunFillsStoreTableAndFigures) {
+  const auto first = cli("run '" + experiment() + "' --profile smoke " + db_arg());
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+
+  // Store: 1 teacher + 3 student rows x 2 seeds, all completed with summaries and artifacts.
+  {
+    ResultsStore store(db_, ResultsStore::Mode::ReadOnly);
+    const auto runs = store.runs("two_moons");
+    ASSERT_EQ(runs.size(), 7u);
+    for (const auto& run : runs) {
+      EXPECT_EQ(run.status, RunStatus::Completed) << run.row << " " << run.error;
+      EXPECT_EQ(run.profile, "smoke");
+      bool has_accuracy = false;
+      for (const auto& s : store.summaries(run.run_id))
+        if (s.key == "test_accuracy") {
+          has_accuracy = true;
+          EXPECT_GE(s.final_value, 0.0);
+          EXPECT_LE(s.final_value, 100.0);
+        }
+      EXPECT_TRUE(has_accuracy) << run.row;
+      const auto models = store.artifacts(run.run_id, "model");
+      ASSERT_EQ(models.size(), 1u) << run.row;
+      EXPECT_TRUE(fs::exists(db_.parent_path() / models[0].path));
+      const bool data_free = run.row == "DFAL" || run.row == "Proposed";
+      EXPECT_EQ(store.artifacts(run.run_id, "generated").size(), data_free ? 1u : 0u) << run.row;
+      if (run.role == "student" && data_free) EXPECT_FALSE(run.parent_run_id.empty());
+    }
+    EXPECT_EQ(store.cells("two_moons", "smoke").size(), 7u);
+  }
+
+  // Table JSON: the design's layout, cells consistent with the store.
+  const auto table = cli("table two_moons --profile smoke --format json " + db_arg());
+  ASSERT_EQ(table.exit_code, 0) << table.output;
+  const auto t = nlohmann::json::parse(table.output);
+  EXPECT_EQ(t.at("experiment"), "two_moons");
+  EXPECT_EQ(t.at("profile"), "smoke");
+  EXPECT_EQ(t.at("columns"), nlohmann::json({"two_moons"}));
+  std::vector<std::string> rows;
+  for (const auto& row : t.at("rows")) {
+    rows.push_back(row.at("row"));
+    const auto& cell = row.at("cells").at("two_moons");
+    EXPECT_EQ(cell.at("n").get<int>(), row.at("row") == "Teacher" ? 1 : 2) << row.dump();
+    double sum = 0;
+    for (double v : cell.at("values")) sum += v;
+    EXPECT_NEAR(cell.at("mean").get<double>(), sum / cell.at("n").get<double>(), 1e-9);
+    EXPECT_TRUE(cell.at("paper").is_null());
+  }
+  EXPECT_EQ(rows, (std::vector<std::string>{"Teacher", "Student", "DFAL", "Proposed"}));
+
+  for (const char* format : {"md", "latex", "csv"}) {
+    const auto r = cli(std::string("table two_moons --profile smoke --format ") + format + " " + db_arg());
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("Proposed"), std::string::npos) << format;
+  }
+
+  // A second run trains nothing.
+  const auto second = cli("run '" + experiment() + "' --profile smoke --no-table " + db_arg());
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  EXPECT_EQ(count(second.output, "  cached ("), 7) << second.output;
+  EXPECT_EQ(count(second.output, " epoch "), 0) << second.output;
+
+  // Figures: paper Fig. 1 (c)-(f), PNG with the plotted data beside each.
+  const auto plot = cli("plot '" + experiment() + "' --profile smoke --out figs " + db_arg());
+  ASSERT_EQ(plot.exit_code, 0) << plot.output;
+  EXPECT_EQ(count(plot.output, ".png"), 4) << plot.output;
+  for (const char* stem : {"fig1_c_data", "fig1_e_generated_DFAL", "fig1_f_generated_Proposed"}) {
+    const auto png = dir_ / "figs" / (std::string(stem) + ".png");
+    ASSERT_TRUE(fs::exists(png)) << png;
+    std::ifstream in(png, std::ios::binary);
+    char magic[4] = {};
+    in.read(magic, 4);
+    EXPECT_EQ(std::string(magic + 1, 3), "PNG");
+    EXPECT_TRUE(fs::exists(dir_ / "figs" / (std::string(stem) + ".csv")));
+  }
+  EXPECT_TRUE(fs::exists(dir_ / "figs" / "fig1_d_teacher_grid.csv"));
+
+  // Query is read-only.
+  const auto del = cli("query 'DELETE FROM run' " + db_arg());
+  EXPECT_NE(del.exit_code, 0);
+  const auto n = cli("query 'SELECT COUNT(*) AS n FROM run' --format csv " + db_arg());
+  EXPECT_EQ(n.output, "n\n7\n");
+}
+
+TEST_F(CliTest, ConfigErrorsNameThePathAndExitTwo) {
+  // The smoke profile patches rows by name; these broken files have other rows.
+  const nlohmann::json no_row_patches{{"profiles", {{"smoke", {{"rows", nullptr}}}}}};
+  auto broken = [&](nlohmann::json patch) {
+    patch.merge_patch(no_row_patches);
+    return patched_experiment(patch);
+  };
+  auto r = cli("run '" + broken({{"rows", {{{"name", "X"}, {"methd", {{"plugin", "dfad"}}}}}}}) +
+               "' --profile smoke " + db_arg());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("rows[0].methd: unknown key; valid keys here: name, method"), std::string::npos)
+      << r.output;
+
+  r = cli("run '" + broken({{"rows", {{{"name", "X"}, {"method", {{"plugin", "dfad"}, {"options", {{"student_steps", "five"}}}}}, {"generator", {{"plugin", "mlp_generator"}}}}}}}) +
+          "' --profile smoke " + db_arg());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("rows[0].method.options.student_steps: wrong type: expected integer, found string"),
+            std::string::npos) << r.output;
+
+  r = cli("run '" + experiment() + "' --profile nosuch " + db_arg());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("no profile 'nosuch'; profiles in this experiment: default, smoke"), std::string::npos)
+      << r.output;
+  EXPECT_FALSE(fs::exists(db_)) << "a config error must not create a store";
+}
+
+// kill -9 in the middle of a run: the store stays consistent (nothing wrongly completed), the
+// next `dfkd run` reclaims the dead process's run and resumes it from its epoch checkpoint, and a
+// third run trains nothing.
+TEST_F(CliTest, KillNineThenRerunResumes) {
+  const auto file = patched_experiment(
+      {{"profiles", {{"smoke", {{"rows", {{"DFAL", {{"train", {{"epochs", 60}, {"iterations_per_epoch", 10}}}}}}}}}}}});
+  const auto cmd = "cd '" + dir_.string() + "' && exec '" + DFKD_BINARY + "' run '" + file +
+                   "' --profile smoke --only DFAL --seeds 1 --threads 1 --no-table " + db_arg() +
+                   " > first.log 2>&1";
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Wait until the DFAL run has finished a few epochs (bounded wait, not a timing assertion).
+  bool mid_run = false;
+  for (int i = 0; i < 1200 && !mid_run; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (!fs::exists(db_)) continue;
+    try {
+      ResultsStore store(db_, ResultsStore::Mode::ReadOnly);
+      for (const auto& run : store.runs("two_moons"))
+        if (run.row == "DFAL" && run.status == RunStatus::Running && run.epochs_done >= 3) mid_run = true;
+    } catch (const std::exception&) {
+    }
+  }
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  ASSERT_TRUE(mid_run) << "the DFAL run never reached epoch 3 while running";
+
+  int64_t epochs_before = 0;
+  {
+    ResultsStore store(db_, ResultsStore::Mode::ReadOnly);
+    for (const auto& run : store.runs("two_moons")) {
+      if (run.status == RunStatus::Completed) EXPECT_FALSE(store.summaries(run.run_id).empty());
+      if (run.row == "DFAL") {
+        EXPECT_EQ(run.status, RunStatus::Running) << "a killed process leaves its run running";
+        EXPECT_LT(run.epochs_done, 60);
+        epochs_before = run.epochs_done;
+      }
+    }
+  }
+  const auto second = cli("run '" + file + "' --profile smoke --only DFAL --seeds 1 --threads 1 --no-table " + db_arg());
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  EXPECT_EQ(count(second.output, "  cached ("), 1) << "the teacher was completed before the kill\n" << second.output;
+  // Resumed, not restarted: the first epoch it reports is after the checkpoint.
+  EXPECT_EQ(second.output.find("epoch 1/60"), std::string::npos) << second.output;
+  {
+    ResultsStore store(db_, ResultsStore::Mode::ReadOnly);
+    for (const auto& run : store.runs("two_moons")) {
+      EXPECT_EQ(run.status, RunStatus::Completed) << run.row;
+      if (run.row == "DFAL") {
+        EXPECT_EQ(run.attempt, 2);
+        EXPECT_EQ(store.metric_series(run.run_id, "test_accuracy").size(), 60u);
+        EXPECT_GE(epochs_before, 3);
+      }
+    }
+  }
+  const auto third = cli("run '" + file + "' --profile smoke --only DFAL --seeds 1 --no-table " + db_arg());
+  EXPECT_EQ(third.exit_code, 0);
+  EXPECT_EQ(count(third.output, "  cached ("), 2) << third.output;
+  EXPECT_EQ(count(third.output, " epoch "), 0) << third.output;
+}
+
+}  // namespace

@@ -1,3 +1,0 @@
-// Placeholder removed once real tests exist.
-#include <gtest/gtest.h>
-TEST(Sanity, Builds) { SUCCEED(); }
