@@ -172,9 +172,8 @@ TEST_F(CliTest, SmokeRunFillsStoreTableAndFigures) {
 
 TEST_F(CliTest, ConfigErrorsNameThePathAndExitTwo) {
   // The smoke profile patches rows by name; these broken files have other rows.
-  const nlohmann::json no_row_patches{{"profiles", {{"smoke", {{"rows", nullptr}}}}}};
   auto broken = [&](nlohmann::json patch) {
-    patch.merge_patch(no_row_patches);
+    patch["profiles"]["smoke"]["rows"] = nullptr;  // a null in a merge patch deletes the key
     return patched_experiment(patch);
   };
   auto r = cli("run '" + broken({{"rows", {{{"name", "X"}, {"methd", {{"plugin", "dfad"}}}}}}}) +

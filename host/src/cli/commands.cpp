@@ -114,11 +114,10 @@ int cmd_plugins(bool as_json) {
 int cmd_run(const Common& common, const RunArgs& args) {
   auto plugins = load_plugins();
   auto exp = host::load_experiment(args.experiment, args.profile);
+  const auto cells = host::expand_cells(exp, *plugins, {args.rows, args.columns, args.seeds});
   const auto db = db_path(common);
-  if (!db.parent_path().empty()) fs::create_directories(db.parent_path());
   ResultsStore store(db);
   host::RunMatrixOptions opt;
-  opt.filter = {args.rows, args.columns, args.seeds};
   opt.force = args.force;
   opt.dry_run = args.dry_run;
   opt.device = args.device;
@@ -126,7 +125,7 @@ int cmd_run(const Common& common, const RunArgs& args) {
   fmt::print("dfkd: {} (profile {}{}) -> {}\n", exp.name, exp.profile,
              exp.profile_description.empty() ? "" : ": " + exp.profile_description, db.string());
   std::fflush(stdout);
-  const auto s = host::run_matrix(exp, *plugins, store, opt, stdout);
+  const auto s = host::run_matrix(exp, cells, *plugins, store, opt, stdout);
   if (args.dry_run) return 0;
   fmt::print("dfkd: {} runs: {} completed now, {} cached, {} failed, {} skipped{}\n", s.planned,
              s.completed, s.cached, s.failed, s.skipped, s.interrupted ? ", interrupted" : "");

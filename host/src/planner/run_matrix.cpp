@@ -76,10 +76,10 @@ std::vector<PluginRecord> plugins_of(const nlohmann::json& config, const PluginH
 
 }  // namespace
 
-RunMatrixSummary run_matrix(const Experiment& exp, const PluginHost& plugins, ResultsStore& store,
+RunMatrixSummary run_matrix(const Experiment& exp, const std::vector<CellRun>& cells,
+                            const PluginHost& plugins, ResultsStore& store,
                             const RunMatrixOptions& opt, std::FILE* out) {
   RunMatrixSummary summary;
-  const auto cells = expand_cells(exp, plugins, opt.filter);
   store.upsert_experiment(exp.name, exp.title, exp.source);
 
   // Plan: every cell becomes (or finds) a run keyed by its canonical config.

@@ -11,7 +11,6 @@
 namespace dfkd::host {
 
 struct RunMatrixOptions {
-  CellFilter filter;
   bool force = false;    ///< rerun completed runs
   bool dry_run = false;  ///< print the plan only
   std::string device = "auto";
@@ -23,7 +22,10 @@ struct RunMatrixSummary {
   bool interrupted = false;
 };
 
-RunMatrixSummary run_matrix(const Experiment& exp, const PluginHost& plugins, ResultsStore& store,
+/// `cells` come from expand_cells(exp, ...), done before the store is opened so that a config
+/// error never creates or touches a store.
+RunMatrixSummary run_matrix(const Experiment& exp, const std::vector<CellRun>& cells,
+                            const PluginHost& plugins, ResultsStore& store,
                             const RunMatrixOptions& options, std::FILE* out);
 
 }  // namespace dfkd::host
