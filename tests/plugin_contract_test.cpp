@@ -45,6 +45,9 @@ struct PluginCase {
   std::string name;
 };
 
+// Readable test listings (ctest shows GetParam()); gtest would otherwise dump the bytes.
+void PrintTo(const PluginCase& c, std::ostream* os) { *os << dfkd::to_string(c.kind) << ' ' << c.name; }
+
 std::vector<PluginCase> plugin_cases() {
   std::vector<PluginCase> cases;
   for (const auto* p : contract_host().plugins()) cases.push_back({p->entry.kind, p->entry.name});

@@ -145,3 +145,22 @@ torch::Generator make_generator(uint64_t run_seed, std::string_view stream) {
 }
 
 }  // namespace dfkd
+
+namespace dfkd {
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(std::vector<torch::Tensor> parameters,
+                                                        const OptimizerSettings& s) {
+  if (s.kind == "sgd")
+    return std::make_unique<torch::optim::SGD>(
+        std::move(parameters),
+        torch::optim::SGDOptions(s.lr).momentum(s.momentum).weight_decay(s.weight_decay));
+  if (s.kind == "adam")
+    return std::make_unique<torch::optim::Adam>(
+        std::move(parameters), torch::optim::AdamOptions(s.lr)
+                                   .betas({s.beta1, s.beta2})
+                                   .weight_decay(s.weight_decay));
+  throw std::invalid_argument(
+      fmt::format("make_optimizer: expected kind \"sgd\" or \"adam\", found \"{}\"", s.kind));
+}
+
+}  // namespace dfkd

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <tuple>
 #include <filesystem>
 #include <set>
 
@@ -150,7 +152,17 @@ int cmd_status(const Common& common, const ReportArgs& args) {
     experiments = store.experiments();
   }
   for (const auto& name : experiments) {
-    const auto cells = store.cells(name, filter_profile);
+    auto cells = store.cells(name, filter_profile);
+    // Rows in the experiment's (table) order, not alphabetically.
+    std::map<std::string, size_t> order;
+    if (auto def = store.experiment_definition(name); def && def->contains("rows"))
+      for (const auto& r : def->at("rows"))
+        if (r.contains("name")) order.emplace(r.at("name").get<std::string>(), order.size());
+    std::stable_sort(cells.begin(), cells.end(), [&](const auto& a, const auto& b) {
+      const auto ra = order.count(a.row) ? order[a.row] : order.size();
+      const auto rb = order.count(b.row) ? order[b.row] : order.size();
+      return std::tie(a.profile, ra, a.column, a.seed) < std::tie(b.profile, rb, b.column, b.seed);
+    });
     fmt::print("{}\n", name);
     if (cells.empty()) fmt::print("  no planned cells\n");
     std::map<std::string, int> totals;

@@ -61,13 +61,10 @@ class Dfad : public dfkd::Method {
 
   explicit Dfad(const dfkd::Options& o)
       : student_steps_(o.integer("student_steps")),
-        student_adam_(o.string("student_optimizer") == "adam"),
-        lr_student_(o.real("lr_student")),
-        momentum_(o.real("momentum")),
-        weight_decay_(o.real("weight_decay")),
-        lr_generator_(o.real("lr_generator")),
-        beta1_(o.real("generator_beta1")),
-        beta2_(o.real("generator_beta2")) {
+        student_optimizer_{o.string("student_optimizer"), o.real("lr_student"), o.real("momentum"),
+                           o.real("weight_decay")},
+        generator_optimizer_{"adam", o.real("lr_generator"), 0.0, 0.0, o.real("generator_beta1"),
+                             o.real("generator_beta2")} {
     if (student_steps_ < 1)
       throw dfkd::ConfigError("dfad: option student_steps: expected an integer >= 1, found " +
                               std::to_string(student_steps_));
@@ -76,20 +73,10 @@ class Dfad : public dfkd::Method {
   void setup(dfkd::TrainContext& ctx) override {
     if (!ctx.teacher || !ctx.generator)
       throw std::logic_error("dfad: setup: expected a teacher and a generator, found none");
-    auto student_params = ctx.student.module().parameters();
-    std::unique_ptr<torch::optim::Optimizer> student;
-    if (student_adam_)
-      student = std::make_unique<torch::optim::Adam>(
-          student_params, torch::optim::AdamOptions(lr_student_).weight_decay(weight_decay_));
-    else
-      student = std::make_unique<torch::optim::SGD>(
-          student_params,
-          torch::optim::SGDOptions(lr_student_).momentum(momentum_).weight_decay(weight_decay_));
-    student_opt_ = &ctx.add_optimizer("student", std::move(student));
+    student_opt_ = &ctx.add_optimizer(
+        "student", dfkd::make_optimizer(ctx.student.module().parameters(), student_optimizer_));
     generator_opt_ = &ctx.add_optimizer(
-        "generator", std::make_unique<torch::optim::Adam>(
-                         ctx.generator->module().parameters(),
-                         torch::optim::AdamOptions(lr_generator_).betas({beta1_, beta2_})));
+        "generator", dfkd::make_optimizer(ctx.generator->module().parameters(), generator_optimizer_));
   }
 
   dfkd::StepMetrics iteration(dfkd::TrainContext& ctx) override {
@@ -155,13 +142,8 @@ class Dfad : public dfkd::Method {
 
  private:
   int64_t student_steps_;
-  bool student_adam_;
-  double lr_student_;
-  double momentum_;
-  double weight_decay_;
-  double lr_generator_;
-  double beta1_;
-  double beta2_;
+  dfkd::OptimizerSettings student_optimizer_;
+  dfkd::OptimizerSettings generator_optimizer_;
   torch::optim::Optimizer* student_opt_ = nullptr;
   torch::optim::Optimizer* generator_opt_ = nullptr;
 };

@@ -19,21 +19,12 @@ class Supervised : public dfkd::Method {
   }
 
   explicit Supervised(const dfkd::Options& o)
-      : adam_(o.string("optimizer") == "adam"),
-        lr_(o.real("lr")),
-        momentum_(o.real("momentum")),
-        weight_decay_(o.real("weight_decay")) {}
+      : optimizer_settings_{o.string("optimizer"), o.real("lr"), o.real("momentum"),
+                            o.real("weight_decay")} {}
 
   void setup(dfkd::TrainContext& ctx) override {
-    auto params = ctx.student.module().parameters();
-    std::unique_ptr<torch::optim::Optimizer> opt;
-    if (adam_)
-      opt = std::make_unique<torch::optim::Adam>(
-          params, torch::optim::AdamOptions(lr_).weight_decay(weight_decay_));
-    else
-      opt = std::make_unique<torch::optim::SGD>(
-          params, torch::optim::SGDOptions(lr_).momentum(momentum_).weight_decay(weight_decay_));
-    optimizer_ = &ctx.add_optimizer("student", std::move(opt));
+    optimizer_ = &ctx.add_optimizer(
+        "student", dfkd::make_optimizer(ctx.student.module().parameters(), optimizer_settings_));
   }
 
   dfkd::StepMetrics iteration(dfkd::TrainContext& ctx) override {
@@ -52,10 +43,7 @@ class Supervised : public dfkd::Method {
   }
 
  private:
-  bool adam_;
-  double lr_;
-  double momentum_;
-  double weight_decay_;
+  dfkd::OptimizerSettings optimizer_settings_;
   torch::optim::Optimizer* optimizer_ = nullptr;
 };
 

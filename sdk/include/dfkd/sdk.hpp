@@ -5,6 +5,7 @@
 #include "dfkd/generator.hpp"
 #include "dfkd/method.hpp"
 #include "dfkd/model.hpp"
+#include "dfkd/optim.hpp"
 #include "dfkd/options.hpp"
 #include "dfkd/plugin.hpp"
 #include "dfkd/random.hpp"
