@@ -13,6 +13,7 @@
 #include "dfkd/errors.hpp"
 #include "planner/run_matrix.hpp"
 #include "plugins/plugin_host.hpp"
+#include "report/model_costs.hpp"
 #include "report/plot.hpp"
 #include "report/table.hpp"
 #include "store/results_store.hpp"
@@ -110,6 +111,13 @@ int cmd_plugins(bool as_json) {
     fmt::print("{:<12} {:<24} {:<8} {:<20} {}\n", to_string(p->entry.kind), p->entry.name,
                p->entry.version, p->interface_id, p->file.string());
   for (const auto& f : host->failures()) fmt::print(stderr, "not loaded: {}\n", f.message);
+  return 0;
+}
+
+int cmd_models(const ReportArgs& args, bool json) {
+  auto plugins = load_plugins();
+  auto exp = host::load_experiment(args.experiment, args.profile);
+  fmt::print("{}", host::render_model_costs(host::model_costs(exp, *plugins), json));
   return 0;
 }
 

@@ -28,6 +28,7 @@ struct RunsArgs {
 };
 
 int cmd_plugins(bool json);
+int cmd_models(const ReportArgs& args, bool json);
 int cmd_run(const Common& common, const RunArgs& args);
 int cmd_status(const Common& common, const ReportArgs& args);
 int cmd_table(const Common& common, const ReportArgs& args);

@@ -22,6 +22,13 @@ int main(int argc, char** argv) {
   auto* plugins = app.add_subcommand("plugins", "list loaded plugins and load failures");
   plugins->add_flag("--json", plugins_json, "machine-readable, with every option");
 
+  ReportArgs models_args;
+  bool models_json = false;
+  auto* models = app.add_subcommand("models", "MACs and parameters of an experiment's networks, beside the paper's");
+  models->add_option("experiment", models_args.experiment, "experiment JSON file")->required();
+  models->add_option("--profile", models_args.profile, "profile (default: the file's default)");
+  models->add_flag("--json", models_json, "machine-readable");
+
   RunArgs run;
   auto* run_cmd = app.add_subcommand("run", "run an experiment's matrix (resumable; completed runs are skipped)");
   run_cmd->add_option("experiment", run.experiment, "experiment JSON file")->required();
@@ -78,6 +85,7 @@ int main(int argc, char** argv) {
 
   try {
     if (*plugins) return cmd_plugins(plugins_json);
+    if (*models) return cmd_models(models_args, models_json);
     if (*run_cmd) return cmd_run(common, run);
     if (*status) return cmd_status(common, report);
     if (*table) return cmd_table(common, report);

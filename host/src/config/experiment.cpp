@@ -20,8 +20,8 @@ using json = nlohmann::json;
 const KeySet kFileKeys{{"experiment", "columns", "rows", "profiles"},
                        {"title", "description", "metric", "seeds", "train", "figures",
                         "default_profile"}};
-const KeySet kProfileKeys{{}, {"description", "seeds", "train", "columns", "rows"}};
-const KeySet kColumnKeys{{"name", "dataset", "student"}, {"teacher", "description"}};
+const KeySet kProfileKeys{{}, {"description", "seeds", "datasets", "train", "columns", "rows"}};
+const KeySet kColumnKeys{{"name", "dataset", "student"}, {"teacher", "description", "paper"}};
 const KeySet kTeacherKeys{{"model", "method"}, {"train", "seed"}};
 const KeySet kTeacherRowKeys{{"name", "teacher"}, {"paper", "description"}};
 const KeySet kRowKeys{{"name", "method"},
@@ -186,6 +186,11 @@ Experiment parse_experiment(const json& source, const std::string& requested_pro
 
   exp.seeds = source.contains("seeds") ? require_int(source.at("seeds"), at(root, "seeds"), 1) : 1;
   if (prof.contains("seeds")) exp.seeds = require_int(prof.at("seeds"), at(ppath, "seeds"), 1);
+  if (prof.contains("datasets")) {
+    const auto& d = require_array(prof.at("datasets"), at(ppath, "datasets"));
+    for (size_t i = 0; i < d.size(); ++i)
+      exp.profile_columns.push_back(require_string(d[i], at(at(ppath, "datasets"), i)));
+  }
 
   if (source.contains("metric")) {
     const auto& m = source.at("metric");
@@ -221,6 +226,12 @@ Experiment parse_experiment(const json& source, const std::string& requested_pro
       throw ConfigError(fmt::format("{}.name: duplicate row '{}'", path, name));
     exp.rows.push_back(rows[i]);
   }
+  for (size_t i = 0; i < exp.profile_columns.size(); ++i) {
+    const auto names = exp.column_names();
+    if (std::find(names.begin(), names.end(), exp.profile_columns[i]) == names.end())
+      throw ConfigError(fmt::format("{}.datasets[{}]: no column named '{}'; columns: {}", ppath, i,
+                                    exp.profile_columns[i], fmt::join(names, ", ")));
+  }
   if (prof.contains("columns")) patch_named(exp.columns, prof.at("columns"), at(ppath, "columns"), "column");
   if (prof.contains("rows")) patch_named(exp.rows, prof.at("rows"), at(ppath, "rows"), "row");
 
@@ -229,6 +240,7 @@ Experiment parse_experiment(const json& source, const std::string& requested_pro
     const auto path = at(at(root, "columns"), i);
     const auto& c = exp.columns[i];
     check_keys(c, path, kColumnKeys);
+    if (c.contains("paper")) require_object(c.at("paper"), at(path, "paper"));
     check_plugin_spec(c.at("dataset"), at(path, "dataset"));
     check_plugin_spec(c.at("student"), at(path, "student"));
     if (c.contains("teacher")) {
@@ -314,6 +326,8 @@ std::vector<CellRun> expand_cells(const Experiment& exp, const PluginHost& plugi
     return filter.empty() || std::find(filter.begin(), filter.end(), name) != filter.end();
   };
   const int64_t seeds = filter.seeds > 0 ? filter.seeds : exp.seeds;
+  // Without --dataset, a profile may restrict the columns it runs (e.g. CPU profiles skip CIFAR).
+  const std::vector<std::string>& columns = filter.columns.empty() ? exp.profile_columns : filter.columns;
   std::string teacher_row;
   for (const auto& r : exp.rows)
     if (r.contains("teacher")) teacher_row = r.at("name");
@@ -322,7 +336,7 @@ std::vector<CellRun> expand_cells(const Experiment& exp, const PluginHost& plugi
   for (size_t ci = 0; ci < exp.columns.size(); ++ci) {
     const auto& col = exp.columns[ci];
     const std::string column = col.at("name");
-    if (!selected(filter.columns, column)) continue;
+    if (!selected(columns, column)) continue;
     const auto cpath = fmt::format("{}.columns[{}]", exp.name, ci);
     const json dataset = resolve_plugin(col.at("dataset"), PluginKind::Dataset, cpath + ".dataset", plugins);
 

@@ -32,6 +32,7 @@ struct Experiment {
   std::string title;
   std::string profile;
   std::string profile_description;
+  std::vector<std::string> profile_columns;  ///< columns the profile runs by default (empty: all)
   std::vector<std::string> profiles;  ///< every profile the file defines
   int64_t seeds = 1;
   MetricSelection metric;

@@ -22,18 +22,27 @@ Options options_for(const LoadedPlugin& p, const nlohmann::json& spec) {
 
 }  // namespace
 
-const Dataset& DatasetCache::get(const nlohmann::json& spec) {
+DatasetCache::Entry& DatasetCache::entry(const nlohmann::json& spec) {
   const auto key = spec.dump();
   auto it = cache_.find(key);
-  if (it != cache_.end()) return *it->second;
+  if (it != cache_.end()) return it->second;
   const auto& p = plugin_for(plugins_, PluginKind::Dataset, spec);
-  auto data = p.entry.make_dataset(options_for(p, spec));
-  const auto& tr = data->train();
-  const auto& te = data->test();
-  if (!tr.x.defined() || !te.x.defined() || tr.x.size(0) != tr.y.size(0) || te.x.size(0) != te.y.size(0))
-    throw DataError(fmt::format("dataset '{}': train/test splits must have as many labels as inputs",
-                                p.entry.name));
-  return *cache_.emplace(key, std::move(data)).first->second;
+  return cache_.emplace(key, Entry{p.entry.make_dataset(options_for(p, spec)), false}).first->second;
+}
+
+DataShape DatasetCache::shape(const nlohmann::json& spec) { return entry(spec).dataset->shape(); }
+
+const Dataset& DatasetCache::get(const nlohmann::json& spec) {
+  auto& e = entry(spec);
+  if (!e.checked) {
+    const auto& tr = e.dataset->train();
+    const auto& te = e.dataset->test();
+    if (!tr.x.defined() || !te.x.defined() || tr.x.size(0) != tr.y.size(0) || te.x.size(0) != te.y.size(0))
+      throw DataError(fmt::format("dataset '{}': train/test splits must have as many labels as inputs",
+                                  spec.at("plugin").get<std::string>()));
+    e.checked = true;
+  }
+  return *e.dataset;
 }
 
 std::unique_ptr<Model> build_model(const PluginHost& plugins, const nlohmann::json& spec,

@@ -15,11 +15,19 @@ namespace dfkd::host {
 class DatasetCache {
  public:
   explicit DatasetCache(const PluginHost& plugins) : plugins_(plugins) {}
+  /// The dataset, its splits checked (loads the data).
   const Dataset& get(const nlohmann::json& spec);
+  /// Only the shape: datasets promise not to read their files until train()/test() are called.
+  DataShape shape(const nlohmann::json& spec);
 
  private:
+  struct Entry {
+    std::unique_ptr<Dataset> dataset;
+    bool checked = false;
+  };
+  Entry& entry(const nlohmann::json& spec);
   const PluginHost& plugins_;
-  std::map<std::string, std::unique_ptr<Dataset>> cache_;
+  std::map<std::string, Entry> cache_;
 };
 
 std::unique_ptr<Model> build_model(const PluginHost& plugins, const nlohmann::json& spec,

@@ -19,6 +19,9 @@ struct Split {
   torch::Tensor y;
 };
 
+/// Constructing a dataset and calling shape() must not read data files: the host asks for shapes
+/// (e.g. `dfkd models`, planning) on machines that may not hold the data. Load in train()/test()
+/// on first use (they are called from one thread).
 class Dataset {
  public:
   virtual ~Dataset();
