@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian package dfkd needs (idempotent: does nothing when all are present).
+# Installs every Debian package dfkd needs and builds the MNIST subset in data/mnist/ (idempotent:
+# does nothing when all are present).
 # libopenblas0-openmp matters: without it Debian's LibTorch runs matmuls on the reference BLAS
 # (about 14x slower here).
 set -euo pipefail
@@ -10,6 +11,7 @@ packages=(
   nlohmann-json3-dev libsqlite3-dev libsqlitecpp-dev sqlite3 libssl-dev
   libfmt-dev libcli11-dev libgtest-dev
   gnuplot-nox
+  zlib1g-dev dataset-fashion-mnist
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -22,3 +24,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# The 10,000-digit MNIST subset (the `mnist` dataset's default files; docs/data.md).
+bash "$(dirname "$0")/mnist-subset.sh"

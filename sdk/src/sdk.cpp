@@ -16,6 +16,8 @@ Method::~Method() = default;
 BatchSource::~BatchSource() = default;
 Registry::~Registry() = default;
 
+nlohmann::json Dataset::source() const { return nullptr; }
+
 torch::Tensor Dataset::augment(const torch::Tensor& batch, torch::Generator&) const {
   return batch;
 }

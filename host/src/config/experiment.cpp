@@ -128,7 +128,7 @@ json resolve_train(const json& merged, const std::string& path) {
     resolved["step_size"] = require_int(s.value("step_size", json(nullptr)), at(spath, "step_size"), 1);
     resolved["gamma"] = s.contains("gamma") ? require_number(s.at("gamma"), at(spath, "gamma")) : 0.1;
   } else if (type == "multistep") {
-    const auto& m = require_array(s.value("milestones", json(nullptr)), at(spath, "milestones"));
+    const json m = require_array(s.value("milestones", json(nullptr)), at(spath, "milestones"));
     for (size_t i = 0; i < m.size(); ++i) require_int(m[i], at(at(spath, "milestones"), i), 1);
     resolved["milestones"] = m;
     resolved["gamma"] = s.contains("gamma") ? require_number(s.at("gamma"), at(spath, "gamma")) : 0.1;
@@ -338,7 +338,13 @@ std::vector<CellRun> expand_cells(const Experiment& exp, const PluginHost& plugi
     const std::string column = col.at("name");
     if (!selected(columns, column)) continue;
     const auto cpath = fmt::format("{}.columns[{}]", exp.name, ci);
-    const json dataset = resolve_plugin(col.at("dataset"), PluginKind::Dataset, cpath + ".dataset", plugins);
+    json dataset = resolve_plugin(col.at("dataset"), PluginKind::Dataset, cpath + ".dataset", plugins);
+    {
+      // Constructing a dataset reads no data; it validates the options and says where the data
+      // comes from (a resolved directory), which becomes part of every run_key.
+      const auto& p = plugins.get(PluginKind::Dataset, dataset.at("plugin").get<std::string>());
+      dataset["source"] = p.entry.make_dataset(Options(p.entry.name, dataset.at("options")))->source();
+    }
 
     std::optional<CellRun> teacher;
     auto need_teacher = [&]() -> const CellRun& {

@@ -3,8 +3,6 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <algorithm>
-
 #include "engine/builders.hpp"
 
 namespace dfkd::host {
@@ -30,22 +28,32 @@ nlohmann::json paper_for(const nlohmann::json& column, const std::string& role) 
 std::vector<ModelCostRow> model_costs(const Experiment& exp, const PluginHost& plugins) {
   std::vector<ModelCostRow> rows;
   DatasetCache datasets(plugins);
-  for (const auto& run : expand_cells(exp, plugins, {{}, exp.column_names(), 1})) {
-    const bool seen = std::any_of(rows.begin(), rows.end(), [&](const ModelCostRow& r) {
-      return r.column == run.column && r.role == run.role && r.options == run.config["model"]["options"] &&
-             r.plugin == run.config["model"]["plugin"];
-    });
-    if (seen) continue;
+  auto add = [&](const nlohmann::json& column, const std::string& role, const nlohmann::json& model_spec,
+                 const nlohmann::json& dataset_spec) {
+    const auto& plugin = plugins.get(PluginKind::Model, model_spec.at("plugin").get<std::string>());
+    const auto options = resolve_options(plugin.entry.info.options, model_spec.value("options", nlohmann::json()),
+                                         fmt::format("{}.{}", column.at("name").get<std::string>(), role));
+    for (const auto& r : rows)
+      if (r.column == column.at("name") && r.role == role && r.plugin == plugin.entry.name && r.options == options)
+        return;
     // A dataset reports its shape without reading its files, so costs need no data on disk.
-    const auto shape = datasets.shape(run.config.at("dataset"));
-    auto model = build_model(plugins, run.config.at("model"), shape);
+    const auto shape = datasets.shape(dataset_spec);
+    auto model = plugin.entry.make_model(Options(plugin.entry.name, options), shape);
     const auto cost = model->cost();
-    nlohmann::json column;
-    for (const auto& c : exp.columns)
-      if (c.at("name") == run.column) column = c;
-    rows.push_back({run.column, run.role, run.config["model"]["plugin"], run.config["model"]["options"],
-                    shape.input_shape, shape.num_classes, cost.macs, cost.parameters,
-                    paper_for(column, run.role)});
+    rows.push_back({column.at("name"), role, plugin.entry.name, options, shape.input_shape, shape.num_classes,
+                    cost.macs, cost.parameters, paper_for(column, role)});
+  };
+  for (const auto& column : exp.columns) {
+    const auto& dp = plugins.get(PluginKind::Dataset, column.at("dataset").at("plugin").get<std::string>());
+    const nlohmann::json dataset{
+        {"plugin", dp.entry.name},
+        {"version", dp.entry.version},
+        {"options", resolve_options(dp.entry.info.options, column.at("dataset").value("options", nlohmann::json()),
+                                    column.at("name").get<std::string>() + ".dataset")}};
+    if (column.contains("teacher")) add(column, "teacher", column.at("teacher").at("model"), dataset);
+    add(column, "student", column.at("student"), dataset);
+    for (const auto& row : exp.rows)
+      if (row.contains("student")) add(column, "student", row.at("student"), dataset);
   }
   return rows;
 }

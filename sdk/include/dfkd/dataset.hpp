@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 namespace dfkd {
@@ -28,6 +29,10 @@ class Dataset {
   virtual DataShape shape() const = 0;
   virtual const Split& train() const = 0;
   virtual const Split& test() const = 0;
+  /// Where the data comes from beyond the options (e.g. the resolved directory when an option
+  /// defaults to an environment variable). The host adds it to every run's config, so runs on
+  /// different data never share a run_key. Default: null (the options say it all).
+  virtual nlohmann::json source() const;
   /// Training-time augmentation of one batch; seeded through `rng`. Default: none.
   virtual torch::Tensor augment(const torch::Tensor& batch, torch::Generator& rng) const;
 };
