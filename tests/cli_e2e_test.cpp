@@ -300,3 +300,32 @@ TEST_F(CliTest, TeachersSmokeTrainsOnceThenReuses) {
 }
 
 }  // namespace
+
+namespace {
+
+// A diverging run fails with the metric, epoch and step named; the rest of the matrix still runs
+// and the failure is recorded (exit code 1), not lost.
+TEST_F(CliTest, NonFiniteLossFailsTheRunNamingWhere) {
+  const auto file = patched_experiment(
+      {{"rows", {{{"name", "Teacher"}, {"teacher", true}},
+                 {{"name", "Diverges"},
+                  {"method", {{"plugin", "dfad"}, {"options", {{"lr_student", 1e30}, {"lr_generator", 1e30}}}}},
+                  {"generator", {{"plugin", "mlp_generator"}}}}}},
+       {"profiles", {{"smoke", {{"rows", nullptr}}}}}});
+  const auto r = cli("run '" + file + "' --profile smoke --seeds 1 --no-table " + db_arg());
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  ResultsStore store(db_, ResultsStore::Mode::ReadOnly);
+  bool found = false;
+  for (const auto& run : store.runs("two_moons")) {
+    if (run.row != "Diverges") continue;
+    found = true;
+    EXPECT_EQ(run.status, RunStatus::Failed);
+    EXPECT_NE(run.error.find("non-finite"), std::string::npos) << run.error;
+    EXPECT_NE(run.error.find("at epoch 1, iteration"), std::string::npos) << run.error;
+  }
+  EXPECT_TRUE(found) << r.output;
+  for (const auto& run : store.runs("two_moons"))
+    if (run.row == "Teacher") EXPECT_EQ(run.status, RunStatus::Completed);
+}
+
+}  // namespace
