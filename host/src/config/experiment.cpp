@@ -207,25 +207,21 @@ Experiment parse_experiment(const json& source, const std::string& requested_pro
   exp.train = source.contains("train") ? require_object(source.at("train"), at(root, "train")) : json::object();
   if (prof.contains("train")) exp.train.merge_patch(require_object(prof.at("train"), at(ppath, "train")));
 
-  const auto& cols = require_array(source.at("columns"), at(root, "columns"));
+  // Columns and rows: lists of named objects; names are unique (profiles patch them by name).
   std::set<std::string> seen;
-  for (size_t i = 0; i < cols.size(); ++i) {
-    const auto path = at(at(root, "columns"), i);
-    require_object(cols[i], path);
-    const auto name = require_string(cols[i].value("name", json(nullptr)), at(path, "name"));
-    if (!seen.insert("c/" + name).second)
-      throw ConfigError(fmt::format("{}.name: duplicate column '{}'", path, name));
-    exp.columns.push_back(cols[i]);
-  }
-  const auto& rows = require_array(source.at("rows"), at(root, "rows"));
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const auto path = at(at(root, "rows"), i);
-    require_object(rows[i], path);
-    const auto name = require_string(rows[i].value("name", json(nullptr)), at(path, "name"));
-    if (!seen.insert("r/" + name).second)
-      throw ConfigError(fmt::format("{}.name: duplicate row '{}'", path, name));
-    exp.rows.push_back(rows[i]);
-  }
+  auto read_named = [&](const char* key, const char* what, std::vector<json>& out) {
+    const auto& list = require_array(source.at(key), at(root, key));
+    for (size_t i = 0; i < list.size(); ++i) {
+      const auto path = at(at(root, key), i);
+      require_object(list[i], path);
+      const auto name = require_string(list[i].value("name", json(nullptr)), at(path, "name"));
+      if (!seen.insert(std::string(what) + "/" + name).second)
+        throw ConfigError(fmt::format("{}.name: duplicate {} '{}'", path, what, name));
+      out.push_back(list[i]);
+    }
+  };
+  read_named("columns", "column", exp.columns);
+  read_named("rows", "row", exp.rows);
   for (size_t i = 0; i < exp.profile_columns.size(); ++i) {
     const auto names = exp.column_names();
     if (std::find(names.begin(), names.end(), exp.profile_columns[i]) == names.end())
