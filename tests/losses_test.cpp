@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <dfkd/random.hpp>
+#include <dfkd/training.hpp>
 
 #include "activation_feature_loss.hpp"
 #include "activation_logit_loss.hpp"
@@ -97,17 +98,22 @@ TEST(DfadLoss, GeneratorDescentIncreasesDiscrepancy) {
   EXPECT_GT(d_after, d_before) << "the generator step must maximise the discrepancy";
 }
 
-TEST(DfadLoss, PredictionEntropyOfArgmaxHistogram) {
+TEST(CollapseMetrics, EntropyAndTopClassOfArgmaxHistogram) {
   // argmax per row: 0, 0, 1, 2 -> histogram (1/2, 1/4, 1/4).
   // Python: -(0.5*math.log(0.5) + 2*0.25*math.log(0.25))  -> 1.0397207708399179
   const auto logits =
       torch::tensor({{3.0, 1.0, 0.0}, {2.0, -1.0, 1.0}, {0.0, 5.0, 1.0}, {0.1, 0.2, 0.3}}, kF64);
-  EXPECT_NEAR(dfkd::losses::prediction_entropy(logits), 1.0397207708399179, 1e-12);
+  auto m = dfkd::collapse_metrics(logits);
+  EXPECT_NEAR(m.at("teacher_pred_entropy"), 1.0397207708399179, 1e-12);
+  EXPECT_NEAR(m.at("teacher_top_class_fraction"), 0.5, 1e-15);
   // Python: math.log(3) -> 1.0986122886681098 (one sample per class)
-  EXPECT_NEAR(dfkd::losses::prediction_entropy(torch::eye(3, kF64)), 1.0986122886681098, 1e-12);
+  m = dfkd::collapse_metrics(torch::eye(3, kF64));
+  EXPECT_NEAR(m.at("teacher_pred_entropy"), 1.0986122886681098, 1e-12);
+  EXPECT_NEAR(m.at("teacher_top_class_fraction"), 1.0 / 3.0, 1e-15);
   // Collapse: every sample predicted as class 1, an empty class contributes 0.
-  const auto collapsed = torch::tensor({{0.0, 1.0, 0.0}, {0.0, 2.0, 1.0}}, kF64);
-  EXPECT_NEAR(dfkd::losses::prediction_entropy(collapsed), 0.0, 1e-15);
+  m = dfkd::collapse_metrics(torch::tensor({{0.0, 1.0, 0.0}, {0.0, 2.0, 1.0}}, kF64));
+  EXPECT_NEAR(m.at("teacher_pred_entropy"), 0.0, 1e-15);
+  EXPECT_NEAR(m.at("teacher_top_class_fraction"), 1.0, 1e-15);
 }
 
 // ---- activation_logit (R_l, eq. 2) -------------------------------------------------------------

@@ -114,6 +114,8 @@ struct Kit {
   std::unique_ptr<dfkd::Model> teacher;
   std::unique_ptr<dfkd::Generator> generator;
   std::unique_ptr<dfkd::Dataset> data;
+  dfkd::Split images;  ///< the image kit's random "training set"
+  dfkd::DataShape shape;
   std::unique_ptr<SplitBatches> batches;
 };
 
@@ -133,6 +135,32 @@ std::string make_kit(Kit& kit) {
   for (auto& p : kit.teacher->module().parameters()) p.requires_grad_(false);
   kit.generator = gen->entry.make_generator(default_options(*gen), shape);
   kit.batches = std::make_unique<SplitBatches>(kit.data->train(), kBatch);
+  kit.shape = shape;
+  return {};
+}
+
+/// The same on 1x32x32 images: LeNet-5 teacher, LeNet-5-half student, a narrow conv_generator and
+/// seeded random images with labels, for methods that read convolutional feature taps (AT,
+/// FitNet, FT use LeNet's conv1/conv2 by default).
+std::string make_image_kit(Kit& kit) {
+  const PluginHost& host = contract_host();
+  const auto* lenet = host.find(PluginKind::Model, "lenet5");
+  const auto* gen = host.find(PluginKind::Generator, "conv_generator");
+  if (!lenet || !gen) return "needs the lenet5 and conv_generator plugins";
+  torch::manual_seed(0);
+  kit.shape = {{1, 32, 32}, 10};
+  auto options = [](const LoadedPlugin& p, nlohmann::json given) {
+    return dfkd::Options(p.entry.name, dfkd::resolve_options(p.entry.info.options, given, json_path(p)));
+  };
+  kit.student = lenet->entry.make_model(options(*lenet, {{"width", 0.5}}), kit.shape);
+  kit.teacher = lenet->entry.make_model(options(*lenet, {{"width", 1.0}}), kit.shape);
+  kit.teacher->module().eval();
+  for (auto& p : kit.teacher->module().parameters()) p.requires_grad_(false);
+  kit.generator = gen->entry.make_generator(options(*gen, {{"ngf", 8}}), kit.shape);
+  auto rng = dfkd::make_generator(3, "contract_images");
+  kit.images.x = torch::randn({32, 1, 32, 32}, rng);
+  kit.images.y = torch::randint(10, {32}, rng, torch::kLong);
+  kit.batches = std::make_unique<SplitBatches>(kit.images, kBatch);
   return {};
 }
 
@@ -326,11 +354,16 @@ void run_method(dfkd::Method& method, const dfkd::MethodTraits& traits, Kit& kit
                 dfkd::RegularizerSet* regularizers) {
   auto rng = dfkd::make_generator(1, "contract_method");
   dfkd::TrainContext ctx(*kit.student, torch::kCPU, kBatch, rng);
+  ctx.data_shape = kit.shape;
   if (traits.needs_teacher) ctx.teacher = kit.teacher.get();
   if (traits.needs_generator) ctx.generator = kit.generator.get();
   if (traits.uses_training_data) ctx.train_data = kit.batches.get();
   if (traits.accepts_regularizers) ctx.regularizers = regularizers;
   method.setup(ctx);
+  for (const auto& stage : method.pretraining(ctx)) {
+    SCOPED_TRACE("pre-training stage " + stage.name);
+    for (const auto& [name, value] : stage.iteration(ctx)) EXPECT_TRUE(std::isfinite(value)) << name;
+  }
   const auto before = snapshot(kit.student->module());
   const dfkd::StepMetrics metrics = method.iteration(ctx);
   EXPECT_FALSE(metrics.empty()) << "an iteration reports at least its loss";
@@ -338,11 +371,17 @@ void run_method(dfkd::Method& method, const dfkd::MethodTraits& traits, Kit& kit
   EXPECT_TRUE(changed(kit.student->module(), before)) << "one iteration left the student as it was";
 }
 
+// Methods run on the image kit (Table 1's networks); the MLP kit is the fallback when the image
+// plugins are not built.
+std::string make_method_kit(Kit& kit) {
+  return make_image_kit(kit).empty() ? std::string() : make_kit(kit);
+}
+
 void check_method(const LoadedPlugin& p) {
   const auto& traits = p.entry.info.method_traits;
   {
     Kit kit;
-    if (auto missing = make_kit(kit); !missing.empty()) GTEST_SKIP() << missing;
+    if (auto missing = make_method_kit(kit); !missing.empty()) GTEST_SKIP() << missing;
     auto method = p.entry.make_method(default_options(p));
     dfkd::RegularizerSet none;
     run_method(*method, traits, kit, &none);
@@ -356,7 +395,7 @@ void check_method(const LoadedPlugin& p) {
   if (entries.empty()) return;
   SCOPED_TRACE("with every regularizer");
   Kit kit;
-  ASSERT_EQ(make_kit(kit), "");
+  ASSERT_EQ(make_method_kit(kit), "");
   dfkd::RegularizerSet set(std::move(entries));
   auto method = p.entry.make_method(default_options(p));
   run_method(*method, traits, kit, &set);

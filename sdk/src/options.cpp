@@ -19,6 +19,7 @@ const char* to_string(OptionType type) {
     case OptionType::String: return "string";
     case OptionType::IntegerList: return "list of integers";
     case OptionType::RealList: return "list of reals";
+    case OptionType::StringList: return "list of strings";
   }
   return "?";
 }
@@ -41,6 +42,9 @@ OptionSpec option_ints(std::string name, std::vector<int64_t> value, std::string
 }
 OptionSpec option_reals(std::string name, std::vector<double> value, std::string doc) {
   return {std::move(name), OptionType::RealList, value, std::move(doc), {}};
+}
+OptionSpec option_strings(std::string name, std::vector<std::string> value, std::string doc) {
+  return {std::move(name), OptionType::StringList, value, std::move(doc), {}};
 }
 OptionSpec option_required(std::string name, OptionType type, std::string doc) {
   return {std::move(name), type, nullptr, std::move(doc), {}};
@@ -71,6 +75,11 @@ bool matches(OptionType type, const nlohmann::json& v) {
       if (!v.is_array()) return false;
       for (const auto& e : v)
         if (!e.is_number()) return false;
+      return true;
+    case OptionType::StringList:
+      if (!v.is_array()) return false;
+      for (const auto& e : v)
+        if (!e.is_string()) return false;
       return true;
   }
   return false;
@@ -153,6 +162,9 @@ std::vector<int64_t> Options::integers(const std::string& n) const {
 }
 std::vector<double> Options::reals(const std::string& n) const {
   return at(n).get<std::vector<double>>();
+}
+std::vector<std::string> Options::strings(const std::string& n) const {
+  return at(n).get<std::vector<std::string>>();
 }
 
 }  // namespace dfkd

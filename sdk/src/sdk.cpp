@@ -13,6 +13,7 @@ Model::~Model() = default;
 Generator::~Generator() = default;
 Regularizer::~Regularizer() = default;
 Method::~Method() = default;
+std::vector<PretrainingStage> Method::pretraining(TrainContext&) { return {}; }
 BatchSource::~BatchSource() = default;
 Registry::~Registry() = default;
 

@@ -25,7 +25,8 @@ const KeySet kColumnKeys{{"name", "dataset", "student"}, {"teacher", "descriptio
 const KeySet kTeacherKeys{{"model", "method"}, {"train", "seed"}};
 const KeySet kTeacherRowKeys{{"name", "teacher"}, {"paper", "description"}};
 const KeySet kRowKeys{{"name", "method"},
-                      {"generator", "regularizers", "train", "student", "paper", "description"}};
+                      {"generator", "regularizers", "train", "student", "paper", "description",
+                       "by_column"}};
 const KeySet kPluginKeys{{"plugin"}, {"options"}};
 const KeySet kRegularizerKeys{{"plugin"}, {"weight", "options"}};
 const KeySet kMetricKeys{{}, {"key", "selection"}};
@@ -50,6 +51,16 @@ std::vector<std::string> names_of(const std::vector<json>& items) {
   return out;
 }
 
+// A row as one column sees it: its "by_column" patch for that column applied (RFC 7386), so one
+// row can carry per-dataset hyperparameters (e.g. DFAD's MNIST vs CIFAR settings).
+json row_for_column(const json& row, const std::string& column) {
+  json r = row;
+  if (!r.contains("by_column")) return r;
+  if (r.at("by_column").contains(column)) r.merge_patch(r.at("by_column").at(column));
+  r.erase("by_column");
+  return r;
+}
+
 // A profile's "rows"/"columns" block patches the named entries (RFC 7386 merge patch).
 void patch_named(std::vector<json>& items, const json& patches, const std::string& path,
                  const char* what) {
@@ -69,6 +80,23 @@ void check_plugin_spec(const json& spec, const std::string& path) {
   check_keys(spec, path, kPluginKeys);
   require_string(spec.at("plugin"), at(path, "plugin"));
   if (spec.contains("options")) require_object(spec.at("options"), at(path, "options"));
+}
+
+void check_method_row(const json& r, const std::string& path) {
+  check_keys(r, path, kRowKeys);
+  check_plugin_spec(r.at("method"), at(path, "method"));
+  if (r.contains("generator")) check_plugin_spec(r.at("generator"), at(path, "generator"));
+  if (r.contains("student")) check_plugin_spec(r.at("student"), at(path, "student"));
+  if (r.contains("regularizers")) {
+    const auto& regs = require_array(r.at("regularizers"), at(path, "regularizers"));
+    for (size_t k = 0; k < regs.size(); ++k) {
+      const auto rp = at(at(path, "regularizers"), k);
+      check_keys(regs[k], rp, kRegularizerKeys);
+      require_string(regs[k].at("plugin"), at(rp, "plugin"));
+      if (regs[k].contains("weight")) require_number(regs[k].at("weight"), at(rp, "weight"));
+      if (regs[k].contains("options")) require_object(regs[k].at("options"), at(rp, "options"));
+    }
+  }
 }
 
 json resolve_plugin(const json& spec, PluginKind kind, const std::string& path,
@@ -259,17 +287,22 @@ Experiment parse_experiment(const json& source, const std::string& requested_pro
         throw ConfigError(fmt::format("{}.teacher: only `true` is meaningful; remove the key for a method row", path));
       ++teacher_rows;
     } else {
-      check_plugin_spec(r.at("method"), at(path, "method"));
-      if (r.contains("generator")) check_plugin_spec(r.at("generator"), at(path, "generator"));
-      if (r.contains("student")) check_plugin_spec(r.at("student"), at(path, "student"));
-      if (r.contains("regularizers")) {
-        const auto& regs = require_array(r.at("regularizers"), at(path, "regularizers"));
-        for (size_t k = 0; k < regs.size(); ++k) {
-          const auto rp = at(at(path, "regularizers"), k);
-          check_keys(regs[k], rp, kRegularizerKeys);
-          require_string(regs[k].at("plugin"), at(rp, "plugin"));
-          if (regs[k].contains("weight")) require_number(regs[k].at("weight"), at(rp, "weight"));
-          if (regs[k].contains("options")) require_object(regs[k].at("options"), at(rp, "options"));
+      check_method_row(r, path);
+      if (r.contains("by_column")) {
+        const auto bpath = at(path, "by_column");
+        require_object(r.at("by_column"), bpath);
+        const auto columns = exp.column_names();
+        for (const auto& [column, patch] : r.at("by_column").items()) {
+          const auto cpath = at(bpath, column);
+          if (std::find(columns.begin(), columns.end(), column) == columns.end())
+            throw ConfigError(fmt::format("{}: no column named '{}'; columns: {}", cpath, column,
+                                          fmt::join(columns, ", ")));
+          require_object(patch, cpath);
+          for (const char* key : {"name", "by_column", "paper"})
+            if (patch.contains(key))
+              throw ConfigError(fmt::format("{}.{}: a per-column patch cannot change the row's {}",
+                                            cpath, key, key));
+          check_method_row(row_for_column(r, column), cpath);
         }
       }
     }
@@ -378,7 +411,7 @@ std::vector<CellRun> expand_cells(const Experiment& exp, const PluginHost& plugi
     };
 
     for (size_t ri = 0; ri < exp.rows.size(); ++ri) {
-      const auto& row = exp.rows[ri];
+      const json row = row_for_column(exp.rows[ri], column);
       const std::string name = row.at("name");
       if (!selected(filter.rows, name)) continue;
       if (row.contains("teacher")) {

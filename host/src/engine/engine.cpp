@@ -132,6 +132,45 @@ std::unique_ptr<Model> load_trained_model(const PluginHost& plugins, DatasetCach
   return model;
 }
 
+void Engine::pretrain(const RunRecord& run, const PretrainingStage& stage, TrainContext& ctx,
+                      const BatchSource* batches, uint64_t seed, Clock::time_point& last_heartbeat) {
+  int64_t iters = stage.iterations_per_epoch;
+  if (iters == 0) {
+    if (!batches)
+      throw ConfigError(fmt::format("method '{}': pre-training stage '{}' asks for one pass over the "
+                                    "training data, but the method uses none",
+                                    run.method, stage.name));
+    iters = std::max<int64_t>(1, batches->size() / ctx.batch_size);
+  }
+  for (int64_t epoch = 0; epoch < stage.epochs; ++epoch) {
+    const auto te = Clock::now();
+    ctx.rng.set_current_seed(
+        stream_seed(seed, fmt::format("pretrain/{}/epoch/{}", stage.name, epoch)) >> 1);
+    std::map<std::string, double> sums;
+    for (int64_t i = 0; i < iters; ++i) {
+      if (interrupt_requested()) throw Interrupted{};
+      if (seconds_since(last_heartbeat) > 20) {
+        store_.heartbeat(run.run_id);
+        last_heartbeat = Clock::now();
+      }
+      ctx.epoch = epoch;
+      ctx.step = epoch * iters + i;
+      for (const auto& [key, value] : stage.iteration(ctx)) {
+        if (!std::isfinite(value))
+          throw NonFiniteError(fmt::format("non-finite {} = {} in pre-training stage '{}' at epoch {}, "
+                                           "iteration {}; lower its learning rate or check its loss",
+                                           key, value, stage.name, epoch + 1, i + 1));
+        sums[key] += value;
+      }
+    }
+    std::map<std::string, double> metrics;
+    for (const auto& [key, sum] : sums)
+      metrics[stage.name + "/" + key] = sum / static_cast<double>(iters);
+    metrics[stage.name + "/epoch_seconds"] = seconds_since(te);
+    store_.log_stage_epoch(run.run_id, epoch + 1, metrics);
+  }
+}
+
 RunOutcome Engine::train(const RunRecord& run) {
   const auto t0 = Clock::now();
   const auto& cfg = run.config;
@@ -173,6 +212,7 @@ RunOutcome Engine::train(const RunRecord& run) {
   ctx.teacher = teacher.get();
   ctx.generator = generator.get();
   ctx.regularizers = &regularizers;
+  ctx.data_shape = shape;
   std::unique_ptr<ShuffledBatches> batches;
   if (traits.uses_training_data) {
     batches = std::make_unique<ShuffledBatches>(data, batch, device, rng);
@@ -193,12 +233,20 @@ RunOutcome Engine::train(const RunRecord& run) {
   const TrainState state{*student, generator.get(), ctx};
   const auto checkpoint = dir / "checkpoint.pt";
   int64_t start = 0;
+  auto last_heartbeat = Clock::now();
   if (std::filesystem::exists(checkpoint)) {
     start = load_checkpoint(checkpoint, state, device);
+  } else {
+    // Pre-training stages belong to a fresh run only; the epoch-0 checkpoint after them means a
+    // resumed run never repeats them.
+    const auto stages = method->pretraining(ctx);
+    for (const auto& stage : stages) {
+      pretrain(run, stage, ctx, batches.get(), seed, last_heartbeat);
+    }
+    if (!stages.empty()) save_checkpoint(checkpoint, state, 0);
   }
   store_.truncate_metrics(run.run_id, start);  // epochs after the checkpoint are redone
   const int64_t resumed_from = start;
-  auto last_heartbeat = Clock::now();
 
   for (int64_t epoch = start; epoch < epochs; ++epoch) {
     const auto te = Clock::now();

@@ -1,6 +1,7 @@
 #pragma once
 /// The host's one training loop. A method plugin supplies one iteration; the engine owns epochs,
 /// evaluation, the LR schedule, checkpoints, metric logging, NaN/inf detection and interrupts.
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -44,7 +45,11 @@ class Engine {
   std::filesystem::path artifact_dir(const RunRecord& run) const;
 
  private:
+  using Clock = std::chrono::steady_clock;
   RunOutcome train(const RunRecord& run);
+  /// Runs one pre-training stage of the method, logging "<stage>/<metric>" per stage epoch.
+  void pretrain(const RunRecord& run, const PretrainingStage& stage, TrainContext& ctx,
+                const BatchSource* batches, uint64_t seed, Clock::time_point& last_heartbeat);
   const PluginHost& plugins_;
   ResultsStore& store_;
   EngineOptions options_;

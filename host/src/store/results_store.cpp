@@ -661,15 +661,30 @@ void ResultsStore::heartbeat(const std::string& run_id) {
 
 void ResultsStore::log_epoch(const std::string& run_id, int64_t epoch, int64_t step,
                              const std::map<std::string, double>& metrics) {
-  const char* op = "log_epoch";
+  insert_metrics("log_epoch", run_id, epoch, step, metrics, true);
+}
+
+void ResultsStore::log_stage_epoch(const std::string& run_id, int64_t epoch,
+                                   const std::map<std::string, double>& metrics) {
+  for (const auto& [key, value] : metrics)
+    if (key.find('/') == std::string::npos)
+      throw std::invalid_argument("log_stage_epoch: metric key '" + key +
+                                  "' must be '<stage>/<metric>'");
+  insert_metrics("log_stage_epoch", run_id, epoch, 0, metrics, false);
+}
+
+void ResultsStore::insert_metrics(const char* op, const std::string& run_id, int64_t epoch,
+                                  int64_t step, const std::map<std::string, double>& metrics,
+                                  bool main_epoch) {
   require_writable(op);
   guarded(path_, op, [&] {
     SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
     SQLite::Statement run(*db_,
-                          "UPDATE run SET epochs_done = ?2, heartbeat_at = " DFKD_NOW
-                          " WHERE run_id = ?1");
+                          main_epoch ? "UPDATE run SET epochs_done = ?2, heartbeat_at = " DFKD_NOW
+                                       " WHERE run_id = ?1"
+                                     : "UPDATE run SET heartbeat_at = " DFKD_NOW " WHERE run_id = ?1");
     run.bind(1, run_id);
-    run.bind(2, static_cast<int64_t>(epoch));
+    if (main_epoch) run.bind(2, static_cast<int64_t>(epoch));
     run.exec();
     if (db_->getChanges() != 1) fail(path_, op, "no run with id '" + run_id + "'");
     SQLite::Statement st(*db_,
@@ -703,7 +718,7 @@ void ResultsStore::truncate_metrics(const std::string& run_id, int64_t after_epo
     run.bind(2, static_cast<int64_t>(after_epoch));
     run.exec();
     if (db_->getChanges() != 1) fail(path_, op, "no run with id '" + run_id + "'");
-    SQLite::Statement st(*db_, "DELETE FROM metric WHERE run_id = ?1 AND epoch > ?2");
+    SQLite::Statement st(*db_, "DELETE FROM metric WHERE run_id = ?1 AND epoch > ?2 AND instr(key, '/') = 0");
     st.bind(1, run_id);
     st.bind(2, static_cast<int64_t>(after_epoch));
     st.exec();

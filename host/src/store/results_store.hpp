@@ -139,7 +139,12 @@ class ResultsStore {
   /// One transaction: every metric of one epoch, epochs_done and the heartbeat.
   void log_epoch(const std::string& run_id, int64_t epoch, int64_t step,
                  const std::map<std::string, double>& metrics);
-  /// Drops metrics recorded after `epoch` (used when resuming from an earlier checkpoint).
+  /// One epoch of a method's pre-training stage: keys are "<stage>/<metric>", `epoch` is the
+  /// stage's own 1-based epoch; epochs_done is left alone.
+  void log_stage_epoch(const std::string& run_id, int64_t epoch,
+                       const std::map<std::string, double>& metrics);
+  /// Drops main-loop metrics recorded after `epoch` (used when resuming from an earlier
+  /// checkpoint); pre-training stage metrics ("<stage>/<metric>") are kept.
   void truncate_metrics(const std::string& run_id, int64_t after_epoch);
   /// One transaction: summaries + params (flattened config) + status Completed.
   void complete_run(const std::string& run_id, const std::vector<MetricSummary>& summaries,
@@ -174,6 +179,8 @@ class ResultsStore {
   QueryResult query(const std::string& sql) const;
 
  private:
+  void insert_metrics(const char* op, const std::string& run_id, int64_t epoch, int64_t step,
+                      const std::map<std::string, double>& metrics, bool main_epoch);
   void open_read_write();
   void open_read_only();
   void migrate();

@@ -8,27 +8,6 @@ namespace dfkd_dfad {
 
 namespace {
 
-/// Freezes a module's parameters for one scope, restoring each flag afterwards. Used at the
-/// generator step: the student's parameter gradients there would be discarded anyway.
-class FrozenParameters {
- public:
-  explicit FrozenParameters(torch::nn::Module& module) : params_(module.parameters()) {
-    for (auto& p : params_) {
-      flags_.push_back(p.requires_grad());
-      p.requires_grad_(false);
-    }
-  }
-  ~FrozenParameters() {
-    for (size_t i = 0; i < params_.size(); ++i) params_[i].requires_grad_(flags_[i]);
-  }
-  FrozenParameters(const FrozenParameters&) = delete;
-  FrozenParameters& operator=(const FrozenParameters&) = delete;
-
- private:
-  std::vector<torch::Tensor> params_;
-  std::vector<bool> flags_;
-};
-
 void add_to(std::map<std::string, double>& sum, const std::map<std::string, double>& terms) {
   for (const auto& [name, value] : terms) sum[name] += value;
 }
@@ -52,6 +31,10 @@ class Dfad : public dfkd::Method {
         dfkd::option_real("lr_generator", 1e-3, "Adam learning rate of the generator"),
         dfkd::option_real("generator_beta1", 0.9, "Adam beta1 of the generator"),
         dfkd::option_real("generator_beta2", 0.999, "Adam beta2 of the generator"),
+        dfkd::option_real("plain_weight", 1.0,
+                          "weight of the plain student term D(S(x), T(x)); 0 with a "
+                          "virtual_interpolation regularizer makes the mixed term replace it "
+                          "(methods.md section 4, choice 3)"),
     };
     info.method_traits.needs_teacher = true;
     info.method_traits.needs_generator = true;
@@ -61,6 +44,7 @@ class Dfad : public dfkd::Method {
 
   explicit Dfad(const dfkd::Options& o)
       : student_steps_(o.integer("student_steps")),
+        plain_weight_(o.real("plain_weight")),
         student_optimizer_{o.string("student_optimizer"), o.real("lr_student"), o.real("momentum"),
                            o.real("weight_decay")},
         generator_optimizer_{"adam", o.real("lr_generator"), 0.0, 0.0, o.real("generator_beta1"),
@@ -93,6 +77,7 @@ class Dfad : public dfkd::Method {
     dfkd::StepMetrics metrics;
     std::map<std::string, double> student_reg_sum;
     double student_loss_sum = 0.0;
+    double student_plain_sum = 0.0;
     for (int64_t k = 0; k < student_steps_; ++k) {
       torch::Tensor x;
       dfkd::ModelOutput t;
@@ -102,10 +87,13 @@ class Dfad : public dfkd::Method {
         t = teacher.forward(x);
       }
       auto s = student.forward(x);
-      auto loss = dfkd::losses::dfad_discrepancy(s.logits, t.logits);
+      auto plain = dfkd::losses::dfad_discrepancy(s.logits, t.logits);
+      student_plain_sum += plain.item<double>();
+      auto loss = plain_weight_ * plain;
       if (student_regs) {
         std::map<std::string, double> log;
-        loss = loss + ctx.regularizers->student_loss({x, t, student, discrepancy, ctx.rng}, log);
+        loss = loss + ctx.regularizers->student_loss(
+                          {x, t, student, discrepancy, ctx.rng, &teacher, &generator}, log);
         add_to(student_reg_sum, log);
       }
       student_opt_->zero_grad();
@@ -114,6 +102,7 @@ class Dfad : public dfkd::Method {
       student_loss_sum += loss.item<double>();
     }
     metrics["loss_student"] = student_loss_sum / static_cast<double>(student_steps_);
+    metrics["student_discrepancy"] = student_plain_sum / static_cast<double>(student_steps_);
     for (const auto& [name, value] : student_reg_sum)
       metrics[name] = value / static_cast<double>(student_steps_);
 
@@ -122,7 +111,7 @@ class Dfad : public dfkd::Method {
     auto t = teacher.forward(x);
     dfkd::ModelOutput s;
     {
-      FrozenParameters frozen(student.module());
+      dfkd::FrozenParameters frozen(student.module());
       s = student.forward(x);
     }
     auto loss = dfkd::losses::dfad_generator_loss(s.logits, t.logits);
@@ -136,12 +125,13 @@ class Dfad : public dfkd::Method {
     loss.backward();
     generator_opt_->step();
     metrics["loss_generator"] = loss.item<double>();
-    metrics["teacher_pred_entropy"] = dfkd::losses::prediction_entropy(t.logits);
+    for (const auto& [name, value] : dfkd::collapse_metrics(t.logits)) metrics[name] = value;
     return metrics;
   }
 
  private:
   int64_t student_steps_;
+  double plain_weight_;
   dfkd::OptimizerSettings student_optimizer_;
   dfkd::OptimizerSettings generator_optimizer_;
   torch::optim::Optimizer* student_opt_ = nullptr;

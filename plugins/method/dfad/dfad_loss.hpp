@@ -12,8 +12,4 @@ torch::Tensor dfad_discrepancy(const torch::Tensor& student_logits,
 torch::Tensor dfad_generator_loss(const torch::Tensor& student_logits,
                                   const torch::Tensor& teacher_logits);
 
-/// Entropy in nats of the class histogram of argmax_k logits [B, K]: ln K when the predicted
-/// classes are balanced, 0 when every sample gets the same class (generator collapse).
-double prediction_entropy(const torch::Tensor& logits);
-
 }  // namespace dfkd::losses

@@ -14,22 +14,32 @@ class VirtualInterpolation : public dfkd::Regularizer {
     dfkd::PluginInfo info;
     info.doc =
         "Virtual interpolation (Qu et al. eq. 9): D(S(lx_i + (1-l)x_j), l T(x_i) + "
-        "(1-l) T(x_j)) with l ~ Beta(alpha, alpha), partner j a permutation of the batch";
+        "(1-l) T(x_j)) with l ~ Beta(alpha, alpha); partner j from a permutation of the batch "
+        "or a second generated batch";
     info.options = {
         dfkd::option_real("alpha", 1.0,
                           "lambda ~ Beta(alpha, alpha); 1 = uniform (mixup's default)"),
         dfkd::option_bool("per_sample", false,
                           "false: one lambda per batch, as in mixup; true: one per sample"),
+        dfkd::option_string("partner", "permutation",
+                            "where x_j comes from: a random permutation of the same generated "
+                            "batch (free), or a second generated batch (+1 generator and teacher "
+                            "forward per student step)",
+                            {"permutation", "second_batch"}),
         dfkd::option_string("target", "interpolated_logits",
-                            "target of the mixed samples: the interpolated teacher logits (no "
-                            "extra teacher pass)",
-                            {"interpolated_logits"}),
+                            "target of the mixed samples: the interpolated teacher logits "
+                            "(eq. 9, no extra teacher pass) or the teacher's logits on the mixed "
+                            "samples, T(x_mix) (an ablation, +1 teacher forward)",
+                            {"interpolated_logits", "teacher"}),
     };
     return info;
   }
 
   explicit VirtualInterpolation(const dfkd::Options& o)
-      : alpha_(o.real("alpha")), per_sample_(o.boolean("per_sample")) {
+      : alpha_(o.real("alpha")),
+        per_sample_(o.boolean("per_sample")),
+        second_batch_(o.string("partner") == "second_batch"),
+        teacher_target_(o.string("target") == "teacher") {
     if (!(alpha_ > 0))
       throw dfkd::ConfigError(fmt::format(
           "virtual_interpolation: option alpha: expected a real > 0, found {}", alpha_));
@@ -42,14 +52,37 @@ class VirtualInterpolation : public dfkd::Regularizer {
     std::vector<int64_t> shape;
     if (per_sample_) shape.push_back(batch);
     auto lambda = dfkd::losses::sample_beta(alpha_, shape, in.rng);
-    auto perm = torch::randperm(batch, in.rng, torch::kLong);
-    return dfkd::losses::virtual_interpolation(in.student, in.discrepancy, in.x, in.teacher.logits,
-                                               lambda, perm);
+    torch::Tensor x_mix, t_mix;
+    if (second_batch_) {
+      if (!in.generator || !in.teacher_model)
+        throw std::logic_error(
+            "virtual_interpolation: partner \"second_batch\" needs the generator and the teacher "
+            "in the student step's inputs; this method does not pass them");
+      torch::NoGradGuard no_grad;
+      auto x2 = in.generator->forward(
+          dfkd::sample_latent(*in.generator, batch, in.rng, in.x.device()));
+      auto t2 = in.teacher_model->forward(x2).logits;
+      std::tie(x_mix, t_mix) = dfkd::losses::mix_pair(in.x, in.teacher.logits.detach(), x2, t2, lambda);
+    } else {
+      auto perm = torch::randperm(batch, in.rng, torch::kLong);
+      std::tie(x_mix, t_mix) = dfkd::losses::mix(in.x, in.teacher.logits.detach(), lambda, perm);
+    }
+    if (teacher_target_) {
+      if (!in.teacher_model)
+        throw std::logic_error(
+            "virtual_interpolation: target \"teacher\" needs the teacher in the student step's "
+            "inputs; this method does not pass it");
+      torch::NoGradGuard no_grad;
+      t_mix = in.teacher_model->forward(x_mix).logits;
+    }
+    return in.discrepancy(in.student.forward(x_mix).logits, t_mix);
   }
 
  private:
   double alpha_;
   bool per_sample_;
+  bool second_batch_;
+  bool teacher_target_;
 };
 
 }  // namespace dfkd_virtual_interpolation

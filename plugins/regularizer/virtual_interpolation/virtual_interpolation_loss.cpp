@@ -13,20 +13,29 @@ torch::Tensor broadcastable(const torch::Tensor& lambda, const torch::Tensor& v)
 }
 }  // namespace
 
+std::pair<torch::Tensor, torch::Tensor> mix_pair(const torch::Tensor& x, const torch::Tensor& t,
+                                                 const torch::Tensor& x_partner,
+                                                 const torch::Tensor& t_partner,
+                                                 const torch::Tensor& lambda) {
+  TORCH_CHECK(lambda.dim() == 0 || (lambda.dim() == 1 && lambda.size(0) == x.size(0)),
+              "mix: lambda: expected a scalar or [", x.size(0), "], found ", lambda.sizes());
+  TORCH_CHECK(x_partner.sizes() == x.sizes() && t_partner.sizes() == t.sizes() &&
+                  t.size(0) == x.size(0),
+              "mix: expected partners shaped like x ", x.sizes(), " and t [B, K], found ",
+              x_partner.sizes(), " and ", t_partner.sizes());
+  auto lx = broadcastable(lambda, x);
+  auto lt = broadcastable(lambda, t);
+  return {lx * x + (1 - lx) * x_partner, lt * t + (1 - lt) * t_partner};
+}
+
 std::pair<torch::Tensor, torch::Tensor> mix(const torch::Tensor& x, const torch::Tensor& t,
                                             const torch::Tensor& lambda,
                                             const torch::Tensor& perm) {
-  TORCH_CHECK(lambda.dim() == 0 || (lambda.dim() == 1 && lambda.size(0) == x.size(0)),
-              "mix: lambda: expected a scalar or [", x.size(0), "], found ", lambda.sizes());
   TORCH_CHECK(perm.dim() == 1 && perm.size(0) == x.size(0) && t.size(0) == x.size(0),
               "mix: expected perm [B] and t [B, K] with B = ", x.size(0), ", found perm ",
               perm.sizes(), " and t ", t.sizes());
   auto index = perm.to(x.device(), torch::kLong);
-  auto lx = broadcastable(lambda, x);
-  auto lt = broadcastable(lambda, t);
-  auto x_mix = lx * x + (1 - lx) * x.index_select(0, index);
-  auto t_mix = lt * t + (1 - lt) * t.index_select(0, index);
-  return {x_mix, t_mix};
+  return mix_pair(x, t, x.index_select(0, index), t.index_select(0, index), lambda);
 }
 
 torch::Tensor sample_beta(double alpha, at::IntArrayRef shape, torch::Generator& rng) {

@@ -16,6 +16,13 @@ namespace dfkd::losses {
 std::pair<torch::Tensor, torch::Tensor> mix(const torch::Tensor& x, const torch::Tensor& t,
                                             const torch::Tensor& lambda, const torch::Tensor& perm);
 
+/// The same with an explicit partner batch: x_mix = lambda * x + (1 - lambda) * x_partner,
+/// t_mix = lambda * t + (1 - lambda) * t_partner (partner = a second generated batch).
+std::pair<torch::Tensor, torch::Tensor> mix_pair(const torch::Tensor& x, const torch::Tensor& t,
+                                                 const torch::Tensor& x_partner,
+                                                 const torch::Tensor& t_partner,
+                                                 const torch::Tensor& lambda);
+
 /// Beta(alpha, alpha) samples of the given shape ({} for a scalar) as float64 on the CPU, drawn
 /// as G1 / (G1 + G2) with G1, G2 ~ Gamma(alpha, 1) from `rng`.
 torch::Tensor sample_beta(double alpha, at::IntArrayRef shape, torch::Generator& rng);

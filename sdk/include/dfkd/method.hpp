@@ -8,6 +8,7 @@
 ///   }
 ///   StepMetrics iteration(TrainContext& ctx) override { ...; return {{"loss_student", ls}}; }
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -56,6 +57,7 @@ class TrainContext {
   torch::Device device;
   int64_t batch_size;
   torch::Generator& rng;
+  DataShape data_shape;  ///< of the run's dataset: lets a method size extra modules in setup
   int64_t epoch = 0;  ///< 0-based epoch being trained
   int64_t step = 0;   ///< global iteration index, 0-based
 
@@ -89,11 +91,25 @@ struct MethodTraits {
   bool accepts_regularizers = false;
 };
 
+/// A stage a method trains once before the main epochs, e.g. FT's paraphraser. The host runs
+/// it after setup on a fresh run (not again on resume: the checkpoint written after it holds its
+/// result), logs its per-epoch means as "<name>/<metric>" with the stage's own epoch numbers,
+/// and checks every value for NaN/inf like the main loop.
+struct PretrainingStage {
+  std::string name;
+  int64_t epochs = 1;
+  /// 0: one pass over the training data (size / batch_size iterations).
+  int64_t iterations_per_epoch = 0;
+  std::function<StepMetrics(TrainContext&)> iteration;
+};
+
 class Method {
  public:
   virtual ~Method();
   /// Called once per run before the first iteration: create and register optimizers.
   virtual void setup(TrainContext& ctx) = 0;
+  /// Stages to train before the main loop, in order (called after setup). Default: none.
+  virtual std::vector<PretrainingStage> pretraining(TrainContext& ctx);
   virtual StepMetrics iteration(TrainContext& ctx) = 0;
 };
 

@@ -17,7 +17,7 @@
 
 namespace dfkd {
 
-enum class OptionType { Integer, Real, Boolean, String, IntegerList, RealList };
+enum class OptionType { Integer, Real, Boolean, String, IntegerList, RealList, StringList };
 
 /// "integer", "real", ... as written in error messages and `dfkd plugins --json`.
 const char* to_string(OptionType type);
@@ -37,6 +37,7 @@ OptionSpec option_string(std::string name, std::string default_value, std::strin
                          std::vector<std::string> choices = {});
 OptionSpec option_ints(std::string name, std::vector<int64_t> default_value, std::string doc);
 OptionSpec option_reals(std::string name, std::vector<double> default_value, std::string doc);
+OptionSpec option_strings(std::string name, std::vector<std::string> default_value, std::string doc);
 /// A required option (no default) of the given type.
 OptionSpec option_required(std::string name, OptionType type, std::string doc);
 
@@ -58,6 +59,7 @@ class Options {
   std::string string(const std::string& name) const;
   std::vector<int64_t> integers(const std::string& name) const;
   std::vector<double> reals(const std::string& name) const;
+  std::vector<std::string> strings(const std::string& name) const;
   const nlohmann::json& json() const { return values_; }
   const std::string& owner() const { return owner_; }
 

@@ -22,7 +22,7 @@
 #include "dfkd/regularizer.hpp"
 
 /// Bumped whenever the descriptor layout or any SDK interface changes incompatibly.
-#define DFKD_ABI_VERSION 1u
+#define DFKD_ABI_VERSION 2u
 /// Exported symbol (a Boost.DLL alias) every plugin library must have.
 #define DFKD_PLUGIN_ENTRY "dfkd_plugin"
 

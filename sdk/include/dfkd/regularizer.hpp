@@ -12,6 +12,7 @@
 
 #include <torch/torch.h>
 
+#include "dfkd/generator.hpp"
 #include "dfkd/model.hpp"
 
 namespace dfkd {
@@ -30,13 +31,17 @@ struct GeneratorStepInputs {
   const ModelOutput& student;
 };
 
-/// Inputs at a student step: x is detached, `teacher` was computed without grad.
+/// Inputs at a student step: x is detached, `teacher` was computed without grad. The frozen
+/// teacher and the generator are there for terms that need another pass (a second generated
+/// batch, teacher outputs on new inputs); run them under torch::NoGradGuard.
 struct StudentStepInputs {
   const torch::Tensor& x;
   const ModelOutput& teacher;
   Model& student;
   const Discrepancy& discrepancy;
   torch::Generator& rng;
+  Model* teacher_model = nullptr;
+  Generator* generator = nullptr;
 };
 
 class Regularizer {

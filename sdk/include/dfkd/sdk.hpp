@@ -10,3 +10,4 @@
 #include "dfkd/plugin.hpp"
 #include "dfkd/random.hpp"
 #include "dfkd/regularizer.hpp"
+#include "dfkd/training.hpp"

@@ -1,0 +1,82 @@
+// FitNet on the real training set: gamma * CE(S(x), y) + beta * MSE(regressor(S guided), T hint),
+// the regressor trained with the student (RepDistiller's single-stage form).
+#include <fmt/format.h>
+
+#include <dfkd/sdk.hpp>
+
+#include "fitnet_loss.hpp"
+
+namespace dfkd_fitnet {
+
+class FitNet : public dfkd::Method {
+ public:
+  static dfkd::PluginInfo info() {
+    dfkd::PluginInfo info;
+    info.doc =
+        "FitNets (Romero et al. 2015) on real labelled data: gamma * CE + beta * MSE(r(f_s), f_t) "
+        "with a regressor r trained jointly; defaults from RepDistiller (beta 100, gamma 1)";
+    info.options = {
+        dfkd::option_string("hint_tap", "conv2",
+                            "teacher tap giving the hint (LeNet-5: conv2, 16x5x5 after ReLU and "
+                            "pool; ResNet: layer2, RepDistiller's --hint_layer 2)"),
+        dfkd::option_string("guided_tap", "conv2", "student tap regressed onto the hint"),
+        dfkd::option_real("beta", 100.0, "weight of the hint loss"),
+        dfkd::option_real("gamma", 1.0, "weight of the cross-entropy with the true labels"),
+    };
+    for (auto& o : dfkd::optimizer_options("", {"sgd", 0.05, 0.9, 5e-4},
+                                           "the student and the regressor"))
+      info.options.push_back(std::move(o));
+    info.method_traits.needs_teacher = true;
+    info.method_traits.uses_training_data = true;
+    return info;
+  }
+
+  explicit FitNet(const dfkd::Options& o)
+      : hint_tap_(o.string("hint_tap")),
+        guided_tap_(o.string("guided_tap")),
+        beta_(o.real("beta")),
+        gamma_(o.real("gamma")),
+        optimizer_(dfkd::optimizer_settings(o, "")) {}
+
+  void setup(dfkd::TrainContext& ctx) override {
+    const auto s = dfkd::probe_forward(ctx.student, ctx.data_shape, ctx.device);
+    const auto t = dfkd::probe_forward(*ctx.teacher, ctx.data_shape, ctx.device);
+    const auto ss = dfkd::tap_of(s, guided_tap_, "fitnet", "student").sizes().slice(1).vec();
+    const auto ts = dfkd::tap_of(t, hint_tap_, "fitnet", "teacher").sizes().slice(1).vec();
+    try {
+      regressor_ = dfkd::losses::make_hint_regressor(ss, ts);
+    } catch (const std::invalid_argument& e) {
+      throw dfkd::ConfigError(fmt::format("fitnet: options guided_tap '{}' and hint_tap '{}': {}",
+                                          guided_tap_, hint_tap_, e.what()));
+    }
+    regressor_->to(ctx.device);
+    ctx.add_module("regressor", regressor_.ptr());
+    auto params = ctx.student.module().parameters();
+    for (auto& p : regressor_->parameters()) params.push_back(p);
+    student_opt_ = &ctx.add_optimizer("student", dfkd::make_optimizer(params, optimizer_));
+  }
+
+  dfkd::StepMetrics iteration(dfkd::TrainContext& ctx) override {
+    regressor_->train();
+    auto f = dfkd::distill_forward(ctx, "fitnet");
+    auto ce = torch::nn::functional::cross_entropy(f.student.logits, f.batch.y);
+    auto hint = dfkd::losses::fitnet_hint_loss(regressor_->forward(f.student.feature(guided_tap_)),
+                                               f.teacher.feature(hint_tap_));
+    const double loss = dfkd::optimizer_step(gamma_ * ce + beta_ * hint, {student_opt_});
+    return {{"loss_student", loss},
+            {"loss_ce", ce.item<double>()},
+            {"loss_hint", hint.item<double>()},
+            {"train_accuracy", dfkd::batch_accuracy(f.student.logits, f.batch.y)}};
+  }
+
+ private:
+  std::string hint_tap_, guided_tap_;
+  double beta_, gamma_;
+  dfkd::OptimizerSettings optimizer_;
+  torch::nn::Sequential regressor_{nullptr};
+  torch::optim::Optimizer* student_opt_ = nullptr;
+};
+
+}  // namespace dfkd_fitnet
+
+DFKD_PLUGIN(method, "fitnet", "1.0.0", dfkd_fitnet::FitNet)

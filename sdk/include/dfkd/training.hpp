@@ -1,0 +1,79 @@
+#pragma once
+/// Small pieces every method's iteration repeats, so a method plugin keeps only its own maths:
+/// optimizer options, the forward passes of a data-driven distillation step, one optimizer step,
+/// and the collapse metrics of data-free methods.
+///
+/// Example (a data-driven method's iteration):
+///   auto f = dfkd::distill_forward(ctx, "kd");
+///   auto loss = gamma * torch::nn::functional::cross_entropy(f.student.logits, f.batch.y) + ...;
+///   return dfkd::supervised_metrics(dfkd::optimizer_step(loss, {student_opt_}), f);
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "dfkd/method.hpp"
+#include "dfkd/optim.hpp"
+#include "dfkd/options.hpp"
+
+namespace dfkd {
+
+/// The options of one optimizer: "<prefix>optimizer" (sgd | adam), "<prefix>lr",
+/// "<prefix>momentum", "<prefix>weight_decay", defaulting to `defaults`. `whose` goes into the docs
+/// ("the student").
+std::vector<OptionSpec> optimizer_options(const std::string& prefix,
+                                          const OptimizerSettings& defaults,
+                                          const std::string& whose);
+/// Reads back the options optimizer_options(prefix, ...) declared.
+OptimizerSettings optimizer_settings(const Options& options, const std::string& prefix);
+
+/// A real batch with the frozen teacher's outputs on it (computed without autograd) and the
+/// student's (with autograd, student in train mode).
+struct DistillForward {
+  Batch batch;
+  ModelOutput teacher;
+  ModelOutput student;
+};
+/// Draws the next training batch and runs both networks. `method` names the caller in the error
+/// thrown when the context lacks a teacher or training data.
+DistillForward distill_forward(TrainContext& ctx, const std::string& method);
+
+/// The outputs of `model` on two all-zero inputs of `shape`, in eval mode without autograd (the
+/// training flag is restored): lets a method size modules it adds on top of feature taps.
+ModelOutput probe_forward(Model& model, const DataShape& shape, const torch::Device& device);
+
+/// `output.feature(tap)` with an error naming the method, the role ("student", "teacher") and the
+/// taps the model has when it lacks `tap`.
+const torch::Tensor& tap_of(const ModelOutput& output, const std::string& tap,
+                            const std::string& method, const std::string& role);
+
+/// zero_grad on every optimizer, loss.backward(), step every optimizer; returns loss.item().
+double optimizer_step(const torch::Tensor& loss,
+                      std::initializer_list<torch::optim::Optimizer*> optimizers);
+
+/// Fraction of rows of logits [B, K] whose argmax equals labels [B].
+double batch_accuracy(const torch::Tensor& logits, const torch::Tensor& labels);
+
+/// Turns off requires_grad of a module's parameters for one scope and restores each flag after:
+/// for passes whose parameter gradients would be thrown away (the student inside a generator
+/// step), so autograd computes only the input gradients.
+class FrozenParameters {
+ public:
+  explicit FrozenParameters(torch::nn::Module& module);
+  ~FrozenParameters();
+  FrozenParameters(const FrozenParameters&) = delete;
+  FrozenParameters& operator=(const FrozenParameters&) = delete;
+
+ private:
+  std::vector<torch::Tensor> params_;
+  std::vector<bool> flags_;
+};
+
+/// Collapse monitoring for data-free methods, from the teacher's logits on a generated batch:
+/// "teacher_pred_entropy" (entropy in nats of the histogram of argmax classes: ln K when the
+/// generator covers every class evenly, 0 when every sample gets one class) and
+/// "teacher_top_class_fraction" (share of the batch in the most predicted class).
+StepMetrics collapse_metrics(const torch::Tensor& teacher_logits);
+
+}  // namespace dfkd

@@ -1,0 +1,102 @@
+#include "dfkd/training.hpp"
+
+#include "dfkd/errors.hpp"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+namespace dfkd {
+
+std::vector<OptionSpec> optimizer_options(const std::string& prefix,
+                                          const OptimizerSettings& d, const std::string& whose) {
+  return {
+      option_string(prefix + "optimizer", d.kind, "optimizer of " + whose, {"sgd", "adam"}),
+      option_real(prefix + "lr", d.lr, "learning rate of " + whose),
+      option_real(prefix + "momentum", d.momentum, "SGD momentum of " + whose + " (unused by adam)"),
+      option_real(prefix + "weight_decay", d.weight_decay, "L2 weight decay of " + whose),
+  };
+}
+
+OptimizerSettings optimizer_settings(const Options& o, const std::string& prefix) {
+  OptimizerSettings s;
+  s.kind = o.string(prefix + "optimizer");
+  s.lr = o.real(prefix + "lr");
+  s.momentum = o.real(prefix + "momentum");
+  s.weight_decay = o.real(prefix + "weight_decay");
+  return s;
+}
+
+DistillForward distill_forward(TrainContext& ctx, const std::string& method) {
+  if (!ctx.teacher || !ctx.train_data)
+    throw std::logic_error(fmt::format(
+        "{}: iteration: expected a teacher and training data, found {}", method,
+        !ctx.teacher ? "no teacher" : "no training data"));
+  // The host switches to eval mode for evaluation; BN must use batch statistics here.
+  ctx.student.module().train();
+  DistillForward f;
+  f.batch = ctx.train_data->next();
+  {
+    torch::NoGradGuard no_grad;  // the teacher is frozen: its outputs are constants
+    f.teacher = ctx.teacher->forward(f.batch.x);
+  }
+  f.student = ctx.student.forward(f.batch.x);
+  return f;
+}
+
+ModelOutput probe_forward(Model& model, const DataShape& shape, const torch::Device& device) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = model.module().is_training();
+  model.module().eval();
+  std::vector<int64_t> sizes{2};
+  sizes.insert(sizes.end(), shape.input_shape.begin(), shape.input_shape.end());
+  ModelOutput out = model.forward(torch::zeros(sizes, torch::TensorOptions().device(device)));
+  model.module().train(was_training);
+  return out;
+}
+
+const torch::Tensor& tap_of(const ModelOutput& output, const std::string& tap,
+                            const std::string& method, const std::string& role) {
+  try {
+    return output.feature(tap);
+  } catch (const std::out_of_range& e) {
+    throw ConfigError(fmt::format("{}: the {} network: {}; choose the method's tap options "
+                                  "among them", method, role, e.what()));
+  }
+}
+
+double optimizer_step(const torch::Tensor& loss,
+                      std::initializer_list<torch::optim::Optimizer*> optimizers) {
+  for (auto* o : optimizers) o->zero_grad();
+  loss.backward();
+  for (auto* o : optimizers) o->step();
+  return loss.item<double>();
+}
+
+double batch_accuracy(const torch::Tensor& logits, const torch::Tensor& labels) {
+  torch::NoGradGuard no_grad;
+  return logits.argmax(1).eq(labels).to(torch::kFloat64).mean().item<double>();
+}
+
+FrozenParameters::FrozenParameters(torch::nn::Module& module) : params_(module.parameters()) {
+  for (auto& p : params_) {
+    flags_.push_back(p.requires_grad());
+    p.requires_grad_(false);
+  }
+}
+
+FrozenParameters::~FrozenParameters() {
+  for (size_t i = 0; i < params_.size(); ++i) params_[i].requires_grad_(flags_[i]);
+}
+
+StepMetrics collapse_metrics(const torch::Tensor& teacher_logits) {
+  torch::NoGradGuard no_grad;
+  const int64_t classes = teacher_logits.size(1);
+  auto counts = torch::bincount(teacher_logits.argmax(1).cpu(), {}, classes).to(torch::kFloat64);
+  auto p = counts / counts.sum();
+  // xlogy gives 0 * log 0 = 0 for empty classes.
+  return {{"teacher_pred_entropy", -torch::xlogy(p, p).sum().item<double>()},
+          {"teacher_top_class_fraction", p.max().item<double>()}};
+}
+
+}  // namespace dfkd
