@@ -1,5 +1,5 @@
 #pragma once
-/// The image transforms of the reference pipelines (methods.md §0, DFAD's dataloader), on whole
+/// The image transforms of the reference pipelines (docs/methods.md §1 and its sources, DFAD's dataloader), on whole
 /// splits held as float tensors [N, C, 32, 32], and the seeded CIFAR training augmentation.
 #include <torch/torch.h>
 

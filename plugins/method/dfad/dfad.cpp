@@ -34,7 +34,7 @@ class Dfad : public dfkd::Method {
         dfkd::option_real("plain_weight", 1.0,
                           "weight of the plain student term D(S(x), T(x)); 0 with a "
                           "virtual_interpolation regularizer makes the mixed term replace it "
-                          "(methods.md section 4, choice 3)"),
+                          "(docs/methods.md section 4)"),
     };
     info.method_traits.needs_teacher = true;
     info.method_traits.needs_generator = true;

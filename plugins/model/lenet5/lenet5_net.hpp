@@ -1,5 +1,5 @@
 #pragma once
-/// LeNet-5 as used by DFAD and DAFL for MNIST (methods.md §0): input Cx32x32,
+/// LeNet-5 as used by DFAD and DAFL for MNIST (docs/methods.md §1 and its sources): input Cx32x32,
 ///   conv5x5 C->c1, ReLU, maxpool2 -> conv5x5 c1->c2, ReLU, maxpool2 -> conv5x5 c2->c3, ReLU
 ///   -> flatten (the c3-d "features") -> FC c3->f1, ReLU -> FC f1->K.
 /// No padding; every convolution and FC layer has a bias; LibTorch's default initialisation (the

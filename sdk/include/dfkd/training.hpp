@@ -5,8 +5,9 @@
 ///
 /// Example (a data-driven method's iteration):
 ///   auto f = dfkd::distill_forward(ctx, "kd");
-///   auto loss = gamma * torch::nn::functional::cross_entropy(f.student.logits, f.batch.y) + ...;
-///   return dfkd::supervised_metrics(dfkd::optimizer_step(loss, {student_opt_}), f);
+///   auto ce = torch::nn::functional::cross_entropy(f.student.logits, f.batch.y);
+///   const double loss = dfkd::optimizer_step(gamma * ce + ..., {student_opt_});
+///   return {{"loss_student", loss}, {"train_accuracy", dfkd::batch_accuracy(f.student.logits, f.batch.y)}};
 #include <initializer_list>
 #include <string>
 #include <vector>
