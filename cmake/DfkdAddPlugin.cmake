@@ -24,6 +24,9 @@ function(dfkd_add_plugin)
   if(P_MATHS)
     set(_maths dfkd_maths_${P_NAME})
     add_library(${_maths} STATIC ${P_MATHS})
+    # Linked into a shared module: must be PIC even where the project does not set it globally
+    # (out-of-tree plugins).
+    set_target_properties(${_maths} PROPERTIES POSITION_INDEPENDENT_CODE ON)
     target_link_libraries(${_maths} PUBLIC dfkd::sdk)
     target_include_directories(${_maths} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
     if(TARGET dfkd_pch)
