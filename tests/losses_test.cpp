@@ -9,34 +9,21 @@
 #include <dfkd/training.hpp>
 
 #include "activation_feature_loss.hpp"
+#include "golden_tensors.hpp"
 #include "activation_logit_loss.hpp"
 #include "dfad_loss.hpp"
 #include "virtual_interpolation_loss.hpp"
 
 namespace {
 
-const auto kF64 = torch::dtype(torch::kFloat64);
+using golden::expect_tensor_near;
+using golden::inputs;
+using golden::kF64;
+using golden::student_logits;
+using golden::teacher_logits;
 
-// Python: s = [[0.5,-1.0,2.0,0.0],[1.5,0.3,-0.7,2.2],[-0.4,0.9,0.1,-1.3]]
-torch::Tensor student_logits() {
-  return torch::tensor({{0.5, -1.0, 2.0, 0.0}, {1.5, 0.3, -0.7, 2.2}, {-0.4, 0.9, 0.1, -1.3}},
-                       kF64);
-}
-// Python: t = [[1.0,-0.5,1.2,0.5],[0.0,0.8,-0.2,3.0],[0.6,-0.1,0.4,-2.0]]  (argmax 2, 3, 0)
-torch::Tensor teacher_logits() {
-  return torch::tensor({{1.0, -0.5, 1.2, 0.5}, {0.0, 0.8, -0.2, 3.0}, {0.6, -0.1, 0.4, -2.0}},
-                       kF64);
-}
-// Python: x = [[1.0,-2.0],[0.5,0.25],[-1.5,3.0]]
-torch::Tensor inputs() { return torch::tensor({{1.0, -2.0}, {0.5, 0.25}, {-1.5, 3.0}}, kF64); }
 // Python: perm = [2, 0, 1]
 torch::Tensor permutation() { return torch::tensor({2, 0, 1}, torch::kLong); }
-
-void expect_tensor_near(const torch::Tensor& actual, const torch::Tensor& expected, double tol) {
-  ASSERT_EQ(actual.sizes(), expected.sizes());
-  EXPECT_TRUE(torch::allclose(actual, expected, /*rtol=*/0, /*atol=*/tol))
-      << "actual:\n" << actual << "\nexpected:\n" << expected;
-}
 
 /// Student with fixed weights: logits = x W + b, W = [[0.5,-1,0.25,2],[1.5,0,-0.5,1]],
 /// b = [0.1,-0.2,0.3,0].

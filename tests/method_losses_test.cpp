@@ -11,29 +11,16 @@
 #include "dafl_loss.hpp"
 #include "fitnet_loss.hpp"
 #include "ft_loss.hpp"
+#include "golden_tensors.hpp"
 #include "kd_loss.hpp"
 #include "virtual_interpolation_loss.hpp"
 
 namespace {
 
-const auto kF64 = torch::dtype(torch::kFloat64);
-
-// Python: s = [[0.5,-1.0,2.0,0.0],[1.5,0.3,-0.7,2.2],[-0.4,0.9,0.1,-1.3]]
-torch::Tensor student_logits() {
-  return torch::tensor({{0.5, -1.0, 2.0, 0.0}, {1.5, 0.3, -0.7, 2.2}, {-0.4, 0.9, 0.1, -1.3}},
-                       kF64);
-}
-// Python: t = [[1.0,-0.5,1.2,0.5],[0.0,0.8,-0.2,3.0],[0.6,-0.1,0.4,-2.0]]
-torch::Tensor teacher_logits() {
-  return torch::tensor({{1.0, -0.5, 1.2, 0.5}, {0.0, 0.8, -0.2, 3.0}, {0.6, -0.1, 0.4, -2.0}},
-                       kF64);
-}
-
-void expect_tensor_near(const torch::Tensor& actual, const torch::Tensor& expected, double tol) {
-  ASSERT_EQ(actual.sizes(), expected.sizes());
-  EXPECT_TRUE(torch::allclose(actual, expected, /*rtol=*/0, /*atol=*/tol))
-      << "actual:\n" << actual << "\nexpected:\n" << expected;
-}
+using golden::expect_tensor_near;
+using golden::kF64;
+using golden::student_logits;
+using golden::teacher_logits;
 
 }  // namespace
 
@@ -219,7 +206,7 @@ TEST(VirtualInterpolation, MixPairWithSecondBatch) {
   // Python: x = [[1.0,-2.0],[0.5,0.25],[-1.5,3.0]]; x2 = [[0.0,1.0],[2.0,-1.0],[0.5,0.5]];
   //         t2 = [[0.5,0.5,0.0,-1.0],[1.0,1.0,1.0,1.0],[-0.5,2.0,0.0,0.3]]; lam = 0.3
   //         [[lam*a + (1-lam)*b ...]]
-  const auto x = torch::tensor({{1.0, -2.0}, {0.5, 0.25}, {-1.5, 3.0}}, kF64);
+  const auto x = golden::inputs();
   const auto x2 = torch::tensor({{0.0, 1.0}, {2.0, -1.0}, {0.5, 0.5}}, kF64);
   const auto t2 =
       torch::tensor({{0.5, 0.5, 0.0, -1.0}, {1.0, 1.0, 1.0, 1.0}, {-0.5, 2.0, 0.0, 0.3}}, kF64);

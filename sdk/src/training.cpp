@@ -44,6 +44,20 @@ DistillForward distill_forward(TrainContext& ctx, const std::string& method) {
   return f;
 }
 
+DataFreeOptimizers add_data_free_optimizers(TrainContext& ctx, const OptimizerSettings& student,
+                                            const OptimizerSettings& generator,
+                                            const std::string& method) {
+  if (!ctx.teacher || !ctx.generator)
+    throw std::logic_error(
+        fmt::format("{}: setup: expected a teacher and a generator, found none", method));
+  DataFreeOptimizers o;
+  o.student = &ctx.add_optimizer("student",
+                                 make_optimizer(ctx.student.module().parameters(), student));
+  o.generator = &ctx.add_optimizer(
+      "generator", make_optimizer(ctx.generator->module().parameters(), generator));
+  return o;
+}
+
 ModelOutput probe_forward(Model& model, const DataShape& shape, const torch::Device& device) {
   torch::NoGradGuard no_grad;
   const bool was_training = model.module().is_training();

@@ -280,9 +280,8 @@ Experiment parse_experiment(const json& source, const std::string& requested_pro
     const auto path = at(at(root, "rows"), i);
     const auto& r = exp.rows[i];
     require_object(r, path);
-    const bool is_teacher = r.contains("teacher");
-    check_keys(r, path, is_teacher ? kTeacherRowKeys : kRowKeys);
-    if (is_teacher) {
+    if (r.contains("teacher")) {
+      check_keys(r, path, kTeacherRowKeys);
       if (!require_bool(r.at("teacher"), at(path, "teacher")))
         throw ConfigError(fmt::format("{}.teacher: only `true` is meaningful; remove the key for a method row", path));
       ++teacher_rows;

@@ -132,8 +132,34 @@ std::unique_ptr<Model> load_trained_model(const PluginHost& plugins, DatasetCach
   return model;
 }
 
+std::map<std::string, double> Engine::run_epoch(const RunRecord& run, TrainContext& ctx,
+                                                int64_t epoch, int64_t iters,
+                                                const std::function<StepMetrics(TrainContext&)>& iteration,
+                                                const std::string& where) {
+  std::map<std::string, double> sums;
+  for (int64_t i = 0; i < iters; ++i) {
+    if (interrupt_requested()) throw Interrupted{};
+    // Long epochs (paper profile) must not look like a dead claimant to other processes.
+    if (seconds_since(last_heartbeat_) > 20) {
+      store_.heartbeat(run.run_id);
+      last_heartbeat_ = Clock::now();
+    }
+    ctx.epoch = epoch;
+    ctx.step = epoch * iters + i;
+    for (const auto& [key, value] : iteration(ctx)) {
+      if (!std::isfinite(value))
+        throw NonFiniteError(fmt::format("non-finite {} = {}{} at epoch {}, iteration {} (global step "
+                                         "{}); lower the learning rates or check the method's loss",
+                                         key, value, where, epoch + 1, i + 1, ctx.step));
+      sums[key] += value;
+    }
+  }
+  for (auto& [key, sum] : sums) sum /= static_cast<double>(iters);
+  return sums;
+}
+
 void Engine::pretrain(const RunRecord& run, const PretrainingStage& stage, TrainContext& ctx,
-                      const BatchSource* batches, uint64_t seed, Clock::time_point& last_heartbeat) {
+                      const BatchSource* batches, uint64_t seed) {
   int64_t iters = stage.iterations_per_epoch;
   if (iters == 0) {
     if (!batches)
@@ -146,26 +172,10 @@ void Engine::pretrain(const RunRecord& run, const PretrainingStage& stage, Train
     const auto te = Clock::now();
     ctx.rng.set_current_seed(
         stream_seed(seed, fmt::format("pretrain/{}/epoch/{}", stage.name, epoch)) >> 1);
-    std::map<std::string, double> sums;
-    for (int64_t i = 0; i < iters; ++i) {
-      if (interrupt_requested()) throw Interrupted{};
-      if (seconds_since(last_heartbeat) > 20) {
-        store_.heartbeat(run.run_id);
-        last_heartbeat = Clock::now();
-      }
-      ctx.epoch = epoch;
-      ctx.step = epoch * iters + i;
-      for (const auto& [key, value] : stage.iteration(ctx)) {
-        if (!std::isfinite(value))
-          throw NonFiniteError(fmt::format("non-finite {} = {} in pre-training stage '{}' at epoch {}, "
-                                           "iteration {}; lower its learning rate or check its loss",
-                                           key, value, stage.name, epoch + 1, i + 1));
-        sums[key] += value;
-      }
-    }
     std::map<std::string, double> metrics;
-    for (const auto& [key, sum] : sums)
-      metrics[stage.name + "/" + key] = sum / static_cast<double>(iters);
+    for (const auto& [key, mean] :
+         run_epoch(run, ctx, epoch, iters, stage.iteration, " in pre-training stage '" + stage.name + "'"))
+      metrics[stage.name + "/" + key] = mean;
     metrics[stage.name + "/epoch_seconds"] = seconds_since(te);
     store_.log_stage_epoch(run.run_id, epoch + 1, metrics);
   }
@@ -233,7 +243,7 @@ RunOutcome Engine::train(const RunRecord& run) {
   const TrainState state{*student, generator.get(), ctx};
   const auto checkpoint = dir / "checkpoint.pt";
   int64_t start = 0;
-  auto last_heartbeat = Clock::now();
+  last_heartbeat_ = Clock::now();
   if (std::filesystem::exists(checkpoint)) {
     start = load_checkpoint(checkpoint, state, device);
   } else {
@@ -241,7 +251,7 @@ RunOutcome Engine::train(const RunRecord& run) {
     // resumed run never repeats them.
     const auto stages = method->pretraining(ctx);
     for (const auto& stage : stages) {
-      pretrain(run, stage, ctx, batches.get(), seed, last_heartbeat);
+      pretrain(run, stage, ctx, batches.get(), seed);
     }
     if (!stages.empty()) save_checkpoint(checkpoint, state, 0);
   }
@@ -261,27 +271,8 @@ RunOutcome Engine::train(const RunRecord& run) {
     if (generator) generator->module().train();
     if (teacher) teacher->module().eval();
 
-    std::map<std::string, double> sums;
-    for (int64_t i = 0; i < iters; ++i) {
-      if (interrupt_requested()) throw Interrupted{};
-      // Long epochs (paper profile) must not look like a dead claimant to other processes.
-      if (seconds_since(last_heartbeat) > 20) {
-        store_.heartbeat(run.run_id);
-        last_heartbeat = Clock::now();
-      }
-      ctx.epoch = epoch;
-      ctx.step = epoch * iters + i;
-      const StepMetrics m = method->iteration(ctx);
-      for (const auto& [key, value] : m) {
-        if (!std::isfinite(value))
-          throw NonFiniteError(fmt::format("non-finite {} = {} at epoch {}, iteration {} (global step "
-                                           "{}); lower the learning rates or check the method's loss",
-                                           key, value, epoch + 1, i + 1, ctx.step));
-        sums[key] += value;
-      }
-    }
-    std::map<std::string, double> metrics;
-    for (const auto& [key, sum] : sums) metrics[key] = sum / static_cast<double>(iters);
+    auto metrics = run_epoch(run, ctx, epoch, iters,
+                             [&](TrainContext& c) { return method->iteration(c); }, "");
     const auto [acc, loss] = evaluate(*student, data.test(), train_cfg.at("eval_batch_size"), device);
     if (!std::isfinite(loss))
       throw NonFiniteError(fmt::format("non-finite test_loss at epoch {}: the student's weights "

@@ -47,12 +47,20 @@ class Engine {
  private:
   using Clock = std::chrono::steady_clock;
   RunOutcome train(const RunRecord& run);
+  /// `iters` iterations of one epoch (main loop or pre-training stage): interrupt checks,
+  /// heartbeats, NaN/inf checks naming the metric, epoch and step (`where` says which loop);
+  /// returns each metric's mean over the epoch.
+  std::map<std::string, double> run_epoch(const RunRecord& run, TrainContext& ctx, int64_t epoch,
+                                          int64_t iters,
+                                          const std::function<StepMetrics(TrainContext&)>& iteration,
+                                          const std::string& where);
   /// Runs one pre-training stage of the method, logging "<stage>/<metric>" per stage epoch.
   void pretrain(const RunRecord& run, const PretrainingStage& stage, TrainContext& ctx,
-                const BatchSource* batches, uint64_t seed, Clock::time_point& last_heartbeat);
+                const BatchSource* batches, uint64_t seed);
   const PluginHost& plugins_;
   ResultsStore& store_;
   EngineOptions options_;
+  Clock::time_point last_heartbeat_;  ///< of the run being trained
   DatasetCache datasets_;
   std::string last_error_;
 };

@@ -37,12 +37,8 @@ class Dafl : public dfkd::Method {
         student_optimizer_(dfkd::optimizer_settings(o, "student_")) {}
 
   void setup(dfkd::TrainContext& ctx) override {
-    if (!ctx.teacher || !ctx.generator)
-      throw std::logic_error("dafl: setup: expected a teacher and a generator, found none");
-    student_opt_ = &ctx.add_optimizer(
-        "student", dfkd::make_optimizer(ctx.student.module().parameters(), student_optimizer_));
-    generator_opt_ = &ctx.add_optimizer(
-        "generator", dfkd::make_optimizer(ctx.generator->module().parameters(), generator_optimizer_));
+    optimizers_ =
+        dfkd::add_data_free_optimizers(ctx, student_optimizer_, generator_optimizer_, "dafl");
   }
 
   dfkd::StepMetrics iteration(dfkd::TrainContext& ctx) override {
@@ -80,7 +76,8 @@ class Dafl : public dfkd::Method {
     metrics["loss_generator"] = loss_generator.item<double>();
     metrics["loss_student"] = loss_student.item<double>();
     metrics["info_entropy"] = info_entropy.item<double>();
-    dfkd::optimizer_step(loss_generator + loss_student, {generator_opt_, student_opt_});
+    dfkd::optimizer_step(loss_generator + loss_student,
+                         {optimizers_.generator, optimizers_.student});
     for (const auto& [name, value] : dfkd::collapse_metrics(t.logits)) metrics[name] = value;
     return metrics;
   }
@@ -89,8 +86,7 @@ class Dafl : public dfkd::Method {
   double ie_;
   dfkd::OptimizerSettings generator_optimizer_;
   dfkd::OptimizerSettings student_optimizer_;
-  torch::optim::Optimizer* student_opt_ = nullptr;
-  torch::optim::Optimizer* generator_opt_ = nullptr;
+  dfkd::DataFreeOptimizers optimizers_;
 };
 
 }  // namespace dfkd_dafl

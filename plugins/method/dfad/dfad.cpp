@@ -55,12 +55,8 @@ class Dfad : public dfkd::Method {
   }
 
   void setup(dfkd::TrainContext& ctx) override {
-    if (!ctx.teacher || !ctx.generator)
-      throw std::logic_error("dfad: setup: expected a teacher and a generator, found none");
-    student_opt_ = &ctx.add_optimizer(
-        "student", dfkd::make_optimizer(ctx.student.module().parameters(), student_optimizer_));
-    generator_opt_ = &ctx.add_optimizer(
-        "generator", dfkd::make_optimizer(ctx.generator->module().parameters(), generator_optimizer_));
+    optimizers_ =
+        dfkd::add_data_free_optimizers(ctx, student_optimizer_, generator_optimizer_, "dfad");
   }
 
   dfkd::StepMetrics iteration(dfkd::TrainContext& ctx) override {
@@ -96,9 +92,9 @@ class Dfad : public dfkd::Method {
                           {x, t, student, discrepancy, ctx.rng, &teacher, &generator}, log);
         add_to(student_reg_sum, log);
       }
-      student_opt_->zero_grad();
+      optimizers_.student->zero_grad();
       loss.backward();
-      student_opt_->step();
+      optimizers_.student->step();
       student_loss_sum += loss.item<double>();
     }
     metrics["loss_student"] = student_loss_sum / static_cast<double>(student_steps_);
@@ -121,9 +117,9 @@ class Dfad : public dfkd::Method {
       loss = loss + ctx.regularizers->generator_loss({x, t, s}, log);
       for (const auto& [name, value] : log) metrics[name] = value;
     }
-    generator_opt_->zero_grad();
+    optimizers_.generator->zero_grad();
     loss.backward();
-    generator_opt_->step();
+    optimizers_.generator->step();
     metrics["loss_generator"] = loss.item<double>();
     for (const auto& [name, value] : dfkd::collapse_metrics(t.logits)) metrics[name] = value;
     return metrics;
@@ -134,8 +130,7 @@ class Dfad : public dfkd::Method {
   double plain_weight_;
   dfkd::OptimizerSettings student_optimizer_;
   dfkd::OptimizerSettings generator_optimizer_;
-  torch::optim::Optimizer* student_opt_ = nullptr;
-  torch::optim::Optimizer* generator_opt_ = nullptr;
+  dfkd::DataFreeOptimizers optimizers_;
 };
 
 }  // namespace dfkd_dfad

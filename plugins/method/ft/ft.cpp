@@ -78,13 +78,12 @@ class Ft : public dfkd::Method {
   }
 
   std::vector<dfkd::PretrainingStage> pretraining(dfkd::TrainContext&) override {
+    paraphraser_opt_ =
+        dfkd::make_optimizer(paraphraser_->parameters(), {"sgd", paraphraser_lr_, 0.9, 5e-4});
     dfkd::PretrainingStage stage;
     stage.name = "paraphraser";
     stage.epochs = paraphraser_epochs_;
     stage.iteration = [this](dfkd::TrainContext& ctx) -> dfkd::StepMetrics {
-      if (!paraphraser_opt_)
-        paraphraser_opt_ = dfkd::make_optimizer(paraphraser_->parameters(),
-                                                {"sgd", paraphraser_lr_, 0.9, 5e-4});
       paraphraser_->train();
       torch::Tensor feature;
       {
