@@ -260,6 +260,91 @@ TEST_F(CliTest, KillNineThenRerunResumes) {
   EXPECT_EQ(count(third.output, "  epoch "), 0) << third.output;
 }
 
+// `--jobs 2`: runs train in worker processes. kill -9 of `dfkd run` reaches its workers (they
+// get SIGTERM when their parent dies), which checkpoint and record the run as killed; the next
+// `dfkd run` resumes it at once instead of waiting for a stale heartbeat.
+TEST_F(CliTest, KillNineWithWorkersLeavesNoOrphanAndResumes) {
+  const auto file = patched_experiment(
+      {{"profiles", {{"smoke", {{"rows", {{"DFAL", {{"train", {{"epochs", 60}, {"iterations_per_epoch", 10}}}}}}}}}}}});
+  const auto args = "run '" + file + "' --profile smoke --only DFAL --seeds 2 --jobs 2 --threads 2 --no-table " + db_arg();
+  const auto cmd = "cd '" + dir_.string() + "' && exec '" + DFKD_BINARY + "' " + args + " > first.log 2>&1";
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  auto dfal_runs = [&](auto&& pred) {
+    int n = 0;
+    try {
+      ResultsStore store(db_, ResultsStore::Mode::ReadOnly);
+      for (const auto& run : store.runs("two_moons"))
+        if (run.row == "DFAL" && pred(run)) ++n;
+    } catch (const std::exception&) {
+    }
+    return n;
+  };
+  bool both_mid_run = false;
+  for (int i = 0; i < 2400 && !both_mid_run; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (fs::exists(db_))
+      both_mid_run = dfal_runs([](const auto& r) { return r.status == RunStatus::Running && r.epochs_done >= 2; }) == 2;
+  }
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  ASSERT_TRUE(both_mid_run) << "the two DFAL seeds never trained side by side";
+  // The orphaned workers record the interrupt themselves (bounded wait, not a timing assertion).
+  bool recorded = false;
+  for (int i = 0; i < 600 && !recorded; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    recorded = dfal_runs([](const auto& r) { return r.status == RunStatus::Killed; }) == 2;
+  }
+  ASSERT_TRUE(recorded) << "workers kept training after their parent was killed";
+
+  const auto second = cli(args);
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  EXPECT_EQ(second.output.find("held by another dfkd process"), std::string::npos) << second.output;
+  EXPECT_EQ(second.output.find("epoch 1/60"), std::string::npos) << "resumed, not restarted\n" << second.output;
+  ResultsStore store(db_, ResultsStore::Mode::ReadOnly);
+  for (const auto& run : store.runs("two_moons")) {
+    EXPECT_EQ(run.status, RunStatus::Completed) << run.row;
+    if (run.row == "DFAL") {
+      EXPECT_EQ(run.attempt, 2);
+      EXPECT_EQ(store.metric_series(run.run_id, "test_accuracy").size(), 60u);
+    }
+  }
+}
+
+// Two `dfkd run` processes on one store at once: every run is trained exactly once (claims are
+// transactional), each process reports what the other one did, and the table is complete.
+TEST_F(CliTest, TwoConcurrentRunsNeverTrainARunTwice) {
+  const auto args = "run '" + experiment() + "' --profile smoke --seeds 3 --jobs 1 --threads 1 --no-table " + db_arg();
+  const auto cmd = "cd '" + dir_.string() + "' && exec '" + DFKD_BINARY + "' " + args + " > other.log 2>&1";
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  const auto mine = cli(args);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_EQ(mine.exit_code, 0) << mine.output;
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  std::ifstream in(dir_ / "other.log");
+  const std::string other((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+
+  ResultsStore store(db_, ResultsStore::Mode::ReadOnly);
+  const auto runs = store.runs("two_moons");
+  ASSERT_EQ(runs.size(), 10u);  // teacher + 3 rows x 3 seeds
+  for (const auto& run : runs) {
+    EXPECT_EQ(run.status, RunStatus::Completed) << run.row << " seed " << run.seed;
+    EXPECT_EQ(run.attempt, 1) << run.row << " seed " << run.seed << " was trained more than once";
+  }
+  EXPECT_EQ(count(mine.output, "  completed in ") + count(other, "  completed in "), 10)
+      << mine.output << "\n---\n" << other;
+}
+
 }  // namespace
 
 namespace {

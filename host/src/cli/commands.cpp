@@ -11,6 +11,7 @@
 
 #include "config/experiment.hpp"
 #include "dfkd/errors.hpp"
+#include "planner/progress.hpp"
 #include "planner/run_matrix.hpp"
 #include "plugins/plugin_host.hpp"
 #include "report/model_costs.hpp"
@@ -132,13 +133,16 @@ int cmd_run(const Common& common, const RunArgs& args) {
   opt.dry_run = args.dry_run;
   opt.device = args.device;
   opt.threads = args.threads;
+  opt.jobs = args.jobs;
   fmt::print("dfkd: {} (profile {}{}) -> {}\n", exp.name, exp.profile,
              exp.profile_description.empty() ? "" : ": " + exp.profile_description, db.string());
   std::fflush(stdout);
   const auto s = host::run_matrix(exp, cells, *plugins, store, opt, stdout);
   if (args.dry_run) return 0;
-  fmt::print("dfkd: {} runs: {} completed now, {} cached, {} failed, {} skipped{}\n", s.planned,
-             s.completed, s.cached, s.failed, s.skipped, s.interrupted ? ", interrupted" : "");
+  fmt::print("dfkd: {} runs: {} completed now, {} cached, {} failed, {} skipped{}{} in {}\n", s.planned,
+             s.completed, s.cached, s.failed, s.skipped,
+             s.by_others ? fmt::format(", {} completed by another process", s.by_others) : "",
+             s.interrupted ? ", interrupted" : "", host::format_duration(s.wall_seconds));
   if (!args.no_table && !s.interrupted)
     fmt::print("\n{}", host::render_table(host::build_table(store, exp, args.experiment), "md"));
   if (s.interrupted) {
@@ -146,6 +150,12 @@ int cmd_run(const Common& common, const RunArgs& args) {
     return 130;
   }
   return s.failed > 0 ? 1 : 0;
+}
+
+int cmd_worker(const Common& common, const WorkerArgs& args) {
+  auto plugins = load_plugins(true);
+  ResultsStore store(db_path(common));
+  return host::run_claimed(*plugins, store, {args.run_id, args.device, args.threads, args.position}, stdout);
 }
 
 int cmd_status(const Common& common, const ReportArgs& args) {

@@ -14,9 +14,14 @@ struct Common {
 
 struct RunArgs {
   std::string experiment, profile, device = "auto";
-  int seeds = 0, threads = 0;
+  int seeds = 0, threads = 0, jobs = 0;
   std::vector<std::string> rows, columns;
   bool force = false, dry_run = false, no_table = false;
+};
+
+struct WorkerArgs {
+  std::string run_id, device = "auto", position;
+  int threads = 1;
 };
 
 struct ReportArgs {
@@ -30,6 +35,7 @@ struct RunsArgs {
 int cmd_plugins(bool json);
 int cmd_models(const ReportArgs& args, bool json);
 int cmd_run(const Common& common, const RunArgs& args);
+int cmd_worker(const Common& common, const WorkerArgs& args);
 int cmd_status(const Common& common, const ReportArgs& args);
 int cmd_table(const Common& common, const ReportArgs& args);
 int cmd_plot(const Common& common, const ReportArgs& args);

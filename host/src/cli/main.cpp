@@ -39,9 +39,21 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--force", run.force, "rerun completed runs");
   run_cmd->add_flag("--dry-run", run.dry_run, "print the plan and exit");
   run_cmd->add_option("--device", run.device, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
-  run_cmd->add_option("--threads", run.threads, "intra-op threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  run_cmd->add_option("--threads", run.threads, "intra-op threads in all (default: all cores)")->check(CLI::NonNegativeNumber);
+  run_cmd->add_option("--jobs,-j", run.jobs,
+                      "runs trained at once, each in a worker process with threads/jobs threads "
+                      "(default: one per core; 1 = in this process)")
+      ->check(CLI::NonNegativeNumber);
   run_cmd->add_flag("--no-table", run.no_table, "do not print the table after running");
   add_db(run_cmd);
+
+  WorkerArgs worker;
+  auto* worker_cmd = app.add_subcommand("worker", "train one run that `dfkd run --jobs N` claimed (started by dfkd itself)");
+  worker_cmd->add_option("--run", worker.run_id, "run id")->required();
+  worker_cmd->add_option("--threads", worker.threads, "intra-op threads")->check(CLI::PositiveNumber);
+  worker_cmd->add_option("--device", worker.device, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  worker_cmd->add_option("--position", worker.position, "the run's place in the plan, for progress lines");
+  add_db(worker_cmd);
 
   ReportArgs report;
   auto* status = app.add_subcommand("status", "per cell: planned / running / completed / failed");
@@ -87,6 +99,7 @@ int main(int argc, char** argv) {
     if (*plugins) return cmd_plugins(plugins_json);
     if (*models) return cmd_models(models_args, models_json);
     if (*run_cmd) return cmd_run(common, run);
+    if (*worker_cmd) return cmd_worker(common, worker);
     if (*status) return cmd_status(common, report);
     if (*table) return cmd_table(common, report);
     if (*plot) return cmd_plot(common, report);

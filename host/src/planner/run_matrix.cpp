@@ -5,57 +5,28 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
+#include <deque>
+#include <set>
+#include <thread>
 
+#include "dfkd/errors.hpp"
 #include "engine/engine.hpp"
 #include "engine/environment.hpp"
 #include "engine/signals.hpp"
+#include "planner/progress.hpp"
+#include "planner/worker_pool.hpp"
 
 namespace dfkd::host {
 namespace {
 
-std::string label(const RunRecord& r) {
-  return fmt::format("{} / {} / seed {}", r.row.empty() ? r.role : r.row, r.column, r.seed);
+using Clock = std::chrono::steady_clock;
+
+int cores() { return static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN))); }
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
 }
-
-std::string format_duration(double s) {
-  if (s < 60) return fmt::format("{:.0f}s", s);
-  if (s < 3600) return fmt::format("{:.0f}m{:02.0f}s", std::floor(s / 60), std::fmod(s, 60));
-  return fmt::format("{:.0f}h{:02.0f}m", std::floor(s / 3600), std::fmod(s / 60, 60));
-}
-
-/// One line per epoch when piped; a single updating line on a terminal.
-class Progress {
- public:
-  explicit Progress(std::FILE* out) : out_(out), tty_(isatty(fileno(out)) != 0) {}
-  void epoch(const EpochReport& r, int index, int total) {
-    const double per_epoch = r.elapsed_seconds / static_cast<double>(r.epoch - r.resumed_from);
-    const double eta = per_epoch * static_cast<double>(r.epochs - r.epoch);
-    std::string loss;
-    for (const char* key : {"loss_student", "loss_generator"}) {
-      auto it = r.metrics.find(key);
-      if (it != r.metrics.end()) loss += fmt::format(" {} {:.4g}", key, it->second);
-    }
-    const auto line = fmt::format("[{}/{}] {}  epoch {}/{}{}  test_acc {:.2f}%  ETA {}", index, total,
-                                  label(r.run), r.epoch, r.epochs, loss,
-                                  r.metrics.at("test_accuracy"), format_duration(eta));
-    if (tty_) {
-      const int width = 28;
-      const int filled = static_cast<int>(width * r.epoch / r.epochs);
-      fmt::print(out_, "\r\033[K{} [{}{}]", line, std::string(filled, '#'), std::string(width - filled, '.'));
-    } else {
-      fmt::print(out_, "{}\n", line);
-    }
-    std::fflush(out_);
-  }
-  void done(const std::string& text) {
-    fmt::print(out_, "{}{}\n", tty_ ? "\r\033[K" : "", text);
-    std::fflush(out_);
-  }
-
- private:
-  std::FILE* out_;
-  bool tty_;
-};
 
 /// The plugins a run config names, as the store records them.
 std::vector<PluginRecord> plugins_of(const nlohmann::json& config, const PluginHost& plugins) {
@@ -74,11 +45,85 @@ std::vector<PluginRecord> plugins_of(const nlohmann::json& config, const PluginH
   return out;
 }
 
+double final_value(const ResultsStore& store, const std::string& run_id, const std::string& key) {
+  for (const auto& s : store.summaries(run_id))
+    if (s.key == key) return s.final_value;
+  return std::nan("");
+}
+
+/// Wall time a run will take, from completed runs of the same (profile, column, row or role,
+/// method) on this store: the plan's cost estimate. NaN when nothing comparable has run.
+class CostEstimate {
+ public:
+  explicit CostEstimate(const ResultsStore& store) {
+    for (const auto& r : store.runs("", "completed")) {
+      auto& [sum, n] = seen_[key(r)];
+      sum += r.wall_seconds;
+      ++n;
+    }
+  }
+  double seconds(const RunRecord& r) const {
+    auto it = seen_.find(key(r));
+    return it == seen_.end() ? std::nan("") : it->second.first / it->second.second;
+  }
+
+ private:
+  static std::string key(const RunRecord& r) {
+    return fmt::format("{}|{}|{}|{}|{}", r.profile, r.column, r.role, r.method,
+                       r.config["train"].dump());
+  }
+  std::map<std::string, std::pair<double, int>> seen_;
+};
+
+void print_plan(const std::vector<RunRecord>& runs, const Experiment& exp, const ResultsStore& store,
+                const RunMatrixOptions& opt, int jobs, std::FILE* out) {
+  const CostEstimate estimate(store);
+  int to_run = 0, unknown = 0;
+  double total = 0;
+  fmt::print(out, "Plan for {} (profile {}): {} runs\n", exp.name, exp.profile, runs.size());
+  for (const auto& r : runs) {
+    const bool cached = r.status == RunStatus::Completed && !opt.force;
+    std::string cost;
+    if (!cached) {
+      ++to_run;
+      const double s = estimate.seconds(r);
+      if (std::isnan(s)) {
+        ++unknown;
+      } else {
+        total += s;
+        cost = fmt::format(", ~{}", format_duration(s));
+      }
+    }
+    const std::string state = cached ? "cached"
+                              : (opt.force && r.status == RunStatus::Completed) ? "rerun"
+                                                                                 : to_string(r.status);
+    fmt::print(out, "  {:<10} {:<34} {:<10} {} epochs x {} it/epoch, method {}{}\n", r.run_key.substr(0, 10),
+               run_label(r), state, r.config["train"]["epochs"].get<int64_t>(),
+               r.config["train"]["iterations_per_epoch"].get<int64_t>(), r.method, cost);
+  }
+  fmt::print(out, "{} to run, {} cached. Estimated {} of training", to_run, runs.size() - to_run,
+             format_duration(total));
+  if (unknown > 0) fmt::print(out, " plus {} run(s) with nothing comparable in the store yet", unknown);
+  fmt::print(out, " (from completed runs of the same profile, column, method and budget; {} job{}).\n",
+             jobs, jobs == 1 ? "" : "s");
+}
+
+/// One planned run waiting in the scheduler's queue.
+struct QueuedRun {
+  RunRecord planned;
+  int index = 0;                ///< 1-based position in the plan
+  bool held_elsewhere = false;  ///< another dfkd process held it when we tried to claim it
+  Clock::time_point started;
+};
+
 }  // namespace
+
+int default_jobs() { return cores(); }
 
 RunMatrixSummary run_matrix(const Experiment& exp, const std::vector<CellRun>& cells,
                             const PluginHost& plugins, ResultsStore& store,
                             const RunMatrixOptions& opt, std::FILE* out) {
+  const auto t_start = Clock::now();
   RunMatrixSummary summary;
   store.upsert_experiment(exp.name, exp.title, exp.source);
 
@@ -95,85 +140,183 @@ RunMatrixSummary run_matrix(const Experiment& exp, const std::vector<CellRun>& c
   }
   summary.planned = static_cast<int>(runs.size());
 
+  const int threads = opt.threads > 0 ? opt.threads : cores();
+  const int jobs = std::max(1, std::min(opt.jobs > 0 ? opt.jobs : default_jobs(), threads));
+  const int worker_threads = std::max(1, threads / jobs);
   if (opt.dry_run) {
-    fmt::print(out, "Plan for {} (profile {}): {} runs\n", exp.name, exp.profile, runs.size());
-    for (const auto& r : runs) {
-      const bool done = r.status == RunStatus::Completed && !opt.force;
-      fmt::print(out, "  {:<10} {:<34} {:<10} {}\n", r.run_key.substr(0, 10), label(r),
-                 done ? "cached" : (opt.force && r.status == RunStatus::Completed ? "rerun" : to_string(r.status)),
-                 fmt::format("{} epochs x {} it/epoch, method {}", r.config["train"]["epochs"].get<int64_t>(),
-                             r.config["train"]["iterations_per_epoch"].get<int64_t>(), r.method));
-    }
+    print_plan(runs, exp, store, opt, jobs, out);
     return summary;
   }
 
-  const int threads = opt.threads > 0 ? opt.threads : static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
-  torch::set_num_threads(threads);
+  const bool in_process = jobs == 1;
+  // With workers the parent only schedules; its own pool stays small.
+  torch::set_num_threads(in_process ? threads : 1);
   const auto device = resolve_device(opt.device);
-  const auto env_id = store.ensure_environment(probe_environment(device.str(), threads));
+  const auto env_id = store.ensure_environment(probe_environment(device.str(), worker_threads));
   install_interrupt_handlers();
-
-  Progress progress(out);
-  int index = 0;
+  Progress progress(out, /*lines_only=*/!in_process);
   const int total = static_cast<int>(runs.size());
+  auto position = [&](const QueuedRun& q) { return fmt::format("[{}/{}]", q.index, total); };
+
+  std::string current_position;
   Engine engine(plugins, store,
-                EngineOptions{device, env_id, [&](const EpochReport& r) { progress.epoch(r, index, total); }});
-  for (const auto& planned : runs) {
-    ++index;
-    auto current = store.find_run_by_key(planned.run_key);
-    RunRecord rec = current ? *current : planned;
-    rec.row = planned.row;
-    if (rec.status == RunStatus::Completed) {
-      if (!opt.force) {
-        ++summary.cached;
-        progress.done(fmt::format("[{}/{}] {}  cached ({:.2f}% {})", index, total, label(rec),
-                                  [&] {
-                                    for (const auto& s : store.summaries(rec.run_id))
-                                      if (s.key == exp.metric.key) return s.final_value;
-                                    return std::nan("");
-                                  }(),
-                                  exp.metric.key));
-        continue;
+                EngineOptions{device, env_id, [&](const EpochReport& r) { progress.epoch(r, current_position); }});
+  if (opt.force)
+    for (auto& r : runs)
+      if (r.status == RunStatus::Completed && store.reset_run(r.run_id)) {
+        std::filesystem::remove_all(engine.artifact_dir(r));
+        r.status = RunStatus::Planned;
       }
-      store.reset_run(rec.run_id);
-      std::filesystem::remove_all(engine.artifact_dir(rec));
-    }
-    if (!rec.parent_run_id.empty()) {
-      auto parent = store.find_run(rec.parent_run_id);
-      if (!parent || parent->status != RunStatus::Completed) {
-        ++summary.skipped;
-        progress.done(fmt::format("[{}/{}] {}  skipped: its teacher did not complete", index, total, label(rec)));
-        continue;
-      }
-    }
-    if (!store.claim_run(rec.run_id, env_id)) {
-      ++summary.skipped;
-      progress.done(fmt::format("[{}/{}] {}  skipped: another dfkd process is running it", index, total, label(rec)));
-      continue;
-    }
-    store.record_plugins(rec.run_id, plugins_of(rec.config, plugins));
-    auto claimed = *store.find_run(rec.run_id);
-    claimed.row = rec.row;
-    const auto t0 = std::chrono::steady_clock::now();
-    const auto outcome = engine.execute(claimed);
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (outcome == RunOutcome::Completed) {
-      ++summary.completed;
-      double acc = std::nan("");
-      for (const auto& s : store.summaries(rec.run_id))
-        if (s.key == exp.metric.key) acc = s.final_value;
-      progress.done(fmt::format("[{}/{}] {}  completed in {}: {} {:.2f}", index, total, label(rec),
-                                format_duration(secs), exp.metric.key, acc));
-    } else if (outcome == RunOutcome::Killed) {
-      summary.interrupted = true;
-      progress.done(fmt::format("[{}/{}] {}  killed: {}", index, total, label(rec), engine.last_error()));
-      break;
-    } else {
-      ++summary.failed;
-      progress.done(fmt::format("[{}/{}] {}  FAILED: {}", index, total, label(rec), engine.last_error()));
-    }
+  if (!in_process)
+    progress.line(fmt::format("dfkd: {} worker processes x {} thread{}", jobs, worker_threads,
+                              worker_threads == 1 ? "" : "s"));
+
+  std::deque<QueuedRun> queue;
+  std::set<std::string> queued_keys;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    queue.push_back({runs[i], static_cast<int>(i) + 1});
+    queued_keys.insert(runs[i].run_key);
   }
+  std::map<std::string, QueuedRun> active;  // run_id -> run being trained by a worker
+  std::set<std::string> failed_keys;        // failed in this invocation: their students are skipped
+  WorkerPool pool(jobs);
+  const auto db = std::filesystem::absolute(store.path()).string();
+
+  // Reports a run this process trained (in-process or by its worker) from what the store says.
+  auto report = [&](const QueuedRun& q, const std::string& worker_death) {
+    auto rec = store.find_run(q.planned.run_id);
+    const std::string what = fmt::format("{} {}", position(q), run_label(q.planned));
+    if (rec && rec->status == RunStatus::Running && !worker_death.empty()) {
+      // The worker died without recording an outcome (crash, OOM kill): say so, and free the run.
+      store.end_run(rec->run_id, RunStatus::Failed, worker_death, seconds_since(q.started));
+      rec = store.find_run(q.planned.run_id);
+    }
+    queued_keys.erase(q.planned.run_key);
+    switch (rec ? rec->status : RunStatus::Failed) {
+      case RunStatus::Completed:
+        ++summary.completed;
+        progress.line(fmt::format("{}  completed in {}: {} {:.2f}", what, format_duration(seconds_since(q.started)),
+                                  exp.metric.key, final_value(store, rec->run_id, exp.metric.key)));
+        break;
+      case RunStatus::Killed:
+        summary.interrupted = true;
+        progress.line(fmt::format("{}  killed: {}", what, rec->error));
+        break;
+      default:
+        ++summary.failed;
+        failed_keys.insert(q.planned.run_key);
+        progress.line(fmt::format("{}  FAILED: {}", what, rec ? rec->error : "its record disappeared"));
+    }
+  };
+
+  bool stopping = false;
+  while (!queue.empty() || !pool.empty()) {
+    if (interrupt_requested() && !stopping) {
+      stopping = true;
+      summary.interrupted = true;
+      if (!pool.empty()) {
+        progress.line("dfkd: interrupted; the workers are saving their last epoch checkpoint");
+        pool.signal_all(SIGTERM);
+      }
+    }
+    bool launched = false;
+    for (auto it = queue.begin(); !stopping && it != queue.end() && pool.has_free_slot();) {
+      QueuedRun& q = *it;
+      const auto current = store.find_run_by_key(q.planned.run_key);
+      RunRecord rec = current ? *current : q.planned;
+      rec.row = q.planned.row;
+      const std::string what = fmt::format("{} {}", position(q), run_label(rec));
+      if (rec.status == RunStatus::Completed) {
+        if (q.held_elsewhere) {
+          ++summary.by_others;
+          progress.line(fmt::format("{}  completed by another dfkd process", what));
+        } else {
+          ++summary.cached;
+          progress.line(fmt::format("{}  cached ({:.2f}% {})", what, final_value(store, rec.run_id, exp.metric.key),
+                                    exp.metric.key));
+        }
+        queued_keys.erase(rec.run_key);
+        it = queue.erase(it);
+        continue;
+      }
+      if (!rec.parent_run_key.empty()) {
+        const auto parent = store.find_run_by_key(rec.parent_run_key);
+        const bool parent_pending = parent && !failed_keys.count(rec.parent_run_key) &&
+                                    (parent->status == RunStatus::Running || queued_keys.count(rec.parent_run_key));
+        if (!parent || (parent->status != RunStatus::Completed && !parent_pending)) {
+          ++summary.skipped;
+          progress.line(fmt::format("{}  skipped: its teacher did not complete", what));
+          queued_keys.erase(rec.run_key);
+          it = queue.erase(it);
+          continue;
+        }
+        if (parent->status != RunStatus::Completed) {  // queued here or training elsewhere
+          ++it;
+          continue;
+        }
+      }
+      if (!store.claim_run(rec.run_id, env_id)) {
+        if (!q.held_elsewhere)
+          progress.line(fmt::format("{}  held by another dfkd process; waiting for it", what));
+        q.held_elsewhere = true;
+        ++it;
+        continue;
+      }
+      store.record_plugins(rec.run_id, plugins_of(rec.config, plugins));
+      q.started = Clock::now();
+      launched = true;
+      if (in_process) {
+        auto claimed = *store.find_run(rec.run_id);
+        claimed.row = rec.row;
+        current_position = position(q);
+        engine.execute(claimed);
+        report(q, "");
+        it = queue.erase(it);
+        if (summary.interrupted) stopping = true;
+        break;  // rescan: what this run unblocked may sit earlier in the queue
+      }
+      pool.start(rec.run_id, {"worker", "--db", db, "--run", rec.run_id, "--threads",
+                              std::to_string(worker_threads), "--device", opt.device, "--position", position(q)});
+      active.emplace(rec.run_id, q);
+      it = queue.erase(it);
+    }
+    if (stopping && pool.empty()) break;
+    // Wait for a worker (or, with nothing to launch, for runs other processes hold) before rescanning.
+    const double wait = launched ? 0.0 : 1.0;
+    const auto finished = pool.reap(wait);
+    for (const auto& f : finished) {
+      auto node = active.extract(f.run_id);
+      const std::string death =
+          f.signal ? fmt::format("its worker process died of signal {} ({}) before recording an outcome",
+                                 f.signal, strsignal(f.signal))
+                   : fmt::format("its worker process exited with code {} before recording an outcome", f.exit_code);
+      report(node.mapped(), death);
+    }
+    if (!launched && finished.empty() && pool.empty() && !queue.empty())
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  summary.wall_seconds = seconds_since(t_start);
   return summary;
+}
+
+int run_claimed(const PluginHost& plugins, ResultsStore& store, const WorkerOptions& opt, std::FILE* out) {
+  auto run = store.find_run(opt.run_id);
+  if (!run) throw ConfigError(fmt::format("no run with id '{}' in {}", opt.run_id, store.path().string()));
+  if (run->status != RunStatus::Running || !store.adopt_claim(run->run_id))
+    throw ConfigError(fmt::format("run {} is {}, not claimed for a worker: `dfkd worker --run` trains runs a "
+                                  "`dfkd run --jobs N` process has claimed; run the experiment with `dfkd run`",
+                                  run->run_id, to_string(run->status)));
+  torch::set_num_threads(std::max(1, opt.threads));
+  install_interrupt_handlers();
+  Progress progress(out, /*lines_only=*/true);
+  Engine engine(plugins, store,
+                EngineOptions{resolve_device(opt.device), run->environment_id,
+                              [&](const EpochReport& r) { progress.epoch(r, opt.position); }});
+  switch (engine.execute(*run)) {
+    case RunOutcome::Completed: return 0;
+    case RunOutcome::Killed: return 130;
+    default: return 1;
+  }
 }
 
 }  // namespace dfkd::host

@@ -1,6 +1,7 @@
 #pragma once
 /// `dfkd run`: plan an experiment's cells into the store, skip what is completed, resume what
-/// was interrupted, and execute the rest (teachers before the students that need them).
+/// was interrupted, and execute the rest: teachers before the students that need them, in this
+/// process or in `--jobs N` worker processes, waiting for runs other processes hold.
 #include <cstdio>
 #include <string>
 
@@ -14,18 +15,36 @@ struct RunMatrixOptions {
   bool force = false;    ///< rerun completed runs
   bool dry_run = false;  ///< print the plan only
   std::string device = "auto";
-  int threads = 0;       ///< intra-op threads; 0 = all cores
+  int threads = 0;       ///< intra-op threads in all; 0 = all cores
+  int jobs = 0;          ///< concurrent runs; 0 = default_jobs(); 1 = in this process
 };
 
 struct RunMatrixSummary {
   int planned = 0, cached = 0, completed = 0, failed = 0, skipped = 0;
+  int by_others = 0;  ///< completed meanwhile by another dfkd process on the same store
   bool interrupted = false;
+  double wall_seconds = 0;
 };
+
+/// The default for --jobs on this machine: one single-threaded worker per core, measured
+/// faster than one process using every core for the LeNet-sized profiles (docs/experiments.md).
+int default_jobs();
 
 /// `cells` come from expand_cells(exp, ...), done before the store is opened so that a config
 /// error never creates or touches a store.
 RunMatrixSummary run_matrix(const Experiment& exp, const std::vector<CellRun>& cells,
                             const PluginHost& plugins, ResultsStore& store,
                             const RunMatrixOptions& options, std::FILE* out);
+
+/// `dfkd worker --run ID`: trains one run that a `dfkd run --jobs N` parent has claimed.
+/// Returns the exit code: 0 completed, 1 failed, 130 interrupted.
+struct WorkerOptions {
+  std::string run_id;
+  std::string device = "auto";
+  int threads = 1;
+  std::string position;  ///< "[3/16]", for the progress lines
+};
+int run_claimed(const PluginHost& plugins, ResultsStore& store, const WorkerOptions& options,
+                std::FILE* out);
 
 }  // namespace dfkd::host

@@ -659,6 +659,22 @@ void ResultsStore::heartbeat(const std::string& run_id) {
   });
 }
 
+bool ResultsStore::adopt_claim(const std::string& run_id) {
+  const char* op = "adopt_claim";
+  require_writable(op);
+  return guarded(path_, op, [&] {
+    SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement st(*db_, "UPDATE run SET claimed_by = ?2, heartbeat_at = " DFKD_NOW
+                               " WHERE run_id = ?1 AND status = 'running'");
+    st.bind(1, run_id);
+    st.bind(2, this_claimant());
+    st.exec();
+    const bool adopted = db_->getChanges() == 1;
+    tx.commit();
+    return adopted;
+  });
+}
+
 void ResultsStore::log_epoch(const std::string& run_id, int64_t epoch, int64_t step,
                              const std::map<std::string, double>& metrics) {
   insert_metrics("log_epoch", run_id, epoch, step, metrics, true);

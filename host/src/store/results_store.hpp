@@ -136,6 +136,10 @@ class ResultsStore {
   bool claim_run(const std::string& run_id, const std::string& environment_id,
                  double stale_after_seconds = 120);
   void heartbeat(const std::string& run_id);
+  /// A worker process takes over the claim its parent made for it (claimed_by := this process),
+  /// so the claim lives exactly as long as the process training the run. False if the run is
+  /// not running (nothing was claimed for it).
+  bool adopt_claim(const std::string& run_id);
   /// One transaction: every metric of one epoch, epochs_done and the heartbeat.
   void log_epoch(const std::string& run_id, int64_t epoch, int64_t step,
                  const std::map<std::string, double>& metrics);

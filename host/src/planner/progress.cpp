@@ -1,0 +1,50 @@
+#include "planner/progress.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cmath>
+
+#include "engine/engine.hpp"
+
+namespace dfkd::host {
+
+std::string run_label(const RunRecord& r) {
+  return fmt::format("{} / {} / seed {}", r.row.empty() ? r.role : r.row, r.column, r.seed);
+}
+
+std::string format_duration(double s) {
+  if (s < 60) return fmt::format("{:.0f}s", s);
+  if (s < 3600) return fmt::format("{:.0f}m{:02.0f}s", std::floor(s / 60), std::fmod(s, 60));
+  return fmt::format("{:.0f}h{:02.0f}m", std::floor(s / 3600), std::fmod(s / 60, 60));
+}
+
+Progress::Progress(std::FILE* out, bool lines_only)
+    : out_(out), tty_(!lines_only && isatty(fileno(out)) != 0) {}
+
+void Progress::epoch(const EpochReport& r, const std::string& position) {
+  const double per_epoch = r.elapsed_seconds / static_cast<double>(r.epoch - r.resumed_from);
+  const double eta = per_epoch * static_cast<double>(r.epochs - r.epoch);
+  std::string loss;
+  for (const char* key : {"loss_student", "loss_generator"}) {
+    auto it = r.metrics.find(key);
+    if (it != r.metrics.end()) loss += fmt::format(" {} {:.4g}", key, it->second);
+  }
+  const auto text = fmt::format("{} {}  epoch {}/{}{}  test_acc {:.2f}%  ETA {}", position, run_label(r.run),
+                                r.epoch, r.epochs, loss, r.metrics.at("test_accuracy"), format_duration(eta));
+  if (tty_) {
+    const int width = 28;
+    const int filled = static_cast<int>(width * r.epoch / r.epochs);
+    fmt::print(out_, "\r\033[K{} [{}{}]", text, std::string(filled, '#'), std::string(width - filled, '.'));
+  } else {
+    fmt::print(out_, "{}\n", text);
+  }
+  std::fflush(out_);
+}
+
+void Progress::line(const std::string& text) {
+  fmt::print(out_, "{}{}\n", tty_ ? "\r\033[K" : "", text);
+  std::fflush(out_);
+}
+
+}  // namespace dfkd::host

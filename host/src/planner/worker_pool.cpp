@@ -1,0 +1,79 @@
+#include "planner/worker_pool.hpp"
+
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+#include <thread>
+
+namespace dfkd::host {
+
+std::string self_executable() { return std::filesystem::read_symlink("/proc/self/exe").string(); }
+
+WorkerPool::WorkerPool(int slots) : slots_(slots < 1 ? 1 : slots) {}
+
+WorkerPool::~WorkerPool() {
+  if (workers_.empty()) return;
+  signal_all(SIGTERM);
+  for (const auto& [pid, run] : workers_) waitpid(pid, nullptr, 0);
+}
+
+void WorkerPool::start(const std::string& run_id, const std::vector<std::string>& args) {
+  const std::string exe = self_executable();
+  // Everything the child needs is built before fork(): between fork and exec only
+  // async-signal-safe calls are allowed, and LibTorch's thread pools make that matter.
+  std::vector<std::string> storage{exe};
+  storage.insert(storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& s : storage) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  const pid_t parent = getpid();
+
+  const pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error(fmt::format("starting a worker for run {}: fork failed: {}", run_id,
+                                                    std::strerror(errno)));
+  if (pid == 0) {
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(125);  // the parent died before prctl took effect
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  workers_.emplace(pid, run_id);
+}
+
+std::vector<WorkerPool::Finished> WorkerPool::reap(double timeout_seconds) {
+  std::vector<Finished> done;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
+  while (true) {
+    for (auto it = workers_.begin(); it != workers_.end();) {
+      int status = 0;
+      const pid_t r = waitpid(it->first, &status, WNOHANG);
+      if (r == it->first) {
+        Finished f;
+        f.run_id = it->second;
+        if (WIFSIGNALED(status)) f.signal = WTERMSIG(status);
+        else f.exit_code = WEXITSTATUS(status);
+        done.push_back(f);
+        it = workers_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (!done.empty() || workers_.empty() || std::chrono::steady_clock::now() >= deadline) return done;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+void WorkerPool::signal_all(int sig) {
+  for (const auto& [pid, run] : workers_) kill(pid, sig);
+}
+
+}  // namespace dfkd::host

@@ -1,0 +1,45 @@
+#pragma once
+/// Worker processes for `dfkd run --jobs N`: each executes one run (`dfkd worker --run ID`) with
+/// its share of the cores. Processes rather than threads because LibTorch's intra-op pool is
+/// per process: N processes x 1 thread keep N small networks busy without sharing a pool.
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace dfkd::host {
+
+class WorkerPool {
+ public:
+  struct Finished {
+    std::string run_id;
+    int exit_code = 0;    ///< valid when signal == 0
+    int signal = 0;       ///< the signal that killed the worker, 0 if it exited
+  };
+
+  explicit WorkerPool(int slots);
+  ~WorkerPool();  ///< terminates and reaps workers still running (only on an exception path)
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  bool has_free_slot() const { return static_cast<int>(workers_.size()) < slots_; }
+  bool empty() const { return workers_.empty(); }
+  /// Starts this executable with `args` (argv[1..]) for `run_id`. The worker gets its own process
+  /// group (a terminal's Ctrl-C reaches only the parent, which forwards one SIGTERM) and SIGTERM
+  /// when the parent dies, so a `kill -9`ed `dfkd run` leaves no orphan training on.
+  void start(const std::string& run_id, const std::vector<std::string>& args);
+  /// Reaps workers that have exited, waiting up to `timeout_seconds` for the first one.
+  std::vector<Finished> reap(double timeout_seconds);
+  /// Sends `sig` to every running worker.
+  void signal_all(int sig);
+
+ private:
+  int slots_;
+  std::map<pid_t, std::string> workers_;  ///< pid -> run_id
+};
+
+/// This executable's path (/proc/self/exe resolved).
+std::string self_executable();
+
+}  // namespace dfkd::host
