@@ -470,4 +470,51 @@ TEST_F(CliTest, Table1SmokeRunsAllEightRows) {
   EXPECT_DOUBLE_EQ(j.at("rows")[7].at("cells").at("MNIST").at("paper").get<double>(), 98.41);
 }
 
+// Paper Fig. 2 from the store: (a) labelled_data.json reuses Table 1's teacher and its full-data
+// MNIST runs (shared run_keys) and draws Table 1's data-free rows as flat references; (b) from
+// table1.json's runs; (c)/(d) from ablation.json, whose DFAD and +AR+VI rows are Table 1's
+// DFAL and Proposed. Every PNG has its CSV and gnuplot script beside it.
+TEST_F(CliTest, Figure2SmokeFromTheStore) {
+  const std::string dir = std::string(DFKD_SOURCE_DIR) + "/experiments/";
+  const auto table1 = cli("run '" + dir + "table1.json' --profile smoke --no-table " + db_arg());
+  if (table1.output.find("data files") != std::string::npos)
+    GTEST_SKIP() << "image data not installed (scripts/setup.sh installs it):\n" << table1.output;
+  ASSERT_EQ(table1.exit_code, 0) << table1.output;
+
+  const auto labelled = cli("run '" + dir + "labelled_data.json' --profile smoke --no-table " + db_arg());
+  ASSERT_EQ(labelled.exit_code, 0) << labelled.output;
+  EXPECT_EQ(count(labelled.output, "  cached ("), 1 + 4) << "Table 1's teacher and its 4 full-data runs\n"
+                                                         << labelled.output;
+  EXPECT_EQ(count(labelled.output, "  completed in "), 12) << "4 rows x 3 labelled subsets\n" << labelled.output;
+
+  const auto ablation = cli("run '" + dir + "ablation.json' --profile smoke --no-table " + db_arg());
+  ASSERT_EQ(ablation.exit_code, 0) << ablation.output;
+  EXPECT_EQ(count(ablation.output, "  completed in "), 4) << "+AR and +VI on two columns\n" << ablation.output;
+
+  const auto out = dir_ / "figures";
+  for (const char* name : {"table1", "labelled_data", "ablation"}) {
+    const auto r = cli(std::string("plot '") + dir + name + ".json' --profile smoke --out '" + out.string() + "' " + db_arg());
+    ASSERT_EQ(r.exit_code, 0) << name << "\n" << r.output;
+  }
+  auto read = [&](const std::string& file) {
+    std::ifstream in(out / file);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  for (const char* fig : {"fig2a", "fig2b", "fig2b_fashion", "fig2c", "fig2d"}) {
+    SCOPED_TRACE(fig);
+    EXPECT_GT(fs::file_size(out / (std::string(fig) + ".png")), 1000u);
+    EXPECT_TRUE(fs::exists(out / (std::string(fig) + ".gp")));
+  }
+  const auto a = read("fig2a.csv");
+  EXPECT_EQ(a.rfind("row,labelled,column,mean,std,n\n", 0), 0u) << a;
+  EXPECT_EQ(count(a, "\nKD,"), 4) << a;
+  EXPECT_NE(a.find("\nKD,50,MNIST 5/class,"), std::string::npos) << a;
+  EXPECT_NE(a.find("\nKD,8000,MNIST,"), std::string::npos) << a;
+  EXPECT_EQ(count(a, "\nProposed (no labelled data),"), 2) << "a flat reference from table1\n" << a;
+  const auto b = read("fig2b.csv");
+  for (const char* row : {"\nDFL,1,", "\nDFAL,1,", "\nProposed,1,"}) EXPECT_NE(b.find(row), std::string::npos) << b;
+  const auto c = read("fig2c.csv");
+  for (const char* row : {"\nDFAD,1,", "\n+AR,1,", "\n+VI,1,", "\n+AR+VI,1,"}) EXPECT_NE(c.find(row), std::string::npos) << c;
+}
+
 }  // namespace

@@ -21,8 +21,8 @@ const KeySet kFileKeys{{"experiment", "columns", "rows", "profiles"},
                        {"title", "description", "metric", "seeds", "train", "figures",
                         "default_profile"}};
 const KeySet kProfileKeys{{}, {"description", "seeds", "datasets", "train", "columns", "rows"}};
-const KeySet kColumnKeys{{"name", "dataset", "student"}, {"teacher", "description", "paper"}};
-const KeySet kTeacherKeys{{"model", "method"}, {"train", "seed"}};
+const KeySet kColumnKeys{{"name", "dataset", "student"}, {"teacher", "train", "description", "paper"}};
+const KeySet kTeacherKeys{{"model", "method"}, {"dataset", "train", "seed"}};
 const KeySet kTeacherRowKeys{{"name", "teacher"}, {"paper", "description"}};
 const KeySet kRowKeys{{"name", "method"},
                       {"generator", "regularizers", "train", "student", "paper", "description",
@@ -34,7 +34,8 @@ const KeySet kTrainKeys{{},
                         {"epochs", "iterations_per_epoch", "batch_size", "eval_batch_size",
                          "lr_schedule", "save_generated"}};
 const KeySet kScheduleKeys{{"type"}, {"step_size", "milestones", "gamma"}};
-const KeySet kFigureKeys{{"name", "kind"}, {"column", "rows", "seed", "description"}};
+const KeySet kFigureKeys{{"name", "kind"},
+                          {"column", "rows", "seed", "title", "description", "points", "references"}};
 
 std::string at(const std::string& path, const std::string& key) { return path + "." + key; }
 std::string at(const std::string& path, size_t i) { return fmt::format("{}[{}]", path, i); }
@@ -267,11 +268,13 @@ Experiment parse_experiment(const json& source, const std::string& requested_pro
     if (c.contains("paper")) require_object(c.at("paper"), at(path, "paper"));
     check_plugin_spec(c.at("dataset"), at(path, "dataset"));
     check_plugin_spec(c.at("student"), at(path, "student"));
+    if (c.contains("train")) require_object(c.at("train"), at(path, "train"));
     if (c.contains("teacher")) {
       const auto tpath = at(path, "teacher");
       check_keys(c.at("teacher"), tpath, kTeacherKeys);
       check_plugin_spec(c.at("teacher").at("model"), at(tpath, "model"));
       check_plugin_spec(c.at("teacher").at("method"), at(tpath, "method"));
+      if (c.at("teacher").contains("dataset")) check_plugin_spec(c.at("teacher").at("dataset"), at(tpath, "dataset"));
       if (c.at("teacher").contains("seed")) require_int(c.at("teacher").at("seed"), at(tpath, "seed"), 0);
     }
   }
@@ -366,13 +369,15 @@ std::vector<CellRun> expand_cells(const Experiment& exp, const PluginHost& plugi
     const std::string column = col.at("name");
     if (!selected(columns, column)) continue;
     const auto cpath = fmt::format("{}.columns[{}]", exp.name, ci);
-    json dataset = resolve_plugin(col.at("dataset"), PluginKind::Dataset, cpath + ".dataset", plugins);
-    {
-      // Constructing a dataset reads no data; it validates the options and says where the data
-      // comes from (a resolved directory), which becomes part of every run_key.
-      const auto& p = plugins.get(PluginKind::Dataset, dataset.at("plugin").get<std::string>());
-      dataset["source"] = p.entry.make_dataset(Options(p.entry.name, dataset.at("options")))->source();
-    }
+    // Constructing a dataset reads no data; it validates the options and says where the data
+    // comes from (a resolved directory), which becomes part of every run_key.
+    auto resolve_dataset = [&](const json& spec, const std::string& path) {
+      json d = resolve_plugin(spec, PluginKind::Dataset, path, plugins);
+      const auto& p = plugins.get(PluginKind::Dataset, d.at("plugin").get<std::string>());
+      d["source"] = p.entry.make_dataset(Options(p.entry.name, d.at("options")))->source();
+      return d;
+    };
+    const json dataset = resolve_dataset(col.at("dataset"), cpath + ".dataset");
 
     std::optional<CellRun> teacher;
     auto need_teacher = [&]() -> const CellRun& {
@@ -392,7 +397,9 @@ std::vector<CellRun> expand_cells(const Experiment& exp, const PluginHost& plugi
       run.config = {{"profile", exp.profile},
                     {"seed", run.seed},
                     {"role", "teacher"},
-                    {"dataset", dataset},
+                    // A teacher may see more data than the column's students (paper Fig. 2a:
+                    // students get a labelled subset, the teacher was trained on all of it).
+                    {"dataset", t.contains("dataset") ? resolve_dataset(t.at("dataset"), tpath + ".dataset") : dataset},
                     {"model", resolve_plugin(t.at("model"), PluginKind::Model, tpath + ".model", plugins)},
                     {"method", resolve_plugin(t.at("method"), PluginKind::Method, tpath + ".method", plugins)},
                     {"generator", nullptr},
@@ -440,6 +447,7 @@ std::vector<CellRun> expand_cells(const Experiment& exp, const PluginHost& plugi
         }
       }
       json train = exp.train;
+      if (col.contains("train")) train.merge_patch(col.at("train"));  // the column's defaults, then the row's
       if (row.contains("train")) train.merge_patch(require_object(row.at("train"), rpath + ".train"));
       const json base{
           {"profile", exp.profile},

@@ -129,12 +129,15 @@ RunMatrixSummary run_matrix(const Experiment& exp, const std::vector<CellRun>& c
 
   // Plan: every cell becomes (or finds) a run keyed by its canonical config.
   std::vector<RunRecord> runs;
+  std::set<std::string> planned_keys;
   for (const auto& c : cells) {
     RunPlan plan{c.run_key, exp.name, c.row, c.column, c.seed, exp.profile, c.role, c.method,
                  c.parent_run_key, c.config};
     auto rec = store.plan_run(plan);
     if (!c.row.empty())
       store.link_cell({exp.name, exp.profile, c.row, c.column, c.seed, c.run_key});
+    // Cells may share a run (one teacher for several columns): it is trained once.
+    if (!planned_keys.insert(c.run_key).second) continue;
     rec.row = c.row.empty() ? rec.row : c.row;  // label by this experiment's row names
     runs.push_back(rec);
   }

@@ -1,15 +1,19 @@
 #include "report/plot.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <torch/torch.h>
 
 #include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <set>
 
 #include "dfkd/errors.hpp"
 #include "engine/engine.hpp"
+#include "report/curves.hpp"
+#include "report/gnuplot.hpp"
 
 namespace dfkd::host {
 namespace {
@@ -174,22 +178,7 @@ std::vector<fs::path> two_moons_panels(const Experiment& exp, const Figure& fig,
     out.push_back(png);
     ++panel;
   }
-  for (const auto& png : out) {
-    const auto script = fs::path(png).replace_extension(".gp");
-    // gnuplot resolves data files relative to its working directory: run it inside `dir`.
-    const auto cmd = fmt::format("cd '{}' && gnuplot '{}' 2>&1", dir.string(), script.filename().string());
-    std::string said;
-    FILE* pipe = popen(cmd.c_str(), "r");
-    if (!pipe) throw std::runtime_error("cannot start gnuplot");
-    std::array<char, 512> buf{};
-    while (fgets(buf.data(), buf.size(), pipe)) said += buf.data();
-    const int status = pclose(pipe);
-    if (status != 0)
-      throw std::runtime_error(fmt::format(
-          "gnuplot failed on '{}' (exit status {}): {}", script.string(), status,
-          said.empty() ? std::string("no output; is gnuplot-nox installed? scripts/setup.sh installs it")
-                       : said));
-  }
+  for (const auto& png : out) run_gnuplot(dir, fs::path(png).replace_extension(".gp"));
   return out;
 }
 
@@ -197,19 +186,35 @@ std::vector<fs::path> two_moons_panels(const Experiment& exp, const Figure& fig,
 
 std::vector<fs::path> plot_experiment(const Experiment& exp, const PluginHost& plugins,
                                       const ResultsStore& store, const fs::path& out_dir) {
-  fs::create_directories(out_dir);
-  std::vector<fs::path> written;
   if (exp.figures.empty())
     throw ConfigError(fmt::format("experiment '{}' declares no figures", exp.name));
+  const std::set<std::string> kinds{"two_moons_panels", "accuracy_over_epochs", "accuracy_vs_labelled"};
+  for (const auto& fig : exp.figures)
+    if (!kinds.count(fig.kind))
+      throw ConfigError(fmt::format("figure '{}': unknown kind '{}'; known kinds: {}", fig.name, fig.kind,
+                                    fmt::join(kinds, ", ")));
+  fs::create_directories(out_dir);
+  std::vector<fs::path> written;
+  size_t missing = 0;
   for (const auto& fig : exp.figures) {
-    if (fig.kind == "two_moons_panels") {
-      auto files = two_moons_panels(exp, fig, plugins, store, out_dir);
-      written.insert(written.end(), files.begin(), files.end());
-    } else {
-      throw ConfigError(fmt::format("figure '{}': unknown kind '{}'; known kinds: two_moons_panels",
-                                    fig.name, fig.kind));
+    try {
+      if (fig.kind == "two_moons_panels") {
+        const auto files = two_moons_panels(exp, fig, plugins, store, out_dir);
+        written.insert(written.end(), files.begin(), files.end());
+      } else if (fig.kind == "accuracy_over_epochs") {
+        written.push_back(accuracy_over_epochs(exp, fig, store, out_dir));
+      } else {
+        written.push_back(accuracy_vs_labelled(exp, fig, store, out_dir));
+      }
+    } catch (const ConfigError& e) {
+      // A figure without data must not hide the others; the command still fails at the end.
+      ++missing;
+      fmt::print(stderr, "dfkd: {}\n", e.what());
     }
   }
+  if (missing > 0)
+    throw ConfigError(fmt::format("{} of {} figures had no data (see above); the others were written to {}",
+                                  missing, exp.figures.size(), out_dir.string()));
   return written;
 }
 

@@ -1,0 +1,210 @@
+#include "report/curves.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+
+#include "dfkd/errors.hpp"
+#include "report/gnuplot.hpp"
+
+namespace dfkd::host {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+struct Stats {
+  double mean = 0, std = 0;
+  size_t n = 0;
+};
+
+Stats stats(const std::vector<double>& v) {
+  Stats s;
+  s.n = v.size();
+  if (v.empty()) return s;
+  for (double x : v) s.mean += x;
+  s.mean /= static_cast<double>(s.n);
+  if (s.n > 1) {
+    double ss = 0;
+    for (double x : v) ss += (x - s.mean) * (x - s.mean);
+    s.std = std::sqrt(ss / static_cast<double>(s.n - 1));
+  }
+  return s;
+}
+
+/// Completed runs of (row, column) in `experiment` under `profile`, one per seed.
+std::vector<RunRecord> completed(const ResultsStore& store, const std::string& experiment,
+                                 const std::string& profile, const std::string& row, const std::string& column) {
+  std::vector<RunRecord> out;
+  for (const auto& c : store.cells(experiment, profile)) {
+    if (c.row != row || c.column != column) continue;
+    auto run = store.find_run_by_key(c.run_key);
+    if (run && run->status == RunStatus::Completed) out.push_back(*run);
+  }
+  return out;
+}
+
+/// A run's value of the experiment metric under its selection rule (final or best epoch).
+std::optional<double> selected(const ResultsStore& store, const RunRecord& run, const MetricSelection& m) {
+  for (const auto& s : store.summaries(run.run_id))
+    if (s.key == m.key) return m.selection == "final" ? s.final_value : s.best_value;
+  return std::nullopt;
+}
+
+std::vector<std::string> figure_rows(const Experiment& exp, const Figure& fig) {
+  if (fig.spec.contains("rows")) return fig.spec.at("rows").get<std::vector<std::string>>();
+  std::vector<std::string> rows;
+  for (const auto& r : exp.rows)
+    if (!r.contains("teacher")) rows.push_back(r.at("name"));
+  return rows;
+}
+
+std::string not_run(const Experiment& exp, const Figure& fig, const std::string& what) {
+  return fmt::format("figure {} of {} (profile {}): {} has no completed runs in this store; run `dfkd run "
+                     "experiments/{}.json --profile {}` first", fig.name, exp.name, exp.profile, what, exp.name,
+                     exp.profile);
+}
+
+// Distinguishable on white and in greyscale print, one per row in order.
+const char* kColours[] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"};
+
+std::string preamble(const fs::path& png, const std::string& title, const std::string& xlabel,
+                     const std::string& ylabel) {
+  return fmt::format(
+      "set terminal pngcairo size 720,520 font 'Sans,11'\nset output {}\nset title {} noenhanced\n"
+      "set datafile separator ','\nset xlabel {}\nset ylabel {}\nset key bottom right opaque noenhanced\n"
+      "set grid lc rgb '#dddddd'\nset style fill transparent solid 0.18 noborder\n",
+      gnuplot_quote(png.filename().string()), gnuplot_quote(title), gnuplot_quote(xlabel), gnuplot_quote(ylabel));
+}
+
+std::string metric_label(const Experiment& exp) {
+  return exp.metric.key == "test_accuracy" ? "test accuracy (%)" : exp.metric.key;
+}
+
+}  // namespace
+
+fs::path accuracy_over_epochs(const Experiment& exp, const Figure& fig, const ResultsStore& store,
+                              const fs::path& dir) {
+  if (!fig.spec.contains("column"))
+    throw ConfigError(fmt::format("figure {}: kind accuracy_over_epochs needs \"column\"", fig.name));
+  const std::string column = fig.spec.at("column");
+  const auto csv = dir / (fig.name + ".csv");
+  const auto png = dir / (fig.name + ".png");
+  std::ofstream data(csv);
+  data << "row,epoch,mean,std,n\n";
+  std::string plots;
+  size_t i = 0, drawn = 0;
+  for (const auto& row : figure_rows(exp, fig)) {
+    const auto runs = completed(store, exp.name, exp.profile, row, column);
+    const char* colour = kColours[i++ % std::size(kColours)];
+    if (runs.empty()) {
+      fmt::print(stderr, "figure {}: row '{}' has no completed runs on {}; left out\n", fig.name, row, column);
+      continue;
+    }
+    // Epochs every seed has reached: a curve never mixes n.
+    std::map<int64_t, std::vector<double>> by_epoch;
+    for (const auto& run : runs)
+      for (const auto& p : store.metric_series(run.run_id, exp.metric.key)) by_epoch[p.epoch].push_back(p.value);
+    for (const auto& [epoch, values] : by_epoch) {
+      if (values.size() != runs.size()) continue;
+      const auto s = stats(values);
+      data << fmt::format("{},{},{:.6g},{:.6g},{}\n", row, epoch, s.mean, s.std, s.n);
+    }
+    const auto sel = fmt::format("(strcol(1) eq {} ? ", gnuplot_quote(row));
+    plots += fmt::format("{}'{}' skip 1 using 2:{}$3-$4 : 1/0):($3+$4) with filledcurves lc rgb '{}' notitle, "
+                         "'{}' skip 1 using 2:{}$3 : 1/0) with lines lw 2 lc rgb '{}' title {}",
+                         plots.empty() ? "" : ", ", csv.filename().string(), sel, colour, csv.filename().string(),
+                         sel, colour, gnuplot_quote(fmt::format("{} (n={})", row, runs.size())));
+    ++drawn;
+  }
+  data.close();
+  if (drawn == 0) throw ConfigError(not_run(exp, fig, fmt::format("column '{}'", column)));
+  const std::string title =
+      fig.spec.value("title", fmt::format("{} over epochs on {}", metric_label(exp), column)) +
+      fmt::format(" (profile {}, mean ± std over seeds)", exp.profile);
+  std::ofstream gp(fs::path(png).replace_extension(".gp"));
+  gp << preamble(png, title, "epoch", metric_label(exp)) << "plot " << plots << "\n";
+  gp.close();
+  run_gnuplot(dir, fs::path(png).replace_extension(".gp"));
+  return png;
+}
+
+fs::path accuracy_vs_labelled(const Experiment& exp, const Figure& fig, const ResultsStore& store,
+                              const fs::path& dir) {
+  if (!fig.spec.contains("points") || !fig.spec.at("points").is_array() || fig.spec.at("points").empty())
+    throw ConfigError(fmt::format("figure {}: kind accuracy_vs_labelled needs \"points\": "
+                                  "[{{\"column\": ..., \"x\": labelled images}}, ...]", fig.name));
+  std::vector<std::pair<std::string, double>> points;
+  for (const auto& p : fig.spec.at("points")) points.emplace_back(p.at("column"), p.at("x").get<double>());
+  double x0 = points.front().second, x1 = x0;
+  for (const auto& [c, x] : points) x0 = std::min(x0, x), x1 = std::max(x1, x);
+
+  const auto csv = dir / (fig.name + ".csv");
+  const auto png = dir / (fig.name + ".png");
+  std::ofstream data(csv);
+  data << "row,labelled,column,mean,std,n\n";
+  std::string plots;
+  auto add = [&](const std::string& style) { plots += (plots.empty() ? "" : ", ") + style; };
+  const auto file = csv.filename().string();
+  size_t i = 0, drawn = 0;
+  for (const auto& row : figure_rows(exp, fig)) {
+    const char* colour = kColours[i++ % std::size(kColours)];
+    size_t n_min = SIZE_MAX, n_max = 0;
+    for (const auto& [column, x] : points) {
+      std::vector<double> values;
+      for (const auto& run : completed(store, exp.name, exp.profile, row, column))
+        if (auto v = selected(store, run, exp.metric)) values.push_back(*v);
+      if (values.empty()) continue;
+      const auto s = stats(values);
+      n_min = std::min(n_min, s.n);
+      n_max = std::max(n_max, s.n);
+      data << fmt::format("{},{},{},{:.6g},{:.6g},{}\n", row, x, column, s.mean, s.std, s.n);
+    }
+    if (n_max == 0) {
+      fmt::print(stderr, "figure {}: row '{}' has no completed runs; left out\n", fig.name, row);
+      continue;
+    }
+    add(fmt::format("'{}' skip 1 using 2:(strcol(1) eq {} ? $4 : 1/0):5 with yerrorlines lw 2 pt 7 lc rgb '{}' "
+                    "title {}", file, gnuplot_quote(row), colour, gnuplot_quote(n_min == n_max ? fmt::format("{} (n={})", row, n_max)
+                                                     : fmt::format("{} (n={}..{})", row, n_min, n_max))));
+    ++drawn;
+  }
+  // Rows that use no labelled data: flat at their mean, across the whole x range.
+  for (const auto& ref : fig.spec.value("references", json::array())) {
+    const std::string ref_exp = ref.at("experiment"), row = ref.at("row"), column = ref.at("column");
+    const char* colour = kColours[i++ % std::size(kColours)];
+    std::vector<double> values;
+    for (const auto& run : completed(store, ref_exp, exp.profile, row, column))
+      if (auto v = selected(store, run, exp.metric)) values.push_back(*v);
+    if (values.empty()) {
+      fmt::print(stderr, "figure {}: reference {} / {} of {} has no completed runs in profile {}; left out "
+                         "(run `dfkd run experiments/{}.json --profile {} --only {}`)\n",
+                 fig.name, row, column, ref_exp, exp.profile, ref_exp, exp.profile, row);
+      continue;
+    }
+    const auto s = stats(values);
+    const std::string label = ref.value("label", fmt::format("{} ({}, no labelled data)", row, ref_exp));
+    for (double x : {x0, x1})
+      data << fmt::format("{},{},{},{:.6g},{:.6g},{}\n", label, x, ref_exp + ":" + column, s.mean, s.std, s.n);
+    const auto sel = fmt::format("(strcol(1) eq {} ? ", gnuplot_quote(label));
+    add(fmt::format("'{}' skip 1 using 2:{}$4-$5 : 1/0):($4+$5) with filledcurves lc rgb '{}' notitle", file, sel,
+                    colour));
+    add(fmt::format("'{}' skip 1 using 2:{}$4 : 1/0) with lines lw 2 dt 2 lc rgb '{}' title {}", file, sel, colour,
+                    gnuplot_quote(fmt::format("{} (n={})", label, s.n))));
+    ++drawn;
+  }
+  data.close();
+  if (drawn == 0) throw ConfigError(not_run(exp, fig, "no row"));
+  const std::string title = fig.spec.value("title", fmt::format("{} vs labelled data", metric_label(exp))) +
+                            fmt::format(" (profile {}, mean ± std over seeds)", exp.profile);
+  std::ofstream gp(fs::path(png).replace_extension(".gp"));
+  gp << preamble(png, title, "labelled training images (log scale)", metric_label(exp))
+     << "set logscale x\nset xrange [" << x0 / 1.5 << ":" << x1 * 1.5 << "]\nplot " << plots << "\n";
+  gp.close();
+  run_gnuplot(dir, fs::path(png).replace_extension(".gp"));
+  return png;
+}
+
+}  // namespace dfkd::host

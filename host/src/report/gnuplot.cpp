@@ -1,0 +1,32 @@
+#include "report/gnuplot.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+
+namespace dfkd::host {
+
+void run_gnuplot(const std::filesystem::path& dir, const std::filesystem::path& script) {
+  const auto cmd = fmt::format("cd '{}' && gnuplot '{}' 2>&1", dir.string(), script.filename().string());
+  std::string said;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe) throw std::runtime_error("cannot start gnuplot");
+  std::array<char, 512> buf{};
+  while (fgets(buf.data(), buf.size(), pipe)) said += buf.data();
+  const int status = pclose(pipe);
+  if (status != 0)
+    throw std::runtime_error(fmt::format(
+        "gnuplot failed on '{}' (exit status {}): {}", script.string(), status,
+        said.empty() ? std::string("no output; is gnuplot-nox installed? scripts/setup.sh installs it") : said));
+}
+
+std::string gnuplot_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
+}  // namespace dfkd::host
