@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <tuple>
 #include <filesystem>
@@ -11,6 +12,7 @@
 
 #include "config/experiment.hpp"
 #include "dfkd/errors.hpp"
+#include "planner/cost_estimate.hpp"
 #include "planner/progress.hpp"
 #include "planner/run_matrix.hpp"
 #include "plugins/plugin_host.hpp"
@@ -160,35 +162,45 @@ int cmd_worker(const Common& common, const WorkerArgs& args) {
 
 int cmd_status(const Common& common, const ReportArgs& args) {
   ResultsStore store(db_path(common), ResultsStore::Mode::ReadOnly);
-  std::vector<std::string> experiments;
-  std::string filter_profile = args.profile;
-  if (!args.experiment.empty()) {
-    experiments.push_back(looks_like_file(args.experiment)
-                              ? host::load_experiment(args.experiment, args.profile).name
-                              : args.experiment);
+  const host::CostEstimate estimate(store);
+  // A JSON file lists every cell of its profile, including cells no `dfkd run` has planned yet;
+  // a name lists the cells the store knows.
+  std::vector<std::pair<std::string, std::vector<host::CellRecord>>> experiments;
+  if (!args.experiment.empty() && (looks_like_file(args.experiment) || fs::exists(args.experiment))) {
+    auto plugins = load_plugins();
+    auto exp = host::load_experiment(args.experiment, args.profile);
+    std::vector<host::CellRecord> cells;
+    for (const auto& c : host::expand_cells(exp, *plugins, {}))
+      if (!c.row.empty()) cells.push_back({exp.name, exp.profile, c.row, c.column, c.seed, c.run_key});
+    experiments.emplace_back(exp.name, cells);
   } else {
-    experiments = store.experiments();
+    for (const auto& name : args.experiment.empty() ? store.experiments() : std::vector<std::string>{args.experiment}) {
+      auto cells = store.cells(name, args.profile);
+      // Rows in the experiment's (table) order, not alphabetically.
+      std::map<std::string, size_t> order;
+      if (auto def = store.experiment_definition(name); def && def->contains("rows"))
+        for (const auto& r : def->at("rows"))
+          if (r.contains("name")) order.emplace(r.at("name").get<std::string>(), order.size());
+      std::stable_sort(cells.begin(), cells.end(), [&](const auto& a, const auto& b) {
+        const auto ra = order.count(a.row) ? order[a.row] : order.size();
+        const auto rb = order.count(b.row) ? order[b.row] : order.size();
+        return std::tie(a.profile, ra, a.column, a.seed) < std::tie(b.profile, rb, b.column, b.seed);
+      });
+      experiments.emplace_back(name, cells);
+    }
   }
-  for (const auto& name : experiments) {
-    auto cells = store.cells(name, filter_profile);
-    // Rows in the experiment's (table) order, not alphabetically.
-    std::map<std::string, size_t> order;
-    if (auto def = store.experiment_definition(name); def && def->contains("rows"))
-      for (const auto& r : def->at("rows"))
-        if (r.contains("name")) order.emplace(r.at("name").get<std::string>(), order.size());
-    std::stable_sort(cells.begin(), cells.end(), [&](const auto& a, const auto& b) {
-      const auto ra = order.count(a.row) ? order[a.row] : order.size();
-      const auto rb = order.count(b.row) ? order[b.row] : order.size();
-      return std::tie(a.profile, ra, a.column, a.seed) < std::tie(b.profile, rb, b.column, b.seed);
-    });
+  for (const auto& [name, cells] : experiments) {
     fmt::print("{}\n", name);
     if (cells.empty()) fmt::print("  no planned cells\n");
     std::map<std::string, int> totals;
+    std::set<std::string> remaining_keys;
+    double remaining = 0;
+    int unknown = 0;
     for (const auto& c : cells) {
-      auto run = store.find_run_by_key(c.run_key);
-      if (!run) continue;
+      const auto run = store.find_run_by_key(c.run_key);
+      const std::string status = run ? host::to_string(run->status) : "not planned";
       std::string extra;
-      if (run->status == host::RunStatus::Running) {
+      if (run && run->status == host::RunStatus::Running) {
         const auto epochs = run->config["train"]["epochs"].get<int64_t>();
         extra = fmt::format("  epoch {}/{}, heartbeat {:.0f}s ago{}", run->epochs_done, epochs,
                             run->heartbeat_age_seconds,
@@ -199,18 +211,32 @@ int cmd_status(const Common& common, const ReportArgs& args) {
           double sum = 0;
           for (const auto& p : series) sum += p.value;
           if (!series.empty())
-            extra += fmt::format(", ETA {:.0f}s", sum / series.size() * (epochs - run->epochs_done));
+            extra += fmt::format(", ETA {}", host::format_duration(sum / series.size() * (epochs - run->epochs_done)));
         }
-      } else if (run->status == host::RunStatus::Failed || run->status == host::RunStatus::Killed) {
+      } else if (run && (run->status == host::RunStatus::Failed || run->status == host::RunStatus::Killed)) {
         extra = "  " + run->error;
       }
-      ++totals[host::to_string(run->status)];
-      fmt::print("  {:<8} {:<12} {:<14} seed {:<3} {:<10}{}\n", c.profile, c.row, c.column, c.seed,
-                 host::to_string(run->status), extra);
+      if (run && run->status != host::RunStatus::Completed && remaining_keys.insert(c.run_key).second) {
+        const double s = estimate.seconds(*run);
+        if (std::isnan(s)) ++unknown;
+        else remaining += run->status == host::RunStatus::Running
+                              ? s * (1.0 - static_cast<double>(run->epochs_done) /
+                                               std::max<int64_t>(1, run->config["train"]["epochs"].get<int64_t>()))
+                              : s;
+      } else if (!run) {
+        remaining_keys.insert(c.run_key);
+        ++unknown;
+      }
+      ++totals[status];
+      fmt::print("  {:<8} {:<16} {:<16} seed {:<3} {:<11}{}\n", c.profile, c.row, c.column, c.seed, status, extra);
     }
     std::string t;
     for (const auto& [k, v] : totals) t += fmt::format("{}{} {}", t.empty() ? "" : ", ", v, k);
     if (!t.empty()) fmt::print("  total: {}\n", t);
+    if (!remaining_keys.empty())
+      fmt::print("  to do: {} runs, about {} of training{} (from completed runs of the same budget)\n",
+                 remaining_keys.size(), host::format_duration(remaining),
+                 unknown ? fmt::format(" plus {} without an estimate yet", unknown) : "");
   }
   return 0;
 }

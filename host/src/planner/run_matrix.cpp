@@ -14,6 +14,7 @@
 #include "engine/engine.hpp"
 #include "engine/environment.hpp"
 #include "engine/signals.hpp"
+#include "planner/cost_estimate.hpp"
 #include "planner/progress.hpp"
 #include "planner/worker_pool.hpp"
 
@@ -50,30 +51,6 @@ double final_value(const ResultsStore& store, const std::string& run_id, const s
     if (s.key == key) return s.final_value;
   return std::nan("");
 }
-
-/// Wall time a run will take, from completed runs of the same (profile, column, row or role,
-/// method) on this store: the plan's cost estimate. NaN when nothing comparable has run.
-class CostEstimate {
- public:
-  explicit CostEstimate(const ResultsStore& store) {
-    for (const auto& r : store.runs("", "completed")) {
-      auto& [sum, n] = seen_[key(r)];
-      sum += r.wall_seconds;
-      ++n;
-    }
-  }
-  double seconds(const RunRecord& r) const {
-    auto it = seen_.find(key(r));
-    return it == seen_.end() ? std::nan("") : it->second.first / it->second.second;
-  }
-
- private:
-  static std::string key(const RunRecord& r) {
-    return fmt::format("{}|{}|{}|{}|{}", r.profile, r.column, r.role, r.method,
-                       r.config["train"].dump());
-  }
-  std::map<std::string, std::pair<double, int>> seen_;
-};
 
 void print_plan(const std::vector<RunRecord>& runs, const Experiment& exp, const ResultsStore& store,
                 const RunMatrixOptions& opt, int jobs, std::FILE* out) {

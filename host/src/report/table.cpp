@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <set>
 #include <sstream>
 
 #include "dfkd/errors.hpp"
@@ -57,6 +59,7 @@ ResultTable build_table(const ResultsStore& store, const Experiment& exp, const 
   t.profile_description = exp.profile_description;
   t.metric = exp.metric;
   t.columns = exp.column_names();
+  t.profile_columns = exp.profile_columns.empty() ? t.columns : exp.profile_columns;
   t.rows = exp.row_names();
   t.source_hint = hint;
   for (const auto& r : t.rows)
@@ -115,15 +118,39 @@ nlohmann::json table_json(const ResultTable& t) {
     }
     j["rows"].push_back({{"row", r}, {"cells", cells}});
   }
+  j["selection_rule"] = selection_text(t);
+  j["fill_commands"] = fill_commands(t);
   return j;
+}
+
+std::vector<std::string> fill_commands(const ResultTable& t) {
+  auto empty = [&](const std::string& r, const std::string& c) { return t.cells.at(r).at(c).values.empty(); };
+  const auto base = fmt::format("dfkd run {} --profile {}", t.source_hint, t.profile);
+  std::vector<std::string> out;
+  std::set<std::string> whole_columns;
+  for (const auto& c : t.columns) {
+    bool all = true;
+    for (const auto& r : t.rows) all = all && empty(r, c);
+    if (!all) continue;
+    whole_columns.insert(c);
+    const bool in_profile = std::find(t.profile_columns.begin(), t.profile_columns.end(), c) != t.profile_columns.end();
+    out.push_back(fmt::format("{} --dataset '{}'{}", base, c,
+                              in_profile ? "" : "   # not in this profile's datasets: added only when asked for"));
+  }
+  for (const auto& r : t.rows) {
+    std::vector<std::string> cols;
+    for (const auto& c : t.columns)
+      if (!whole_columns.count(c) && empty(r, c)) cols.push_back(c);
+    if (cols.empty()) continue;
+    std::string list;
+    for (const auto& c : cols) list += (list.empty() ? "'" : ",'") + c + "'";
+    out.push_back(fmt::format("{} --only '{}' --dataset {}", base, r, list));
+  }
+  return out;
 }
 
 std::string render_table(const ResultTable& t, const std::string& format) {
   std::ostringstream o;
-  std::vector<std::pair<std::string, std::string>> missing;
-  for (const auto& r : t.rows)
-    for (const auto& c : t.columns)
-      if (t.cells.at(r).at(c).values.empty()) missing.emplace_back(r, c);
 
   if (format == "json") return table_json(t).dump(2) + "\n";
   if (format == "csv") {
@@ -181,11 +208,10 @@ std::string render_table(const ResultTable& t, const std::string& format) {
     for (const auto& c : t.columns) o << ' ' << cell_text(t.cells.at(r).at(c), true) << " |";
     o << '\n';
   }
-  if (!missing.empty()) {
+  const auto commands = fill_commands(t);
+  if (!commands.empty()) {
     o << "\nCells without results; fill them with:\n";
-    for (const auto& [r, c] : missing)
-      o << fmt::format("  dfkd run {} --profile {} --only '{}' --dataset '{}'\n", t.source_hint,
-                       t.profile, r, c);
+    for (const auto& c : commands) o << "  " << c << '\n';
   }
   return o.str();
 }

@@ -24,11 +24,16 @@ struct ResultTable {
   std::string experiment, title, profile, profile_description;
   MetricSelection metric;
   std::vector<std::string> columns;
+  std::vector<std::string> profile_columns;  ///< the columns `dfkd run` runs without --dataset
   std::vector<std::string> rows;
   std::map<std::string, std::map<std::string, TableCell>> cells;  ///< [row][column]
   double wall_seconds = 0;  ///< training time of the runs shown
   std::string source_hint;  ///< what to pass to `dfkd run` to fill missing cells
 };
+
+/// The `dfkd run` commands that would fill the cells without results: one per missing column
+/// or row where a whole one is missing, else one per cell.
+std::vector<std::string> fill_commands(const ResultTable& table);
 
 ResultTable build_table(const ResultsStore& store, const Experiment& exp, const std::string& source_hint);
 
