@@ -269,7 +269,9 @@ RunMatrixSummary run_matrix(const Experiment& exp, const std::vector<CellRun>& c
       const std::string death =
           f.signal ? fmt::format("its worker process died of signal {} ({}) before recording an outcome",
                                  f.signal, strsignal(f.signal))
-                   : fmt::format("its worker process exited with code {} before recording an outcome", f.exit_code);
+                   : f.exit_code == 127 ? std::string("its worker process could not be started (exec failed)")
+                                        : fmt::format("its worker process exited with code {} before recording an "
+                                                      "outcome; its output is above", f.exit_code);
       report(node.mapped(), death);
     }
     if (!launched && finished.empty() && pool.empty() && !queue.empty())

@@ -9,13 +9,10 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <filesystem>
 #include <stdexcept>
 #include <thread>
 
 namespace dfkd::host {
-
-std::string self_executable() { return std::filesystem::read_symlink("/proc/self/exe").string(); }
 
 WorkerPool::WorkerPool(int slots) : slots_(slots < 1 ? 1 : slots) {}
 
@@ -26,10 +23,9 @@ WorkerPool::~WorkerPool() {
 }
 
 void WorkerPool::start(const std::string& run_id, const std::vector<std::string>& args) {
-  const std::string exe = self_executable();
   // Everything the child needs is built before fork(): between fork and exec only
   // async-signal-safe calls are allowed, and LibTorch's thread pools make that matter.
-  std::vector<std::string> storage{exe};
+  std::vector<std::string> storage{"dfkd"};
   storage.insert(storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& s : storage) argv.push_back(s.data());
@@ -43,7 +39,11 @@ void WorkerPool::start(const std::string& run_id, const std::vector<std::string>
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != parent) _exit(125);  // the parent died before prctl took effect
-    execv(argv[0], argv.data());
+    // /proc/self/exe, not the path: a rebuild that replaced the file since this dfkd started
+    // must not change (or break) the binary its workers run.
+    execv("/proc/self/exe", argv.data());
+    const char msg[] = "dfkd: cannot start a worker: exec of /proc/self/exe failed\n";
+    (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
     _exit(127);
   }
   workers_.emplace(pid, run_id);

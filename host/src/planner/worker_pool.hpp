@@ -39,7 +39,4 @@ class WorkerPool {
   std::map<pid_t, std::string> workers_;  ///< pid -> run_id
 };
 
-/// This executable's path (/proc/self/exe resolved).
-std::string self_executable();
-
 }  // namespace dfkd::host
