@@ -10,7 +10,7 @@ cores=$(nproc)
 profiles=("$@")
 [ ${#profiles[@]} -gt 0 ] || profiles=(smoke quick cpu)
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+if [ -n "${BENCH_KEEP:-}" ]; then echo "stores and logs kept in $work"; else trap 'rm -rf "$work"' EXIT; fi
 
 echo "| profile | plan | runs | 1 process x $cores threads | $cores processes x 1 thread | speed-up |"
 echo "|---|---|---|---|---|---|"
@@ -19,7 +19,7 @@ for p in "${profiles[@]}"; do
   plan="table1.json, all rows, MNIST + Fashion-MNIST, 1 seed"
   if [ "$p" = cpu ]; then
     args+=(--only KD,DFAL --dataset MNIST --seeds 2)
-    plan="table1.json --only KD,DFAL --dataset MNIST --seeds 2"
+    plan="table1.json --only KD,DFAL --dataset MNIST --seeds 2 (teacher + 4 runs)"
   elif [ "$p" = smoke ]; then
     plan="table1.json, all rows, both columns, 1 seed"
   fi

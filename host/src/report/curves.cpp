@@ -70,13 +70,23 @@ std::string not_run(const Experiment& exp, const Figure& fig, const std::string&
 // Distinguishable on white and in greyscale print, one per row in order.
 const char* kColours[] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"};
 
+/// A two-line title: what the figure shows, then the profile and statistics it was drawn from.
+std::string two_line_title(const std::string& what, const std::string& how) {
+  auto escape = [](const std::string& s) {
+    std::string out;
+    for (char c : s) out += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+    return out;
+  };
+  return "\"" + escape(what) + "\\n" + escape(how) + "\"";
+}
+
 std::string preamble(const fs::path& png, const std::string& title, const std::string& xlabel,
                      const std::string& ylabel) {
   return fmt::format(
-      "set terminal pngcairo size 720,520 font 'Sans,11'\nset output {}\nset title {} noenhanced\n"
+      "set terminal pngcairo size 720,540 font 'Sans,11'\nset output {}\nset title {} noenhanced\n"
       "set datafile separator ','\nset xlabel {}\nset ylabel {}\nset key bottom right opaque noenhanced\n"
       "set grid lc rgb '#dddddd'\nset style fill transparent solid 0.18 noborder\n",
-      gnuplot_quote(png.filename().string()), gnuplot_quote(title), gnuplot_quote(xlabel), gnuplot_quote(ylabel));
+      gnuplot_quote(png.filename().string()), title, gnuplot_quote(xlabel), gnuplot_quote(ylabel));
 }
 
 std::string metric_label(const Experiment& exp) {
@@ -122,8 +132,8 @@ fs::path accuracy_over_epochs(const Experiment& exp, const Figure& fig, const Re
   data.close();
   if (drawn == 0) throw ConfigError(not_run(exp, fig, fmt::format("column '{}'", column)));
   const std::string title =
-      fig.spec.value("title", fmt::format("{} over epochs on {}", metric_label(exp), column)) +
-      fmt::format(" (profile {}, mean ± std over seeds)", exp.profile);
+      two_line_title(fig.spec.value("title", fmt::format("{} over epochs on {}", metric_label(exp), column)),
+                     fmt::format("profile {}, mean ± std over seeds", exp.profile));
   std::ofstream gp(fs::path(png).replace_extension(".gp"));
   gp << preamble(png, title, "epoch", metric_label(exp)) << "plot " << plots << "\n";
   gp.close();
@@ -197,8 +207,9 @@ fs::path accuracy_vs_labelled(const Experiment& exp, const Figure& fig, const Re
   }
   data.close();
   if (drawn == 0) throw ConfigError(not_run(exp, fig, "no row"));
-  const std::string title = fig.spec.value("title", fmt::format("{} vs labelled data", metric_label(exp))) +
-                            fmt::format(" (profile {}, mean ± std over seeds)", exp.profile);
+  const std::string title =
+      two_line_title(fig.spec.value("title", fmt::format("{} vs labelled data", metric_label(exp))),
+                     fmt::format("profile {}, {} epoch, mean ± std over seeds", exp.profile, exp.metric.selection));
   std::ofstream gp(fs::path(png).replace_extension(".gp"));
   gp << preamble(png, title, "labelled training images (log scale)", metric_label(exp))
      << "set logscale x\nset xrange [" << x0 / 1.5 << ":" << x1 * 1.5 << "]\nplot " << plots << "\n";

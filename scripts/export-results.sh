@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Writes a profile's tables, figures and per-run numbers from a results store into results/<profile>/,
+# the directory the README's measured results are committed in.
+#   bash scripts/export-results.sh cpu [--db PATH]     (default store: results/results.db)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+profile=${1:?usage: export-results.sh PROFILE [--db PATH]}
+shift
+dfkd=$PWD/build/bin/dfkd
+out=results/$profile
+mkdir -p "$out/figures"
+for e in table1 ablation labelled_data; do
+  for f in md json csv latex; do
+    ext=$f; [ "$f" = latex ] && ext=tex
+    "$dfkd" table "experiments/$e.json" --profile "$profile" --format "$f" "$@" > "$out/$e.$ext"
+  done
+  "$dfkd" plot "experiments/$e.json" --profile "$profile" --out "$out/figures" "$@" > /dev/null
+done
+"$dfkd" query "SELECT c.experiment, c.row, c.column_name AS col, c.seed, r.run_key, r.attempt,
+                 s.final_value AS final_test_accuracy, s.best_value AS best_test_accuracy,
+                 round(r.wall_seconds, 1) AS wall_seconds, e.threads, e.git_commit
+               FROM cell c JOIN run r USING (run_key)
+               JOIN metric_summary s ON s.run_id = r.run_id AND s.key = 'test_accuracy'
+               LEFT JOIN environment e ON e.environment_id = r.environment_id
+               WHERE c.profile = '$profile' AND r.status = 'completed'
+               ORDER BY c.experiment, c.column_name, c.row, c.seed" --format csv "$@" > "$out/runs.csv"
+echo "wrote $out: $(ls "$out" | tr '\n' ' ')"
