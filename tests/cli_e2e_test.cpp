@@ -47,6 +47,18 @@ class CliTest : public ::testing::Test {
     return r;
   }
 
+  /// Starts `dfkd ARGS` in the test directory without waiting, output to `log` there; the pid is
+  /// the dfkd process itself (exec), so a test can kill it.
+  pid_t start_in_background(const std::string& args, const std::string& log) const {
+    const auto cmd = "cd '" + dir_.string() + "' && exec '" + DFKD_BINARY + "' " + args + " > " + log + " 2>&1";
+    const pid_t child = fork();
+    if (child == 0) {
+      execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    return child;
+  }
+
   std::string experiment() const { return std::string(DFKD_SOURCE_DIR) + "/experiments/two_moons.json"; }
   std::string db_arg() const { return "--db '" + db_.string() + "'"; }
 
@@ -201,15 +213,9 @@ TEST_F(CliTest, ConfigErrorsNameThePathAndExitTwo) {
 TEST_F(CliTest, KillNineThenRerunResumes) {
   const auto file = patched_experiment(
       {{"profiles", {{"smoke", {{"rows", {{"DFAL", {{"train", {{"epochs", 60}, {"iterations_per_epoch", 10}}}}}}}}}}}});
-  const auto cmd = "cd '" + dir_.string() + "' && exec '" + DFKD_BINARY + "' run '" + file +
-                   "' --profile smoke --only DFAL --seeds 1 --threads 1 --no-table " + db_arg() +
-                   " > first.log 2>&1";
-  const pid_t child = fork();
+  const pid_t child = start_in_background("run '" + file + "' --profile smoke --only DFAL --seeds 1 --threads 1 --no-table " +
+                                          db_arg(), "first.log");
   ASSERT_GE(child, 0);
-  if (child == 0) {
-    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
   // Wait until the DFAL run has finished a few epochs (bounded wait, not a timing assertion).
   bool mid_run = false;
   for (int i = 0; i < 1200 && !mid_run; ++i) {
@@ -267,13 +273,8 @@ TEST_F(CliTest, KillNineWithWorkersLeavesNoOrphanAndResumes) {
   const auto file = patched_experiment(
       {{"profiles", {{"smoke", {{"rows", {{"DFAL", {{"train", {{"epochs", 60}, {"iterations_per_epoch", 10}}}}}}}}}}}});
   const auto args = "run '" + file + "' --profile smoke --only DFAL --seeds 2 --jobs 2 --threads 2 --no-table " + db_arg();
-  const auto cmd = "cd '" + dir_.string() + "' && exec '" + DFKD_BINARY + "' " + args + " > first.log 2>&1";
-  const pid_t child = fork();
+  const pid_t child = start_in_background(args, "first.log");
   ASSERT_GE(child, 0);
-  if (child == 0) {
-    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
   auto dfal_runs = [&](auto&& pred) {
     int n = 0;
     try {
@@ -319,13 +320,8 @@ TEST_F(CliTest, KillNineWithWorkersLeavesNoOrphanAndResumes) {
 // transactional), each process reports what the other one did, and the table is complete.
 TEST_F(CliTest, TwoConcurrentRunsNeverTrainARunTwice) {
   const auto args = "run '" + experiment() + "' --profile smoke --seeds 3 --jobs 1 --threads 1 --no-table " + db_arg();
-  const auto cmd = "cd '" + dir_.string() + "' && exec '" + DFKD_BINARY + "' " + args + " > other.log 2>&1";
-  const pid_t child = fork();
+  const pid_t child = start_in_background(args, "other.log");
   ASSERT_GE(child, 0);
-  if (child == 0) {
-    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
   const auto mine = cli(args);
   int status = 0;
   waitpid(child, &status, 0);
