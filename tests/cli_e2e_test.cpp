@@ -59,6 +59,43 @@ class CliTest : public ::testing::Test {
     return child;
   }
 
+  /// Two-moons runs of `row` for which `pred` holds; 0 while the store does not exist or is busy.
+  template <class Pred>
+  int count_runs(const std::string& row, Pred pred) const {
+    int n = 0;
+    if (!fs::exists(db_)) return 0;
+    try {
+      ResultsStore store(db_, ResultsStore::Mode::ReadOnly);
+      for (const auto& run : store.runs("two_moons"))
+        if (run.row == row && pred(run)) ++n;
+    } catch (const std::exception&) {
+    }
+    return n;
+  }
+
+  /// Polls `done` every 50 ms, at most `tries` times: a bounded wait, not a timing assertion.
+  template <class Done>
+  static bool wait_until(Done done, int tries) {
+    for (int i = 0; i < tries; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      if (done()) return true;
+    }
+    return false;
+  }
+
+  /// After a rerun: every run completed, and each run of `row` finished on its second attempt
+  /// with all `epochs` logged once.
+  void expect_resumed_to_completion(const std::string& row, size_t epochs) const {
+    ResultsStore store(db_, ResultsStore::Mode::ReadOnly);
+    for (const auto& run : store.runs("two_moons")) {
+      EXPECT_EQ(run.status, RunStatus::Completed) << run.row;
+      if (run.row == row) {
+        EXPECT_EQ(run.attempt, 2);
+        EXPECT_EQ(store.metric_series(run.run_id, "test_accuracy").size(), epochs);
+      }
+    }
+  }
+
   std::string experiment() const { return std::string(DFKD_SOURCE_DIR) + "/experiments/two_moons.json"; }
   std::string db_arg() const { return "--db '" + db_.string() + "'"; }
 
@@ -216,18 +253,10 @@ TEST_F(CliTest, KillNineThenRerunResumes) {
   const pid_t child = start_in_background("run '" + file + "' --profile smoke --only DFAL --seeds 1 --threads 1 --no-table " +
                                           db_arg(), "first.log");
   ASSERT_GE(child, 0);
-  // Wait until the DFAL run has finished a few epochs (bounded wait, not a timing assertion).
-  bool mid_run = false;
-  for (int i = 0; i < 1200 && !mid_run; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    if (!fs::exists(db_)) continue;
-    try {
-      ResultsStore store(db_, ResultsStore::Mode::ReadOnly);
-      for (const auto& run : store.runs("two_moons"))
-        if (run.row == "DFAL" && run.status == RunStatus::Running && run.epochs_done >= 3) mid_run = true;
-    } catch (const std::exception&) {
-    }
-  }
+  // Wait until the DFAL run has finished a few epochs.
+  const bool mid_run = wait_until([&] {
+    return count_runs("DFAL", [](const auto& r) { return r.status == RunStatus::Running && r.epochs_done >= 3; }) > 0;
+  }, 1200);
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);
   ASSERT_TRUE(mid_run) << "the DFAL run never reached epoch 3 while running";
@@ -249,17 +278,8 @@ TEST_F(CliTest, KillNineThenRerunResumes) {
   EXPECT_EQ(count(second.output, "  cached ("), 1) << "the teacher was completed before the kill\n" << second.output;
   // Resumed, not restarted: the first epoch it reports is after the checkpoint.
   EXPECT_EQ(second.output.find("epoch 1/60"), std::string::npos) << second.output;
-  {
-    ResultsStore store(db_, ResultsStore::Mode::ReadOnly);
-    for (const auto& run : store.runs("two_moons")) {
-      EXPECT_EQ(run.status, RunStatus::Completed) << run.row;
-      if (run.row == "DFAL") {
-        EXPECT_EQ(run.attempt, 2);
-        EXPECT_EQ(store.metric_series(run.run_id, "test_accuracy").size(), 60u);
-        EXPECT_GE(epochs_before, 3);
-      }
-    }
-  }
+  EXPECT_GE(epochs_before, 3);
+  expect_resumed_to_completion("DFAL", 60);
   const auto third = cli("run '" + file + "' --profile smoke --only DFAL --seeds 1 --no-table " + db_arg());
   EXPECT_EQ(third.exit_code, 0);
   EXPECT_EQ(count(third.output, "  cached ("), 2) << third.output;
@@ -275,45 +295,22 @@ TEST_F(CliTest, KillNineWithWorkersLeavesNoOrphanAndResumes) {
   const auto args = "run '" + file + "' --profile smoke --only DFAL --seeds 2 --jobs 2 --threads 2 --no-table " + db_arg();
   const pid_t child = start_in_background(args, "first.log");
   ASSERT_GE(child, 0);
-  auto dfal_runs = [&](auto&& pred) {
-    int n = 0;
-    try {
-      ResultsStore store(db_, ResultsStore::Mode::ReadOnly);
-      for (const auto& run : store.runs("two_moons"))
-        if (run.row == "DFAL" && pred(run)) ++n;
-    } catch (const std::exception&) {
-    }
-    return n;
-  };
-  bool both_mid_run = false;
-  for (int i = 0; i < 2400 && !both_mid_run; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    if (fs::exists(db_))
-      both_mid_run = dfal_runs([](const auto& r) { return r.status == RunStatus::Running && r.epochs_done >= 2; }) == 2;
-  }
+  const bool both_mid_run = wait_until([&] {
+    return count_runs("DFAL", [](const auto& r) { return r.status == RunStatus::Running && r.epochs_done >= 2; }) == 2;
+  }, 2400);
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);
   ASSERT_TRUE(both_mid_run) << "the two DFAL seeds never trained side by side";
-  // The orphaned workers record the interrupt themselves (bounded wait, not a timing assertion).
-  bool recorded = false;
-  for (int i = 0; i < 600 && !recorded; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    recorded = dfal_runs([](const auto& r) { return r.status == RunStatus::Killed; }) == 2;
-  }
+  // The orphaned workers record the interrupt themselves.
+  const bool recorded = wait_until(
+      [&] { return count_runs("DFAL", [](const auto& r) { return r.status == RunStatus::Killed; }) == 2; }, 600);
   ASSERT_TRUE(recorded) << "workers kept training after their parent was killed";
 
   const auto second = cli(args);
   ASSERT_EQ(second.exit_code, 0) << second.output;
   EXPECT_EQ(second.output.find("held by another dfkd process"), std::string::npos) << second.output;
   EXPECT_EQ(second.output.find("epoch 1/60"), std::string::npos) << "resumed, not restarted\n" << second.output;
-  ResultsStore store(db_, ResultsStore::Mode::ReadOnly);
-  for (const auto& run : store.runs("two_moons")) {
-    EXPECT_EQ(run.status, RunStatus::Completed) << run.row;
-    if (run.row == "DFAL") {
-      EXPECT_EQ(run.attempt, 2);
-      EXPECT_EQ(store.metric_series(run.run_id, "test_accuracy").size(), 60u);
-    }
-  }
+  expect_resumed_to_completion("DFAL", 60);
 }
 
 // Two `dfkd run` processes on one store at once: every run is trained exactly once (claims are

@@ -216,16 +216,15 @@ int cmd_status(const Common& common, const ReportArgs& args) {
       } else if (run && (run->status == host::RunStatus::Failed || run->status == host::RunStatus::Killed)) {
         extra = "  " + run->error;
       }
-      if (run && run->status != host::RunStatus::Completed && remaining_keys.insert(c.run_key).second) {
-        const double s = estimate.seconds(*run);
+      // Training left: each unfinished run once (cells may share one), a running run's unfinished part.
+      if ((!run || run->status != host::RunStatus::Completed) && remaining_keys.insert(c.run_key).second) {
+        const double s = run ? estimate.seconds(*run) : std::nan("");
+        const double left = run && run->status == host::RunStatus::Running
+                                ? 1.0 - static_cast<double>(run->epochs_done) /
+                                            std::max<int64_t>(1, run->config["train"]["epochs"].get<int64_t>())
+                                : 1.0;
         if (std::isnan(s)) ++unknown;
-        else remaining += run->status == host::RunStatus::Running
-                              ? s * (1.0 - static_cast<double>(run->epochs_done) /
-                                               std::max<int64_t>(1, run->config["train"]["epochs"].get<int64_t>()))
-                              : s;
-      } else if (!run) {
-        remaining_keys.insert(c.run_key);
-        ++unknown;
+        else remaining += s * left;
       }
       ++totals[status];
       fmt::print("  {:<8} {:<16} {:<16} seed {:<3} {:<11}{}\n", c.profile, c.row, c.column, c.seed, status, extra);

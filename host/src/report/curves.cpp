@@ -34,17 +34,25 @@ Stats stats(const std::vector<double>& v) {
   return s;
 }
 
-/// Completed runs of (row, column) in `experiment` under `profile`, one per seed.
-std::vector<RunRecord> completed(const ResultsStore& store, const std::string& experiment,
-                                 const std::string& profile, const std::string& row, const std::string& column) {
-  std::vector<RunRecord> out;
-  for (const auto& c : store.cells(experiment, profile)) {
-    if (c.row != row || c.column != column) continue;
-    auto run = store.find_run_by_key(c.run_key);
-    if (run && run->status == RunStatus::Completed) out.push_back(*run);
+/// The completed runs of an experiment's cells under one profile, by (row, column): one read of
+/// the store per figure, not one per plotted point.
+class CompletedRuns {
+ public:
+  CompletedRuns(const ResultsStore& store, const std::string& experiment, const std::string& profile) {
+    for (const auto& c : store.cells(experiment, profile)) {
+      auto run = store.find_run_by_key(c.run_key);
+      if (run && run->status == RunStatus::Completed) by_cell_[{c.row, c.column}].push_back(*run);
+    }
   }
-  return out;
-}
+  const std::vector<RunRecord>& of(const std::string& row, const std::string& column) const {
+    static const std::vector<RunRecord> none;
+    auto it = by_cell_.find({row, column});
+    return it == by_cell_.end() ? none : it->second;
+  }
+
+ private:
+  std::map<std::pair<std::string, std::string>, std::vector<RunRecord>> by_cell_;
+};
 
 /// A run's value of the experiment metric under its selection rule (final or best epoch).
 std::optional<double> selected(const ResultsStore& store, const RunRecord& run, const MetricSelection& m) {
@@ -69,16 +77,6 @@ std::string not_run(const Experiment& exp, const Figure& fig, const std::string&
 
 // Distinguishable on white and in greyscale print, one per row in order.
 const char* kColours[] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"};
-
-/// A two-line title: what the figure shows, then the profile and statistics it was drawn from.
-std::string two_line_title(const std::string& what, const std::string& how) {
-  auto escape = [](const std::string& s) {
-    std::string out;
-    for (char c : s) out += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
-    return out;
-  };
-  return "\"" + escape(what) + "\\n" + escape(how) + "\"";
-}
 
 std::string preamble(const fs::path& png, const std::string& title, const std::string& xlabel,
                      const std::string& ylabel) {
@@ -106,8 +104,9 @@ fs::path accuracy_over_epochs(const Experiment& exp, const Figure& fig, const Re
   data << "row,epoch,mean,std,n\n";
   std::string plots;
   size_t i = 0, drawn = 0;
+  const CompletedRuns completed(store, exp.name, exp.profile);
   for (const auto& row : figure_rows(exp, fig)) {
-    const auto runs = completed(store, exp.name, exp.profile, row, column);
+    const auto& runs = completed.of(row, column);
     const char* colour = kColours[i++ % std::size(kColours)];
     if (runs.empty()) {
       fmt::print(stderr, "figure {}: row '{}' has no completed runs on {}; left out\n", fig.name, row, column);
@@ -132,7 +131,7 @@ fs::path accuracy_over_epochs(const Experiment& exp, const Figure& fig, const Re
   data.close();
   if (drawn == 0) throw ConfigError(not_run(exp, fig, fmt::format("column '{}'", column)));
   const std::string title =
-      two_line_title(fig.spec.value("title", fmt::format("{} over epochs on {}", metric_label(exp), column)),
+      gnuplot_two_line_title(fig.spec.value("title", fmt::format("{} over epochs on {}", metric_label(exp), column)),
                      fmt::format("profile {}, mean ± std over seeds", exp.profile));
   std::ofstream gp(fs::path(png).replace_extension(".gp"));
   gp << preamble(png, title, "epoch", metric_label(exp)) << "plot " << plots << "\n";
@@ -159,12 +158,13 @@ fs::path accuracy_vs_labelled(const Experiment& exp, const Figure& fig, const Re
   auto add = [&](const std::string& style) { plots += (plots.empty() ? "" : ", ") + style; };
   const auto file = csv.filename().string();
   size_t i = 0, drawn = 0;
+  const CompletedRuns completed(store, exp.name, exp.profile);
   for (const auto& row : figure_rows(exp, fig)) {
     const char* colour = kColours[i++ % std::size(kColours)];
     size_t n_min = SIZE_MAX, n_max = 0;
     for (const auto& [column, x] : points) {
       std::vector<double> values;
-      for (const auto& run : completed(store, exp.name, exp.profile, row, column))
+      for (const auto& run : completed.of(row, column))
         if (auto v = selected(store, run, exp.metric)) values.push_back(*v);
       if (values.empty()) continue;
       const auto s = stats(values);
@@ -186,7 +186,8 @@ fs::path accuracy_vs_labelled(const Experiment& exp, const Figure& fig, const Re
     const std::string ref_exp = ref.at("experiment"), row = ref.at("row"), column = ref.at("column");
     const char* colour = kColours[i++ % std::size(kColours)];
     std::vector<double> values;
-    for (const auto& run : completed(store, ref_exp, exp.profile, row, column))
+    const CompletedRuns ref_runs(store, ref_exp, exp.profile);
+    for (const auto& run : ref_runs.of(row, column))
       if (auto v = selected(store, run, exp.metric)) values.push_back(*v);
     if (values.empty()) {
       fmt::print(stderr, "figure {}: reference {} / {} of {} has no completed runs in profile {}; left out "
@@ -208,7 +209,7 @@ fs::path accuracy_vs_labelled(const Experiment& exp, const Figure& fig, const Re
   data.close();
   if (drawn == 0) throw ConfigError(not_run(exp, fig, "no row"));
   const std::string title =
-      two_line_title(fig.spec.value("title", fmt::format("{} vs labelled data", metric_label(exp))),
+      gnuplot_two_line_title(fig.spec.value("title", fmt::format("{} vs labelled data", metric_label(exp))),
                      fmt::format("profile {}, {} epoch, mean ± std over seeds", exp.profile, exp.metric.selection));
   std::ofstream gp(fs::path(png).replace_extension(".gp"));
   gp << preamble(png, title, "labelled training images (log scale)", metric_label(exp))

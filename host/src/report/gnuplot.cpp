@@ -29,4 +29,14 @@ std::string gnuplot_quote(const std::string& s) {
   return out + "'";
 }
 
+std::string gnuplot_two_line_title(const std::string& first, const std::string& second) {
+  // Double quotes: only they turn \n into a line break.
+  auto escape = [](const std::string& s) {
+    std::string out;
+    for (char c : s) out += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+    return out;
+  };
+  return "\"" + escape(first) + "\\n" + escape(second) + "\"";
+}
+
 }  // namespace dfkd::host

@@ -1,5 +1,6 @@
 #pragma once
 #include <filesystem>
+#include <string>
 
 namespace dfkd::host {
 
@@ -9,5 +10,7 @@ void run_gnuplot(const std::filesystem::path& dir, const std::filesystem::path& 
 
 /// A string quoted for a gnuplot script.
 std::string gnuplot_quote(const std::string& s);
+/// A two-line title (what the figure shows, then what it was drawn from), quoted for gnuplot.
+std::string gnuplot_two_line_title(const std::string& first, const std::string& second);
 
 }  // namespace dfkd::host
