@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "store/results_store.hpp"
+#include "store/schema.hpp"
 #include "util/hash.hpp"
 
 namespace fs = std::filesystem;
@@ -113,20 +114,39 @@ bool is_hex32(const std::string& s) {
 
 }  // namespace
 
-TEST_F(StoreTest, FreshStoreHasSchemaVersionOneAndWal) {
+TEST_F(StoreTest, FreshStoreHasSchemaVersionTwoAndWal) {
   ResultsStore store(db_);
-  EXPECT_EQ(store.schema_version(), 1);
+  EXPECT_EQ(store.schema_version(), 2);
   EXPECT_EQ(store.schema_version(), ResultsStore::kSchemaVersion);
   EXPECT_EQ(raw_scalar("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw_scalar("PRAGMA user_version"), "1");
-  EXPECT_EQ(store.query("PRAGMA user_version").rows[0][0], 1);  // read-only pragmas are allowed
+  EXPECT_EQ(raw_scalar("PRAGMA user_version"), "2");
+  EXPECT_EQ(store.query("PRAGMA user_version").rows[0][0], 2);  // read-only pragmas are allowed
   auto tables = store.query(
       "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
   std::set<std::string> names;
   for (const auto& r : tables.rows) names.insert(r[0].get<std::string>());
   for (const char* t : {"experiment", "run", "cell", "param", "metric", "metric_summary",
-                        "artifact", "environment", "plugin", "run_plugin"})
+                        "artifact", "environment", "plugin", "run_plugin", "ingest_log"})
     EXPECT_TRUE(names.count(t)) << t;
+}
+
+TEST_F(StoreTest, ShardStoreUsesTheRollbackJournal) {
+  ResultsStore store(db_, ResultsStore::Mode::ReadWrite, ResultsStore::Journal::Rollback);
+  EXPECT_EQ(raw_scalar("PRAGMA journal_mode"), "delete");
+}
+
+TEST_F(StoreTest, VersionOneStoreMigratesToTwoKeepingItsRuns) {
+  // A store as dfkd wrote it before ingest_log existed: migration 1's SQL, user_version 1.
+  raw_exec(std::string(dfkd::host::store_schema::migrations().at(0).sql) + "PRAGMA user_version = 1;");
+  raw_exec("INSERT INTO run (run_id, run_key, experiment, config_json) VALUES ('r1', 'k1', 'e', '{}')");
+  {
+    const std::string msg = error_of([&] { ResultsStore ro(db_, ResultsStore::Mode::ReadOnly); });
+    EXPECT_NE(msg.find("older than this dfkd"), std::string::npos) << msg;
+  }
+  ResultsStore store(db_);
+  EXPECT_EQ(store.schema_version(), 2);
+  EXPECT_EQ(store.find_run("r1")->run_key, "k1");
+  EXPECT_TRUE(store.ingest_log().empty());
 }
 
 TEST_F(StoreTest, CreatesMissingParentDirectories) {
@@ -143,7 +163,7 @@ TEST_F(StoreTest, ReopeningIsIdempotent) {
   }
   for (int i = 0; i < 2; ++i) {
     ResultsStore store(db_);
-    EXPECT_EQ(store.schema_version(), 1);
+    EXPECT_EQ(store.schema_version(), 2);
     auto run = store.find_run(id);
     ASSERT_TRUE(run);
     EXPECT_EQ(run->run_key, "k1");
@@ -521,7 +541,7 @@ TEST_F(StoreTest, QueryIsReadOnly) {
             std::string::npos);
   EXPECT_FALSE(fs::exists(dir_ / "other.db"));
   EXPECT_EQ(store.runs().size(), 1u);
-  EXPECT_EQ(store.schema_version(), 1);
+  EXPECT_EQ(store.schema_version(), 2);
   EXPECT_EQ(store.find_run(id)->status, RunStatus::Planned);
 
   const auto r = store.query(
@@ -545,7 +565,7 @@ TEST_F(StoreTest, QueryIsReadOnly) {
 
 TEST_F(StoreTest, NewerSchemaVersionIsRefusedUntouched) {
   raw_exec("CREATE TABLE future (x); PRAGMA user_version = 99;");
-  const std::string expected = "store schema version 99 is newer than this dfkd (1); upgrade dfkd";
+  const std::string expected = "store schema version 99 is newer than this dfkd (2); upgrade dfkd";
   std::string msg = error_of([&] { ResultsStore store(db_); });
   EXPECT_NE(msg.find(expected), std::string::npos) << msg;
   EXPECT_NE(msg.find(db_.string()), std::string::npos) << msg;
@@ -582,7 +602,7 @@ TEST_F(StoreTest, ReadOnlyStoreReadsButNeverWrites) {
   }
   ResultsStore ro(db_, ResultsStore::Mode::ReadOnly);
   EXPECT_EQ(ro.mode(), ResultsStore::Mode::ReadOnly);
-  EXPECT_EQ(ro.schema_version(), 1);
+  EXPECT_EQ(ro.schema_version(), 2);
   EXPECT_EQ(ro.find_run(id)->status, RunStatus::Running);
   EXPECT_EQ(ro.metric_series(id, "loss").size(), 1u);
   EXPECT_EQ(ro.query("SELECT count(*) FROM run").rows[0][0], 1);

@@ -19,6 +19,7 @@
 #include "report/model_costs.hpp"
 #include "report/plot.hpp"
 #include "report/table.hpp"
+#include "slurm/sweep_worker.hpp"
 #include "store/results_store.hpp"
 
 namespace dfkd::cli {
@@ -26,21 +27,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using host::ResultsStore;
-
-fs::path db_path(const Common& c) {
-  if (!c.db.empty()) return c.db;
-  if (const char* env = std::getenv("DFKD_DB"); env && *env) return env;
-  return "results/results.db";
-}
-
-std::unique_ptr<host::PluginHost> load_plugins(bool quiet_failures = false) {
-  auto host = std::make_unique<host::PluginHost>();
-  host->load_all(host::PluginHost::default_search_path());
-  if (!quiet_failures)
-    for (const auto& f : host->failures())
-      fmt::print(stderr, "dfkd: warning: plugin not loaded: {}\n", f.message);
-  return host;
-}
 
 bool looks_like_file(const std::string& s) {
   return s.size() > 5 && s.substr(s.size() - 5) == ".json";
@@ -81,6 +67,21 @@ std::string source_hint(const std::string& experiment) {
 }  // namespace
 
 const char* version() { return DFKD_VERSION; }
+
+std::unique_ptr<host::PluginHost> load_plugins(bool quiet_failures) {
+  auto host = std::make_unique<host::PluginHost>();
+  host->load_all(host::PluginHost::default_search_path());
+  if (!quiet_failures)
+    for (const auto& f : host->failures())
+      fmt::print(stderr, "dfkd: warning: plugin not loaded: {}\n", f.message);
+  return host;
+}
+
+fs::path db_path(const Common& c) {
+  if (!c.db.empty()) return c.db;
+  if (const char* env = std::getenv("DFKD_DB"); env && *env) return env;
+  return "results/results.db";
+}
 
 int cmd_plugins(bool as_json) {
   auto host = load_plugins(true);
@@ -156,6 +157,8 @@ int cmd_run(const Common& common, const RunArgs& args) {
 
 int cmd_worker(const Common& common, const WorkerArgs& args) {
   auto plugins = load_plugins(true);
+  if (!args.sweep.empty())
+    return host::run_sweep_task(*plugins, {args.sweep, args.index, args.device, args.threads}, stdout);
   ResultsStore store(db_path(common));
   return host::run_claimed(*plugins, store, {args.run_id, args.device, args.threads, args.position}, stdout);
 }

@@ -1,8 +1,14 @@
 #pragma once
 /// The dfkd subcommands. Exit codes: 0 success, 1 a run failed, 2 usage/config error,
 /// 130 interrupted.
+#include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
+
+namespace dfkd::host {
+class PluginHost;
+}
 
 namespace dfkd::cli {
 
@@ -12,6 +18,11 @@ struct Common {
   std::string db;  ///< "" = $DFKD_DB or results/results.db
 };
 
+/// The results store the command works on: --db, else $DFKD_DB, else results/results.db.
+std::filesystem::path db_path(const Common& common);
+/// Every plugin on the search path; load failures are printed as warnings unless `quiet`.
+std::unique_ptr<host::PluginHost> load_plugins(bool quiet_failures = false);
+
 struct RunArgs {
   std::string experiment, profile, device = "auto";
   int seeds = 0, threads = 0, jobs = 0;
@@ -20,8 +31,20 @@ struct RunArgs {
 };
 
 struct WorkerArgs {
-  std::string run_id, device = "auto", position;
-  int threads = 1;
+  std::string run_id, device = "auto", position, sweep;
+  int threads = 1, index = -1;
+};
+
+struct SubmitArgs {
+  RunArgs run;  ///< experiment, profile, seeds, rows, columns, device, dry_run
+  std::string partition, time, sweeps_dir;
+  int cpus_per_task = 1, gpus_per_task = 0, max_parallel = 0, warning_seconds = 120;
+  std::vector<std::string> sbatch_args;
+};
+
+struct IngestArgs {
+  std::vector<std::string> inputs;
+  double lost_after = 600;
 };
 
 struct ReportArgs {
@@ -36,6 +59,9 @@ int cmd_plugins(bool json);
 int cmd_models(const ReportArgs& args, bool json);
 int cmd_run(const Common& common, const RunArgs& args);
 int cmd_worker(const Common& common, const WorkerArgs& args);
+int cmd_slurm_submit(const Common& common, const SubmitArgs& args);
+int cmd_slurm_status(const Common& common, const std::string& sweep_dir, double lost_after);
+int cmd_ingest(const Common& common, const IngestArgs& args);
 int cmd_status(const Common& common, const ReportArgs& args);
 int cmd_table(const Common& common, const ReportArgs& args);
 int cmd_plot(const Common& common, const ReportArgs& args);

@@ -49,11 +49,58 @@ int main(int argc, char** argv) {
 
   WorkerArgs worker;
   auto* worker_cmd = app.add_subcommand("worker", "train one run that `dfkd run --jobs N` claimed (started by dfkd itself)");
-  worker_cmd->add_option("--run", worker.run_id, "run id")->required();
+  auto* worker_run = worker_cmd->add_option("--run", worker.run_id, "run id a `dfkd run --jobs N` claimed");
+  auto* worker_sweep = worker_cmd->add_option("--sweep", worker.sweep, "sweep directory: train one of its tasks into its shard (Slurm array task)");
+  worker_run->excludes(worker_sweep);
+  worker_cmd->add_option("--index", worker.index, "the sweep task (default: $SLURM_ARRAY_TASK_ID)")
+      ->check(CLI::NonNegativeNumber)->needs(worker_sweep);
   worker_cmd->add_option("--threads", worker.threads, "intra-op threads")->check(CLI::PositiveNumber);
   worker_cmd->add_option("--device", worker.device, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   worker_cmd->add_option("--position", worker.position, "the run's place in the plan, for progress lines");
   add_db(worker_cmd);
+
+  SubmitArgs submit;
+  std::string sweep_dir;
+  double lost_after = 600;
+  auto* slurm = app.add_subcommand("slurm", "run an experiment's matrix on a Slurm cluster (docs/slurm.md)");
+  slurm->require_subcommand(1);
+  auto* submit_cmd = slurm->add_subcommand(
+      "submit", "plan like `run`, then submit job arrays (teachers first) and an ingest job; returns at once");
+  submit_cmd->add_option("experiment", submit.run.experiment, "experiment JSON file")->required();
+  submit_cmd->add_option("--profile", submit.run.profile, "profile (default: the file's default_profile)");
+  submit_cmd->add_option("--seeds", submit.run.seeds, "number of seeds (default: the profile's)")->check(CLI::PositiveNumber);
+  submit_cmd->add_option("--only", submit.run.rows, "rows to run, comma separated")->delimiter(',');
+  submit_cmd->add_option("--dataset", submit.run.columns, "columns to run, comma separated")->delimiter(',');
+  submit_cmd->add_option("--device", submit.run.device, "auto, cpu or cuda (on the compute nodes)")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  submit_cmd->add_option("--partition", submit.partition, "Slurm partition (default: the cluster's)");
+  submit_cmd->add_option("--time", submit.time, "time limit per task, e.g. 04:00:00 (default: the partition's)");
+  submit_cmd->add_option("--cpus-per-task", submit.cpus_per_task, "cores per task = the worker's threads")
+      ->check(CLI::PositiveNumber);
+  submit_cmd->add_option("--gpus-per-task", submit.gpus_per_task, "GPUs per task (with --device cuda)")
+      ->check(CLI::NonNegativeNumber);
+  submit_cmd->add_option("--max-parallel", submit.max_parallel, "tasks running at once per array (%K); 0 = no limit")
+      ->check(CLI::NonNegativeNumber);
+  submit_cmd->add_option("--warning-seconds", submit.warning_seconds,
+                         "SIGUSR1 this long before the time limit: checkpoint and requeue")
+      ->check(CLI::PositiveNumber);
+  submit_cmd->add_option("--sbatch-arg", submit.sbatch_args, "extra sbatch option for every job, e.g. --account=lab (repeatable)")
+      ->allow_extra_args(false);
+  submit_cmd->add_option("--sweeps-dir", submit.sweeps_dir, "where sweep directories go (default: <store dir>/sweeps)");
+  submit_cmd->add_flag("--dry-run", submit.run.dry_run, "print the plan and the sbatch commands; write nothing");
+  add_db(submit_cmd);
+  auto* slurm_status = slurm->add_subcommand("status", "per task: queued / running / completed / failed / lost");
+  slurm_status->add_option("sweep", sweep_dir, "sweep directory (printed by submit)")->required();
+  slurm_status->add_option("--lost-after", lost_after, "without Slurm: seconds without heartbeat that mean lost");
+  add_db(slurm_status);
+
+  IngestArgs ingest;
+  auto* ingest_cmd = app.add_subcommand("ingest", "merge sweep shards into the results store (idempotent)");
+  ingest_cmd->add_option("inputs", ingest.inputs, "sweep directories or shard directories")->required();
+  ingest_cmd->add_option("--lost-after", ingest.lost_after,
+                         "shards without Slurm's view: seconds without heartbeat that mean lost (default 600)")
+      ->check(CLI::NonNegativeNumber);
+  add_db(ingest_cmd);
 
   ReportArgs report;
   auto* status = app.add_subcommand("status", "per cell: planned / running / completed / failed");
@@ -99,7 +146,16 @@ int main(int argc, char** argv) {
     if (*plugins) return cmd_plugins(plugins_json);
     if (*models) return cmd_models(models_args, models_json);
     if (*run_cmd) return cmd_run(common, run);
-    if (*worker_cmd) return cmd_worker(common, worker);
+    if (*worker_cmd) {
+      if (worker.run_id.empty() && worker.sweep.empty()) {
+        fmt::print(stderr, "dfkd worker: give --run ID (a `dfkd run --jobs N` claim) or --sweep DIR (a Slurm task)\n");
+        return 2;
+      }
+      return cmd_worker(common, worker);
+    }
+    if (*submit_cmd) return cmd_slurm_submit(common, submit);
+    if (*slurm_status) return cmd_slurm_status(common, sweep_dir, lost_after);
+    if (*ingest_cmd) return cmd_ingest(common, ingest);
     if (*status) return cmd_status(common, report);
     if (*table) return cmd_table(common, report);
     if (*plot) return cmd_plot(common, report);

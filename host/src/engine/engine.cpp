@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstring>
 
 #include "engine/checkpoint.hpp"
 #include "engine/lr_schedule.hpp"
@@ -99,8 +100,10 @@ RunOutcome Engine::execute(const RunRecord& run) {
   try {
     return train(run);
   } catch (const Interrupted&) {
-    last_error_ = fmt::format("interrupted by signal {}; the last epoch checkpoint is kept and the "
-                              "next `dfkd run` resumes from it", interrupt_signal());
+    last_error_ = fmt::format("interrupted by signal {} ({}) after epoch {}; the last epoch checkpoint is "
+                              "kept and a rerun resumes from it", interrupt_signal(),
+                              strsignal(interrupt_signal()),
+                              store_.find_run(run.run_id)->epochs_done);
     store_.end_run(run.run_id, RunStatus::Killed, last_error_, seconds_since(t0));
     return RunOutcome::Killed;
   } catch (const c10::Error& e) {

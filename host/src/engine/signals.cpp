@@ -13,9 +13,10 @@ extern "C" void on_signal(int sig) {
 }
 }  // namespace
 
-void install_interrupt_handlers() {
+void install_interrupt_handlers(bool slurm_warning_signal) {
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  if (slurm_warning_signal) std::signal(SIGUSR1, on_signal);
 }
 
 bool interrupt_requested() { return g_signal != 0; }

@@ -30,8 +30,12 @@ void Progress::epoch(const EpochReport& r, const std::string& position) {
     auto it = r.metrics.find(key);
     if (it != r.metrics.end()) loss += fmt::format(" {} {:.4g}", key, it->second);
   }
-  const auto text = fmt::format("{} {}  epoch {}/{}{}  test_acc {:.2f}%  ETA {}", position, run_label(r.run),
-                                r.epoch, r.epochs, loss, r.metrics.at("test_accuracy"), format_duration(eta));
+  const bool first_after_resume = r.resumed_from > 0 && r.epoch == r.resumed_from + 1;
+  const auto text = fmt::format("{} {}  epoch {}/{}{}  test_acc {:.2f}%  ETA {}{}", position, run_label(r.run),
+                                r.epoch, r.epochs, loss, r.metrics.at("test_accuracy"), format_duration(eta),
+                                first_after_resume ? fmt::format("  (resumed from the epoch {} checkpoint)",
+                                                                 r.resumed_from)
+                                                   : "");
   if (tty_) {
     const int width = 28;
     const int filled = static_cast<int>(width * r.epoch / r.epochs);

@@ -29,23 +29,6 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-/// The plugins a run config names, as the store records them.
-std::vector<PluginRecord> plugins_of(const nlohmann::json& config, const PluginHost& plugins) {
-  std::vector<PluginRecord> out;
-  auto add = [&](PluginKind kind, const nlohmann::json& spec) {
-    if (spec.is_null()) return;
-    const auto& p = plugins.get(kind, spec.at("plugin").get<std::string>());
-    out.push_back({to_string(kind), p.entry.name, p.entry.version, p.file_sha256, p.file.string(),
-                   p.interface_id});
-  };
-  add(PluginKind::Dataset, config.at("dataset"));
-  add(PluginKind::Model, config.at("model"));
-  add(PluginKind::Method, config.at("method"));
-  add(PluginKind::Generator, config.at("generator"));
-  for (const auto& r : config.at("regularizers")) add(PluginKind::Regularizer, r);
-  return out;
-}
-
 double final_value(const ResultsStore& store, const std::string& run_id, const std::string& key) {
   for (const auto& s : store.summaries(run_id))
     if (s.key == key) return s.final_value;
@@ -97,14 +80,24 @@ struct QueuedRun {
 
 int default_jobs() { return cores(); }
 
-RunMatrixSummary run_matrix(const Experiment& exp, const std::vector<CellRun>& cells,
-                            const PluginHost& plugins, ResultsStore& store,
-                            const RunMatrixOptions& opt, std::FILE* out) {
-  const auto t_start = Clock::now();
-  RunMatrixSummary summary;
-  store.upsert_experiment(exp.name, exp.title, exp.source);
+std::vector<PluginRecord> plugins_of(const nlohmann::json& config, const PluginHost& plugins) {
+  std::vector<PluginRecord> out;
+  auto add = [&](PluginKind kind, const nlohmann::json& spec) {
+    if (spec.is_null()) return;
+    const auto& p = plugins.get(kind, spec.at("plugin").get<std::string>());
+    out.push_back({to_string(kind), p.entry.name, p.entry.version, p.file_sha256, p.file.string(),
+                   p.interface_id});
+  };
+  add(PluginKind::Dataset, config.at("dataset"));
+  add(PluginKind::Model, config.at("model"));
+  add(PluginKind::Method, config.at("method"));
+  add(PluginKind::Generator, config.at("generator"));
+  for (const auto& r : config.at("regularizers")) add(PluginKind::Regularizer, r);
+  return out;
+}
 
-  // Plan: every cell becomes (or finds) a run keyed by its canonical config.
+std::vector<RunRecord> plan_runs(const Experiment& exp, const std::vector<CellRun>& cells, ResultsStore& store) {
+  store.upsert_experiment(exp.name, exp.title, exp.source);
   std::vector<RunRecord> runs;
   std::set<std::string> planned_keys;
   for (const auto& c : cells) {
@@ -118,6 +111,15 @@ RunMatrixSummary run_matrix(const Experiment& exp, const std::vector<CellRun>& c
     rec.row = c.row.empty() ? rec.row : c.row;  // label by this experiment's row names
     runs.push_back(rec);
   }
+  return runs;
+}
+
+RunMatrixSummary run_matrix(const Experiment& exp, const std::vector<CellRun>& cells,
+                            const PluginHost& plugins, ResultsStore& store,
+                            const RunMatrixOptions& opt, std::FILE* out) {
+  const auto t_start = Clock::now();
+  RunMatrixSummary summary;
+  auto runs = plan_runs(exp, cells, store);
   summary.planned = static_cast<int>(runs.size());
 
   const int threads = opt.threads > 0 ? opt.threads : cores();

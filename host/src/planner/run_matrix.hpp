@@ -30,6 +30,13 @@ struct RunMatrixSummary {
 /// faster than one process using every core for the LeNet-sized profiles (docs/experiments.md).
 int default_jobs();
 
+/// Plans every cell into the store (a run per run_key, cells linked) and returns each run once,
+/// in the cells' order (teachers first). Runs are labelled with this experiment's row names.
+std::vector<RunRecord> plan_runs(const Experiment& exp, const std::vector<CellRun>& cells, ResultsStore& store);
+
+/// The plugins a run config names, as the store records them.
+std::vector<PluginRecord> plugins_of(const nlohmann::json& config, const PluginHost& plugins);
+
 /// `cells` come from expand_cells(exp, ...), done before the store is opened so that a config
 /// error never creates or touches a store.
 RunMatrixSummary run_matrix(const Experiment& exp, const std::vector<CellRun>& cells,

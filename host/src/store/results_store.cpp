@@ -227,7 +227,8 @@ RunStatus run_status_from_string(const std::string& s) {
 // ---------------------------------------------------------------------------------------------
 // Opening and migrating
 
-ResultsStore::ResultsStore(const fs::path& path, Mode mode) : path_(fs::absolute(path)), mode_(mode) {
+ResultsStore::ResultsStore(const fs::path& path, Mode mode, Journal journal)
+    : path_(fs::absolute(path)), mode_(mode), journal_(journal) {
   if (store_schema::latest_version() != kSchemaVersion)
     fail(path_, "open", "internal error: migration list and kSchemaVersion disagree");
   if (mode_ == Mode::ReadOnly)
@@ -274,7 +275,8 @@ void ResultsStore::open_read_write() {
     // Refuse a newer store before changing anything in it (journal mode included).
     const int version = read_user_version(*db_);
     if (version > kSchemaVersion) fail(path_, "open", newer_schema_message(version));
-    SQLite::Statement wal(*db_, "PRAGMA journal_mode = WAL");
+    SQLite::Statement wal(*db_, journal_ == Journal::Wal ? "PRAGMA journal_mode = WAL"
+                                                         : "PRAGMA journal_mode = DELETE");
     wal.executeStep();
     db_->exec("PRAGMA synchronous = NORMAL");
     db_->exec("PRAGMA foreign_keys = ON");
@@ -448,7 +450,7 @@ RunRecord ResultsStore::plan_run(const RunPlan& plan) {
     existing.bind(1, plan.run_key);
     if (existing.executeStep()) return;  // planned before: keep the first record untouched
 
-    const std::string run_id = random_id();
+    const std::string run_id = plan.run_id.empty() ? random_id() : plan.run_id;
     SQLite::Statement ins(
         *db_,
         "INSERT INTO run (run_id, run_key, experiment, row, column_name, seed, profile, role, "
@@ -612,7 +614,7 @@ bool claimant_is_dead(const std::string& claimant) {
 }  // namespace
 
 bool ResultsStore::claim_run(const std::string& run_id, const std::string& environment_id,
-                             double stale_after_seconds) {
+                             double stale_after_seconds, int64_t min_attempt) {
   const char* op = "claim_run";
   require_writable(op);
   return guarded(path_, op, [&] {
@@ -626,7 +628,7 @@ bool ResultsStore::claim_run(const std::string& run_id, const std::string& envir
     }
     SQLite::Statement st(
         *db_,
-        "UPDATE run SET status = 'running', attempt = attempt + 1, started_at = " DFKD_NOW
+        "UPDATE run SET status = 'running', attempt = max(attempt + 1, ?5), started_at = " DFKD_NOW
         ", heartbeat_at = " DFKD_NOW ", finished_at = NULL, error = NULL, environment_id = ?2, "
         "claimed_by = ?4 WHERE run_id = ?1 AND (status IN ('planned', 'failed', 'killed') OR "
         "(status = 'running' AND (heartbeat_at IS NULL OR " DFKD_HEARTBEAT_AGE " > ?3)))");
@@ -634,6 +636,7 @@ bool ResultsStore::claim_run(const std::string& run_id, const std::string& envir
     bind_text_or_null(st, 2, environment_id);
     st.bind(3, stale_after_seconds);
     st.bind(4, this_claimant());
+    st.bind(5, min_attempt);
     st.exec();
     if (db_->getChanges() == 1) {
       tx.commit();

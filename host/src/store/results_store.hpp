@@ -33,6 +33,7 @@ struct RunPlan {
   std::string method;       ///< method plugin name
   std::string parent_run_key;  ///< the teacher's run_key, empty if none
   nlohmann::json config;       ///< resolved canonical config (stored as config_json)
+  std::string run_id;          ///< "" = a new random id; a sweep shard reuses the main store's id
 };
 
 struct RunRecord {
@@ -100,14 +101,45 @@ struct CellRecord {
   std::string run_key;
 };
 
+/// How `ResultsStore::merge_run` treats the source run.
+struct MergeOptions {
+  /// CopyFiles: artifact files are copied beside this store (ingest: the store stays
+  /// self-contained). ReferenceInPlace: rows point at the source's files by absolute path (a
+  /// shard borrowing its teacher's trained model).
+  enum class Artifacts { CopyFiles, ReferenceInPlace } artifacts = Artifacts::CopyFiles;
+  /// Non-empty: the run is recorded as killed with this error (a lost Slurm task).
+  std::string lost_reason;
+  /// Provenance written to ingest_log when the merge changed something ("" = no log entry).
+  std::string source, sweep_id, slurm_job;
+};
+
+struct MergeResult {
+  enum class Outcome {
+    Merged,           ///< this store now holds the source's run
+    Unchanged,        ///< it already did (ingesting twice changes nothing)
+    KeptCompleted,    ///< this store has a different completed run with the key: kept
+    HeldHere          ///< a live process of this store is training the run: not touched
+  } outcome = Outcome::Unchanged;
+  std::string run_id;  ///< the run's id in this store
+  std::string status;  ///< the status recorded (or found)
+};
+
+struct IngestLogEntry {
+  std::string run_id, run_key, status, source, sweep_id, slurm_job, ingested_at;
+};
+
 class ResultsStore {
  public:
   enum class Mode { ReadWrite, ReadOnly };
-  static constexpr int kSchemaVersion = 1;
+  /// Wal: several processes on one host share the file. Rollback: a single-writer sweep shard,
+  /// which may live on NFS/Lustre where WAL's shared memory does not work.
+  enum class Journal { Wal, Rollback };
+  static constexpr int kSchemaVersion = 2;
 
   /// Opens (and in ReadWrite mode creates and migrates) the store. ReadOnly opens with
   /// SQLITE_OPEN_READONLY: `dfkd query` can never write. Throws std::runtime_error naming the path.
-  explicit ResultsStore(const std::filesystem::path& path, Mode mode = Mode::ReadWrite);
+  explicit ResultsStore(const std::filesystem::path& path, Mode mode = Mode::ReadWrite,
+                        Journal journal = Journal::Wal);
   ~ResultsStore();
   ResultsStore(const ResultsStore&) = delete;
   ResultsStore& operator=(const ResultsStore&) = delete;
@@ -133,8 +165,9 @@ class ResultsStore {
   /// Atomically moves the run to Running (attempt + 1, heartbeat now) if it is planned, failed
   /// or killed, or running with a heartbeat older than `stale_after_seconds` (its claimant
   /// died). Returns false if someone else holds it or it is completed.
+  /// `min_attempt`: a requeued Slurm task numbers its attempt from SLURM_RESTART_COUNT.
   bool claim_run(const std::string& run_id, const std::string& environment_id,
-                 double stale_after_seconds = 120);
+                 double stale_after_seconds = 120, int64_t min_attempt = 0);
   void heartbeat(const std::string& run_id);
   /// A worker process takes over the claim its parent made for it (claimed_by := this process),
   /// so the claim lives exactly as long as the process training the run. False if the run is
@@ -182,6 +215,13 @@ class ResultsStore {
   };
   QueryResult query(const std::string& sql) const;
 
+  /// Merges the run `run_key` of another store file (a sweep shard) into this one, in one
+  /// transaction; defined in store/merge_run.cpp.
+  MergeResult merge_run(const std::filesystem::path& source_db, const std::string& run_key,
+                        const MergeOptions& options);
+  /// Every ingest that changed this store, newest first.
+  std::vector<IngestLogEntry> ingest_log(const std::string& run_key = "") const;
+
  private:
   void insert_metrics(const char* op, const std::string& run_id, int64_t epoch, int64_t step,
                       const std::map<std::string, double>& metrics, bool main_epoch);
@@ -195,6 +235,7 @@ class ResultsStore {
   std::filesystem::path path_;
   Mode mode_ = Mode::ReadWrite;
   std::unique_ptr<SQLite::Database> db_;
+  Journal journal_ = Journal::Wal;
 };
 
 

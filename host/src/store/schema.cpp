@@ -131,6 +131,21 @@ CREATE TABLE run_plugin (
 CREATE INDEX run_plugin_plugin ON run_plugin (plugin_id);
 )sql";
 
+// Version 2: where runs ingested from Slurm sweep shards came from. One row per ingest that
+// changed the store (an unchanged re-ingest adds none).
+constexpr const char* kV2 = R"sql(
+CREATE TABLE ingest_log (
+  run_id      TEXT NOT NULL REFERENCES run (run_id) ON DELETE CASCADE,
+  run_key     TEXT NOT NULL,
+  status      TEXT NOT NULL,
+  source      TEXT NOT NULL,
+  sweep_id    TEXT NOT NULL DEFAULT '',
+  slurm_job   TEXT NOT NULL DEFAULT '',
+  ingested_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+);
+CREATE INDEX ingest_log_run_key ON ingest_log (run_key);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -138,6 +153,7 @@ const std::vector<Migration>& migrations() {
       {1, "initial schema: experiment, run, cell, param, metric, metric_summary, artifact, "
           "environment, plugin, run_plugin",
        kV1},
+      {2, "ingest_log: provenance of runs merged from Slurm sweep shards", kV2},
   };
   return list;
 }

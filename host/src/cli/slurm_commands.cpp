@@ -1,0 +1,49 @@
+// The cluster path: `dfkd slurm submit`, `dfkd slurm status`, `dfkd ingest` (docs/slurm.md).
+#include <fmt/format.h>
+
+#include "cli/commands.hpp"
+#include "config/experiment.hpp"
+#include "plugins/plugin_host.hpp"
+#include "slurm/ingest.hpp"
+#include "slurm/submit.hpp"
+#include "slurm/sweep_status.hpp"
+#include "store/results_store.hpp"
+
+namespace dfkd::cli {
+
+int cmd_slurm_submit(const Common& common, const SubmitArgs& args) {
+  auto plugins = load_plugins();
+  const auto& run = args.run;
+  auto exp = host::load_experiment(run.experiment, run.profile);
+  const auto cells = host::expand_cells(exp, *plugins, {run.rows, run.columns, run.seeds});
+  host::ResultsStore store(db_path(common));
+  host::SubmitOptions opt;
+  opt.partition = args.partition;
+  opt.time = args.time;
+  opt.device = run.device;
+  opt.cpus_per_task = args.cpus_per_task;
+  opt.gpus_per_task = args.gpus_per_task;
+  opt.max_parallel = args.max_parallel;
+  opt.warning_seconds = args.warning_seconds;
+  opt.sbatch_args = args.sbatch_args;
+  opt.sweeps_dir = args.sweeps_dir;
+  opt.dry_run = run.dry_run;
+  fmt::print("dfkd: {} (profile {}) -> {}\n", exp.name, exp.profile, store.path().string());
+  host::submit_sweep(exp, cells, *plugins, store, opt, stdout);
+  return 0;
+}
+
+int cmd_slurm_status(const Common& common, const std::string& sweep_dir, double lost_after) {
+  host::print_sweep_status(sweep_dir, common.db.empty() ? std::filesystem::path() : db_path(common), lost_after,
+                           stdout);
+  return 0;
+}
+
+int cmd_ingest(const Common& common, const IngestArgs& args) {
+  host::ResultsStore store(db_path(common));
+  std::vector<std::filesystem::path> inputs(args.inputs.begin(), args.inputs.end());
+  host::ingest(store, inputs, {args.lost_after}, stdout);
+  return 0;
+}
+
+}  // namespace dfkd::cli

@@ -1,0 +1,136 @@
+#include "slurm/ingest.hpp"
+
+#include <fmt/format.h>
+
+#include "dfkd/errors.hpp"
+#include "planner/progress.hpp"
+#include "slurm/task_state.hpp"
+
+namespace fs = std::filesystem;
+
+namespace dfkd::host {
+namespace {
+
+/// A shard copied out of its sweep (e.g. rsynced from a machine without a shared filesystem) is
+/// wrapped in a one-task view: its own run comes from shard.json, and Slurm is not consulted.
+struct LooseShard {
+  fs::path dir;
+  ShardInfo info;
+};
+
+LooseShard loose_shard(const fs::path& input) {
+  const fs::path dir = fs::is_regular_file(input) ? input.parent_path() : input;
+  if (!fs::exists(dir / "run.db"))
+    throw ConfigError(fmt::format("'{}' is neither a sweep directory (manifest.json) nor a shard (run.db)",
+                                  input.string()));
+  auto info = read_shard_info(dir);
+  if (!info)
+    throw ConfigError(fmt::format("shard '{}' has no shard.json saying which run is its own; copy the whole "
+                                  "shard directory", dir.string()));
+  return {fs::absolute(dir), *info};
+}
+
+}  // namespace
+
+IngestSummary ingest(ResultsStore& store, const std::vector<fs::path>& inputs, const IngestOptions& opt,
+                     std::FILE* out) {
+  IngestSummary sum;
+  // One shard: decide from its state, merge if it has an outcome (or is lost), report one line.
+  auto handle = [&](const fs::path& shard_db, const std::string& run_key, const std::string& label,
+                    const TaskState& state, const std::string& sweep_id, const std::string& slurm_job) {
+    using Kind = TaskState::Kind;
+    if (state.kind == Kind::Queued || state.kind == Kind::Running || state.kind == Kind::InProgress) {
+      ++sum.in_progress;
+      fmt::print(out, "  {:<40} {} ({}); ingest again when it ends\n", label, to_string(state.kind), state.detail);
+      return;
+    }
+    if (!state.has_shard || (state.kind == Kind::Lost && !state.run)) {
+      ++sum.not_started;
+      fmt::print(out, "  {:<40} {}: {}\n", label, state.kind == Kind::Lost ? "lost before it started" : "not started",
+                 state.detail);
+      return;
+    }
+    MergeOptions merge;
+    merge.source = shard_db.parent_path().string();
+    merge.sweep_id = sweep_id;
+    merge.slurm_job = slurm_job;
+    if (state.kind == Kind::Lost)
+      merge.lost_reason = fmt::format("lost: {}; `dfkd slurm submit` plans it again", state.detail);
+    const auto r = store.merge_run(shard_db, run_key, merge);
+    switch (r.outcome) {
+      case MergeResult::Outcome::Merged:
+        state.kind == Kind::Lost ? ++sum.lost : ++sum.merged;
+        fmt::print(out, "  {:<40} {} -> run {}{}\n", label, state.kind == Kind::Lost ? "lost" : r.status,
+                   r.run_id.substr(0, 12), state.kind == Kind::Lost ? " recorded as lost (killed)" : " merged");
+        break;
+      case MergeResult::Outcome::Unchanged:
+        ++sum.unchanged;
+        fmt::print(out, "  {:<40} {}, already ingested\n", label, r.status);
+        break;
+      case MergeResult::Outcome::KeptCompleted:
+        ++sum.kept;
+        fmt::print(out, "  {:<40} the store already has this run completed (run {}); kept it\n", label,
+                   r.run_id.substr(0, 12));
+        break;
+      case MergeResult::Outcome::HeldHere:
+        ++sum.in_progress;
+        fmt::print(out, "  {:<40} a dfkd process on this store is training it now; not touched\n", label);
+        break;
+    }
+  };
+
+  for (const auto& input : inputs) {
+    if (Sweep::is_sweep_dir(input)) {
+      const Sweep sweep = Sweep::open(input);
+      std::vector<std::string> jobs;
+      for (const auto& a : sweep.manifest().arrays) jobs.push_back(a.job_id);
+      const auto queue = SlurmQueue::query(jobs);
+      fmt::print(out, "dfkd: ingesting sweep {} ({} tasks) into {}\n", sweep.manifest().sweep_id, sweep.tasks().size(),
+                 store.path().string());
+      for (const auto& task : sweep.tasks()) {
+        RunRecord labels;
+        labels.row = task.plan.row;
+        labels.column = task.plan.column;
+        labels.seed = task.plan.seed;
+        const auto state = classify_task(sweep, task, queue, opt.lost_after_seconds);
+        const auto info = read_shard_info(sweep.shard_dir(task));
+        handle(sweep.shard_db(task), task.plan.run_key, fmt::format("task {} {}", task.index, run_label(labels)), state,
+               sweep.manifest().sweep_id, info ? info->slurm_job : "");
+      }
+      continue;
+    }
+    const auto shard = loose_shard(input);
+    // Without its sweep there is no Slurm view: the DONE marker and the heartbeat decide.
+    SweepTask task;
+    task.plan.run_key = shard.info.run_key;
+    TaskState state;
+    state.has_shard = true;
+    const ResultsStore view(shard.dir / "run.db", ResultsStore::Mode::ReadOnly);
+    state.run = view.find_run_by_key(shard.info.run_key);
+    if (!state.run)
+      throw ConfigError(fmt::format("shard '{}' does not hold its own run {} (shard.json and run.db disagree)",
+                                    shard.dir.string(), shard.info.run_key));
+    const auto done = read_done_marker(shard.dir);
+    const auto status = state.run->status;
+    if (done || status == RunStatus::Completed || status == RunStatus::Failed) {
+      state.kind = status == RunStatus::Completed ? TaskState::Kind::Completed : TaskState::Kind::Failed;
+    } else if (!state.run->heartbeat_at.empty() && state.run->heartbeat_age_seconds < opt.lost_after_seconds) {
+      state.kind = TaskState::Kind::InProgress;
+      state.detail = fmt::format("heartbeat {:.0f} s ago", state.run->heartbeat_age_seconds);
+    } else {
+      state.kind = TaskState::Kind::Lost;
+      state.detail = fmt::format("no completion marker and no heartbeat since {} (--lost-after {:.0f} s)",
+                                 state.run->heartbeat_at.empty() ? "its start" : state.run->heartbeat_at,
+                                 opt.lost_after_seconds);
+    }
+    handle(shard.dir / "run.db", shard.info.run_key, fmt::format("{} {}", shard.dir.filename().string(),
+                                                                 run_label(*state.run)),
+           state, shard.info.sweep_id, shard.info.slurm_job);
+  }
+  fmt::print(out, "dfkd: {} merged, {} already ingested, {} lost, {} still queued or running, {} not started{}\n",
+             sum.merged, sum.unchanged, sum.lost, sum.in_progress, sum.not_started,
+             sum.kept ? fmt::format(", {} kept (completed in the store already)", sum.kept) : "");
+  return sum;
+}
+
+}  // namespace dfkd::host

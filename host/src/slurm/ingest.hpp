@@ -1,0 +1,25 @@
+#pragma once
+/// `dfkd ingest SWEEP_DIR|SHARD...`: merges sweep shards into the main results store, one
+/// transaction per shard. Ingesting twice changes nothing; a task that ended without an outcome
+/// is recorded as lost (killed, error "lost: ..."), so the next `dfkd slurm submit` plans it again.
+#include <cstdio>
+#include <filesystem>
+#include <vector>
+
+#include "store/results_store.hpp"
+
+namespace dfkd::host {
+
+struct IngestOptions {
+  /// Shards outside a reachable Slurm (copied home): no heartbeat for this long means lost.
+  double lost_after_seconds = 600;
+};
+
+struct IngestSummary {
+  int merged = 0, unchanged = 0, lost = 0, in_progress = 0, not_started = 0, kept = 0;
+};
+
+IngestSummary ingest(ResultsStore& store, const std::vector<std::filesystem::path>& inputs,
+                     const IngestOptions& options, std::FILE* out);
+
+}  // namespace dfkd::host

@@ -1,0 +1,308 @@
+#include "slurm/submit.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "dfkd/errors.hpp"
+#include "planner/progress.hpp"
+#include "planner/run_matrix.hpp"
+#include "slurm/slurm_queue.hpp"
+#include "slurm/sweep.hpp"
+#include "slurm/task_state.hpp"
+#include "util/hash.hpp"
+#include "util/subprocess.hpp"
+
+namespace fs = std::filesystem;
+
+namespace dfkd::host {
+namespace {
+
+constexpr double kLiveHeartbeatSeconds = 120;
+
+std::string utc_now(const char* format) {
+  const auto now = fmt::gmtime(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()));
+  return fmt::format(fmt::runtime(std::string("{:") + format + "}"), now);
+}
+
+/// The shared library the running dfkd resolved its SDK from (the build tree or an install).
+fs::path loaded_sdk_library() {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    const auto slash = line.find('/');
+    if (slash != std::string::npos && line.find("libdfkd_sdk.so") != std::string::npos) return line.substr(slash);
+  }
+  return {};
+}
+
+/// Runs of earlier sweeps on this store that Slurm is still queueing or running: run_key -> sweep id.
+std::map<std::string, std::string> in_flight_elsewhere(const fs::path& sweeps_dir, const ResultsStore& store) {
+  std::map<std::string, std::string> out;
+  std::error_code ec;
+  if (!fs::is_directory(sweeps_dir, ec)) return out;
+  for (const auto& entry : fs::directory_iterator(sweeps_dir, ec)) {
+    if (!Sweep::is_sweep_dir(entry.path())) continue;
+    try {
+      const Sweep sweep = Sweep::open(entry.path());
+      if (fs::weakly_canonical(sweep.manifest().store) != fs::weakly_canonical(store.path())) continue;
+      std::vector<std::string> jobs;
+      for (const auto& a : sweep.manifest().arrays) jobs.push_back(a.job_id);
+      const auto queue = SlurmQueue::query(jobs);
+      for (const auto& t : sweep.tasks()) {
+        const auto kind = classify_task(sweep, t, queue, 600).kind;
+        if (kind == TaskState::Kind::Queued || kind == TaskState::Kind::Running || kind == TaskState::Kind::InProgress)
+          out.emplace(t.plan.run_key, sweep.manifest().sweep_id);
+      }
+    } catch (const std::exception&) {
+      // An unreadable old sweep cannot hold runs for us; status on it says what is wrong.
+    }
+  }
+  return out;
+}
+
+std::string sbatch_header(const SweepManifest& m, const std::string& job_name, const std::string& output) {
+  std::string s = "#!/bin/bash\n";
+  auto line = [&](const std::string& option) { s += "#SBATCH " + option + "\n"; };
+  line("--job-name=" + job_name);
+  line("--output=" + output);
+  line("--chdir=" + m.workdir.string());
+  if (!m.partition.empty()) line("--partition=" + m.partition);
+  if (!m.time.empty()) line("--time=" + m.time);
+  for (const auto& a : m.sbatch_args) line(a);
+  return s;
+}
+
+std::string staged_environment(const SweepManifest& m) {
+  return fmt::format(
+      "# The staged, content-named copy of dfkd and its plugins: a rebuild cannot change this sweep.\n"
+      "export LD_LIBRARY_PATH={}/lib${{LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}}\n"
+      "unset DFKD_PLUGIN_PATH\n",
+      shell_quote(m.staged.string()));
+}
+
+void write_scripts(const Sweep& sweep) {
+  const auto& m = sweep.manifest();
+  const auto dir = sweep.dir();
+  std::string task = sbatch_header(m, "dfkd-" + m.experiment, (sweep.logs_dir() / "%A_%a.out").string());
+  task += fmt::format("#SBATCH --cpus-per-task={}\n", m.cpus_per_task);
+  if (m.gpus_per_task > 0) task += fmt::format("#SBATCH --gpus-per-task={}\n", m.gpus_per_task);
+  task += "#SBATCH --open-mode=append\n#SBATCH --requeue\n";
+  task += fmt::format("#SBATCH --signal=B:USR1@{}\n", m.warning_seconds);
+  task += fmt::format("# dfkd sweep {}: array task i trains line i of tasks.jsonl into shards/<run_key>/.\n"
+                      "# Written by `dfkd slurm submit`; the array range and dependencies are on sbatch's command "
+                      "line (manifest.json).\n",
+                      m.sweep_id);
+  task += staged_environment(m);
+  task += "# exec: dfkd itself gets the warning signal (B:USR1), checkpoints and requeues the task.\n";
+  task += fmt::format("exec {}/bin/dfkd worker --sweep {} --threads \"${{SLURM_CPUS_PER_TASK:-1}}\" --device {}\n",
+                      shell_quote(m.staged.string()), shell_quote(dir.string()), m.device);
+  write_file_atomically(dir / "task.sbatch", task);
+
+  std::string ingest = sbatch_header(m, "dfkd-ingest-" + m.experiment, (sweep.logs_dir() / "ingest-%j.out").string());
+  ingest += "#SBATCH --cpus-per-task=1\n";
+  ingest += fmt::format("# Merges the shards of sweep {} into the results store once every task has ended.\n",
+                        m.sweep_id);
+  ingest += staged_environment(m);
+  ingest += fmt::format("exec {}/bin/dfkd ingest {} --db {}\n", shell_quote(m.staged.string()),
+                        shell_quote(dir.string()), shell_quote(m.store.string()));
+  write_file_atomically(dir / "ingest.sbatch", ingest);
+}
+
+std::string array_spec(const SweepArray& a, int max_parallel) {
+  return fmt::format("--array={}-{}{}", a.first, a.last, max_parallel > 0 ? fmt::format("%{}", max_parallel) : "");
+}
+
+}  // namespace
+
+fs::path stage_binaries(const PluginHost& plugins, const fs::path& root) {
+  const fs::path exe = fs::read_symlink("/proc/self/exe");
+  const fs::path sdk = loaded_sdk_library();
+  // name -> source file, as laid out in the staged directory
+  std::map<std::string, fs::path> files{{"bin/dfkd", exe}};
+  if (!sdk.empty()) files.emplace("lib/" + sdk.filename().string(), sdk);
+  for (const auto* p : plugins.plugins())
+    files.emplace(fmt::format("plugins/{}/{}", to_string(p->entry.kind), p->file.filename().string()), p->file);
+  std::string fingerprint;
+  for (const auto& [name, file] : files) fingerprint += name + " " + sha256_file(file) + "\n";
+  const fs::path dir = root / sha256_hex(fingerprint).substr(0, 16);
+  if (fs::exists(dir / "bin" / "dfkd")) return dir;
+
+  const fs::path tmp = root / (".staging-" + random_id().substr(0, 8));
+  for (const auto& [name, file] : files) {
+    fs::create_directories((tmp / name).parent_path());
+    fs::copy_file(file, tmp / name);
+  }
+  if (!sdk.empty())
+    // The SONAME links (libdfkd_sdk.so.0.1 -> libdfkd_sdk.so.0.1.0) the loader looks for.
+    for (const auto& entry : fs::directory_iterator(sdk.parent_path()))
+      if (entry.is_symlink() && entry.path().filename().string().rfind("libdfkd_sdk.so", 0) == 0)
+        fs::create_symlink(fs::read_symlink(entry.path()), tmp / "lib" / entry.path().filename());
+  fs::permissions(tmp / "bin" / "dfkd", fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                            fs::perms::others_read | fs::perms::others_exec);
+  std::error_code ec;
+  fs::rename(tmp, dir, ec);  // another submit may have staged the same content meanwhile
+  if (ec) fs::remove_all(tmp);
+  return dir;
+}
+
+SubmitResult submit_sweep(const Experiment& exp, const std::vector<CellRun>& cells, const PluginHost& plugins,
+                          ResultsStore& store, const SubmitOptions& opt, std::FILE* out) {
+  if (!opt.dry_run && !on_path("sbatch"))
+    throw ConfigError("sbatch is not on PATH: `dfkd slurm submit` runs where Slurm's client commands work (a "
+                      "login node; Debian package slurm-client). `--dry-run` prints the plan without them");
+  SubmitResult result;
+  const auto runs = plan_runs(exp, cells, store);
+  const fs::path sweeps_dir = fs::absolute(opt.sweeps_dir.empty() ? store.path().parent_path() / "sweeps"
+                                                                     : opt.sweeps_dir);
+  const auto elsewhere = in_flight_elsewhere(sweeps_dir, store);
+
+  // Tasks: every run not completed, not training elsewhere, with a teacher that is completed or
+  // itself a task here. Level = how many tasks of this sweep must finish before it can start.
+  std::map<std::string, int> level;  // run_key -> level, for tasks
+  std::map<std::string, std::string> skipped;  // run_key -> why (not a task, not cached)
+  std::vector<const RunRecord*> task_runs;
+  std::set<std::string> borrowed_teachers;
+  for (const auto& r : runs) {
+    std::string why;
+    if (r.status == RunStatus::Completed) {
+      ++result.cached;
+      continue;
+    }
+    if (elsewhere.count(r.run_key)) {
+      why = "queued or running in sweep " + elsewhere.at(r.run_key);
+    } else if (r.status == RunStatus::Running && r.heartbeat_age_seconds < kLiveHeartbeatSeconds) {
+      why = "being trained by a local `dfkd run` on this store";
+    } else if (!r.parent_run_key.empty() && !level.count(r.parent_run_key)) {
+      const auto parent = store.find_run_by_key(r.parent_run_key);
+      if (parent && parent->status == RunStatus::Completed)
+        borrowed_teachers.insert(r.parent_run_key);
+      else
+        why = "its teacher is " + (skipped.count(r.parent_run_key) ? skipped.at(r.parent_run_key) : "not completed");
+    }
+    if (!why.empty()) {
+      skipped[r.run_key] = why;
+      ++result.in_flight;
+      fmt::print(out, "  {:<10} {:<34} skipped: {}\n", r.run_key.substr(0, 10), run_label(r), why);
+      continue;
+    }
+    level[r.run_key] = level.count(r.parent_run_key) ? level.at(r.parent_run_key) + 1 : 0;
+    task_runs.push_back(&r);
+  }
+  std::stable_sort(task_runs.begin(), task_runs.end(),
+                   [&](const RunRecord* a, const RunRecord* b) { return level.at(a->run_key) < level.at(b->run_key); });
+  result.tasks = static_cast<int>(task_runs.size());
+  if (task_runs.empty()) {
+    fmt::print(out, "dfkd: nothing to submit: {} runs completed in {}{}\n", result.cached, store.path().string(),
+               result.in_flight ? fmt::format(", {} queued, running or waiting elsewhere", result.in_flight) : "");
+    return result;
+  }
+
+  // Cells per run (a teacher may fill several columns' Teacher cells).
+  std::map<std::string, std::vector<CellRecord>> cells_of;
+  for (const auto& c : cells)
+    if (!c.row.empty()) cells_of[c.run_key].push_back({exp.name, exp.profile, c.row, c.column, c.seed, c.run_key});
+
+  std::vector<SweepTask> tasks;
+  std::vector<SweepArray> arrays;
+  for (const auto* r : task_runs) {
+    SweepTask t;
+    t.index = static_cast<int>(tasks.size());
+    t.level = level.at(r->run_key);
+    t.plan = {r->run_key, r->experiment, r->row, r->column, r->seed, r->profile, r->role, r->method,
+              r->parent_run_key, r->config, r->run_id};
+    t.cells = cells_of[r->run_key];
+    if (arrays.size() <= static_cast<size_t>(t.level)) arrays.push_back({t.index, t.index, ""});
+    arrays.back().last = t.index;
+    tasks.push_back(std::move(t));
+  }
+
+  SweepManifest m;
+  m.sweep_id = fmt::format("{}-{}-{}-{}", exp.name, exp.profile, utc_now("%Y%m%d-%H%M%S"), random_id().substr(0, 4));
+  m.experiment = exp.name;
+  m.profile = exp.profile;
+  m.created_at = utc_now("%Y-%m-%dT%H:%M:%SZ");
+  m.store = store.path();
+  m.workdir = fs::current_path();
+  m.device = opt.device;
+  m.cpus_per_task = opt.cpus_per_task;
+  m.gpus_per_task = opt.gpus_per_task;
+  m.max_parallel = opt.max_parallel;
+  m.warning_seconds = opt.warning_seconds;
+  m.partition = opt.partition;
+  m.time = opt.time;
+  m.sbatch_args = opt.sbatch_args;
+  m.arrays = arrays;
+  m.experiment_definition = exp.source;
+  const fs::path dir = sweeps_dir / m.sweep_id;
+
+  fmt::print(out, "Sweep {}: {} task{} in {} array{}, {} cached{}\n", m.sweep_id, tasks.size(),
+             tasks.size() == 1 ? "" : "s", arrays.size(), arrays.size() == 1 ? "" : "s", result.cached,
+             result.in_flight ? fmt::format(", {} skipped", result.in_flight) : "");
+  for (const auto& t : tasks) {
+    RunRecord label;
+    label.row = t.plan.row;
+    label.role = t.plan.role;
+    label.column = t.plan.column;
+    label.seed = t.plan.seed;
+    fmt::print(out, "  task {:<4} {:<10} {:<34} level {}\n", t.index, t.plan.run_key.substr(0, 10), run_label(label),
+               t.level);
+  }
+  if (opt.dry_run) {
+    fmt::print(out, "Dry run: nothing written or submitted. It would run, in {}:\n", dir.string());
+    for (size_t i = 0; i < arrays.size(); ++i)
+      fmt::print(out, "  sbatch {}{} task.sbatch\n", array_spec(arrays[i], opt.max_parallel),
+                 i ? " --dependency=afterany:<array job " + std::to_string(i - 1) + ">" : "");
+    fmt::print(out, "  sbatch --dependency=afterany:<every array job> ingest.sbatch\n");
+    return result;
+  }
+
+  m.staged = stage_binaries(plugins, sweeps_dir / "staged");
+  Sweep sweep = Sweep::create(dir, m, tasks);
+  result.sweep_dir = sweep.dir();
+  if (!borrowed_teachers.empty()) {
+    // Students here need teachers completed earlier: a copy in the sweep, so tasks never open
+    // the main store (which may be a WAL database on another machine's disk).
+    ResultsStore inputs(sweep.inputs_db(), ResultsStore::Mode::ReadWrite, ResultsStore::Journal::Rollback);
+    for (const auto& key : borrowed_teachers) inputs.merge_run(store.path(), key, {});
+  }
+  write_scripts(sweep);
+
+  std::vector<std::string> jobs;
+  try {
+    for (size_t i = 0; i < arrays.size(); ++i) {
+      std::vector<std::string> args{array_spec(arrays[i], opt.max_parallel)};
+      if (i > 0) args.push_back("--dependency=afterany:" + jobs.back());
+      args.push_back((sweep.dir() / "task.sbatch").string());
+      jobs.push_back(sbatch(args));
+    }
+    std::string after;
+    for (const auto& j : jobs) after += ":" + j;
+    result.ingest_job = sbatch({"--dependency=afterany" + after, (sweep.dir() / "ingest.sbatch").string()});
+  } catch (const std::exception& e) {
+    scancel(jobs);
+    throw std::runtime_error(fmt::format("{}\nNothing stays queued (cancelled: {}). The sweep directory {} is left "
+                                         "for inspection.", e.what(), jobs.empty() ? "none" : fmt::format("{}", fmt::join(jobs, " ")),
+                                         sweep.dir().string()));
+  }
+  sweep.set_job_ids(jobs, result.ingest_job);
+  result.array_jobs = jobs;
+
+  fmt::print(out, "Submitted (nothing waits here; the jobs run and ingest on their own):\n");
+  for (size_t i = 0; i < arrays.size(); ++i)
+    fmt::print(out, "  job {:<8} {} {}\n", jobs[i], array_spec(arrays[i], opt.max_parallel),
+               i ? fmt::format("after job {} (students of its runs)", jobs[i - 1]) : "(runs needing nothing else)");
+  fmt::print(out, "  job {:<8} ingest into {} after every task\n", result.ingest_job, store.path().string());
+  fmt::print(out, "  sweep      {}\n  staged     {}\n", sweep.dir().string(), m.staged.string());
+  fmt::print(out, "Follow:  dfkd slurm status {}\nResults: dfkd table {} --profile {} --db {}\n", sweep.dir().string(),
+             exp.name, exp.profile, store.path().string());
+  return result;
+}
+
+}  // namespace dfkd::host

@@ -1,0 +1,42 @@
+#pragma once
+/// `dfkd slurm submit`: plans an experiment like `dfkd run` (completed run_keys skipped), writes a
+/// sweep directory, stages the binary and plugins, and submits one Slurm job array per dependency
+/// level (teachers before their students) plus a dependent ingest job. Returns at once.
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "config/experiment.hpp"
+#include "plugins/plugin_host.hpp"
+#include "store/results_store.hpp"
+
+namespace dfkd::host {
+
+struct SubmitOptions {
+  std::string partition, time;  ///< "" = the cluster's defaults
+  std::string device = "auto";
+  int cpus_per_task = 1;  ///< also the worker's intra-op threads
+  int gpus_per_task = 0;
+  int max_parallel = 0;  ///< the array's %K throttle; 0 = none
+  int warning_seconds = 120;  ///< --signal=B:USR1@N: checkpoint and requeue this long before the limit
+  std::vector<std::string> sbatch_args;  ///< passed to every sbatch, e.g. --account=...
+  std::filesystem::path sweeps_dir;      ///< "" = <store dir>/sweeps
+  bool dry_run = false;                  ///< print the plan and the sbatch commands only
+};
+
+struct SubmitResult {
+  std::filesystem::path sweep_dir;  ///< empty when nothing was submitted
+  int tasks = 0, cached = 0, in_flight = 0;
+  std::vector<std::string> array_jobs;
+  std::string ingest_job;
+};
+
+SubmitResult submit_sweep(const Experiment& exp, const std::vector<CellRun>& cells, const PluginHost& plugins,
+                          ResultsStore& store, const SubmitOptions& options, std::FILE* out);
+
+/// Copies this dfkd executable, its SDK library and every loaded plugin into
+/// `root`/<content hash>/ (reused when it exists) and returns that directory.
+std::filesystem::path stage_binaries(const PluginHost& plugins, const std::filesystem::path& root);
+
+}  // namespace dfkd::host

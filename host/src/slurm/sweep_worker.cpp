@@ -1,0 +1,166 @@
+#include "slurm/sweep_worker.hpp"
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <array>
+#include <csignal>
+#include <cstdlib>
+
+#include "dfkd/errors.hpp"
+#include "engine/engine.hpp"
+#include "engine/environment.hpp"
+#include "engine/signals.hpp"
+#include "planner/progress.hpp"
+#include "planner/run_matrix.hpp"
+#include "slurm/sweep.hpp"
+#include "util/subprocess.hpp"
+
+namespace fs = std::filesystem;
+
+namespace dfkd::host {
+namespace {
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::string(v) : fallback;
+}
+
+int64_t env_int(const char* name, int64_t fallback) {
+  const auto v = env_or(name, "");
+  if (v.empty()) return fallback;
+  try {
+    return std::stoll(v);
+  } catch (const std::exception&) {
+    throw ConfigError(fmt::format("${} is '{}', expected an integer", name, v));
+  }
+}
+
+/// "<array job>_<index>", the id scontrol and squeue take for one array task.
+std::string this_slurm_task() {
+  const auto array_job = env_or("SLURM_ARRAY_JOB_ID", "");
+  if (!array_job.empty()) return array_job + "_" + env_or("SLURM_ARRAY_TASK_ID", "");
+  return env_or("SLURM_JOB_ID", "");
+}
+
+/// Makes the teacher's completed run available in the shard: from the sweep's inputs store
+/// (completed before submission) or from the shard of the task that trained it. Its model file
+/// is referenced where it lies, not copied. Returns "" on success, else why not.
+std::string borrow_teacher(const Sweep& sweep, const SweepTask& task, ResultsStore& shard) {
+  const auto& key = task.plan.parent_run_key;
+  if (auto have = shard.find_run_by_key(key); have && have->status == RunStatus::Completed) return "";
+  std::string why = "not in the sweep's inputs";
+  std::vector<fs::path> sources{sweep.inputs_db()};
+  if (const auto* teacher_task = sweep.task_for_key(key)) {
+    sources.push_back(sweep.shard_db(*teacher_task));
+    why = fmt::format("task {} (its teacher) has not completed", teacher_task->index);
+  }
+  for (const auto& source : sources) {
+    if (!fs::exists(source)) continue;
+    const ResultsStore from(source, ResultsStore::Mode::ReadOnly);
+    const auto run = from.find_run_by_key(key);
+    if (!run) continue;
+    if (run->status != RunStatus::Completed) {
+      why = fmt::format("its teacher's shard says {}{}", to_string(run->status),
+                        run->error.empty() ? "" : ": " + run->error);
+      continue;
+    }
+    MergeOptions borrow;
+    borrow.artifacts = MergeOptions::Artifacts::ReferenceInPlace;
+    shard.merge_run(source, key, borrow);
+    return "";
+  }
+  return why;
+}
+
+}  // namespace
+
+int run_sweep_task(const PluginHost& plugins, const SweepWorkerOptions& opt, std::FILE* out) {
+  const Sweep sweep = Sweep::open(opt.sweep_dir);
+  int index = opt.index;
+  if (index < 0) {
+    index = static_cast<int>(env_int("SLURM_ARRAY_TASK_ID", -1));
+    if (index < 0)
+      throw ConfigError("dfkd worker --sweep: no --index and no $SLURM_ARRAY_TASK_ID; outside a Slurm array "
+                        "give the task with --index I");
+  }
+  const SweepTask& task = sweep.task(index);
+  const int64_t restarts = env_int("SLURM_RESTART_COUNT", 0);
+  const fs::path dir = sweep.shard_dir(task);
+  fs::create_directories(dir);
+  if (const auto done = read_done_marker(dir)) {
+    fmt::print(out, "dfkd: task {} ({}) already finished: {}\n", index, task.plan.run_key.substr(0, 12), done->status);
+    return done->status == "completed" ? 0 : 1;
+  }
+  std::array<char, 256> host{};
+  gethostname(host.data(), host.size() - 1);
+  write_shard_info(dir, {task.plan.run_key, sweep.manifest().sweep_id, this_slurm_task(), host.data(), index, restarts});
+
+  // Rollback journal: the shard may sit on NFS/Lustre, and it has exactly one writer (this task).
+  ResultsStore shard(sweep.shard_db(task), ResultsStore::Mode::ReadWrite, ResultsStore::Journal::Rollback);
+  const auto& m = sweep.manifest();
+  shard.upsert_experiment(m.experiment, m.experiment_definition.value("title", ""), m.experiment_definition);
+  auto run = shard.plan_run(task.plan);
+  for (const auto& c : task.cells) shard.link_cell(c);
+
+  torch::set_num_threads(std::max(1, opt.threads));
+  const auto device = resolve_device(opt.device);
+  const auto env_id = shard.ensure_environment(probe_environment(device.str(), opt.threads));
+  // Single writer by construction: whatever the shard says is running died with the last attempt.
+  if (!shard.claim_run(run.run_id, env_id, /*stale_after_seconds=*/-1, restarts + 1)) {
+    fmt::print(out, "dfkd: task {}: the shard's run is already completed\n", index);
+    write_done_marker(dir, {task.plan.run_key, "completed", shard.find_run(run.run_id)->finished_at});
+    return 0;
+  }
+  run = *shard.find_run(run.run_id);
+  run.row = task.plan.row;
+  const std::string what = fmt::format("[task {}/{}] {}", index, sweep.tasks().size() - 1, run_label(run));
+
+  if (!task.plan.parent_run_key.empty()) {
+    const auto why = borrow_teacher(sweep, task, shard);
+    if (!why.empty()) {
+      const auto error = fmt::format("its teacher run {} is not available: {}; `dfkd ingest` this sweep and "
+                                     "`dfkd slurm submit` again to retrain both",
+                                     task.plan.parent_run_key.substr(0, 12), why);
+      shard.end_run(run.run_id, RunStatus::Failed, error, 0);
+      write_done_marker(dir, {task.plan.run_key, "failed", shard.find_run(run.run_id)->finished_at});
+      fmt::print(out, "{}  FAILED: {}\n", what, error);
+      return 1;
+    }
+  }
+  shard.record_plugins(run.run_id, plugins_of(run.config, plugins));
+  install_interrupt_handlers(/*slurm_warning_signal=*/true);
+  Progress progress(out, /*lines_only=*/true);
+  const std::string position = fmt::format("[task {}]", index);
+  Engine engine(plugins, shard,
+                EngineOptions{device, env_id, [&](const EpochReport& r) { progress.epoch(r, position); }});
+  fmt::print(out, "{}  attempt {} on {} (Slurm job {}), shard {}\n", what, run.attempt, host.data(),
+             this_slurm_task(), dir.string());
+  std::fflush(out);
+  const auto outcome = engine.execute(run);
+  const auto rec = *shard.find_run(run.run_id);
+  if (outcome != RunOutcome::Killed) {
+    write_done_marker(dir, {task.plan.run_key, to_string(rec.status), rec.finished_at});
+    fmt::print(out, "{}  {}{}\n", what, to_string(rec.status), rec.error.empty() ? "" : ": " + rec.error);
+    return outcome == RunOutcome::Completed ? 0 : 1;
+  }
+  if (interrupt_signal() == SIGUSR1) {
+    // Slurm's warning before the time limit: the checkpoint is saved; put the task back in the
+    // queue so it resumes (Slurm itself requeues only on node failure or preemption).
+    const auto job = this_slurm_task();
+    const auto r = run_command({"scontrol", "requeue", job});
+    if (r.exit_code == 0) {
+      fmt::print(out, "{}  checkpointed after epoch {} on Slurm's warning signal; requeued {}\n", what,
+                 rec.epochs_done, job);
+      return 0;
+    }
+    fmt::print(out, "{}  checkpointed after epoch {}, but `scontrol requeue {}` failed: {}; submit the sweep's "
+               "experiment again to resume it\n", what, rec.epochs_done, job, r.output);
+    return 1;
+  }
+  fmt::print(out, "{}  killed: {}\n", what, rec.error);
+  return 130;
+}
+
+}  // namespace dfkd::host

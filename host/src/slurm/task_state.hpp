@@ -1,0 +1,34 @@
+#pragma once
+/// Where one task of a sweep stands, from Slurm's queue and the task's shard: the single rule
+/// `dfkd slurm status`, `dfkd ingest` and the next `dfkd slurm submit` share.
+#include <optional>
+#include <string>
+
+#include "slurm/slurm_queue.hpp"
+#include "slurm/sweep.hpp"
+
+namespace dfkd::host {
+
+struct TaskState {
+  enum class Kind {
+    Queued,      ///< pending in Slurm (first time or requeued)
+    Running,     ///< running in Slurm
+    Completed,   ///< the shard holds the completed run
+    Failed,      ///< the shard holds the failed run (its error says why)
+    Lost,        ///< neither queued nor running, and no outcome: cancelled, node lost, killed
+    InProgress,  ///< Slurm not reachable from here, heartbeat fresh
+    NotStarted,  ///< Slurm not reachable from here, no shard yet
+  } kind = Kind::NotStarted;
+  std::string detail;            ///< e.g. "epoch 3/20, heartbeat 5 s ago"
+  std::optional<RunRecord> run;  ///< the shard's own run, if the shard exists
+  bool has_shard = false;
+};
+
+const char* to_string(TaskState::Kind kind);
+
+/// `lost_after_seconds`: without Slurm's view, a non-finished shard whose heartbeat is older
+/// than this counts as lost.
+TaskState classify_task(const Sweep& sweep, const SweepTask& task, const SlurmQueue& queue,
+                        double lost_after_seconds);
+
+}  // namespace dfkd::host

@@ -1,0 +1,215 @@
+// ResultsStore::merge_run: a sweep shard's run merged into the main store (what `dfkd ingest`
+// does per shard), and a teacher borrowed into a shard by reference.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "store/results_store.hpp"
+#include "util/hash.hpp"
+
+namespace fs = std::filesystem;
+using dfkd::host::ArtifactRecord;
+using dfkd::host::CellRecord;
+using dfkd::host::MergeOptions;
+using dfkd::host::MergeResult;
+using dfkd::host::MetricSummary;
+using dfkd::host::ResultsStore;
+using dfkd::host::RunPlan;
+using dfkd::host::RunStatus;
+using Outcome = MergeResult::Outcome;
+
+namespace {
+
+class MergeRunTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("dfkd_merge_test_" + dfkd::host::random_id());
+    fs::create_directories(dir_ / "main");
+    fs::create_directories(dir_ / "shard");
+    main_db_ = dir_ / "main" / "results.db";
+    shard_db_ = dir_ / "shard" / "run.db";
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  static RunPlan plan(const std::string& key, const std::string& id, const std::string& parent = "") {
+    RunPlan p;
+    p.run_key = key;
+    p.run_id = id;
+    p.experiment = "two_moons";
+    p.row = parent.empty() ? "Teacher" : "DFAL";
+    p.column = "two_moons";
+    p.profile = "smoke";
+    p.role = parent.empty() ? "teacher" : "student";
+    p.method = "dfad";
+    p.parent_run_key = parent;
+    p.config = {{"train", {{"epochs", 2}}}};
+    return p;
+  }
+
+  /// A shard as a Slurm task leaves it: the run trained for two epochs with a model file, completed.
+  void write_completed_shard(const std::string& key, const std::string& id, const std::string& parent = "") {
+    ResultsStore shard(shard_db_, ResultsStore::Mode::ReadWrite, ResultsStore::Journal::Rollback);
+    shard.upsert_experiment("two_moons", "Two moons", {{"experiment", "two_moons"}});
+    const auto run = shard.plan_run(plan(key, id, parent));
+    shard.link_cell({"two_moons", "smoke", run.row, "two_moons", 0, key});
+    ASSERT_TRUE(shard.claim_run(run.run_id, shard.ensure_environment({})));
+    shard.log_epoch(run.run_id, 1, 10, {{"test_accuracy", 80.0}});
+    shard.log_epoch(run.run_id, 2, 20, {{"test_accuracy", 90.0}});
+    const fs::path model = dir_ / "shard" / "artifacts" / key / "model.pt";
+    fs::create_directories(model.parent_path());
+    std::ofstream(model) << "weights of " << key;
+    ArtifactRecord a;
+    a.run_id = run.run_id;
+    a.kind = "model";
+    a.path = fs::relative(model, dir_ / "shard").string();
+    a.sha256 = dfkd::host::sha256_file(model);
+    a.bytes = static_cast<int64_t>(fs::file_size(model));
+    shard.add_artifact(a);
+    shard.complete_run(run.run_id, {MetricSummary{"test_accuracy", 90.0, 90.0, 2, "max"}}, 3.5);
+  }
+
+  MergeOptions ingest_options() const {
+    MergeOptions o;
+    o.source = (dir_ / "shard").string();
+    o.sweep_id = "sweep-1";
+    o.slurm_job = "7_0";
+    return o;
+  }
+
+  fs::path dir_, main_db_, shard_db_;
+};
+
+TEST_F(MergeRunTest, MergesTheShardsRunIntoThePlannedRunAndTwiceChangesNothing) {
+  ResultsStore main(main_db_);
+  main.plan_run(plan("k-teacher", "id-teacher"));  // as `dfkd slurm submit` planned it
+  write_completed_shard("k-teacher", "id-teacher");
+
+  const auto first = main.merge_run(shard_db_, "k-teacher", ingest_options());
+  EXPECT_EQ(first.outcome, Outcome::Merged);
+  EXPECT_EQ(first.run_id, "id-teacher");
+  const auto run = main.find_run_by_key("k-teacher");
+  ASSERT_TRUE(run);
+  EXPECT_EQ(run->status, RunStatus::Completed);
+  EXPECT_EQ(run->attempt, 1);
+  EXPECT_EQ(run->epochs_done, 2);
+  EXPECT_DOUBLE_EQ(run->wall_seconds, 3.5);
+  ASSERT_EQ(main.metric_series("id-teacher", "test_accuracy").size(), 2u);
+  EXPECT_DOUBLE_EQ(main.metric_series("id-teacher", "test_accuracy")[1].value, 90.0);
+  ASSERT_EQ(main.summaries("id-teacher").size(), 1u);
+  // The model file now lives beside the main store, byte for byte.
+  const auto arts = main.artifacts("id-teacher", "model");
+  ASSERT_EQ(arts.size(), 1u);
+  EXPECT_EQ(arts[0].path, "artifacts/k-teacher/model.pt");
+  EXPECT_EQ(dfkd::host::sha256_file(dir_ / "main" / arts[0].path), arts[0].sha256);
+  ASSERT_EQ(main.ingest_log().size(), 1u);
+  EXPECT_EQ(main.ingest_log()[0].slurm_job, "7_0");
+  EXPECT_EQ(main.ingest_log()[0].status, "completed");
+
+  const auto before = main.query("SELECT * FROM run").rows;
+  const auto second = main.merge_run(shard_db_, "k-teacher", ingest_options());
+  EXPECT_EQ(second.outcome, Outcome::Unchanged);
+  EXPECT_EQ(main.query("SELECT * FROM run").rows, before);
+  EXPECT_EQ(main.ingest_log().size(), 1u);
+  EXPECT_EQ(main.metric_series("id-teacher", "test_accuracy").size(), 2u);
+}
+
+TEST_F(MergeRunTest, IntoAFreshStoreBringsCellsExperimentAndLinksTheTeacherLater) {
+  // Shards copied home to a store that never planned them: the student arrives first.
+  write_completed_shard("k-student", "id-student", "k-teacher");
+  ResultsStore main(main_db_);
+  EXPECT_EQ(main.merge_run(shard_db_, "k-student", ingest_options()).outcome, Outcome::Merged);
+  EXPECT_EQ(main.find_run("id-student")->parent_run_id, "");
+  EXPECT_EQ(main.cells("two_moons").size(), 1u);
+  EXPECT_TRUE(main.experiment_definition("two_moons"));
+
+  fs::remove_all(dir_ / "shard");
+  fs::create_directories(dir_ / "shard");
+  write_completed_shard("k-teacher", "id-teacher");
+  EXPECT_EQ(main.merge_run(shard_db_, "k-teacher", ingest_options()).outcome, Outcome::Merged);
+  EXPECT_EQ(main.find_run("id-student")->parent_run_id, "id-teacher");
+}
+
+TEST_F(MergeRunTest, LostRunIsRecordedKilledWithTheReasonOnce) {
+  {
+    ResultsStore shard(shard_db_, ResultsStore::Mode::ReadWrite, ResultsStore::Journal::Rollback);
+    const auto run = shard.plan_run(plan("k", "id"));
+    ASSERT_TRUE(shard.claim_run(run.run_id, ""));
+    shard.log_epoch(run.run_id, 1, 10, {{"test_accuracy", 50.0}});
+  }
+  ResultsStore main(main_db_);
+  main.plan_run(plan("k", "id"));
+  auto lost = ingest_options();
+  lost.lost_reason = "lost: job 7_0 left Slurm's queue without a completion marker";
+  EXPECT_EQ(main.merge_run(shard_db_, "k", lost).outcome, Outcome::Merged);
+  const auto run = main.find_run("id");
+  EXPECT_EQ(run->status, RunStatus::Killed);
+  EXPECT_EQ(run->error, lost.lost_reason);
+  EXPECT_EQ(run->epochs_done, 1);
+  EXPECT_EQ(main.merge_run(shard_db_, "k", lost).outcome, Outcome::Unchanged);
+  EXPECT_EQ(main.ingest_log().size(), 1u);
+  EXPECT_EQ(main.ingest_log()[0].status, "killed");
+}
+
+TEST_F(MergeRunTest, ACompletedRunOfTheStoreIsNeverOverwritten) {
+  write_completed_shard("k", "id-shard");
+  ResultsStore main(main_db_);
+  const auto local = main.plan_run(plan("k", "id-local"));
+  ASSERT_TRUE(main.claim_run(local.run_id, ""));
+  main.complete_run(local.run_id, {}, 1.0);
+  EXPECT_EQ(main.merge_run(shard_db_, "k", ingest_options()).outcome, Outcome::KeptCompleted);
+  EXPECT_EQ(main.find_run_by_key("k")->run_id, "id-local");
+  EXPECT_TRUE(main.ingest_log().empty());
+}
+
+TEST_F(MergeRunTest, ARunALocalProcessIsTrainingIsNotTouched) {
+  write_completed_shard("k", "id");
+  ResultsStore main(main_db_);
+  ASSERT_TRUE(main.claim_run(main.plan_run(plan("k", "id")).run_id, ""));
+  EXPECT_EQ(main.merge_run(shard_db_, "k", ingest_options()).outcome, Outcome::HeldHere);
+  EXPECT_EQ(main.find_run("id")->status, RunStatus::Running);
+}
+
+TEST_F(MergeRunTest, ABorrowedTeacherReferencesItsModelWhereItLies) {
+  write_completed_shard("k-teacher", "id-teacher");
+  ResultsStore student_shard(dir_ / "student" / "run.db", ResultsStore::Mode::ReadWrite,
+                             ResultsStore::Journal::Rollback);
+  MergeOptions borrow;
+  borrow.artifacts = MergeOptions::Artifacts::ReferenceInPlace;
+  EXPECT_EQ(student_shard.merge_run(shard_db_, "k-teacher", borrow).outcome, Outcome::Merged);
+  const auto arts = student_shard.artifacts("id-teacher", "model");
+  ASSERT_EQ(arts.size(), 1u);
+  EXPECT_EQ(fs::path(arts[0].path), dir_ / "shard" / "artifacts" / "k-teacher" / "model.pt");
+  EXPECT_FALSE(fs::exists(dir_ / "student" / "artifacts"));
+  EXPECT_TRUE(student_shard.ingest_log().empty());  // no provenance given: nothing logged
+}
+
+TEST_F(MergeRunTest, MissingRunOrArtifactFailsNamingTheShard) {
+  write_completed_shard("k", "id");
+  ResultsStore main(main_db_);
+  std::string msg;
+  try {
+    main.merge_run(shard_db_, "no-such-key", ingest_options());
+  } catch (const std::exception& e) {
+    msg = e.what();
+  }
+  EXPECT_NE(msg.find("holds no run with key no-such-key"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(shard_db_.string()), std::string::npos) << msg;
+
+  fs::remove(dir_ / "shard" / "artifacts" / "k" / "model.pt");
+  msg.clear();
+  try {
+    main.merge_run(shard_db_, "k", ingest_options());
+  } catch (const std::exception& e) {
+    msg = e.what();
+  }
+  EXPECT_NE(msg.find("model.pt"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("copy the shard's artifacts/"), std::string::npos) << msg;
+  EXPECT_FALSE(main.find_run_by_key("k"));  // the transaction rolled back
+}
+
+}  // namespace
