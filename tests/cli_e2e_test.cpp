@@ -511,3 +511,44 @@ TEST_F(CliTest, Figure2SmokeFromTheStore) {
 }
 
 }  // namespace
+
+// The cluster path without Slurm: `slurm submit --dry-run` plans by dependency level and writes
+// nothing; a teacher completed locally turns its students into level-0 tasks. (The real-Slurm
+// path is tests/slurm/slurm_e2e_test.sh.)
+TEST_F(CliTest, SlurmSubmitDryRunPlansByLevelAndWritesNothing) {
+  auto r = cli("slurm submit '" + experiment() + "' --profile smoke --max-parallel 2 --dry-run " + db_arg());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("7 tasks in 2 arrays, 0 cached"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("sbatch --array=0-2%2 task.sbatch"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("sbatch --array=3-6%2 --dependency=afterany:<array job 0> task.sbatch"), std::string::npos)
+      << r.output;
+  EXPECT_EQ(count(r.output, "level 1"), 4) << "DFAL and Proposed x 2 seeds wait for the teacher\n" << r.output;
+  EXPECT_FALSE(fs::exists(dir_ / "sweeps"));
+
+  ASSERT_EQ(cli("run '" + experiment() + "' --profile smoke --only Teacher --jobs 1 --no-table " + db_arg()).exit_code, 0);
+  r = cli("slurm submit '" + experiment() + "' --profile smoke --dry-run " + db_arg());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("6 tasks in 1 array, 1 cached"), std::string::npos) << r.output;
+  EXPECT_EQ(count(r.output, "level 1"), 0) << r.output;
+}
+
+TEST_F(CliTest, SweepCommandsNameWhatIsWrongAndExitTwo) {
+  auto r = cli("ingest '" + dir_.string() + "' " + db_arg());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("is neither a sweep directory (manifest.json) nor a shard (run.db)"), std::string::npos)
+      << r.output;
+  r = cli("worker --sweep '" + dir_.string() + "' --index 0");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("is not a sweep directory (no manifest.json)"), std::string::npos) << r.output;
+  r = cli("slurm status '" + dir_.string() + "'");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  r = cli("worker");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("give --run ID"), std::string::npos) << r.output;
+  // Outside a Slurm array the task index must be given.
+  std::ofstream(dir_ / "manifest.json") << "{\"sweep_id\": 3}";
+  std::ofstream(dir_ / "tasks.jsonl") << "";
+  r = cli("worker --sweep '" + dir_.string() + "'");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("manifest.json' is not a valid dfkd sweep file"), std::string::npos) << r.output;
+}

@@ -92,6 +92,18 @@ grep -q "0 merged, 7 already ingested" "$work/ingest2.log" || fail "second inges
 [ "$(dump "$work/cluster/results.db")" = "$before" ] || fail "second ingest changed the store"
 echo "   ok: same completed run_keys and accuracies as local; second ingest changed nothing"
 
+# Shards copied to a machine without the shared filesystem ingest the same way, into any store.
+mkdir -p "$work/home/shards"
+cp -r "$sweep"/shards/* "$work/home/shards/"
+"$dfkd" ingest "$work"/home/shards/* --db "$work/home/results.db" | tee "$work/ingest-home.log"
+grep -q "7 merged" "$work/ingest-home.log" || fail "copied shards did not merge"
+[ "$(accuracies "$work/home/results.db")" = "$(accuracies "$work/local/results.db")" ] \
+  || fail "the store built from copied shards differs from the local run"
+[ "$(sqlite3 "$work/home/results.db" "SELECT count(*) FROM run WHERE role = 'student' AND parent_run_id IS NULL
+                                      AND parent_run_key IS NOT NULL")" -eq 0 ] || fail "a student lost its teacher link"
+"$dfkd" table two_moons --profile smoke --db "$work/home/results.db" | grep -q Proposed || fail "no table from copied shards"
+echo "   ok: copied shards ingested into an empty store give the same table"
+
 echo "== 2. a cancelled task is lost; the next submit plans only that one"
 db2=$work/cancel/results.db
 "$dfkd" slurm submit "$exp" --profile smoke --db "$db2" --max-parallel 2 --sbatch-arg=--hold > "$work/submit2.log"

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "slurm/sweep.hpp"
+
 namespace dfkd::host {
 class PluginHost;
 }
@@ -36,10 +38,9 @@ struct WorkerArgs {
 };
 
 struct SubmitArgs {
-  RunArgs run;  ///< experiment, profile, seeds, rows, columns, device, dry_run
-  std::string partition, time, sweeps_dir;
-  int cpus_per_task = 1, gpus_per_task = 0, max_parallel = 0, warning_seconds = 120;
-  std::vector<std::string> sbatch_args;
+  RunArgs run;               ///< experiment, profile, seeds, rows, columns, dry_run
+  host::SlurmJobOptions job;  ///< sbatch options and the tasks' device
+  std::string sweeps_dir;
 };
 
 struct IngestArgs {

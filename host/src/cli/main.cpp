@@ -71,20 +71,20 @@ int main(int argc, char** argv) {
   submit_cmd->add_option("--seeds", submit.run.seeds, "number of seeds (default: the profile's)")->check(CLI::PositiveNumber);
   submit_cmd->add_option("--only", submit.run.rows, "rows to run, comma separated")->delimiter(',');
   submit_cmd->add_option("--dataset", submit.run.columns, "columns to run, comma separated")->delimiter(',');
-  submit_cmd->add_option("--device", submit.run.device, "auto, cpu or cuda (on the compute nodes)")
+  submit_cmd->add_option("--device", submit.job.device, "auto, cpu or cuda (on the compute nodes)")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
-  submit_cmd->add_option("--partition", submit.partition, "Slurm partition (default: the cluster's)");
-  submit_cmd->add_option("--time", submit.time, "time limit per task, e.g. 04:00:00 (default: the partition's)");
-  submit_cmd->add_option("--cpus-per-task", submit.cpus_per_task, "cores per task = the worker's threads")
+  submit_cmd->add_option("--partition", submit.job.partition, "Slurm partition (default: the cluster's)");
+  submit_cmd->add_option("--time", submit.job.time, "time limit per task, e.g. 04:00:00 (default: the partition's)");
+  submit_cmd->add_option("--cpus-per-task", submit.job.cpus_per_task, "cores per task = the worker's threads")
       ->check(CLI::PositiveNumber);
-  submit_cmd->add_option("--gpus-per-task", submit.gpus_per_task, "GPUs per task (with --device cuda)")
+  submit_cmd->add_option("--gpus-per-task", submit.job.gpus_per_task, "GPUs per task (with --device cuda)")
       ->check(CLI::NonNegativeNumber);
-  submit_cmd->add_option("--max-parallel", submit.max_parallel, "tasks running at once per array (%K); 0 = no limit")
+  submit_cmd->add_option("--max-parallel", submit.job.max_parallel, "tasks running at once per array (%K); 0 = no limit")
       ->check(CLI::NonNegativeNumber);
-  submit_cmd->add_option("--warning-seconds", submit.warning_seconds,
+  submit_cmd->add_option("--warning-seconds", submit.job.warning_seconds,
                          "SIGUSR1 this long before the time limit: checkpoint and requeue")
       ->check(CLI::PositiveNumber);
-  submit_cmd->add_option("--sbatch-arg", submit.sbatch_args, "extra sbatch option for every job, e.g. --account=lab (repeatable)")
+  submit_cmd->add_option("--sbatch-arg", submit.job.sbatch_args, "extra sbatch option for every job, e.g. --account=lab (repeatable)")
       ->allow_extra_args(false);
   submit_cmd->add_option("--sweeps-dir", submit.sweeps_dir, "where sweep directories go (default: <store dir>/sweeps)");
   submit_cmd->add_flag("--dry-run", submit.run.dry_run, "print the plan and the sbatch commands; write nothing");

@@ -17,17 +17,7 @@ int cmd_slurm_submit(const Common& common, const SubmitArgs& args) {
   auto exp = host::load_experiment(run.experiment, run.profile);
   const auto cells = host::expand_cells(exp, *plugins, {run.rows, run.columns, run.seeds});
   host::ResultsStore store(db_path(common));
-  host::SubmitOptions opt;
-  opt.partition = args.partition;
-  opt.time = args.time;
-  opt.device = run.device;
-  opt.cpus_per_task = args.cpus_per_task;
-  opt.gpus_per_task = args.gpus_per_task;
-  opt.max_parallel = args.max_parallel;
-  opt.warning_seconds = args.warning_seconds;
-  opt.sbatch_args = args.sbatch_args;
-  opt.sweeps_dir = args.sweeps_dir;
-  opt.dry_run = run.dry_run;
+  const host::SubmitOptions opt{args.job, args.sweeps_dir, run.dry_run};
   fmt::print("dfkd: {} (profile {}) -> {}\n", exp.name, exp.profile, store.path().string());
   host::submit_sweep(exp, cells, *plugins, store, opt, stdout);
   return 0;

@@ -73,9 +73,9 @@ std::string sbatch_header(const SweepManifest& m, const std::string& job_name, c
   line("--job-name=" + job_name);
   line("--output=" + output);
   line("--chdir=" + m.workdir.string());
-  if (!m.partition.empty()) line("--partition=" + m.partition);
-  if (!m.time.empty()) line("--time=" + m.time);
-  for (const auto& a : m.sbatch_args) line(a);
+  if (!m.job.partition.empty()) line("--partition=" + m.job.partition);
+  if (!m.job.time.empty()) line("--time=" + m.job.time);
+  for (const auto& a : m.job.sbatch_args) line(a);
   return s;
 }
 
@@ -91,10 +91,10 @@ void write_scripts(const Sweep& sweep) {
   const auto& m = sweep.manifest();
   const auto dir = sweep.dir();
   std::string task = sbatch_header(m, "dfkd-" + m.experiment, (sweep.logs_dir() / "%A_%a.out").string());
-  task += fmt::format("#SBATCH --cpus-per-task={}\n", m.cpus_per_task);
-  if (m.gpus_per_task > 0) task += fmt::format("#SBATCH --gpus-per-task={}\n", m.gpus_per_task);
+  task += fmt::format("#SBATCH --cpus-per-task={}\n", m.job.cpus_per_task);
+  if (m.job.gpus_per_task > 0) task += fmt::format("#SBATCH --gpus-per-task={}\n", m.job.gpus_per_task);
   task += "#SBATCH --open-mode=append\n#SBATCH --requeue\n";
-  task += fmt::format("#SBATCH --signal=B:USR1@{}\n", m.warning_seconds);
+  task += fmt::format("#SBATCH --signal=B:USR1@{}\n", m.job.warning_seconds);
   task += fmt::format("# dfkd sweep {}: array task i trains line i of tasks.jsonl into shards/<run_key>/.\n"
                       "# Written by `dfkd slurm submit`; the array range and dependencies are on sbatch's command "
                       "line (manifest.json).\n",
@@ -102,7 +102,7 @@ void write_scripts(const Sweep& sweep) {
   task += staged_environment(m);
   task += "# exec: dfkd itself gets the warning signal (B:USR1), checkpoints and requeues the task.\n";
   task += fmt::format("exec {}/bin/dfkd worker --sweep {} --threads \"${{SLURM_CPUS_PER_TASK:-1}}\" --device {}\n",
-                      shell_quote(m.staged.string()), shell_quote(dir.string()), m.device);
+                      shell_quote(m.staged.string()), shell_quote(dir.string()), m.job.device);
   write_file_atomically(dir / "task.sbatch", task);
 
   std::string ingest = sbatch_header(m, "dfkd-ingest-" + m.experiment, (sweep.logs_dir() / "ingest-%j.out").string());
@@ -144,8 +144,10 @@ fs::path stage_binaries(const PluginHost& plugins, const fs::path& root) {
     for (const auto& entry : fs::directory_iterator(sdk.parent_path()))
       if (entry.is_symlink() && entry.path().filename().string().rfind("libdfkd_sdk.so", 0) == 0)
         fs::create_symlink(fs::read_symlink(entry.path()), tmp / "lib" / entry.path().filename());
-  fs::permissions(tmp / "bin" / "dfkd", fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                                            fs::perms::others_read | fs::perms::others_exec);
+  // Read-only: the directory's name is its content's hash.
+  for (const auto& [name, file] : files)
+    fs::permissions(tmp / name, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                                    fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
   std::error_code ec;
   fs::rename(tmp, dir, ec);  // another submit may have staged the same content meanwhile
   if (ec) fs::remove_all(tmp);
@@ -230,14 +232,7 @@ SubmitResult submit_sweep(const Experiment& exp, const std::vector<CellRun>& cel
   m.created_at = utc_now("%Y-%m-%dT%H:%M:%SZ");
   m.store = store.path();
   m.workdir = fs::current_path();
-  m.device = opt.device;
-  m.cpus_per_task = opt.cpus_per_task;
-  m.gpus_per_task = opt.gpus_per_task;
-  m.max_parallel = opt.max_parallel;
-  m.warning_seconds = opt.warning_seconds;
-  m.partition = opt.partition;
-  m.time = opt.time;
-  m.sbatch_args = opt.sbatch_args;
+  m.job = opt.job;
   m.arrays = arrays;
   m.experiment_definition = exp.source;
   const fs::path dir = sweeps_dir / m.sweep_id;
@@ -257,7 +252,7 @@ SubmitResult submit_sweep(const Experiment& exp, const std::vector<CellRun>& cel
   if (opt.dry_run) {
     fmt::print(out, "Dry run: nothing written or submitted. It would run, in {}:\n", dir.string());
     for (size_t i = 0; i < arrays.size(); ++i)
-      fmt::print(out, "  sbatch {}{} task.sbatch\n", array_spec(arrays[i], opt.max_parallel),
+      fmt::print(out, "  sbatch {}{} task.sbatch\n", array_spec(arrays[i], opt.job.max_parallel),
                  i ? " --dependency=afterany:<array job " + std::to_string(i - 1) + ">" : "");
     fmt::print(out, "  sbatch --dependency=afterany:<every array job> ingest.sbatch\n");
     return result;
@@ -277,7 +272,7 @@ SubmitResult submit_sweep(const Experiment& exp, const std::vector<CellRun>& cel
   std::vector<std::string> jobs;
   try {
     for (size_t i = 0; i < arrays.size(); ++i) {
-      std::vector<std::string> args{array_spec(arrays[i], opt.max_parallel)};
+      std::vector<std::string> args{array_spec(arrays[i], opt.job.max_parallel)};
       if (i > 0) args.push_back("--dependency=afterany:" + jobs.back());
       args.push_back((sweep.dir() / "task.sbatch").string());
       jobs.push_back(sbatch(args));
@@ -296,7 +291,7 @@ SubmitResult submit_sweep(const Experiment& exp, const std::vector<CellRun>& cel
 
   fmt::print(out, "Submitted (nothing waits here; the jobs run and ingest on their own):\n");
   for (size_t i = 0; i < arrays.size(); ++i)
-    fmt::print(out, "  job {:<8} {} {}\n", jobs[i], array_spec(arrays[i], opt.max_parallel),
+    fmt::print(out, "  job {:<8} {} {}\n", jobs[i], array_spec(arrays[i], opt.job.max_parallel),
                i ? fmt::format("after job {} (students of its runs)", jobs[i - 1]) : "(runs needing nothing else)");
   fmt::print(out, "  job {:<8} ingest into {} after every task\n", result.ingest_job, store.path().string());
   fmt::print(out, "  sweep      {}\n  staged     {}\n", sweep.dir().string(), m.staged.string());

@@ -9,18 +9,13 @@
 
 #include "config/experiment.hpp"
 #include "plugins/plugin_host.hpp"
+#include "slurm/sweep.hpp"
 #include "store/results_store.hpp"
 
 namespace dfkd::host {
 
 struct SubmitOptions {
-  std::string partition, time;  ///< "" = the cluster's defaults
-  std::string device = "auto";
-  int cpus_per_task = 1;  ///< also the worker's intra-op threads
-  int gpus_per_task = 0;
-  int max_parallel = 0;  ///< the array's %K throttle; 0 = none
-  int warning_seconds = 120;  ///< --signal=B:USR1@N: checkpoint and requeue this long before the limit
-  std::vector<std::string> sbatch_args;  ///< passed to every sbatch, e.g. --account=...
+  SlurmJobOptions job;
   std::filesystem::path sweeps_dir;      ///< "" = <store dir>/sweeps
   bool dry_run = false;                  ///< print the plan and the sbatch commands only
 };

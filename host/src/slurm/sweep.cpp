@@ -56,14 +56,14 @@ json to_json(const SweepManifest& m) {
           {"store", m.store.string()},
           {"workdir", m.workdir.string()},
           {"staged", m.staged.string()},
-          {"device", m.device},
-          {"cpus_per_task", m.cpus_per_task},
-          {"gpus_per_task", m.gpus_per_task},
-          {"max_parallel", m.max_parallel},
-          {"warning_seconds", m.warning_seconds},
-          {"partition", m.partition},
-          {"time", m.time},
-          {"sbatch_args", m.sbatch_args},
+          {"device", m.job.device},
+          {"cpus_per_task", m.job.cpus_per_task},
+          {"gpus_per_task", m.job.gpus_per_task},
+          {"max_parallel", m.job.max_parallel},
+          {"warning_seconds", m.job.warning_seconds},
+          {"partition", m.job.partition},
+          {"time", m.job.time},
+          {"sbatch_args", m.job.sbatch_args},
           {"arrays", arrays},
           {"ingest_job_id", m.ingest_job_id},
           {"experiment_definition", m.experiment_definition}};
@@ -78,14 +78,14 @@ SweepManifest manifest_from_json(const json& j) {
   m.store = j.at("store").get<std::string>();
   m.workdir = j.at("workdir").get<std::string>();
   m.staged = j.at("staged").get<std::string>();
-  m.device = j.at("device").get<std::string>();
-  m.cpus_per_task = j.at("cpus_per_task").get<int>();
-  m.gpus_per_task = j.at("gpus_per_task").get<int>();
-  m.max_parallel = j.at("max_parallel").get<int>();
-  m.warning_seconds = j.at("warning_seconds").get<int>();
-  m.partition = j.at("partition").get<std::string>();
-  m.time = j.at("time").get<std::string>();
-  m.sbatch_args = j.at("sbatch_args").get<std::vector<std::string>>();
+  m.job.device = j.at("device").get<std::string>();
+  m.job.cpus_per_task = j.at("cpus_per_task").get<int>();
+  m.job.gpus_per_task = j.at("gpus_per_task").get<int>();
+  m.job.max_parallel = j.at("max_parallel").get<int>();
+  m.job.warning_seconds = j.at("warning_seconds").get<int>();
+  m.job.partition = j.at("partition").get<std::string>();
+  m.job.time = j.at("time").get<std::string>();
+  m.job.sbatch_args = j.at("sbatch_args").get<std::vector<std::string>>();
   for (const auto& a : j.at("arrays"))
     m.arrays.push_back({a.at("first").get<int>(), a.at("last").get<int>(), a.at("job_id").get<std::string>()});
   m.ingest_job_id = j.at("ingest_job_id").get<std::string>();

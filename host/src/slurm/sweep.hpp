@@ -31,15 +31,23 @@ struct SweepArray {
   std::string job_id;  ///< "" until submitted
 };
 
+/// What every job of a sweep asks Slurm for: the options `dfkd slurm submit` was given.
+struct SlurmJobOptions {
+  std::string partition, time;  ///< "" = the cluster's defaults
+  std::string device = "auto";  ///< passed to every task's `dfkd worker`
+  int cpus_per_task = 1;        ///< also the worker's intra-op threads
+  int gpus_per_task = 0;
+  int max_parallel = 0;         ///< the arrays' %K throttle; 0 = none
+  int warning_seconds = 120;    ///< --signal=B:USR1@N: checkpoint and requeue this long before the limit
+  std::vector<std::string> sbatch_args;  ///< verbatim in every job script, e.g. --account=...
+};
+
 struct SweepManifest {
   std::string sweep_id, experiment, profile, created_at;
   std::filesystem::path store;    ///< the main results store ingest writes to
   std::filesystem::path workdir;  ///< where `submit` ran; tasks start there
   std::filesystem::path staged;   ///< immutable copy of dfkd + plugins the tasks execute
-  std::string device = "auto";
-  int cpus_per_task = 1, gpus_per_task = 0, max_parallel = 0, warning_seconds = 120;
-  std::string partition, time;
-  std::vector<std::string> sbatch_args;
+  SlurmJobOptions job;
   std::vector<SweepArray> arrays;
   std::string ingest_job_id;
   nlohmann::json experiment_definition;
