@@ -5,7 +5,8 @@
 #      dependent ingest job fills a store with exactly the completed run_keys a local `dfkd run`
 #      produces, with the same accuracies; a second ingest changes nothing;
 #   2. a cancelled task is lost, and a second submit plans only that one;
-#   3. a task given Slurm's warning signal checkpoints, requeues itself and resumes (attempt 2).
+#   3. a task given Slurm's warning signal checkpoints, requeues itself and resumes (attempt 2);
+#   4. a task cancelled while training is recorded lost, once, and the next submit plans it again.
 # Daemons are stopped by PID at the end. Without root (cannot install or start Slurm) the test is
 # skipped (exit 77); as root, a Slurm that does not start fails it with the daemons' logs.
 # Usage: slurm_e2e_test.sh SOURCE_DIR DFKD_BINARY
@@ -155,4 +156,25 @@ grep -q "requeued $student_job" "$log" || fail "the task log does not say it req
 grep -q "resumed from the epoch $epochs_at_signal checkpoint" "$log" || fail "the task did not resume from its checkpoint"
 grep -q "attempt 2" "$log" || fail "the second attempt is not numbered 2"
 echo "   ok: resumed from epoch $epochs_at_signal, attempt 2, 150 epochs logged once"
+
+echo "== 4. a task cancelled while training is recorded lost (once) and planned again"
+db4=$work/lost/results.db
+"$dfkd" slurm submit "$src/tests/slurm/requeue.json" --db "$db4" > "$work/submit4.log"
+sweep5=$(only_sweep "$work/lost")
+shard=$sweep5/shards/$student_key/run.db
+wait_until '[ -f "$shard" ] && [ "$(epochs_done)" -ge 2 ]' 240
+scancel "$(squeue -h -r -o '%F_%K %j' | awk '/_1 /{print $1}' | head -n 1)"
+wait_for_empty_queue 120
+"$dfkd" slurm status "$sweep5" | tee "$work/status5.log"
+grep -q "total: 1 completed, 1 lost" "$work/status5.log" || fail "status should show the cancelled student as lost"
+row=$(sqlite3 "$db4" "SELECT status, substr(error, 1, 5) FROM run WHERE run_key = '$student_key'")
+[ "$row" = "killed|lost:" ] || fail "the ingest job should have recorded the student as lost, found $row"
+before=$(dump "$db4")
+"$dfkd" ingest "$sweep5" | tee "$work/ingest5.log"   # no --db: the sweep's own store
+grep -q "0 merged, 2 already ingested" "$work/ingest5.log" || fail "ingesting the lost task again was not a no-op"
+[ "$(dump "$db4")" = "$before" ] || fail "ingesting the lost task again changed the store"
+"$dfkd" slurm submit "$src/tests/slurm/requeue.json" --db "$db4" > "$work/resubmit4.log"
+grep -q "1 task in 1 array, 1 cached" "$work/resubmit4.log" || fail "the lost student should be planned again alone"
+scancel $(squeue -h -o '%F' | sort -u)
+echo "   ok: lost once, ingested again without change, planned again alone"
 echo "PASS"

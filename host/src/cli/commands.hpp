@@ -41,6 +41,7 @@ struct SubmitArgs {
   RunArgs run;               ///< experiment, profile, seeds, rows, columns, dry_run
   host::SlurmJobOptions job;  ///< sbatch options and the tasks' device
   std::string sweeps_dir;
+  bool no_ingest_job = false;
 };
 
 struct IngestArgs {

@@ -87,7 +87,10 @@ int main(int argc, char** argv) {
   submit_cmd->add_option("--sbatch-arg", submit.job.sbatch_args, "extra sbatch option for every job, e.g. --account=lab (repeatable)")
       ->allow_extra_args(false);
   submit_cmd->add_option("--sweeps-dir", submit.sweeps_dir, "where sweep directories go (default: <store dir>/sweeps)");
-  submit_cmd->add_flag("--dry-run", submit.run.dry_run, "print the plan and the sbatch commands; write nothing");
+  submit_cmd->add_flag("--dry-run", submit.run.dry_run,
+                       "print the plan and the sbatch commands; no sweep directory, nothing submitted");
+  submit_cmd->add_flag("--no-ingest-job", submit.no_ingest_job,
+                       "no dependent ingest job: run `dfkd ingest SWEEP_DIR` where the results store lives");
   add_db(submit_cmd);
   auto* slurm_status = slurm->add_subcommand("status", "per task: queued / running / completed / failed / lost");
   slurm_status->add_option("sweep", sweep_dir, "sweep directory (printed by submit)")->required();

@@ -1,6 +1,8 @@
 // The cluster path: `dfkd slurm submit`, `dfkd slurm status`, `dfkd ingest` (docs/slurm.md).
 #include <fmt/format.h>
 
+#include <cstdlib>
+
 #include "cli/commands.hpp"
 #include "config/experiment.hpp"
 #include "plugins/plugin_host.hpp"
@@ -17,7 +19,7 @@ int cmd_slurm_submit(const Common& common, const SubmitArgs& args) {
   auto exp = host::load_experiment(run.experiment, run.profile);
   const auto cells = host::expand_cells(exp, *plugins, {run.rows, run.columns, run.seeds});
   host::ResultsStore store(db_path(common));
-  const host::SubmitOptions opt{args.job, args.sweeps_dir, run.dry_run};
+  const host::SubmitOptions opt{args.job, args.sweeps_dir, run.dry_run, !args.no_ingest_job};
   fmt::print("dfkd: {} (profile {}) -> {}\n", exp.name, exp.profile, store.path().string());
   host::submit_sweep(exp, cells, *plugins, store, opt, stdout);
   return 0;
@@ -30,10 +32,15 @@ int cmd_slurm_status(const Common& common, const std::string& sweep_dir, double 
 }
 
 int cmd_ingest(const Common& common, const IngestArgs& args) {
-  host::ResultsStore store(db_path(common));
   std::vector<std::filesystem::path> inputs(args.inputs.begin(), args.inputs.end());
-  host::ingest(store, inputs, {args.lost_after}, stdout);
-  return 0;
+  // A sweep knows the store it was submitted for; --db or $DFKD_DB choose another.
+  std::filesystem::path db = db_path(common);
+  const char* env = std::getenv("DFKD_DB");
+  if (common.db.empty() && !(env && *env) && host::Sweep::is_sweep_dir(inputs.front()))
+    db = host::Sweep::open(inputs.front()).manifest().store;
+  host::ResultsStore store(db);
+  const auto sum = host::ingest(store, inputs, {args.lost_after}, stdout);
+  return sum.errors > 0 ? 1 : 0;
 }
 
 }  // namespace dfkd::cli

@@ -44,7 +44,7 @@ IngestSummary ingest(ResultsStore& store, const std::vector<fs::path>& inputs, c
       fmt::print(out, "  {:<40} {} ({}); ingest again when it ends\n", label, to_string(state.kind), state.detail);
       return;
     }
-    if (!state.has_shard || (state.kind == Kind::Lost && !state.run)) {
+    if (!state.has_shard) {
       ++sum.not_started;
       fmt::print(out, "  {:<40} {}: {}\n", label, state.kind == Kind::Lost ? "lost before it started" : "not started",
                  state.detail);
@@ -56,7 +56,15 @@ IngestSummary ingest(ResultsStore& store, const std::vector<fs::path>& inputs, c
     merge.slurm_job = slurm_job;
     if (state.kind == Kind::Lost)
       merge.lost_reason = fmt::format("lost: {}; `dfkd slurm submit` plans it again", state.detail);
-    const auto r = store.merge_run(shard_db, run_key, merge);
+    MergeResult r;
+    try {
+      r = store.merge_run(shard_db, run_key, merge);
+    } catch (const std::exception& e) {
+      // One bad shard must not keep the others out; the exit code says something went wrong.
+      ++sum.errors;
+      fmt::print(out, "  {:<40} NOT INGESTED: {}\n", label, e.what());
+      return;
+    }
     switch (r.outcome) {
       case MergeResult::Outcome::Merged:
         state.kind == Kind::Lost ? ++sum.lost : ++sum.merged;
@@ -127,9 +135,10 @@ IngestSummary ingest(ResultsStore& store, const std::vector<fs::path>& inputs, c
                                                                  run_label(*state.run)),
            state, shard.info.sweep_id, shard.info.slurm_job);
   }
-  fmt::print(out, "dfkd: {} merged, {} already ingested, {} lost, {} still queued or running, {} not started{}\n",
+  fmt::print(out, "dfkd: {} merged, {} already ingested, {} lost, {} still queued or running, {} not started{}{}\n",
              sum.merged, sum.unchanged, sum.lost, sum.in_progress, sum.not_started,
-             sum.kept ? fmt::format(", {} kept (completed in the store already)", sum.kept) : "");
+             sum.kept ? fmt::format(", {} kept (completed in the store already)", sum.kept) : "",
+             sum.errors ? fmt::format(", {} NOT INGESTED (see above)", sum.errors) : "");
   return sum;
 }
 

@@ -17,6 +17,7 @@ struct IngestOptions {
 
 struct IngestSummary {
   int merged = 0, unchanged = 0, lost = 0, in_progress = 0, not_started = 0, kept = 0;
+  int errors = 0;  ///< shards that could not be merged (each reported; the others still were)
 };
 
 IngestSummary ingest(ResultsStore& store, const std::vector<std::filesystem::path>& inputs,

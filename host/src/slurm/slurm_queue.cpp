@@ -11,13 +11,24 @@ namespace dfkd::host {
 
 SlurmQueue SlurmQueue::query(const std::vector<std::string>& job_ids) {
   SlurmQueue q;
-  if (!on_path("squeue")) return q;
+  if (!on_path("squeue")) {
+    q.unavailable_reason_ = "squeue is not on PATH";
+    return q;
+  }
   q.available_ = true;
   for (const auto& id : job_ids) {
     if (id.empty()) continue;
     // One call per job: squeue fails as a whole when any listed id has left the queue.
     const auto r = run_command({"squeue", "-h", "-r", "-j", id, "-o", "%F|%K|%T"});
-    if (r.exit_code != 0) continue;  // "Invalid job id": finished and purged
+    if (r.exit_code != 0) {
+      if (r.output.find("Invalid job id") != std::string::npos) continue;  // finished and purged
+      // The controller did not answer: knowing nothing is not "gone", so fall back to the shards'
+      // heartbeats rather than call running tasks lost.
+      q.available_ = false;
+      q.states_.clear();
+      q.unavailable_reason_ = fmt::format("squeue failed: {}", r.output);
+      return q;
+    }
     std::istringstream lines(r.output);
     std::string line;
     while (std::getline(lines, line)) {
@@ -46,8 +57,9 @@ QueueState SlurmQueue::state(const std::string& job_id, int index) const {
   if (s.empty()) return QueueState::Gone;
   for (const char* running : {"RUNNING", "COMPLETING", "STAGE_OUT", "SIGNALING"})
     if (s == running) return QueueState::Running;
-  for (const char* done : {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "PREEMPTED", "BOOT_FAIL",
-                           "DEADLINE", "OUT_OF_MEMORY", "REVOKED"})
+  // PREEMPTED and NODE_FAIL are not here: with --requeue the task comes back, so they count as queued.
+  for (const char* done : {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "BOOT_FAIL", "DEADLINE", "OUT_OF_MEMORY",
+                           "REVOKED"})
     if (s == done) return QueueState::Gone;
   return QueueState::Queued;  // PENDING, REQUEUED, CONFIGURING, SUSPENDED, *_HOLD, ...
 }

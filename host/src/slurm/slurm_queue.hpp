@@ -12,10 +12,12 @@ enum class QueueState { Queued, Running, Gone };
 
 class SlurmQueue {
  public:
-  /// Asks squeue about `job_ids` (array jobs are expanded per task). Without squeue on PATH the
-  /// queue is unavailable and every task's state comes from its shard alone.
+  /// Asks squeue about `job_ids` (array jobs are expanded per task). Without squeue on PATH, or
+  /// when the controller does not answer, the queue is unavailable and every task's state comes
+  /// from its shard alone.
   static SlurmQueue query(const std::vector<std::string>& job_ids);
   bool available() const { return available_; }
+  const std::string& unavailable_reason() const { return unavailable_reason_; }
   /// Array task `index` of `job_id`, or the plain job `job_id` when index < 0.
   QueueState state(const std::string& job_id, int index = -1) const;
   /// squeue's word for it ("PENDING", "RUNNING", ...), "" if not in the queue.
@@ -23,6 +25,7 @@ class SlurmQueue {
 
  private:
   bool available_ = false;
+  std::string unavailable_reason_;
   std::map<std::pair<std::string, int>, std::string> states_;
 };
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "dfkd/errors.hpp"
@@ -42,29 +43,45 @@ fs::path loaded_sdk_library() {
   return {};
 }
 
-/// Runs of earlier sweeps on this store that Slurm is still queueing or running: run_key -> sweep id.
-std::map<std::string, std::string> in_flight_elsewhere(const fs::path& sweeps_dir, const ResultsStore& store) {
-  std::map<std::string, std::string> out;
+/// Runs of earlier sweeps on this store that must not be submitted again: queued or running in
+/// Slurm, or completed in a shard not ingested yet. run_key -> why.
+std::map<std::string, std::string> held_by_earlier_sweeps(const fs::path& sweeps_dir, const ResultsStore& store,
+                                                          std::FILE* out) {
+  std::map<std::string, std::string> held;
   std::error_code ec;
-  if (!fs::is_directory(sweeps_dir, ec)) return out;
+  if (!fs::is_directory(sweeps_dir, ec)) return held;
   for (const auto& entry : fs::directory_iterator(sweeps_dir, ec)) {
     if (!Sweep::is_sweep_dir(entry.path())) continue;
+    std::optional<Sweep> sweep;
     try {
-      const Sweep sweep = Sweep::open(entry.path());
-      if (fs::weakly_canonical(sweep.manifest().store) != fs::weakly_canonical(store.path())) continue;
-      std::vector<std::string> jobs;
-      for (const auto& a : sweep.manifest().arrays) jobs.push_back(a.job_id);
-      const auto queue = SlurmQueue::query(jobs);
-      for (const auto& t : sweep.tasks()) {
-        const auto kind = classify_task(sweep, t, queue, 600).kind;
-        if (kind == TaskState::Kind::Queued || kind == TaskState::Kind::Running || kind == TaskState::Kind::InProgress)
-          out.emplace(t.plan.run_key, sweep.manifest().sweep_id);
+      sweep = Sweep::open(entry.path());
+    } catch (const std::exception& e) {
+      fmt::print(out, "dfkd: warning: ignoring {}: {}\n", entry.path().string(), e.what());
+      continue;
+    }
+    const auto& m = sweep->manifest();
+    if (fs::weakly_canonical(m.store) != fs::weakly_canonical(store.path())) continue;
+    std::vector<std::string> jobs;
+    for (const auto& a : m.arrays)
+      if (!a.job_id.empty()) jobs.push_back(a.job_id);
+    const auto queue = SlurmQueue::query(jobs);
+    if (!jobs.empty() && !queue.available())
+      throw std::runtime_error(fmt::format("cannot tell whether sweep {} still holds runs ({}); submitting now could "
+                                           "train them twice. Try again when Slurm answers", m.sweep_id,
+                                           queue.unavailable_reason()));
+    for (const auto& t : sweep->tasks()) {
+      const auto kind = classify_task(*sweep, t, queue, 600).kind;
+      if (kind == TaskState::Kind::Queued || kind == TaskState::Kind::Running || kind == TaskState::Kind::InProgress) {
+        held.emplace(t.plan.run_key, "queued or running in sweep " + m.sweep_id);
+      } else if (kind == TaskState::Kind::Completed) {
+        const auto here = store.find_run_by_key(t.plan.run_key);
+        if (!here || here->status != RunStatus::Completed)
+          held.emplace(t.plan.run_key, fmt::format("completed in sweep {} but not ingested: `dfkd ingest {}` first",
+                                                   m.sweep_id, sweep->dir().string()));
       }
-    } catch (const std::exception&) {
-      // An unreadable old sweep cannot hold runs for us; status on it says what is wrong.
     }
   }
-  return out;
+  return held;
 }
 
 std::string sbatch_header(const SweepManifest& m, const std::string& job_name, const std::string& output) {
@@ -163,7 +180,7 @@ SubmitResult submit_sweep(const Experiment& exp, const std::vector<CellRun>& cel
   const auto runs = plan_runs(exp, cells, store);
   const fs::path sweeps_dir = fs::absolute(opt.sweeps_dir.empty() ? store.path().parent_path() / "sweeps"
                                                                      : opt.sweeps_dir);
-  const auto elsewhere = in_flight_elsewhere(sweeps_dir, store);
+  const auto elsewhere = held_by_earlier_sweeps(sweeps_dir, store, out);
 
   // Tasks: every run not completed, not training elsewhere, with a teacher that is completed or
   // itself a task here. Level = how many tasks of this sweep must finish before it can start.
@@ -178,7 +195,7 @@ SubmitResult submit_sweep(const Experiment& exp, const std::vector<CellRun>& cel
       continue;
     }
     if (elsewhere.count(r.run_key)) {
-      why = "queued or running in sweep " + elsewhere.at(r.run_key);
+      why = elsewhere.at(r.run_key);
     } else if (r.status == RunStatus::Running && r.heartbeat_age_seconds < kLiveHeartbeatSeconds) {
       why = "being trained by a local `dfkd run` on this store";
     } else if (!r.parent_run_key.empty() && !level.count(r.parent_run_key)) {
@@ -254,7 +271,7 @@ SubmitResult submit_sweep(const Experiment& exp, const std::vector<CellRun>& cel
     for (size_t i = 0; i < arrays.size(); ++i)
       fmt::print(out, "  sbatch {}{} task.sbatch\n", array_spec(arrays[i], opt.job.max_parallel),
                  i ? " --dependency=afterany:<array job " + std::to_string(i - 1) + ">" : "");
-    fmt::print(out, "  sbatch --dependency=afterany:<every array job> ingest.sbatch\n");
+    if (opt.ingest_job) fmt::print(out, "  sbatch --dependency=afterany:<every array job> ingest.sbatch\n");
     return result;
   }
 
@@ -279,7 +296,8 @@ SubmitResult submit_sweep(const Experiment& exp, const std::vector<CellRun>& cel
     }
     std::string after;
     for (const auto& j : jobs) after += ":" + j;
-    result.ingest_job = sbatch({"--dependency=afterany" + after, (sweep.dir() / "ingest.sbatch").string()});
+    if (opt.ingest_job)
+      result.ingest_job = sbatch({"--dependency=afterany" + after, (sweep.dir() / "ingest.sbatch").string()});
   } catch (const std::exception& e) {
     scancel(jobs);
     throw std::runtime_error(fmt::format("{}\nNothing stays queued (cancelled: {}). The sweep directory {} is left "
@@ -293,7 +311,11 @@ SubmitResult submit_sweep(const Experiment& exp, const std::vector<CellRun>& cel
   for (size_t i = 0; i < arrays.size(); ++i)
     fmt::print(out, "  job {:<8} {} {}\n", jobs[i], array_spec(arrays[i], opt.job.max_parallel),
                i ? fmt::format("after job {} (students of its runs)", jobs[i - 1]) : "(runs needing nothing else)");
-  fmt::print(out, "  job {:<8} ingest into {} after every task\n", result.ingest_job, store.path().string());
+  if (opt.ingest_job)
+    fmt::print(out, "  job {:<8} ingest into {} after every task\n", result.ingest_job, store.path().string());
+  else
+    fmt::print(out, "  no ingest job (--no-ingest-job): run `dfkd ingest {}` where the store lives\n",
+               sweep.dir().string());
   fmt::print(out, "  sweep      {}\n  staged     {}\n", sweep.dir().string(), m.staged.string());
   fmt::print(out, "Follow:  dfkd slurm status {}\nResults: dfkd table {} --profile {} --db {}\n", sweep.dir().string(),
              exp.name, exp.profile, store.path().string());

@@ -18,6 +18,9 @@ struct SubmitOptions {
   SlurmJobOptions job;
   std::filesystem::path sweeps_dir;      ///< "" = <store dir>/sweeps
   bool dry_run = false;                  ///< print the plan and the sbatch commands only
+  /// Submit the dependent ingest job. Off when the results store is on a filesystem the compute
+  /// nodes should not write (WAL needs one host): then `dfkd ingest` runs where the store lives.
+  bool ingest_job = true;
 };
 
 struct SubmitResult {

@@ -35,7 +35,8 @@ int print_sweep_status(const fs::path& sweep_dir, const fs::path& store_path, do
                                               : "unknown (Slurm not reachable)")
                          : s);
   }
-  if (!queue.available()) fmt::print(out, "  squeue is not on PATH: states come from the shards alone\n");
+  if (!queue.available())
+    fmt::print(out, "  {}: states come from the shards alone\n", queue.unavailable_reason());
   fmt::print(out, "  {:<5} {:<14} {:<16} {:<5} {:<11} {:<9} {}\n", "TASK", "ROW", "COLUMN", "SEED", "STATE",
              "INGESTED", "DETAIL");
   std::map<std::string, int> totals;

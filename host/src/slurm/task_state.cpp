@@ -5,10 +5,21 @@
 namespace dfkd::host {
 namespace {
 
+int64_t epochs_of(const RunRecord& run) {
+  return run.config.contains("train") ? run.config["train"].value("epochs", int64_t{0}) : 0;
+}
+
+/// For live tasks: where it is now.
 std::string progress_of(const RunRecord& run) {
-  const auto epochs = run.config.contains("train") ? run.config["train"].value("epochs", int64_t{0}) : 0;
   return fmt::format("{} after epoch {}/{} (attempt {}), heartbeat {:.0f} s ago", to_string(run.status),
-                     run.epochs_done, epochs, run.attempt, run.heartbeat_age_seconds);
+                     run.epochs_done, epochs_of(run), run.attempt, run.heartbeat_age_seconds);
+}
+
+/// For lost tasks: only what the shard recorded, no clock-dependent text, so the lost reason an
+/// ingest writes is the same every time (ingesting twice changes nothing).
+std::string last_record_of(const RunRecord& run) {
+  return fmt::format("{} after epoch {}/{} (attempt {}), last heartbeat {}", to_string(run.status), run.epochs_done,
+                     epochs_of(run), run.attempt, run.heartbeat_at.empty() ? "never" : run.heartbeat_at);
 }
 
 }  // namespace
@@ -32,17 +43,14 @@ TaskState classify_task(const Sweep& sweep, const SweepTask& task, const SlurmQu
   TaskState s;
   const auto dir = sweep.shard_dir(task);
   const auto done = read_done_marker(dir);
+  std::string unreadable;  // a shard a crashed writer left with a hot journal cannot be read here
   if (std::filesystem::exists(sweep.shard_db(task))) {
     s.has_shard = true;
     try {
       ResultsStore shard(sweep.shard_db(task), ResultsStore::Mode::ReadOnly);
       s.run = shard.find_run_by_key(task.plan.run_key);
     } catch (const std::exception& e) {
-      if (!done) {
-        s.kind = Kind::Lost;
-        s.detail = fmt::format("its shard cannot be read: {}", e.what());
-        return s;
-      }
+      unreadable = e.what();
     }
   }
   const bool finished = s.run && (s.run->status == RunStatus::Completed || s.run->status == RunStatus::Failed);
@@ -66,9 +74,16 @@ TaskState classify_task(const Sweep& sweep, const SweepTask& task, const SlurmQu
       case QueueState::Gone:
         s.kind = Kind::Lost;
         s.detail = fmt::format("job {}_{} left Slurm's queue without a completion marker; {}", job, task.index,
-                               s.run ? progress_of(*s.run) : "it never started (cancelled while pending?)");
+                               s.run ? last_record_of(*s.run)
+                               : unreadable.empty() ? "it never started (cancelled while pending?)"
+                                                    : "its shard cannot be read: " + unreadable);
         return s;
     }
+  }
+  if (!unreadable.empty()) {
+    s.kind = Kind::Lost;
+    s.detail = "its shard cannot be read: " + unreadable;
+    return s;
   }
   if (!s.run) {
     s.kind = Kind::NotStarted;
@@ -80,9 +95,8 @@ TaskState classify_task(const Sweep& sweep, const SweepTask& task, const SlurmQu
     s.detail = progress_of(*s.run);
   } else {
     s.kind = Kind::Lost;
-    s.detail = fmt::format("no completion marker and no heartbeat since {} (more than {:.0f} s); {}",
-                           s.run->heartbeat_at.empty() ? "its start" : s.run->heartbeat_at, lost_after_seconds,
-                           progress_of(*s.run));
+    s.detail = fmt::format("no completion marker and no heartbeat for more than {:.0f} s; {}", lost_after_seconds,
+                           last_record_of(*s.run));
   }
   return s;
 }
