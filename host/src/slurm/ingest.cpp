@@ -109,12 +109,16 @@ IngestSummary ingest(ResultsStore& store, const std::vector<fs::path>& inputs, c
     }
     const auto shard = loose_shard(input);
     // Without its sweep there is no Slurm view: the DONE marker and the heartbeat decide.
-    SweepTask task;
-    task.plan.run_key = shard.info.run_key;
     TaskState state;
     state.has_shard = true;
-    const ResultsStore view(shard.dir / "run.db", ResultsStore::Mode::ReadOnly);
-    state.run = view.find_run_by_key(shard.info.run_key);
+    try {
+      const ResultsStore view(shard.dir / "run.db", ResultsStore::Mode::ReadOnly);
+      state.run = view.find_run_by_key(shard.info.run_key);
+    } catch (const std::exception& e) {
+      ++sum.errors;
+      fmt::print(out, "  {:<40} NOT INGESTED: {}\n", shard.dir.string(), e.what());
+      continue;
+    }
     if (!state.run)
       throw ConfigError(fmt::format("shard '{}' does not hold its own run {} (shard.json and run.db disagree)",
                                     shard.dir.string(), shard.info.run_key));
