@@ -207,7 +207,7 @@ int cmd_status(const Common& common, const ReportArgs& args) {
         const auto epochs = run->config["train"]["epochs"].get<int64_t>();
         extra = fmt::format("  epoch {}/{}, heartbeat {:.0f}s ago{}", run->epochs_done, epochs,
                             run->heartbeat_age_seconds,
-                            run->heartbeat_age_seconds > 120 ? " (stale: its process died; the next "
+                            run->heartbeat_age_seconds > ResultsStore::kStaleHeartbeatSeconds ? " (stale: its process died; the next "
                                                                "`dfkd run` reclaims it)" : "");
         if (run->epochs_done > 0) {
           auto series = store.metric_series(run->run_id, "epoch_seconds");

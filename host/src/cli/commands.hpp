@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "slurm/sweep.hpp"
+#include "slurm/task_state.hpp"
 
 namespace dfkd::host {
 class PluginHost;
@@ -46,7 +47,7 @@ struct SubmitArgs {
 
 struct IngestArgs {
   std::vector<std::string> inputs;
-  double lost_after = 600;
+  double lost_after = host::kDefaultLostAfterSeconds;
 };
 
 struct ReportArgs {

@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
 
   SubmitArgs submit;
   std::string sweep_dir;
-  double lost_after = 600;
+  double lost_after = dfkd::host::kDefaultLostAfterSeconds;
   auto* slurm = app.add_subcommand("slurm", "run an experiment's matrix on a Slurm cluster (docs/slurm.md)");
   slurm->require_subcommand(1);
   auto* submit_cmd = slurm->add_subcommand(

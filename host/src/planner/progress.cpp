@@ -9,9 +9,14 @@
 
 namespace dfkd::host {
 
-std::string run_label(const RunRecord& r) {
-  return fmt::format("{} / {} / seed {}", r.row.empty() ? r.role : r.row, r.column, r.seed);
+namespace {
+std::string label(const std::string& row, const std::string& role, const std::string& column, int64_t seed) {
+  return fmt::format("{} / {} / seed {}", row.empty() ? role : row, column, seed);
 }
+}  // namespace
+
+std::string run_label(const RunRecord& r) { return label(r.row, r.role, r.column, r.seed); }
+std::string run_label(const RunPlan& p) { return label(p.row, p.role, p.column, p.seed); }
 
 std::string format_duration(double s) {
   if (s < 60) return fmt::format("{:.0f}s", s);

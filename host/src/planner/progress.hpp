@@ -11,6 +11,7 @@ struct EpochReport;
 
 /// "DFAL / MNIST / seed 2" (the role for runs without a row, e.g. a teacher used as dependency).
 std::string run_label(const RunRecord& run);
+std::string run_label(const RunPlan& plan);
 /// 42s, 3m05s, 1h12m.
 std::string format_duration(double seconds);
 

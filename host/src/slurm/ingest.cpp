@@ -96,44 +96,24 @@ IngestSummary ingest(ResultsStore& store, const std::vector<fs::path>& inputs, c
       fmt::print(out, "dfkd: ingesting sweep {} ({} tasks) into {}\n", sweep.manifest().sweep_id, sweep.tasks().size(),
                  store.path().string());
       for (const auto& task : sweep.tasks()) {
-        RunRecord labels;
-        labels.row = task.plan.row;
-        labels.column = task.plan.column;
-        labels.seed = task.plan.seed;
         const auto state = classify_task(sweep, task, queue, opt.lost_after_seconds);
         const auto info = read_shard_info(sweep.shard_dir(task));
-        handle(sweep.shard_db(task), task.plan.run_key, fmt::format("task {} {}", task.index, run_label(labels)), state,
+        handle(sweep.shard_db(task), task.plan.run_key, fmt::format("task {} {}", task.index, run_label(task.plan)), state,
                sweep.manifest().sweep_id, info ? info->slurm_job : "");
       }
       continue;
     }
     const auto shard = loose_shard(input);
     // Without its sweep there is no Slurm view: the DONE marker and the heartbeat decide.
-    TaskState state;
-    state.has_shard = true;
-    try {
-      const ResultsStore view(shard.dir / "run.db", ResultsStore::Mode::ReadOnly);
-      state.run = view.find_run_by_key(shard.info.run_key);
-    } catch (const std::exception& e) {
+    const auto state = classify_shard(shard.dir, shard.info.run_key, opt.lost_after_seconds);
+    if (!state.run) {
       ++sum.errors;
-      fmt::print(out, "  {:<40} NOT INGESTED: {}\n", shard.dir.string(), e.what());
+      fmt::print(out, "  {:<40} NOT INGESTED: {}\n", shard.dir.string(),
+                 state.kind == TaskState::Kind::Lost
+                     ? state.detail
+                     : fmt::format("run.db does not hold the shard's own run {} (shard.json and run.db disagree)",
+                                   shard.info.run_key));
       continue;
-    }
-    if (!state.run)
-      throw ConfigError(fmt::format("shard '{}' does not hold its own run {} (shard.json and run.db disagree)",
-                                    shard.dir.string(), shard.info.run_key));
-    const auto done = read_done_marker(shard.dir);
-    const auto status = state.run->status;
-    if (done || status == RunStatus::Completed || status == RunStatus::Failed) {
-      state.kind = status == RunStatus::Completed ? TaskState::Kind::Completed : TaskState::Kind::Failed;
-    } else if (!state.run->heartbeat_at.empty() && state.run->heartbeat_age_seconds < opt.lost_after_seconds) {
-      state.kind = TaskState::Kind::InProgress;
-      state.detail = fmt::format("heartbeat {:.0f} s ago", state.run->heartbeat_age_seconds);
-    } else {
-      state.kind = TaskState::Kind::Lost;
-      state.detail = fmt::format("no completion marker and no heartbeat since {} (--lost-after {:.0f} s)",
-                                 state.run->heartbeat_at.empty() ? "its start" : state.run->heartbeat_at,
-                                 opt.lost_after_seconds);
     }
     handle(shard.dir / "run.db", shard.info.run_key, fmt::format("{} {}", shard.dir.filename().string(),
                                                                  run_label(*state.run)),

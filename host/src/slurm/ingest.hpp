@@ -6,13 +6,14 @@
 #include <filesystem>
 #include <vector>
 
+#include "slurm/task_state.hpp"
 #include "store/results_store.hpp"
 
 namespace dfkd::host {
 
 struct IngestOptions {
   /// Shards outside a reachable Slurm (copied home): no heartbeat for this long means lost.
-  double lost_after_seconds = 600;
+  double lost_after_seconds = kDefaultLostAfterSeconds;
 };
 
 struct IngestSummary {

@@ -25,8 +25,6 @@ namespace fs = std::filesystem;
 namespace dfkd::host {
 namespace {
 
-constexpr double kLiveHeartbeatSeconds = 120;
-
 std::string utc_now(const char* format) {
   const auto now = fmt::gmtime(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()));
   return fmt::format(fmt::runtime(std::string("{:") + format + "}"), now);
@@ -70,7 +68,7 @@ std::map<std::string, std::string> held_by_earlier_sweeps(const fs::path& sweeps
                                            "train them twice. Try again when Slurm answers", m.sweep_id,
                                            queue.unavailable_reason()));
     for (const auto& t : sweep->tasks()) {
-      const auto kind = classify_task(*sweep, t, queue, 600).kind;
+      const auto kind = classify_task(*sweep, t, queue, kDefaultLostAfterSeconds).kind;
       if (kind == TaskState::Kind::Queued || kind == TaskState::Kind::Running || kind == TaskState::Kind::InProgress) {
         held.emplace(t.plan.run_key, "queued or running in sweep " + m.sweep_id);
       } else if (kind == TaskState::Kind::Completed) {
@@ -141,13 +139,21 @@ std::string array_spec(const SweepArray& a, int max_parallel) {
 fs::path stage_binaries(const PluginHost& plugins, const fs::path& root) {
   const fs::path exe = fs::read_symlink("/proc/self/exe");
   const fs::path sdk = loaded_sdk_library();
-  // name -> source file, as laid out in the staged directory
+  // name in the staged directory -> source file; the fingerprint lists every name with its sha256
+  // (plugins were hashed when PluginHost loaded them).
   std::map<std::string, fs::path> files{{"bin/dfkd", exe}};
-  if (!sdk.empty()) files.emplace("lib/" + sdk.filename().string(), sdk);
-  for (const auto* p : plugins.plugins())
-    files.emplace(fmt::format("plugins/{}/{}", to_string(p->entry.kind), p->file.filename().string()), p->file);
+  std::map<std::string, std::string> sha{{"bin/dfkd", sha256_file(exe)}};
+  if (!sdk.empty()) {
+    files.emplace("lib/" + sdk.filename().string(), sdk);
+    sha.emplace("lib/" + sdk.filename().string(), sha256_file(sdk));
+  }
+  for (const auto* p : plugins.plugins()) {
+    const auto name = fmt::format("plugins/{}/{}", to_string(p->entry.kind), p->file.filename().string());
+    files.emplace(name, p->file);
+    sha.emplace(name, p->file_sha256);
+  }
   std::string fingerprint;
-  for (const auto& [name, file] : files) fingerprint += name + " " + sha256_file(file) + "\n";
+  for (const auto& [name, hash] : sha) fingerprint += name + " " + hash + "\n";
   const fs::path dir = root / sha256_hex(fingerprint).substr(0, 16);
   if (fs::exists(dir / "bin" / "dfkd")) return dir;
 
@@ -196,7 +202,7 @@ SubmitResult submit_sweep(const Experiment& exp, const std::vector<CellRun>& cel
     }
     if (elsewhere.count(r.run_key)) {
       why = elsewhere.at(r.run_key);
-    } else if (r.status == RunStatus::Running && r.heartbeat_age_seconds < kLiveHeartbeatSeconds) {
+    } else if (r.status == RunStatus::Running && r.heartbeat_age_seconds < ResultsStore::kStaleHeartbeatSeconds) {
       why = "being trained by a local `dfkd run` on this store";
     } else if (!r.parent_run_key.empty() && !level.count(r.parent_run_key)) {
       const auto parent = store.find_run_by_key(r.parent_run_key);
@@ -257,15 +263,9 @@ SubmitResult submit_sweep(const Experiment& exp, const std::vector<CellRun>& cel
   fmt::print(out, "Sweep {}: {} task{} in {} array{}, {} cached{}\n", m.sweep_id, tasks.size(),
              tasks.size() == 1 ? "" : "s", arrays.size(), arrays.size() == 1 ? "" : "s", result.cached,
              result.in_flight ? fmt::format(", {} skipped", result.in_flight) : "");
-  for (const auto& t : tasks) {
-    RunRecord label;
-    label.row = t.plan.row;
-    label.role = t.plan.role;
-    label.column = t.plan.column;
-    label.seed = t.plan.seed;
-    fmt::print(out, "  task {:<4} {:<10} {:<34} level {}\n", t.index, t.plan.run_key.substr(0, 10), run_label(label),
+  for (const auto& t : tasks)
+    fmt::print(out, "  task {:<4} {:<10} {:<34} level {}\n", t.index, t.plan.run_key.substr(0, 10), run_label(t.plan),
                t.level);
-  }
   if (opt.dry_run) {
     fmt::print(out, "Dry run: nothing written or submitted. It would run, in {}:\n", dir.string());
     for (size_t i = 0; i < arrays.size(); ++i)

@@ -107,10 +107,16 @@ int run_sweep_task(const PluginHost& plugins, const SweepWorkerOptions& opt, std
   torch::set_num_threads(std::max(1, opt.threads));
   const auto device = resolve_device(opt.device);
   const auto env_id = shard.ensure_environment(probe_environment(device.str(), opt.threads));
+  // The task's outcome as the shard recorded it, marked for ingest and status.
+  auto mark_done = [&] {
+    const auto rec = *shard.find_run(run.run_id);
+    write_done_marker(dir, {rec.run_key, to_string(rec.status), rec.finished_at});
+    return rec;
+  };
   // Single writer by construction: whatever the shard says is running died with the last attempt.
   if (!shard.claim_run(run.run_id, env_id, /*stale_after_seconds=*/-1, restarts + 1)) {
     fmt::print(out, "dfkd: task {}: the shard's run is already completed\n", index);
-    write_done_marker(dir, {task.plan.run_key, "completed", shard.find_run(run.run_id)->finished_at});
+    mark_done();
     return 0;
   }
   run = *shard.find_run(run.run_id);
@@ -124,7 +130,7 @@ int run_sweep_task(const PluginHost& plugins, const SweepWorkerOptions& opt, std
                                      "`dfkd slurm submit` again to retrain both",
                                      task.plan.parent_run_key.substr(0, 12), why);
       shard.end_run(run.run_id, RunStatus::Failed, error, 0);
-      write_done_marker(dir, {task.plan.run_key, "failed", shard.find_run(run.run_id)->finished_at});
+      mark_done();
       fmt::print(out, "{}  FAILED: {}\n", what, error);
       return 1;
     }
@@ -139,12 +145,12 @@ int run_sweep_task(const PluginHost& plugins, const SweepWorkerOptions& opt, std
              this_slurm_task(), dir.string());
   std::fflush(out);
   const auto outcome = engine.execute(run);
-  const auto rec = *shard.find_run(run.run_id);
   if (outcome != RunOutcome::Killed) {
-    write_done_marker(dir, {task.plan.run_key, to_string(rec.status), rec.finished_at});
+    const auto rec = mark_done();
     fmt::print(out, "{}  {}{}\n", what, to_string(rec.status), rec.error.empty() ? "" : ": " + rec.error);
     return outcome == RunOutcome::Completed ? 0 : 1;
   }
+  const auto rec = *shard.find_run(run.run_id);
   if (interrupt_signal() == SIGUSR1) {
     // Slurm's warning before the time limit: the checkpoint is saved; put the task back in the
     // queue so it resumes (Slurm itself requeues only on node failure or preemption).

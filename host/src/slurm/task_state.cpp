@@ -37,66 +37,65 @@ const char* to_string(TaskState::Kind kind) {
   return "unknown";
 }
 
-TaskState classify_task(const Sweep& sweep, const SweepTask& task, const SlurmQueue& queue,
-                        double lost_after_seconds) {
+TaskState classify_shard(const std::filesystem::path& shard_dir, const std::string& run_key,
+                         double lost_after_seconds) {
   using Kind = TaskState::Kind;
   TaskState s;
-  const auto dir = sweep.shard_dir(task);
-  const auto done = read_done_marker(dir);
-  std::string unreadable;  // a shard a crashed writer left with a hot journal cannot be read here
-  if (std::filesystem::exists(sweep.shard_db(task))) {
+  const auto done = read_done_marker(shard_dir);
+  if (std::filesystem::exists(shard_dir / "run.db")) {
     s.has_shard = true;
     try {
-      ResultsStore shard(sweep.shard_db(task), ResultsStore::Mode::ReadOnly);
-      s.run = shard.find_run_by_key(task.plan.run_key);
+      ResultsStore shard(shard_dir / "run.db", ResultsStore::Mode::ReadOnly);
+      s.run = shard.find_run_by_key(run_key);
     } catch (const std::exception& e) {
-      unreadable = e.what();
+      // A shard a crashed writer left with a hot journal cannot be read here.
+      s.kind = Kind::Lost;
+      s.detail = fmt::format("its shard cannot be read: {}", e.what());
+      if (!done) return s;
     }
   }
   const bool finished = s.run && (s.run->status == RunStatus::Completed || s.run->status == RunStatus::Failed);
   if (done || finished) {
     const bool completed = finished ? s.run->status == RunStatus::Completed : done->status == "completed";
     s.kind = completed ? Kind::Completed : Kind::Failed;
-    if (s.run && !completed) s.detail = s.run->error;
-    return s;
-  }
-  const std::string job = sweep.job_of(task.index);
-  if (queue.available() && !job.empty()) {
-    switch (queue.state(job, task.index)) {
-      case QueueState::Queued:
-        s.kind = Kind::Queued;
-        s.detail = s.run ? "requeued; " + progress_of(*s.run) : queue.raw_state(job, task.index);
-        return s;
-      case QueueState::Running:
-        s.kind = Kind::Running;
-        s.detail = s.run ? progress_of(*s.run) : "starting";
-        return s;
-      case QueueState::Gone:
-        s.kind = Kind::Lost;
-        s.detail = fmt::format("job {}_{} left Slurm's queue without a completion marker; {}", job, task.index,
-                               s.run ? last_record_of(*s.run)
-                               : unreadable.empty() ? "it never started (cancelled while pending?)"
-                                                    : "its shard cannot be read: " + unreadable);
-        return s;
-    }
-  }
-  if (!unreadable.empty()) {
-    s.kind = Kind::Lost;
-    s.detail = "its shard cannot be read: " + unreadable;
-    return s;
-  }
-  if (!s.run) {
+    s.detail = s.run && !completed ? s.run->error : "";
+  } else if (!s.run) {
     s.kind = Kind::NotStarted;
     s.detail = "no shard yet";
-    return s;
-  }
-  if (s.run->heartbeat_age_seconds < lost_after_seconds && !s.run->heartbeat_at.empty()) {
+  } else if (s.run->heartbeat_age_seconds < lost_after_seconds && !s.run->heartbeat_at.empty()) {
     s.kind = Kind::InProgress;
     s.detail = progress_of(*s.run);
   } else {
     s.kind = Kind::Lost;
     s.detail = fmt::format("no completion marker and no heartbeat for more than {:.0f} s; {}", lost_after_seconds,
                            last_record_of(*s.run));
+  }
+  return s;
+}
+
+TaskState classify_task(const Sweep& sweep, const SweepTask& task, const SlurmQueue& queue,
+                        double lost_after_seconds) {
+  using Kind = TaskState::Kind;
+  TaskState s = classify_shard(sweep.shard_dir(task), task.plan.run_key, lost_after_seconds);
+  const std::string job = sweep.job_of(task.index);
+  if (s.kind == Kind::Completed || s.kind == Kind::Failed || !queue.available() || job.empty()) return s;
+  // Slurm knows better than a heartbeat whether the task is still coming.
+  switch (queue.state(job, task.index)) {
+    case QueueState::Queued:
+      s.kind = Kind::Queued;
+      s.detail = s.run ? "requeued; " + progress_of(*s.run) : queue.raw_state(job, task.index);
+      break;
+    case QueueState::Running:
+      s.kind = Kind::Running;
+      s.detail = s.run ? progress_of(*s.run) : "starting";
+      break;
+    case QueueState::Gone:
+      s.detail = fmt::format("job {}_{} left Slurm's queue without a completion marker; {}", job, task.index,
+                             s.run                  ? last_record_of(*s.run)
+                             : s.kind == Kind::Lost ? s.detail  // unreadable shard
+                                                    : "it never started (cancelled while pending?)");
+      s.kind = Kind::Lost;
+      break;
   }
   return s;
 }

@@ -26,8 +26,15 @@ struct TaskState {
 
 const char* to_string(TaskState::Kind kind);
 
-/// `lost_after_seconds`: without Slurm's view, a non-finished shard whose heartbeat is older
-/// than this counts as lost.
+/// Without Slurm's view, a non-finished shard whose heartbeat is older than this counts as lost.
+constexpr double kDefaultLostAfterSeconds = 600;
+
+/// From the shard directory alone: completed / failed / in progress / lost / not started. What
+/// ingest uses for shards copied out of their sweep.
+TaskState classify_shard(const std::filesystem::path& shard_dir, const std::string& run_key,
+                         double lost_after_seconds);
+
+/// The shard's state corrected by Slurm's queue (queued, running, or gone without an outcome).
 TaskState classify_task(const Sweep& sweep, const SweepTask& task, const SlurmQueue& queue,
                         double lost_after_seconds);
 

@@ -13,8 +13,6 @@ namespace fs = std::filesystem;
 namespace dfkd::host {
 namespace {
 
-constexpr double kLiveHeartbeatSeconds = 120;  // as claim_run: fresher means a live trainer
-
 [[noreturn]] void fail(const fs::path& store, const std::string& message) {
   throw std::runtime_error(fmt::format("results store '{}': merge_run: {}", store.string(), message));
 }
@@ -117,7 +115,7 @@ MergeResult ResultsStore::merge_run(const fs::path& source_db, const std::string
       result.status = here->status;
       return result;
     }
-    if (here && here->status == "running" && here->heartbeat_age < kLiveHeartbeatSeconds) {
+    if (here && here->status == "running" && here->heartbeat_age < kStaleHeartbeatSeconds) {
       result.outcome = MergeResult::Outcome::HeldHere;
       result.status = here->status;
       return result;

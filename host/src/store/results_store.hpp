@@ -135,6 +135,9 @@ class ResultsStore {
   /// which may live on NFS/Lustre where WAL's shared memory does not work.
   enum class Journal { Wal, Rollback };
   static constexpr int kSchemaVersion = 2;
+  /// A running run whose heartbeat is older than this has lost its process (engines heartbeat at
+  /// least every 20 s): claim_run and reset_run take it over, merge_run and submit treat it as free.
+  static constexpr double kStaleHeartbeatSeconds = 120;
 
   /// Opens (and in ReadWrite mode creates and migrates) the store. ReadOnly opens with
   /// SQLITE_OPEN_READONLY: `dfkd query` can never write. Throws std::runtime_error naming the path.
@@ -167,7 +170,7 @@ class ResultsStore {
   /// died). Returns false if someone else holds it or it is completed.
   /// `min_attempt`: a requeued Slurm task numbers its attempt from SLURM_RESTART_COUNT.
   bool claim_run(const std::string& run_id, const std::string& environment_id,
-                 double stale_after_seconds = 120, int64_t min_attempt = 0);
+                 double stale_after_seconds = kStaleHeartbeatSeconds, int64_t min_attempt = 0);
   void heartbeat(const std::string& run_id);
   /// A worker process takes over the claim its parent made for it (claimed_by := this process),
   /// so the claim lives exactly as long as the process training the run. False if the run is
@@ -193,7 +196,7 @@ class ResultsStore {
   /// Planned and deletes its metrics, summaries and params (artifact rows are kept; the caller
   /// owns the files). Returns false if a live claimant holds it (heartbeat fresher than
   /// `stale_after_seconds`).
-  bool reset_run(const std::string& run_id, double stale_after_seconds = 120);
+  bool reset_run(const std::string& run_id, double stale_after_seconds = kStaleHeartbeatSeconds);
   /// Records an artifact (an empty artifact_id gets a random_id(); an existing id is replaced).
   /// Returns the artifact id.
   std::string add_artifact(const ArtifactRecord& artifact);
