@@ -104,7 +104,10 @@ TEST_F(MergeRunTest, MergesTheShardsRunIntoThePlannedRunAndTwiceChangesNothing) 
   // The model file now lives beside the main store, byte for byte.
   const auto arts = main.artifacts("id-teacher", "model");
   ASSERT_EQ(arts.size(), 1u);
-  EXPECT_EQ(arts[0].path, "artifacts/k-teacher/model.pt");
+  // Content-addressed under the main store's own artifact directory.
+  const auto expected_prefix = main_db_.filename().string() + "-artifacts/k-teacher/model-";
+  EXPECT_EQ(arts[0].path.rfind(expected_prefix, 0), 0u) << arts[0].path;
+  EXPECT_EQ(arts[0].path.substr(expected_prefix.size(), 16), arts[0].sha256.substr(0, 16)) << arts[0].path;
   EXPECT_EQ(dfkd::host::sha256_file(dir_ / "main" / arts[0].path), arts[0].sha256);
   ASSERT_EQ(main.ingest_log().size(), 1u);
   EXPECT_EQ(main.ingest_log()[0].slurm_job, "7_0");
@@ -208,7 +211,7 @@ TEST_F(MergeRunTest, MissingRunOrArtifactFailsNamingTheShard) {
     msg = e.what();
   }
   EXPECT_NE(msg.find("model.pt"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("copy the shard's artifacts/"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("copy the shard's artifact directory"), std::string::npos) << msg;
   EXPECT_FALSE(main.find_run_by_key("k"));  // the transaction rolled back
 }
 

@@ -114,19 +114,19 @@ bool is_hex32(const std::string& s) {
 
 }  // namespace
 
-TEST_F(StoreTest, FreshStoreHasSchemaVersionTwoAndWal) {
+TEST_F(StoreTest, FreshStoreHasSchemaVersionThreeAndWal) {
   ResultsStore store(db_);
-  EXPECT_EQ(store.schema_version(), 2);
+  EXPECT_EQ(store.schema_version(), 3);
   EXPECT_EQ(store.schema_version(), ResultsStore::kSchemaVersion);
   EXPECT_EQ(raw_scalar("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw_scalar("PRAGMA user_version"), "2");
-  EXPECT_EQ(store.query("PRAGMA user_version").rows[0][0], 2);  // read-only pragmas are allowed
+  EXPECT_EQ(raw_scalar("PRAGMA user_version"), "3");
+  EXPECT_EQ(store.query("PRAGMA user_version").rows[0][0], 3);  // read-only pragmas are allowed
   auto tables = store.query(
       "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
   std::set<std::string> names;
   for (const auto& r : tables.rows) names.insert(r[0].get<std::string>());
   for (const char* t : {"experiment", "run", "cell", "param", "metric", "metric_summary",
-                        "artifact", "environment", "plugin", "run_plugin", "ingest_log"})
+                        "artifact", "environment", "plugin", "run_plugin", "ingest_log", "run_input"})
     EXPECT_TRUE(names.count(t)) << t;
 }
 
@@ -135,7 +135,7 @@ TEST_F(StoreTest, ShardStoreUsesTheRollbackJournal) {
   EXPECT_EQ(raw_scalar("PRAGMA journal_mode"), "delete");
 }
 
-TEST_F(StoreTest, VersionOneStoreMigratesToTwoKeepingItsRuns) {
+TEST_F(StoreTest, VersionOneStoreMigratesToTheLatestKeepingItsRuns) {
   // A store as dfkd wrote it before ingest_log existed: migration 1's SQL, user_version 1.
   raw_exec(std::string(dfkd::host::store_schema::migrations().at(0).sql) + "PRAGMA user_version = 1;");
   raw_exec("INSERT INTO run (run_id, run_key, experiment, config_json) VALUES ('r1', 'k1', 'e', '{}')");
@@ -143,10 +143,13 @@ TEST_F(StoreTest, VersionOneStoreMigratesToTwoKeepingItsRuns) {
     const std::string msg = error_of([&] { ResultsStore ro(db_, ResultsStore::Mode::ReadOnly); });
     EXPECT_NE(msg.find("older than this dfkd"), std::string::npos) << msg;
   }
+  raw_exec("INSERT INTO experiment (name, definition_json) VALUES ('e', '{}')");
   ResultsStore store(db_);
-  EXPECT_EQ(store.schema_version(), 2);
+  EXPECT_EQ(store.schema_version(), 3);
   EXPECT_EQ(store.find_run("r1")->run_key, "k1");
   EXPECT_TRUE(store.ingest_log().empty());
+  EXPECT_FALSE(store.run_input("r1", "teacher"));
+  EXPECT_EQ(store.experiment_source_file("e"), "");  // unknown for definitions stored before v3
 }
 
 TEST_F(StoreTest, CreatesMissingParentDirectories) {
@@ -163,7 +166,7 @@ TEST_F(StoreTest, ReopeningIsIdempotent) {
   }
   for (int i = 0; i < 2; ++i) {
     ResultsStore store(db_);
-    EXPECT_EQ(store.schema_version(), 2);
+    EXPECT_EQ(store.schema_version(), 3);
     auto run = store.find_run(id);
     ASSERT_TRUE(run);
     EXPECT_EQ(run->run_key, "k1");
@@ -541,7 +544,7 @@ TEST_F(StoreTest, QueryIsReadOnly) {
             std::string::npos);
   EXPECT_FALSE(fs::exists(dir_ / "other.db"));
   EXPECT_EQ(store.runs().size(), 1u);
-  EXPECT_EQ(store.schema_version(), 2);
+  EXPECT_EQ(store.schema_version(), 3);
   EXPECT_EQ(store.find_run(id)->status, RunStatus::Planned);
 
   const auto r = store.query(
@@ -565,7 +568,7 @@ TEST_F(StoreTest, QueryIsReadOnly) {
 
 TEST_F(StoreTest, NewerSchemaVersionIsRefusedUntouched) {
   raw_exec("CREATE TABLE future (x); PRAGMA user_version = 99;");
-  const std::string expected = "store schema version 99 is newer than this dfkd (2); upgrade dfkd";
+  const std::string expected = "store schema version 99 is newer than this dfkd (3); upgrade dfkd";
   std::string msg = error_of([&] { ResultsStore store(db_); });
   EXPECT_NE(msg.find(expected), std::string::npos) << msg;
   EXPECT_NE(msg.find(db_.string()), std::string::npos) << msg;
@@ -602,7 +605,7 @@ TEST_F(StoreTest, ReadOnlyStoreReadsButNeverWrites) {
   }
   ResultsStore ro(db_, ResultsStore::Mode::ReadOnly);
   EXPECT_EQ(ro.mode(), ResultsStore::Mode::ReadOnly);
-  EXPECT_EQ(ro.schema_version(), 2);
+  EXPECT_EQ(ro.schema_version(), 3);
   EXPECT_EQ(ro.find_run(id)->status, RunStatus::Running);
   EXPECT_EQ(ro.metric_series(id, "loss").size(), 1u);
   EXPECT_EQ(ro.query("SELECT count(*) FROM run").rows[0][0], 1);

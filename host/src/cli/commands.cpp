@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <optional>
 #include <tuple>
 #include <filesystem>
 #include <set>
@@ -130,9 +131,10 @@ int cmd_run(const Common& common, const RunArgs& args) {
   auto exp = host::load_experiment(args.experiment, args.profile);
   const auto cells = host::expand_cells(exp, *plugins, {args.rows, args.columns, args.seeds});
   const auto db = db_path(common);
-  ResultsStore store(db);
   host::RunMatrixOptions opt;
   opt.force = args.force;
+  opt.force_teacher = args.force_teacher;
+  opt.replace_definition = args.replace_definition;
   opt.dry_run = args.dry_run;
   opt.device = args.device;
   opt.threads = args.threads;
@@ -140,8 +142,14 @@ int cmd_run(const Common& common, const RunArgs& args) {
   fmt::print("dfkd: {} (profile {}{}) -> {}\n", exp.name, exp.profile,
              exp.profile_description.empty() ? "" : ": " + exp.profile_description, db.string());
   std::fflush(stdout);
+  if (args.dry_run) {  // writes nothing: not even a new store file
+    std::optional<ResultsStore> existing;
+    if (fs::exists(db)) existing.emplace(db, ResultsStore::Mode::ReadOnly);
+    host::preview_matrix(exp, cells, existing ? &*existing : nullptr, opt, stdout);
+    return 0;
+  }
+  ResultsStore store(db);
   const auto s = host::run_matrix(exp, cells, *plugins, store, opt, stdout);
-  if (args.dry_run) return 0;
   fmt::print("dfkd: {} runs: {} completed now, {} cached, {} failed, {} skipped{}{} in {}\n", s.planned,
              s.completed, s.cached, s.failed, s.skipped,
              s.by_others ? fmt::format(", {} completed by another process", s.by_others) : "",

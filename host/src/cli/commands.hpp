@@ -30,7 +30,7 @@ struct RunArgs {
   std::string experiment, profile, device = "auto";
   int seeds = 0, threads = 0, jobs = 0;
   std::vector<std::string> rows, columns;
-  bool force = false, dry_run = false, no_table = false;
+  bool force = false, force_teacher = false, replace_definition = false, dry_run = false, no_table = false;
 };
 
 struct WorkerArgs {

@@ -36,8 +36,13 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--seeds", run.seeds, "number of seeds (default: the profile's)")->check(CLI::PositiveNumber);
   run_cmd->add_option("--only", run.rows, "rows to run, comma separated")->delimiter(',');
   run_cmd->add_option("--dataset", run.columns, "columns to run, comma separated")->delimiter(',');
-  run_cmd->add_flag("--force", run.force, "rerun completed runs");
-  run_cmd->add_flag("--dry-run", run.dry_run, "print the plan and exit");
+  run_cmd->add_flag("--force", run.force, "rerun the plan's completed runs (teachers only with --force-teacher)");
+  run_cmd->add_flag("--force-teacher", run.force_teacher,
+                    "retrain completed teachers too, and every student of them in the plan");
+  run_cmd->add_flag("--replace-definition", run.replace_definition,
+                    "replace the experiment's stored definition even if it came from another file or "
+                    "loses rows that have results");
+  run_cmd->add_flag("--dry-run", run.dry_run, "print the plan and exit; writes nothing");
   run_cmd->add_option("--device", run.device, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   run_cmd->add_option("--threads", run.threads, "intra-op threads in all (default: all cores)")->check(CLI::NonNegativeNumber);
   run_cmd->add_option("--jobs,-j", run.jobs,
@@ -71,6 +76,8 @@ int main(int argc, char** argv) {
   submit_cmd->add_option("--seeds", submit.run.seeds, "number of seeds (default: the profile's)")->check(CLI::PositiveNumber);
   submit_cmd->add_option("--only", submit.run.rows, "rows to run, comma separated")->delimiter(',');
   submit_cmd->add_option("--dataset", submit.run.columns, "columns to run, comma separated")->delimiter(',');
+  submit_cmd->add_flag("--replace-definition", submit.run.replace_definition,
+                       "replace the experiment's stored definition (as `dfkd run --replace-definition`)");
   submit_cmd->add_option("--device", submit.job.device, "auto, cpu or cuda (on the compute nodes)")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   submit_cmd->add_option("--partition", submit.job.partition, "Slurm partition (default: the cluster's)");

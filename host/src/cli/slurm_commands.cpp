@@ -19,7 +19,8 @@ int cmd_slurm_submit(const Common& common, const SubmitArgs& args) {
   auto exp = host::load_experiment(run.experiment, run.profile);
   const auto cells = host::expand_cells(exp, *plugins, {run.rows, run.columns, run.seeds});
   host::ResultsStore store(db_path(common));
-  const host::SubmitOptions opt{args.job, args.sweeps_dir, run.dry_run, !args.no_ingest_job};
+  const host::SubmitOptions opt{args.job, args.sweeps_dir, run.dry_run, !args.no_ingest_job,
+                                run.replace_definition};
   fmt::print("dfkd: {} (profile {}) -> {}\n", exp.name, exp.profile, store.path().string());
   host::submit_sweep(exp, cells, *plugins, store, opt, stdout);
   return 0;

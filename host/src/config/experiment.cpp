@@ -251,6 +251,11 @@ Experiment parse_experiment(const json& source, const std::string& requested_pro
   };
   read_named("columns", "column", exp.columns);
   read_named("rows", "row", exp.rows);
+  // An empty matrix has nothing to run, and storing it would hide the results of the rows it had.
+  for (const char* key : {"columns", "rows"})
+    if (source.at(key).empty())
+      throw ConfigError(fmt::format("{}.{}: expected at least one entry, found an empty list (an experiment "
+                                    "without {} has nothing to run)", root, key, key));
   for (size_t i = 0; i < exp.profile_columns.size(); ++i) {
     const auto names = exp.column_names();
     if (std::find(names.begin(), names.end(), exp.profile_columns[i]) == names.end())
@@ -338,7 +343,9 @@ Experiment load_experiment(const std::filesystem::path& file, const std::string&
   } catch (const json::parse_error& e) {
     throw ConfigError(fmt::format("{}: not valid JSON: {}", file.string(), e.what()));
   }
-  return parse_experiment(source, profile, file.filename().string());
+  auto exp = parse_experiment(source, profile, file.filename().string());
+  exp.source_file = std::filesystem::weakly_canonical(std::filesystem::absolute(file)).string();
+  return exp;
 }
 
 std::vector<CellRun> expand_cells(const Experiment& exp, const PluginHost& plugins,

@@ -41,6 +41,7 @@ struct Experiment {
   nlohmann::json train;                 ///< experiment-wide training defaults
   std::vector<Figure> figures;
   nlohmann::json source;  ///< the whole file as read (stored with the runs)
+  std::string source_file;  ///< absolute path of the file it was read from ("" if from the store)
 
   std::vector<std::string> row_names() const;
   std::vector<std::string> column_names() const;

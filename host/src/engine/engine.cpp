@@ -10,6 +10,7 @@
 #include "engine/lr_schedule.hpp"
 #include "engine/signals.hpp"
 #include "engine/training_data.hpp"
+#include "store/artifact_files.hpp"
 #include "util/hash.hpp"
 
 namespace dfkd::host {
@@ -74,15 +75,17 @@ std::vector<MetricSummary> summarise(const ResultsStore& store, const std::strin
   return out;
 }
 
+/// Publishes a finished file as the run's immutable artifact of `kind` and records it.
 void record_artifact(ResultsStore& store, const RunRecord& run, const std::string& kind,
-                     const std::filesystem::path& file, const std::filesystem::path& store_dir) {
+                     const std::filesystem::path& pending, const std::filesystem::path& dir) {
+  const auto published = publish_artifact(pending, dir, kind, pending.extension().string());
   ArtifactRecord a;
   a.artifact_id = random_id();
   a.run_id = run.run_id;
   a.kind = kind;
-  a.path = std::filesystem::relative(file, store_dir).string();
-  a.sha256 = sha256_file(file);
-  a.bytes = static_cast<int64_t>(std::filesystem::file_size(file));
+  a.path = std::filesystem::relative(published.path, store.path().parent_path()).string();
+  a.sha256 = published.sha256;
+  a.bytes = published.bytes;
   store.add_artifact(a);
 }
 
@@ -92,7 +95,7 @@ Engine::Engine(const PluginHost& plugins, ResultsStore& store, EngineOptions opt
     : plugins_(plugins), store_(store), options_(std::move(options)), datasets_(plugins) {}
 
 std::filesystem::path Engine::artifact_dir(const RunRecord& run) const {
-  return store_.path().parent_path() / "artifacts" / run.run_key;
+  return store_.artifact_root() / run.run_key;
 }
 
 RunOutcome Engine::execute(const RunRecord& run) {
@@ -117,21 +120,21 @@ RunOutcome Engine::execute(const RunRecord& run) {
 
 std::unique_ptr<Model> load_trained_model(const PluginHost& plugins, DatasetCache& datasets,
                                           const ResultsStore& store, const RunRecord& run,
-                                          const torch::Device& device) {
+                                          const torch::Device& device, ArtifactRecord* used) {
   const auto& shape_source = datasets.get(run.config.at("dataset"));
   auto model = build_model(plugins, run.config.at("model"), shape_source.shape());
   const auto arts = store.artifacts(run.run_id, "model");
   if (arts.empty())
     throw std::runtime_error(fmt::format("run {} ({} {}) has no trained-model artifact", run.run_id,
                                          run.row, run.column));
-  auto file = std::filesystem::path(arts.back().path);
-  if (file.is_relative()) file = store.path().parent_path() / file;
-  if (!std::filesystem::exists(file))
-    throw std::runtime_error(fmt::format(
-        "the trained model of run {} is missing: '{}' (was the artifacts directory moved?); "
-        "rerun with --force to retrain it", run.run_id, file.string()));
+  // The newest attempt's weights; older attempts' files stay for the runs that learned from them.
+  const auto& art = arts.back();
+  const auto file = store.artifact_file(art);
+  verify_artifact(file, art.sha256, fmt::format("the trained model of run {} ({} {})", run.run_id.substr(0, 12),
+                                                run.row.empty() ? run.role : run.row, run.column));
   model->module().to(device);
   load_weights(file, model->module(), device);
+  if (used) *used = art;
   return model;
 }
 
@@ -190,7 +193,6 @@ RunOutcome Engine::train(const RunRecord& run) {
   const auto& train_cfg = cfg.at("train");
   const auto seed = cfg.at("seed").get<uint64_t>();
   const auto& device = options_.device;
-  const auto store_dir = store_.path().parent_path();
   const auto dir = artifact_dir(run);
 
   const Dataset& data = datasets_.get(cfg.at("dataset"));
@@ -212,7 +214,11 @@ RunOutcome Engine::train(const RunRecord& run) {
     if (!trec || trec->status != RunStatus::Completed)
       throw std::runtime_error(fmt::format("teacher run {} is not completed; train it first (dfkd run "
                                            "plans teachers before students)", key.substr(0, 12)));
-    teacher = load_trained_model(plugins_, datasets_, store_, *trec, device);
+    ArtifactRecord weights;
+    teacher = load_trained_model(plugins_, datasets_, store_, *trec, device, &weights);
+    // Pinned by content: a later forced retrain of the teacher adds a new file and cannot change
+    // what this run is recorded to have learned from.
+    store_.record_input(run.run_id, {"teacher", weights.artifact_id, weights.sha256});
     freeze(*teacher);  // no parameter gradients: generator steps only need input gradients
   }
   auto method = build_method(plugins_, cfg.at("method"));
@@ -294,9 +300,9 @@ RunOutcome Engine::train(const RunRecord& run) {
 
   // Final artifacts: the trained weights (teachers are loaded from these) and, for data-free
   // runs, a sample of what the generator makes, with the teacher's predictions on it.
-  const auto model_file = dir / "model.pt";
+  const auto model_file = dir / "model.pending.pt";
   save_weights(model_file, student->module());
-  record_artifact(store_, run, "model", model_file, store_dir);
+  record_artifact(store_, run, "model", model_file, dir);
   const int64_t n_samples = train_cfg.at("save_generated");
   if (generator && n_samples > 0) {
     torch::NoGradGuard no_grad;
@@ -306,9 +312,9 @@ RunOutcome Engine::train(const RunRecord& run) {
     torch::serialize::OutputArchive a;
     a.write("x", x.cpu());
     a.write("teacher_pred", pred.cpu());
-    const auto f = dir / "generated.pt";
+    const auto f = dir / "generated.pending.pt";
     a.save_to(f.string());
-    record_artifact(store_, run, "generated", f, store_dir);
+    record_artifact(store_, run, "generated", f, dir);
   }
   store_.complete_run(run.run_id, summarise(store_, run.run_id), seconds_since(t0));
   // The epoch checkpoint has served its purpose; the model artifact remains.

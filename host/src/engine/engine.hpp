@@ -41,7 +41,8 @@ class Engine {
   RunOutcome execute(const RunRecord& run);
   const std::string& last_error() const { return last_error_; }
 
-  /// Directory of a run's artifacts: <store dir>/artifacts/<run_key>.
+  /// Directory of a run's files: <store file>-artifacts/<run_key> (checkpoint while training,
+  /// then immutable content-addressed artifacts of every attempt).
   std::filesystem::path artifact_dir(const RunRecord& run) const;
 
  private:
@@ -65,9 +66,10 @@ class Engine {
   std::string last_error_;
 };
 
-/// The trained weights of a completed run (its "model" artifact), loaded into a fresh model.
+/// The trained weights of a completed run (its newest "model" artifact, checked against its
+/// sha256), loaded into a fresh model; `used` receives that artifact's record.
 std::unique_ptr<Model> load_trained_model(const PluginHost& plugins, DatasetCache& datasets,
                                           const ResultsStore& store, const RunRecord& run,
-                                          const torch::Device& device);
+                                          const torch::Device& device, ArtifactRecord* used = nullptr);
 
 }  // namespace dfkd::host

@@ -6,7 +6,9 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstring>
 #include <deque>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -15,6 +17,8 @@
 #include "engine/environment.hpp"
 #include "engine/signals.hpp"
 #include "planner/cost_estimate.hpp"
+#include "planner/definitions.hpp"
+#include "planner/forced_reruns.hpp"
 #include "planner/progress.hpp"
 #include "planner/worker_pool.hpp"
 
@@ -22,6 +26,9 @@ namespace dfkd::host {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+/// How long an interrupted worker may take to reach the end of its iteration by itself.
+constexpr double kWorkerStopGraceSeconds = 2.0;
 
 int cores() { return static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN))); }
 
@@ -35,18 +42,20 @@ double final_value(const ResultsStore& store, const std::string& run_id, const s
   return std::nan("");
 }
 
-void print_plan(const std::vector<RunRecord>& runs, const Experiment& exp, const ResultsStore& store,
-                const RunMatrixOptions& opt, int jobs, std::FILE* out) {
-  const CostEstimate estimate(store);
+void print_plan(const std::vector<RunRecord>& runs, const Experiment& exp, const ResultsStore* store,
+                const std::set<std::string>& reruns, int jobs, std::FILE* out) {
+  std::optional<CostEstimate> estimate;
+  if (store) estimate.emplace(*store);
   int to_run = 0, unknown = 0;
   double total = 0;
   fmt::print(out, "Plan for {} (profile {}): {} runs\n", exp.name, exp.profile, runs.size());
   for (const auto& r : runs) {
-    const bool cached = r.status == RunStatus::Completed && !opt.force;
+    const bool rerun = reruns.count(r.run_key) > 0;
+    const bool cached = r.status == RunStatus::Completed && !rerun;
     std::string cost;
     if (!cached) {
       ++to_run;
-      const double s = estimate.seconds(r);
+      const double s = estimate ? estimate->seconds(r) : std::nan("");
       if (std::isnan(s)) {
         ++unknown;
       } else {
@@ -54,9 +63,7 @@ void print_plan(const std::vector<RunRecord>& runs, const Experiment& exp, const
         cost = fmt::format(", ~{}", format_duration(s));
       }
     }
-    const std::string state = cached ? "cached"
-                              : (opt.force && r.status == RunStatus::Completed) ? "rerun"
-                                                                                 : to_string(r.status);
+    const std::string state = cached ? "cached" : rerun ? "rerun" : r.run_id.empty() ? "new" : to_string(r.status);
     fmt::print(out, "  {:<10} {:<34} {:<10} {} epochs x {} it/epoch, method {}{}\n", r.run_key.substr(0, 10),
                run_label(r), state, r.config["train"]["epochs"].get<int64_t>(),
                r.config["train"]["iterations_per_epoch"].get<int64_t>(), r.method, cost);
@@ -66,6 +73,11 @@ void print_plan(const std::vector<RunRecord>& runs, const Experiment& exp, const
   if (unknown > 0) fmt::print(out, " plus {} run(s) with nothing comparable in the store yet", unknown);
   fmt::print(out, " (from completed runs of the same profile, column, method and budget; {} job{}).\n",
              jobs, jobs == 1 ? "" : "s");
+}
+
+int jobs_for(const RunMatrixOptions& opt) {
+  const int threads = opt.threads > 0 ? opt.threads : cores();
+  return std::max(1, std::min(opt.jobs > 0 ? opt.jobs : default_jobs(), threads));
 }
 
 /// One planned run waiting in the scheduler's queue.
@@ -97,7 +109,6 @@ std::vector<PluginRecord> plugins_of(const nlohmann::json& config, const PluginH
 }
 
 std::vector<RunRecord> plan_runs(const Experiment& exp, const std::vector<CellRun>& cells, ResultsStore& store) {
-  store.upsert_experiment(exp.name, exp.title, exp.source);
   std::vector<RunRecord> runs;
   std::set<std::string> planned_keys;
   for (const auto& c : cells) {
@@ -114,21 +125,55 @@ std::vector<RunRecord> plan_runs(const Experiment& exp, const std::vector<CellRu
   return runs;
 }
 
+std::vector<RunRecord> preview_runs(const Experiment& exp, const std::vector<CellRun>& cells,
+                                    const ResultsStore* store) {
+  std::vector<RunRecord> runs;
+  std::set<std::string> seen;
+  for (const auto& c : cells) {
+    if (!seen.insert(c.run_key).second) continue;
+    std::optional<RunRecord> found = store ? store->find_run_by_key(c.run_key) : std::nullopt;
+    RunRecord rec;
+    if (found) {
+      rec = *found;
+    } else {
+      rec.run_key = c.run_key;
+      rec.experiment = exp.name;
+      rec.profile = exp.profile;
+      rec.column = c.column;
+      rec.seed = c.seed;
+      rec.role = c.role;
+      rec.method = c.method;
+      rec.parent_run_key = c.parent_run_key;
+      rec.config = c.config;
+    }
+    rec.row = c.row.empty() ? rec.row : c.row;
+    runs.push_back(std::move(rec));
+  }
+  return runs;
+}
+
+void preview_matrix(const Experiment& exp, const std::vector<CellRun>& cells, const ResultsStore* store,
+                    const RunMatrixOptions& opt, std::FILE* out) {
+  check_definition(exp, store, opt.replace_definition, out);
+  const auto runs = preview_runs(exp, cells, store);
+  const auto forced = plan_forced_reruns(runs, store, opt.force, opt.force_teacher);
+  print_plan(runs, exp, store, forced.run_keys, jobs_for(opt), out);
+  for (const auto& note : forced.notes) fmt::print(out, "{}\n", note);
+  fmt::print(out, "Dry run: nothing was written{}.\n", store ? fmt::format(" to {}", store->path().string()) : "");
+}
+
 RunMatrixSummary run_matrix(const Experiment& exp, const std::vector<CellRun>& cells,
                             const PluginHost& plugins, ResultsStore& store,
                             const RunMatrixOptions& opt, std::FILE* out) {
   const auto t_start = Clock::now();
   RunMatrixSummary summary;
+  store_definition(exp, store, opt.replace_definition, out);
   auto runs = plan_runs(exp, cells, store);
   summary.planned = static_cast<int>(runs.size());
 
   const int threads = opt.threads > 0 ? opt.threads : cores();
-  const int jobs = std::max(1, std::min(opt.jobs > 0 ? opt.jobs : default_jobs(), threads));
+  const int jobs = jobs_for(opt);
   const int worker_threads = std::max(1, threads / jobs);
-  if (opt.dry_run) {
-    print_plan(runs, exp, store, opt, jobs, out);
-    return summary;
-  }
 
   const bool in_process = jobs == 1;
   // With workers the parent only schedules; its own pool stays small.
@@ -143,12 +188,15 @@ RunMatrixSummary run_matrix(const Experiment& exp, const std::vector<CellRun>& c
   std::string current_position;
   Engine engine(plugins, store,
                 EngineOptions{device, env_id, [&](const EpochReport& r) { progress.epoch(r, current_position); }});
-  if (opt.force)
-    for (auto& r : runs)
-      if (r.status == RunStatus::Completed && store.reset_run(r.run_id)) {
-        std::filesystem::remove_all(engine.artifact_dir(r));
-        r.status = RunStatus::Planned;
-      }
+  // Forced reruns start over; their artifacts stay (immutable files, rows kept) so that runs which
+  // learned from them still find exactly those weights.
+  const auto forced = plan_forced_reruns(runs, &store, opt.force, opt.force_teacher);
+  for (const auto& note : forced.notes) progress.line("dfkd: " + note);
+  for (auto& r : runs)
+    if (forced.run_keys.count(r.run_key) && store.reset_run(r.run_id)) {
+      std::filesystem::remove(engine.artifact_dir(r) / "checkpoint.pt");
+      r.status = RunStatus::Planned;
+    }
   if (!in_process)
     progress.line(fmt::format("dfkd: {} worker processes x {} thread{}", jobs, worker_threads,
                               worker_threads == 1 ? "" : "s"));
@@ -292,6 +340,24 @@ int run_claimed(const PluginHost& plugins, ResultsStore& store, const WorkerOpti
                                   run->run_id, to_string(run->status)));
   torch::set_num_threads(std::max(1, opt.threads));
   install_interrupt_handlers();
+  const auto t0 = Clock::now();
+  // SIGTERM comes from the parent (Ctrl-C) or from the kernel when the parent died (PDEATHSIG):
+  // either way stop within seconds, not after the current iteration, however long that is.
+  InterruptWatchdog watchdog(kWorkerStopGraceSeconds, [&] {
+    try {
+      ResultsStore own(store.path());  // its own connection: the main thread may be mid-statement
+      const auto now = own.find_run(run->run_id);
+      own.end_run(run->run_id, RunStatus::Killed,
+                  fmt::format("interrupted by signal {} ({}) during epoch {}; the worker stopped without finishing "
+                              "its iteration; the last epoch checkpoint is kept and a rerun resumes from it",
+                              interrupt_signal(), strsignal(interrupt_signal()), now ? now->epochs_done + 1 : 0),
+                  seconds_since(t0));
+    } catch (const std::exception& e) {  // e.g. it completed meanwhile: nothing left to record
+      fmt::print(stderr, "dfkd worker: {}\n", e.what());
+    }
+    std::fflush(nullptr);
+    _exit(130);
+  });
   Progress progress(out, /*lines_only=*/true);
   Engine engine(plugins, store,
                 EngineOptions{resolve_device(opt.device), run->environment_id,

@@ -12,6 +12,7 @@
 #include <set>
 
 #include "dfkd/errors.hpp"
+#include "planner/definitions.hpp"
 #include "planner/progress.hpp"
 #include "planner/run_matrix.hpp"
 #include "slurm/slurm_queue.hpp"
@@ -183,7 +184,9 @@ SubmitResult submit_sweep(const Experiment& exp, const std::vector<CellRun>& cel
     throw ConfigError("sbatch is not on PATH: `dfkd slurm submit` runs where Slurm's client commands work (a "
                       "login node; Debian package slurm-client). `--dry-run` prints the plan without them");
   SubmitResult result;
-  const auto runs = plan_runs(exp, cells, store);
+  // A dry run writes nothing; a real one stores the definition (never silently replacing one).
+  if (!opt.dry_run) store_definition(exp, store, opt.replace_definition, out);
+  const auto runs = opt.dry_run ? preview_runs(exp, cells, &store) : plan_runs(exp, cells, store);
   const fs::path sweeps_dir = fs::absolute(opt.sweeps_dir.empty() ? store.path().parent_path() / "sweeps"
                                                                      : opt.sweeps_dir);
   const auto elsewhere = held_by_earlier_sweeps(sweeps_dir, store, out);

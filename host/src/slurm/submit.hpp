@@ -21,6 +21,7 @@ struct SubmitOptions {
   /// Submit the dependent ingest job. Off when the results store is on a filesystem the compute
   /// nodes should not write (WAL needs one host): then `dfkd ingest` runs where the store lives.
   bool ingest_job = true;
+  bool replace_definition = false;       ///< as `dfkd run --replace-definition`
 };
 
 struct SubmitResult {

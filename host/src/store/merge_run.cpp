@@ -5,6 +5,7 @@
 
 #include <tuple>
 
+#include "store/artifact_files.hpp"
 #include "store/results_store.hpp"
 #include "util/hash.hpp"
 
@@ -39,12 +40,12 @@ std::optional<RunState> read_state(SQLite::Database& db, const std::string& sche
                   st.getColumn(7).getDouble()};
 }
 
-/// Copies `from` to `to` unless `to` already has the content `sha256` (write + rename: a reader
-/// never sees half a file).
-void copy_artifact(const fs::path& from, const fs::path& to, const std::string& sha256) {
-  if (fs::exists(to) && (sha256.empty() || sha256_file(to) == sha256)) return;
-  fs::create_directories(to.parent_path());
-  const fs::path tmp = to.string() + ".ingest-tmp";
+/// Copies `from` into this store's artifact directory `dir` as an immutable content-addressed
+/// file (store/artifact_files.hpp), checking it against its recorded sha256 on the way.
+PublishedFile copy_artifact(const fs::path& from, const fs::path& dir, const std::string& kind,
+                            const std::string& sha256) {
+  fs::create_directories(dir);
+  const fs::path tmp = dir / (from.filename().string() + ".ingest-tmp");
   fs::copy_file(from, tmp, fs::copy_options::overwrite_existing);
   if (!sha256.empty() && sha256_file(tmp) != sha256) {
     fs::remove(tmp);
@@ -52,7 +53,13 @@ void copy_artifact(const fs::path& from, const fs::path& to, const std::string& 
                                          "copy?); copy the shard again",
                                          from.string(), sha256));
   }
-  fs::rename(tmp, to);
+  return publish_artifact(tmp, dir, kind, from.extension().string());
+}
+
+bool has_table(SQLite::Database& db, const std::string& schema, const std::string& table) {
+  SQLite::Statement st(db, fmt::format("SELECT 1 FROM {}.sqlite_master WHERE type = 'table' AND name = ?1", schema));
+  st.bind(1, table);
+  return st.executeStep();
 }
 
 /// ATTACH for the lifetime of the object (DETACH cannot run inside a transaction, so the
@@ -161,7 +168,7 @@ MergeResult ResultsStore::merge_run(const fs::path& source_db, const std::string
            options.lost_reason);
 
     // Per-run rows are replaced wholesale by the source's.
-    for (const char* table : {"metric", "metric_summary", "param", "run_plugin", "artifact"})
+    for (const char* table : {"metric", "metric_summary", "param", "run_plugin", "artifact", "run_input"})
       exec(fmt::format("DELETE FROM main.{} WHERE run_id = ?1", table), id);
     exec("INSERT INTO main.metric (run_id, key, epoch, step, value) "
          "SELECT ?1, key, epoch, step, value FROM src.metric WHERE run_id = ?2", id, src->run_id);
@@ -170,6 +177,9 @@ MergeResult ResultsStore::merge_run(const fs::path& source_db, const std::string
          id, src->run_id);
     exec("INSERT INTO main.param (run_id, key, value_type, value_text, value_real) "
          "SELECT ?1, key, value_type, value_text, value_real FROM src.param WHERE run_id = ?2", id, src->run_id);
+    if (has_table(*db_, "src", "run_input"))  // shards of dfkd before store schema 3 have none
+      exec("INSERT INTO main.run_input (run_id, role, artifact_id, sha256) "
+           "SELECT ?1, role, artifact_id, sha256 FROM src.run_input WHERE run_id = ?2", id, src->run_id);
     exec("INSERT INTO main.run_plugin (run_id, plugin_id) SELECT ?1, plugin_id FROM src.run_plugin "
          "WHERE run_id = ?2", id, src->run_id);
     exec("INSERT OR REPLACE INTO main.cell (experiment, profile, row, column_name, seed, run_key) "
@@ -185,16 +195,15 @@ MergeResult ResultsStore::merge_run(const fs::path& source_db, const std::string
       const fs::path file = recorded.is_absolute() ? recorded : source_dir / recorded;
       const std::string sha = text(arts.getColumn(3));
       if (!fs::exists(file))
-        fail(path_, fmt::format("artifact file '{}' of run {} is missing; copy the shard's artifacts/ directory "
-                                "together with its run.db", file.string(), run_key));
+        fail(path_, fmt::format("artifact file '{}' of run {} is missing; copy the shard's artifact directory "
+                                "(run.db-artifacts/) together with its run.db", file.string(), run_key));
       std::string stored;
       if (options.artifacts == MergeOptions::Artifacts::ReferenceInPlace) {
         stored = file.string();
       } else {
-        // Relative paths keep their place under this store's directory.
-        const fs::path rel = recorded.is_absolute() ? fs::path("artifacts") / run_key / recorded.filename() : recorded;
-        copy_artifact(file, store_dir / rel, sha);
-        stored = rel.string();
+        // Files land in this store's own artifact directory, never over an existing file.
+        const auto published = copy_artifact(file, artifact_root() / run_key, text(arts.getColumn(1)), sha);
+        stored = fs::relative(published.path, store_dir).string();
       }
       ins.bind(1, text(arts.getColumn(0)));
       ins.bind(2, id);

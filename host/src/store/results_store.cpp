@@ -332,23 +332,27 @@ int ResultsStore::schema_version() const {
 // Experiments, environments, plugins
 
 void ResultsStore::upsert_experiment(const std::string& name, const std::string& title,
-                                     const json& definition) {
+                                     const json& definition, const std::string& source_file) {
   const char* op = "upsert_experiment";
   require_writable(op);
   if (name.empty()) fail(path_, op, "experiment name is empty");
   guarded(path_, op, [&] {
     SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
     SQLite::Statement st(*db_,
-                         "INSERT INTO experiment (name, title, definition_json, created_at, "
-                         "updated_at) VALUES (?1, ?2, ?3, " DFKD_NOW ", " DFKD_NOW ") "
+                         "INSERT INTO experiment (name, title, definition_json, source_file, created_at, "
+                         "updated_at) VALUES (?1, ?2, ?3, ?4, " DFKD_NOW ", " DFKD_NOW ") "
                          "ON CONFLICT (name) DO UPDATE SET title = excluded.title, "
                          "definition_json = excluded.definition_json, "
+                         "source_file = CASE WHEN excluded.source_file = '' THEN source_file "
+                         "ELSE excluded.source_file END, "
                          "updated_at = excluded.updated_at "
                          "WHERE definition_json IS NOT excluded.definition_json "
-                         "OR title IS NOT excluded.title");
+                         "OR title IS NOT excluded.title "
+                         "OR (excluded.source_file <> '' AND source_file IS NOT excluded.source_file)");
     st.bind(1, name);
     st.bind(2, title);
     st.bind(3, definition.dump());
+    st.bind(4, source_file);
     st.exec();
     tx.commit();
   });
@@ -880,7 +884,7 @@ bool ResultsStore::reset_run(const std::string& run_id, double stale_after_secon
       if (!exists.executeStep()) fail(path_, op, "no run with id '" + run_id + "'");
       return false;
     }
-    for (const char* table : {"metric", "metric_summary", "param"}) {
+    for (const char* table : {"metric", "metric_summary", "param", "run_input"}) {
       SQLite::Statement del(*db_, fmt::format("DELETE FROM {} WHERE run_id = ?1", table));
       del.bind(1, run_id);
       del.exec();

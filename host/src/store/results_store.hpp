@@ -124,6 +124,12 @@ struct MergeResult {
   std::string status;  ///< the status recorded (or found)
 };
 
+/// An artifact a run read while training (its teacher's weights), pinned by content.
+struct RunInput {
+  std::string role;  ///< "teacher"
+  std::string artifact_id, sha256;
+};
+
 struct IngestLogEntry {
   std::string run_id, run_key, status, source, sweep_id, slurm_job, ingested_at;
 };
@@ -134,7 +140,7 @@ class ResultsStore {
   /// Wal: several processes on one host share the file. Rollback: a single-writer sweep shard,
   /// which may live on NFS/Lustre where WAL's shared memory does not work.
   enum class Journal { Wal, Rollback };
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
   /// A running run whose heartbeat is older than this has lost its process (engines heartbeat at
   /// least every 20 s): claim_run and reset_run take it over, merge_run and submit treat it as free.
   static constexpr double kStaleHeartbeatSeconds = 120;
@@ -151,8 +157,12 @@ class ResultsStore {
   Mode mode() const { return mode_; }
   int schema_version() const;
 
+  /// Stores an experiment's definition (inserted or replaced; callers decide whether a
+  /// replacement is allowed: planner/definitions.hpp). `source_file`: the file it came from.
   void upsert_experiment(const std::string& name, const std::string& title,
-                         const nlohmann::json& definition);
+                         const nlohmann::json& definition, const std::string& source_file = "");
+  /// The file a stored definition came from ("" if unknown: stores before schema 3).
+  std::string experiment_source_file(const std::string& name) const;
   /// Returns the environment id (sha256 of its fields); inserts the row if new.
   std::string ensure_environment(const EnvironmentInfo& env);
   void record_plugins(const std::string& run_id, const std::vector<PluginRecord>& plugins);
@@ -202,6 +212,17 @@ class ResultsStore {
   std::string add_artifact(const ArtifactRecord& artifact);
   std::vector<ArtifactRecord> artifacts(const std::string& run_id,
                                         const std::string& kind = "") const;
+  /// Where this store keeps artifact files (store/artifact_files.hpp): `<file>-artifacts/`.
+  std::filesystem::path artifact_root() const;
+  /// An artifact's file as a path usable from here (relative paths are under the store's folder).
+  std::filesystem::path artifact_file(const ArtifactRecord& artifact) const;
+
+  /// Provenance (store/provenance.cpp): the artifact a run learned from, in role `role`
+  /// ("teacher"); replaced on each attempt, removed by reset_run.
+  void record_input(const std::string& run_id, const RunInput& input);
+  std::optional<RunInput> run_input(const std::string& run_id, const std::string& role) const;
+  /// Completed runs whose planned parent (teacher) is `run_key`.
+  std::vector<RunRecord> completed_dependents(const std::string& run_key) const;
 
   std::vector<MetricPoint> metric_series(const std::string& run_id, const std::string& key) const;
   std::vector<std::string> metric_keys(const std::string& run_id) const;

@@ -146,6 +146,21 @@ CREATE TABLE ingest_log (
 CREATE INDEX ingest_log_run_key ON ingest_log (run_key);
 )sql";
 
+// Version 3: provenance a rerun cannot rewrite. run_input records the exact artifact (by sha256)
+// a run learned from (a student's teacher weights); experiment.source_file is the file a stored
+// definition came from, so another file reusing the name is not taken silently.
+constexpr const char* kV3 = R"sql(
+CREATE TABLE run_input (
+  run_id      TEXT NOT NULL REFERENCES run (run_id) ON DELETE CASCADE,
+  role        TEXT NOT NULL,
+  artifact_id TEXT NOT NULL,
+  sha256      TEXT NOT NULL,
+  PRIMARY KEY (run_id, role)
+);
+CREATE INDEX run_input_artifact ON run_input (artifact_id);
+ALTER TABLE experiment ADD COLUMN source_file TEXT NOT NULL DEFAULT '';
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -154,6 +169,7 @@ const std::vector<Migration>& migrations() {
           "environment, plugin, run_plugin",
        kV1},
       {2, "ingest_log: provenance of runs merged from Slurm sweep shards", kV2},
+      {3, "run_input (the artifacts a run learned from, by sha256), experiment.source_file", kV3},
   };
   return list;
 }
