@@ -139,6 +139,8 @@ int cmd_run(const Common& common, const RunArgs& args) {
   opt.device = args.device;
   opt.threads = args.threads;
   opt.jobs = args.jobs;
+  opt.time_iterations = args.time_iterations;
+  opt.profile_step = args.profile_step;
   fmt::print("dfkd: {} (profile {}{}) -> {}\n", exp.name, exp.profile,
              exp.profile_description.empty() ? "" : ": " + exp.profile_description, db.string());
   std::fflush(stdout);

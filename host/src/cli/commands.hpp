@@ -31,6 +31,8 @@ struct RunArgs {
   int seeds = 0, threads = 0, jobs = 0;
   std::vector<std::string> rows, columns;
   bool force = false, force_teacher = false, replace_definition = false, dry_run = false, no_table = false;
+  std::string time_iterations;
+  int64_t profile_step = -1;
 };
 
 struct WorkerArgs {

@@ -50,6 +50,13 @@ int main(int argc, char** argv) {
                       "(default: one per core; 1 = in this process)")
       ->check(CLI::NonNegativeNumber);
   run_cmd->add_flag("--no-table", run.no_table, "do not print the table after running");
+  run_cmd->add_option("--time-iterations", run.time_iterations,
+                      "benchmarks: append every main-loop iteration's seconds to FILE (JSON lines; runs in "
+                      "this process)");
+  run_cmd->add_option("--profile-ops", run.profile_step,
+                      "print the top LibTorch operators by self time of main-loop global step STEP "
+                      "(0-based; runs in this process)")
+      ->check(CLI::NonNegativeNumber);
   add_db(run_cmd);
 
   WorkerArgs worker;

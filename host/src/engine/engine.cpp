@@ -152,7 +152,17 @@ std::map<std::string, double> Engine::run_epoch(const RunRecord& run, TrainConte
     }
     ctx.epoch = epoch;
     ctx.step = epoch * iters + i;
-    for (const auto& [key, value] : iteration(ctx)) {
+    const bool main_loop = where.empty();
+    StepMetrics step_metrics;
+    const auto ti = Clock::now();
+    if (main_loop && ctx.step == options_.profile_step && options_.on_op_profile) {
+      const auto profile = profile_ops([&] { step_metrics = iteration(ctx); });
+      options_.on_op_profile(run, profile);
+    } else {
+      step_metrics = iteration(ctx);
+    }
+    if (main_loop && options_.on_iteration) options_.on_iteration(run, ctx.step, seconds_since(ti));
+    for (const auto& [key, value] : step_metrics) {
       if (!std::isfinite(value))
         throw NonFiniteError(fmt::format("non-finite {} = {}{} at epoch {}, iteration {} (global step "
                                          "{}); lower the learning rates or check the method's loss",

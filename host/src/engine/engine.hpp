@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 
 #include "engine/builders.hpp"
+#include "engine/op_profile.hpp"
 #include "plugins/plugin_host.hpp"
 #include "store/results_store.hpp"
 
@@ -29,6 +30,11 @@ struct EngineOptions {
   torch::Device device = torch::kCPU;
   std::string environment_id;
   std::function<void(const EpochReport&)> on_epoch;
+  /// Benchmarks (`dfkd run --time-iterations`): each main-loop iteration's wall time.
+  std::function<void(const RunRecord&, int64_t step, double seconds)> on_iteration;
+  /// `dfkd run --profile-ops STEP`: this main-loop global step runs under the autograd profiler.
+  int64_t profile_step = -1;
+  std::function<void(const RunRecord&, const OpProfile&)> on_op_profile;
 };
 
 enum class RunOutcome { Completed, Failed, Killed };

@@ -76,6 +76,7 @@ void print_plan(const std::vector<RunRecord>& runs, const Experiment& exp, const
 }
 
 int jobs_for(const RunMatrixOptions& opt) {
+  if (!opt.time_iterations.empty() || opt.profile_step >= 0) return 1;  // measured in this process
   const int threads = opt.threads > 0 ? opt.threads : cores();
   return std::max(1, std::min(opt.jobs > 0 ? opt.jobs : default_jobs(), threads));
 }
@@ -186,8 +187,25 @@ RunMatrixSummary run_matrix(const Experiment& exp, const std::vector<CellRun>& c
   auto position = [&](const QueuedRun& q) { return fmt::format("[{}/{}]", q.index, total); };
 
   std::string current_position;
-  Engine engine(plugins, store,
-                EngineOptions{device, env_id, [&](const EpochReport& r) { progress.epoch(r, current_position); }});
+  EngineOptions engine_options{device, env_id, [&](const EpochReport& r) { progress.epoch(r, current_position); }};
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> timings(nullptr, &std::fclose);
+  if (!opt.time_iterations.empty()) {
+    timings.reset(std::fopen(opt.time_iterations.c_str(), "a"));
+    if (!timings)
+      throw ConfigError(fmt::format("--time-iterations {}: cannot open the file for writing: {}", opt.time_iterations,
+                                    std::strerror(errno)));
+    engine_options.on_iteration = [&](const RunRecord& r, int64_t step, double seconds) {
+      fmt::print(timings.get(), "{{\"run_key\": \"{}\", \"row\": \"{}\", \"step\": {}, \"seconds\": {:.6f}}}\n",
+                 r.run_key, r.row, step, seconds);
+      std::fflush(timings.get());
+    };
+  }
+  engine_options.profile_step = opt.profile_step;
+  engine_options.on_op_profile = [&](const RunRecord& r, const OpProfile& p) {
+    progress.line(fmt::format("dfkd: operators of {} at global step {} by self time:\n{}", run_label(r),
+                              opt.profile_step, render_op_profile(p, 25)));
+  };
+  Engine engine(plugins, store, engine_options);
   // Forced reruns start over; their artifacts stay (immutable files, rows kept) so that runs which
   // learned from them still find exactly those weights.
   const auto forced = plan_forced_reruns(runs, &store, opt.force, opt.force_teacher);

@@ -19,6 +19,10 @@ struct RunMatrixOptions {
   std::string device = "auto";
   int threads = 0;       ///< intra-op threads in all; 0 = all cores
   int jobs = 0;          ///< concurrent runs; 0 = default_jobs(); 1 = in this process
+  /// Benchmarks: append each main-loop iteration's seconds to this file as JSON lines (in process).
+  std::string time_iterations;
+  /// Print the top operators by self time of this main-loop global step (in process; -1 = off).
+  int64_t profile_step = -1;
 };
 
 struct RunMatrixSummary {
