@@ -16,6 +16,8 @@
 #include <system_error>
 #include <utility>
 
+#include "config/json_parse.hpp"
+#include "dfkd/errors.hpp"
 #include "store/schema.hpp"
 #include "util/hash.hpp"
 
@@ -48,7 +50,15 @@ auto guarded(const fs::path& path, const char* operation, F&& f) -> decltype(f()
     fail(path, operation, e.what());
   } catch (const nlohmann::json::exception& e) {
     fail(path, operation, std::string("stored JSON is invalid: ") + e.what());
+  } catch (const ConfigError& e) {  // stored JSON nested too deep (parse_stored_json)
+    throw ConfigError(fmt::format("results store '{}': {}: {}", path.string(), operation, e.what()));
   }
+}
+
+/// JSON the store holds (definitions and configs dfkd wrote from experiment files, or a store
+/// edited by hand): parsed with the depth limit, so a hostile value cannot crash the reader.
+json parse_stored_json(const std::string& text, const std::string& origin) {
+  return parse_json_limited(text, origin, kStoredJsonDepthLimit);
 }
 
 std::string text(const SQLite::Column& c) { return c.isNull() ? std::string() : c.getString(); }
@@ -96,7 +106,7 @@ RunRecord read_run(SQLite::Statement& st) {
   r.parent_run_id = text(st.getColumn(11));
   r.parent_run_key = text(st.getColumn(12));
   const std::string config = text(st.getColumn(13));
-  r.config = config.empty() ? json() : json::parse(config);
+  r.config = config.empty() ? json() : parse_stored_json(config, "run " + r.run_id + " config_json");
   r.created_at = text(st.getColumn(14));
   r.started_at = text(st.getColumn(15));
   r.finished_at = text(st.getColumn(16));
@@ -433,7 +443,8 @@ std::optional<json> ResultsStore::experiment_definition(const std::string& name)
     SQLite::Statement st(*db_, "SELECT definition_json FROM experiment WHERE name = ?1");
     st.bind(1, name);
     if (!st.executeStep()) return std::nullopt;
-    return json::parse(text(st.getColumn(0)));
+    return parse_stored_json(text(st.getColumn(0)),
+                             "experiment '" + name + "' definition_json");
   });
 }
 
@@ -752,7 +763,8 @@ void ResultsStore::write_params(const std::string& run_id) {
   if (!cfg.executeStep()) return;
   const std::string config_text = text(cfg.getColumn(0));
   std::vector<Param> params;
-  flatten(config_text.empty() ? json() : json::parse(config_text), "", params);
+  flatten(config_text.empty() ? json() : parse_stored_json(config_text, "run " + run_id + " config_json"),
+          "", params);
   SQLite::Statement del(*db_, "DELETE FROM param WHERE run_id = ?1");
   del.bind(1, run_id);
   del.exec();
