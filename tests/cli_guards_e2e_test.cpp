@@ -1,5 +1,6 @@
 // End-to-end (the dfkd executable): inputs that used to crash it (issue 13). A deep JSON
-// experiment: it ends with a message and a documented exit code. Every command runs under `timeout -s KILL`, so a
+// experiment, a truncated plugin on the search path: each ends with a message and a documented
+// exit code. Every command runs under `timeout -s KILL`, so a
 // regression fails the test instead of hanging it.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -79,6 +80,42 @@ TEST_F(CliGuards, DeepExperimentIsAConfigErrorNotACrash) {
               std::string::npos)
         << r.err;
   }
+}
+
+TEST_F(CliGuards, TruncatedPluginIsALoadFailureAndTheOthersStillLoad) {
+  fs::path plugin;
+  for (const auto& e : fs::recursive_directory_iterator(DFKD_PLUGIN_DIR))
+    if (e.path().extension() == ".so") plugin = e.path();
+  ASSERT_FALSE(plugin.empty());
+  // What an interrupted build leaves behind: the first 4 KiB of the library.
+  fs::create_directories(dir_ / "extra");
+  const fs::path truncated = dir_ / "extra" / "libhalf.so";
+  std::ofstream(truncated, std::ios::binary) << slurp(plugin).substr(0, 4096);
+  const std::string env = "DFKD_PLUGIN_PATH='" + (dir_ / "extra").string() + "'";
+
+  auto r = cli("plugins", env);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("two_moons"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("not loaded: PluginHost::load(): '" + truncated.string() +
+                       "': file: truncated: the file is 4096 bytes but its "),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("was the build interrupted? rebuild the plugin"), std::string::npos) << r.err;
+
+  r = cli("plugins --json", env);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.at("failures").size(), 1u) << r.out;
+  EXPECT_EQ(j["failures"][0].at("file"), truncated.string());
+  EXPECT_EQ(j["failures"][0].at("status"), "bad_file");
+  EXPECT_GE(j.at("plugins").size(), 8u);
+
+  // Other commands warn and carry on.
+  r = cli("run '" + std::string(DFKD_SOURCE_DIR) + "/experiments/two_moons.json' --profile smoke --dry-run " +
+              db_arg(),
+          env);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("dfkd: warning: plugin not loaded: "), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -1,8 +1,12 @@
 // Inputs that used to crash dfkd: JSON nested 100,000 deep (SIGSEGV in nlohmann's recursive
-// copy). Issue 13.
+// copy), truncated plugin libraries (SIGBUS in dlopen). Issue 13.
+#include <elf.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
@@ -13,12 +17,15 @@
 #include "config/experiment.hpp"
 #include "config/json_parse.hpp"
 #include "dfkd/errors.hpp"
+#include "plugins/elf_check.hpp"
+#include "plugins/plugin_host.hpp"
 #include "slurm/sweep.hpp"
 #include "store/results_store.hpp"
 #include "util/hash.hpp"
 
 namespace fs = std::filesystem;
 using dfkd::ConfigError;
+using dfkd::host::check_elf_library;
 using dfkd::host::kJsonDepthLimit;
 using dfkd::host::parse_json_limited;
 using dfkd::host::ResultsStore;
@@ -151,6 +158,140 @@ TEST_F(JsonDepthFiles, SweepManifestNestedTooDeepIsAConfigError) {
   const auto msg = config_error_of([&] { dfkd::host::Sweep::open(dir_); });
   EXPECT_TRUE(contains_all(msg, {(dir_ / "manifest.json").string(), "expected at most 128 levels",
                                  "experiment_definition[0]"}));
+}
+
+// ==== ELF check before dlopen ====
+
+std::string read_bytes(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+/// A real plugin library of this build.
+fs::path some_plugin() {
+  for (const auto& e : fs::recursive_directory_iterator(DFKD_PLUGIN_DIR))
+    if (e.path().extension() == ".so") return e.path();
+  return {};
+}
+
+class ElfCheck : public TempDir {
+ protected:
+  void SetUp() override {
+    TempDir::SetUp();
+    plugin_ = some_plugin();
+    ASSERT_FALSE(plugin_.empty()) << "no plugin built under " << DFKD_PLUGIN_DIR;
+    bytes_ = read_bytes(plugin_);
+    ASSERT_GE(bytes_.size(), sizeof(Elf64_Ehdr));
+    std::memcpy(&eh_, bytes_.data(), sizeof eh_);
+  }
+  /// check_elf_library() of `bytes` written to a file; "" when it passes.
+  std::string problem(const std::string& bytes) const {
+    const auto r = check_elf_library(write("lib.so", bytes));
+    return r ? *r : std::string();
+  }
+  /// The end of the last PT_LOAD segment's file bytes.
+  uint64_t segments_end() const {
+    uint64_t end = 0;
+    for (size_t i = 0; i < eh_.e_phnum; ++i) {
+      Elf64_Phdr p;
+      std::memcpy(&p, bytes_.data() + eh_.e_phoff + i * sizeof p, sizeof p);
+      if (p.p_type == PT_LOAD) end = std::max<uint64_t>(end, p.p_offset + p.p_filesz);
+    }
+    return end;
+  }
+
+  fs::path plugin_;
+  std::string bytes_;
+  Elf64_Ehdr eh_{};
+};
+
+TEST_F(ElfCheck, EveryBuiltPluginPasses) {
+  int n = 0;
+  for (const auto& e : fs::recursive_directory_iterator(DFKD_PLUGIN_DIR))
+    if (e.path().extension() == ".so") {
+      EXPECT_EQ(check_elf_library(e.path()), std::nullopt) << e.path();
+      ++n;
+    }
+  EXPECT_GT(n, 5);
+  EXPECT_EQ(problem(bytes_), "");
+}
+
+TEST_F(ElfCheck, NotElfAndEmptyFiles) {
+  EXPECT_TRUE(contains_all(problem("not an ELF file\n"),
+                           {"expected an ELF shared library (starting 7f 45 4c 46), found a file "
+                            "starting 6e 6f 74 20", "move this file out of"}));
+  EXPECT_TRUE(contains_all(problem(""), {"found an empty file", "was the build interrupted?"}));
+  EXPECT_TRUE(contains_all(problem("\x7f" "E"), {"found a file starting 7f 45"}));
+}
+
+TEST_F(ElfCheck, TruncatedHeader) {
+  EXPECT_EQ(problem(bytes_.substr(0, 10)),
+            "truncated: the file is 10 bytes but its ELF header needs 64; was the build "
+            "interrupted? rebuild the plugin (or move this file out of the plugin search path)");
+  EXPECT_TRUE(contains_all(problem(bytes_.substr(0, 40)),
+                           {"truncated: the file is 40 bytes but its ELF header needs 64"}));
+}
+
+TEST_F(ElfCheck, TruncatedProgramHeaders) {
+  const uint64_t need = eh_.e_phoff + uint64_t(eh_.e_phnum) * sizeof(Elf64_Phdr);
+  const size_t cut = eh_.e_phoff + sizeof(Elf64_Phdr) + 3;
+  EXPECT_TRUE(contains_all(problem(bytes_.substr(0, cut)),
+                           {fmt::format("truncated: the file is {} bytes but its program headers need {}; "
+                                        "was the build interrupted? rebuild the plugin",
+                                        cut, need)}));
+}
+
+TEST_F(ElfCheck, TruncatedSegment) {
+  // What an interrupted build leaves: the first 4 KiB (headers intact, segments cut).
+  ASSERT_GT(segments_end(), 4096u);
+  EXPECT_TRUE(contains_all(problem(bytes_.substr(0, 4096)),
+                           {"truncated: the file is 4096 bytes but its loadable segment (program header ",
+                            "PT_LOAD at offset", "was the build interrupted? rebuild the plugin"}));
+  // One byte short of the last segment's end.
+  const auto cut = segments_end() - 1;
+  EXPECT_TRUE(contains_all(problem(bytes_.substr(0, cut)),
+                           {fmt::format("the file is {} bytes but its loadable segment", cut),
+                            fmt::format("needs {};", cut + 1)}));
+}
+
+TEST_F(ElfCheck, TruncatedSectionHeaders) {
+  ASSERT_GE(eh_.e_shoff, segments_end());  // section headers at the end, as linkers write them
+  const uint64_t need = eh_.e_shoff + uint64_t(eh_.e_shnum) * sizeof(Elf64_Shdr);
+  EXPECT_EQ(need, bytes_.size());
+  EXPECT_TRUE(contains_all(problem(bytes_.substr(0, bytes_.size() - 1)),
+                           {fmt::format("truncated: the file is {} bytes but its section headers need {}",
+                                        bytes_.size() - 1, need)}));
+}
+
+TEST_F(ElfCheck, WrongClassMachineOrType) {
+  std::string b = bytes_;
+  b[EI_CLASS] = ELFCLASS32;
+  EXPECT_TRUE(contains_all(problem(b), {"ELF class: expected ELF64 (64-bit) like this dfkd, found ELF32 (32-bit)"}));
+  b = bytes_;
+  b[EI_DATA] = ELFDATA2MSB;
+  EXPECT_TRUE(contains_all(problem(b), {"byte order: expected little-endian like this dfkd, found big-endian"}));
+  b = bytes_;
+  Elf64_Ehdr eh = eh_;
+  eh.e_machine = eh_.e_machine == EM_AARCH64 ? EM_X86_64 : EM_AARCH64;
+  std::memcpy(b.data(), &eh, sizeof eh);
+  EXPECT_TRUE(contains_all(problem(b), {"machine: expected ", "like this dfkd, found ", "rebuild the plugin for this machine"}));
+  eh = eh_;
+  eh.e_type = ET_REL;
+  std::memcpy(b.data(), &eh, sizeof eh);
+  EXPECT_TRUE(contains_all(problem(b), {"ELF type: expected a shared library (ET_DYN), found a relocatable object file (.o)"}));
+}
+
+TEST_F(ElfCheck, PluginHostRefusesATruncatedLibraryAndLoadsTheOthers) {
+  const auto truncated = write("libtruncated.so", bytes_.substr(0, 4096));
+  dfkd::host::PluginHost host;
+  host.load_all({dir_, DFKD_PLUGIN_DIR});
+  ASSERT_EQ(host.failures().size(), 1u);
+  const auto& f = host.failures()[0];
+  EXPECT_EQ(f.status, dfkd::host::LoadStatus::BadFile);
+  EXPECT_STREQ(dfkd::host::to_string(f.status), "bad_file");
+  EXPECT_TRUE(contains_all(f.message, {"PluginHost::load(): '" + truncated.string() + "': file: truncated: the "
+                                       "file is 4096 bytes but its ", "rebuild the plugin"}));
+  EXPECT_GT(host.plugins().size(), 5u);
 }
 
 }  // namespace
