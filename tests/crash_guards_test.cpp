@@ -1,11 +1,14 @@
-// Inputs that used to crash dfkd: JSON nested 100,000 deep (SIGSEGV in nlohmann's recursive
-// copy), truncated plugin libraries (SIGBUS in dlopen). Issue 13.
+// Inputs that used to crash or hang dfkd: JSON nested 100,000 deep (SIGSEGV in nlohmann's
+// recursive copy), truncated plugin libraries (SIGBUS in dlopen), endless SQL (no bound on rows
+// or time). Issue 13.
 #include <elf.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -292,6 +295,64 @@ TEST_F(ElfCheck, PluginHostRefusesATruncatedLibraryAndLoadsTheOthers) {
   EXPECT_TRUE(contains_all(f.message, {"PluginHost::load(): '" + truncated.string() + "': file: truncated: the "
                                        "file is 4096 bytes but its ", "rebuild the plugin"}));
   EXPECT_GT(host.plugins().size(), 5u);
+}
+
+// ==== dfkd query: streamed, bounded by rows, time and cancellation ====
+
+constexpr const char* kEndlessRows =
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT x FROM c";
+constexpr const char* kEndlessCount =
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT count(*) FROM c";
+
+class StreamingQuery : public TempDir {
+ protected:
+  void SetUp() override {
+    TempDir::SetUp();
+    ResultsStore create(dir_ / "results.db");
+  }
+  ResultsStore::QueryEnd run(const std::string& sql, const ResultsStore::QueryLimits& limits) {
+    ResultsStore store(dir_ / "results.db", ResultsStore::Mode::ReadOnly);
+    return store.query(
+        sql, limits, [&](const std::vector<std::string>& c) { columns_ = c; },
+        [&](const std::vector<json>& row) { rows_.push_back(row); });
+  }
+  std::vector<std::string> columns_;
+  std::vector<std::vector<json>> rows_;
+};
+
+TEST_F(StreamingQuery, RowLimitStopsAnEndlessCte) {
+  ResultsStore::QueryLimits limits;
+  limits.max_rows = 5;
+  EXPECT_EQ(run(kEndlessRows, limits), ResultsStore::QueryEnd::RowLimit);
+  EXPECT_EQ(columns_, std::vector<std::string>{"x"});
+  ASSERT_EQ(rows_.size(), 5u);
+  EXPECT_EQ(rows_[4][0], 5);
+}
+
+TEST_F(StreamingQuery, ExactlyTheLimitIsDone) {
+  ResultsStore::QueryLimits limits;
+  limits.max_rows = 2;
+  EXPECT_EQ(run("SELECT 1 AS a UNION ALL SELECT 2", limits), ResultsStore::QueryEnd::Done);
+  EXPECT_EQ(rows_.size(), 2u);
+}
+
+TEST_F(StreamingQuery, TimeoutInterruptsAStepThatReturnsNoRows) {
+  ResultsStore::QueryLimits limits;
+  limits.timeout_seconds = 0.3;
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(run(kEndlessCount, limits), ResultsStore::QueryEnd::Timeout);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));  // bounded, not timed
+  EXPECT_TRUE(rows_.empty());
+}
+
+TEST_F(StreamingQuery, CancellationStopsBothKindsOfQuery) {
+  std::atomic<int> polls{0};
+  ResultsStore::QueryLimits limits;
+  limits.cancelled = [&] { return ++polls > 3; };
+  EXPECT_EQ(run(kEndlessCount, limits), ResultsStore::QueryEnd::Cancelled);
+  polls = 0;
+  EXPECT_EQ(run(kEndlessRows, limits), ResultsStore::QueryEnd::Cancelled);
+  EXPECT_LE(rows_.size(), 4u);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <array>
 #include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -1008,6 +1009,16 @@ std::vector<MetricSummary> ResultsStore::summaries(const std::string& run_id) co
 // Read-only SQL
 
 ResultsStore::QueryResult ResultsStore::query(const std::string& sql) const {
+  QueryResult result;
+  query(
+      sql, QueryLimits{}, [&](const std::vector<std::string>& columns) { result.columns = columns; },
+      [&](const std::vector<json>& row) { result.rows.push_back(row); });
+  return result;
+}
+
+ResultsStore::QueryEnd ResultsStore::query(const std::string& sql, const QueryLimits& limits,
+                                           const QueryColumns& on_columns,
+                                           const QueryRow& on_row) const {
   const char* op = "query";
   static const char* const kWriting[] = {"INSERT", "UPDATE", "DELETE",  "REPLACE", "CREATE",
                                          "DROP",   "ALTER",  "ATTACH",  "DETACH",  "VACUUM",
@@ -1060,14 +1071,42 @@ ResultsStore::QueryResult ResultsStore::query(const std::string& sql) const {
                        first));
     }
 
-    QueryResult result;
+    // Timeout and cancellation: SQLite calls this every kProgressOps virtual-machine steps, also
+    // inside a step that never returns a row (an endless recursive CTE under count(*)); a
+    // non-zero return makes the step fail with SQLITE_INTERRUPT.
+    struct Watch {
+      const QueryLimits* limits;
+      std::chrono::steady_clock::time_point deadline;
+      QueryEnd reason = QueryEnd::Done;
+      bool check() {
+        if (limits->cancelled && limits->cancelled()) reason = QueryEnd::Cancelled;
+        else if (limits->timeout_seconds > 0 && std::chrono::steady_clock::now() >= deadline)
+          reason = QueryEnd::Timeout;
+        return reason != QueryEnd::Done;
+      }
+    } watch{&limits, {}};
+    if (limits.timeout_seconds > 0)
+      watch.deadline = std::chrono::steady_clock::now() +
+                       std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                           std::chrono::duration<double>(limits.timeout_seconds));
+    constexpr int kProgressOps = 1000;
+    if (limits.timeout_seconds > 0 || limits.cancelled)
+      sqlite3_progress_handler(
+          h, kProgressOps, [](void* w) -> int { return static_cast<Watch*>(w)->check() ? 1 : 0; },
+          &watch);
+
     const int ncol = sqlite3_column_count(stmt.get());
+    std::vector<std::string> columns;
     for (int c = 0; c < ncol; ++c) {
       const char* name = sqlite3_column_name(stmt.get(), c);
-      result.columns.emplace_back(name ? name : "");
+      columns.emplace_back(name ? name : "");
     }
+    on_columns(columns);
+    int64_t rows = 0;
+    std::vector<json> row;
     while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-      std::vector<json> row;
+      if (limits.max_rows > 0 && rows == limits.max_rows) return QueryEnd::RowLimit;
+      row.clear();
       row.reserve(static_cast<size_t>(ncol));
       for (int c = 0; c < ncol; ++c) {
         switch (sqlite3_column_type(stmt.get(), c)) {
@@ -1090,10 +1129,14 @@ ResultsStore::QueryResult ResultsStore::query(const std::string& sql) const {
             row.emplace_back(nullptr);
         }
       }
-      result.rows.push_back(std::move(row));
+      on_row(row);
+      ++rows;
+      // Rows that come quickly may never reach the progress handler's step count.
+      if ((limits.timeout_seconds > 0 || limits.cancelled) && watch.check()) return watch.reason;
     }
+    if (rc == SQLITE_INTERRUPT && watch.reason != QueryEnd::Done) return watch.reason;
     if (rc != SQLITE_DONE) fail(path_, op, fmt::format("SQL error: {}", sqlite3_errmsg(h)));
-    return result;
+    return QueryEnd::Done;
   });
 }
 
