@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <optional>
 #include <tuple>
@@ -12,6 +13,7 @@
 #include <set>
 
 #include "config/experiment.hpp"
+#include "engine/signals.hpp"
 #include "dfkd/errors.hpp"
 #include "planner/cost_estimate.hpp"
 #include "planner/progress.hpp"
@@ -272,23 +274,43 @@ int cmd_plot(const Common& common, const ReportArgs& args) {
   return 0;
 }
 
-int cmd_query(const Common& common, const std::string& sql, const std::string& format) {
+int cmd_query(const Common& common, const QueryArgs& args) {
   ResultsStore store(db_path(common), ResultsStore::Mode::ReadOnly);
-  const auto r = store.query(sql);
-  if (format == "json") {
-    nlohmann::json rows = nlohmann::json::array();
-    for (const auto& row : r.rows) {
-      nlohmann::json o = nlohmann::json::object();
-      for (size_t i = 0; i < r.columns.size(); ++i) o[r.columns[i]] = row[i];
-      rows.push_back(o);
+  // Ctrl-C / SIGTERM set a flag the query polls (a second one kills at once).
+  host::install_interrupt_handlers();
+  ResultsStore::QueryLimits limits;
+  limits.max_rows = args.limit;
+  limits.timeout_seconds = args.timeout;
+  limits.cancelled = [] { return host::interrupt_requested(); };
+
+  // Every row is printed as SQLite produces it: memory stays bounded whatever the query returns.
+  std::vector<std::string> columns;
+  int64_t printed = 0;
+  auto on_columns = [&](const std::vector<std::string>& names) {
+    columns = names;
+    if (args.format == "csv") {
+      std::string line;
+      for (size_t i = 0; i < columns.size(); ++i) line += (i ? "," : "") + columns[i];
+      fmt::print("{}\n", line);
+    } else if (args.format == "md") {
+      // Unpadded Markdown: column widths would need every row first.
+      std::string line = "|";
+      for (const auto& c : columns) line += " " + md_escape(c) + " |";
+      std::string rule = "|";
+      for (size_t i = 0; i < columns.size(); ++i) rule += "---|";
+      fmt::print("{}\n{}\n", line, rule);
     }
-    fmt::print("{}\n", rows.dump(2));
-  } else if (format == "csv") {
+  };
+  auto on_row = [&](const std::vector<nlohmann::json>& row) {
     std::string line;
-    for (size_t i = 0; i < r.columns.size(); ++i) line += (i ? "," : "") + r.columns[i];
-    fmt::print("{}\n", line);
-    for (const auto& row : r.rows) {
-      line.clear();
+    if (args.format == "json") {
+      // The elements of a JSON array, as the whole array's dump(2) would print them.
+      nlohmann::json o = nlohmann::json::object();
+      for (size_t i = 0; i < columns.size(); ++i) o[columns[i]] = row[i];
+      const std::string wrapped = nlohmann::json::array({o}).dump(2);  // "[\n  {...}\n]"
+      line = (printed ? ",\n" : "[\n") + wrapped.substr(2, wrapped.size() - 4);
+      fmt::print("{}", line);
+    } else if (args.format == "csv") {
       for (size_t i = 0; i < row.size(); ++i) {
         auto v = json_cell(row[i]);
         if (v.find_first_of(",\"\n") != std::string::npos) {
@@ -299,20 +321,39 @@ int cmd_query(const Common& common, const std::string& sql, const std::string& f
         line += (i ? "," : "") + v;
       }
       fmt::print("{}\n", line);
-    }
-  } else {
-    std::string line = "|";
-    for (const auto& c : r.columns) line += " " + md_escape(c) + " |";
-    std::string rule = "|";
-    for (size_t i = 0; i < r.columns.size(); ++i) rule += "---|";
-    fmt::print("{}\n{}\n", line, rule);
-    for (const auto& row : r.rows) {
+    } else {
       line = "|";
       for (const auto& v : row) line += " " + md_escape(json_cell(v)) + " |";
       fmt::print("{}\n", line);
     }
+    ++printed;
+  };
+  const auto end = store.query(args.sql, limits, on_columns, on_row);
+  if (args.format == "json") fmt::print("{}\n", printed ? "\n]" : "[]");  // valid JSON even when cut
+  std::fflush(stdout);
+
+  using End = ResultsStore::QueryEnd;
+  switch (end) {
+    case End::Done:
+      return 0;
+    case End::RowLimit:
+      fmt::print(stderr,
+                 "dfkd query: stopped after {} rows (--limit {}); raise --limit (0 = no limit) or "
+                 "add LIMIT to the SQL\n",
+                 printed, args.limit);
+      return 0;
+    case End::Timeout:
+      fmt::print(stderr,
+                 "dfkd query: stopped after {:g} s (--timeout {:g}) with {} rows printed; the output "
+                 "is incomplete: narrow the query (WHERE, LIMIT) or raise --timeout (0 = no limit)\n",
+                 args.timeout, args.timeout, printed);
+      return 1;
+    case End::Cancelled:
+      fmt::print(stderr, "dfkd query: interrupted after {} rows printed; the output is incomplete\n",
+                 printed);
+      return 128 + host::interrupt_signal();
   }
-  return 0;
+  return 1;
 }
 
 int cmd_runs(const Common& common, const RunsArgs& args) {

@@ -56,6 +56,15 @@ struct ReportArgs {
   std::string experiment, profile, format = "md", out;
 };
 
+/// `dfkd query`. Exit codes: 0 done (also when --limit cut the output: a note on stderr says so),
+/// 1 SQL error, refused statement or --timeout reached (output incomplete), 2 usage,
+/// 130 interrupted by SIGINT (143: SIGTERM).
+struct QueryArgs {
+  std::string sql, format = "md";
+  int64_t limit = 10000;  ///< rows; 0 = no limit
+  double timeout = 60;    ///< seconds; 0 = none
+};
+
 struct RunsArgs {
   std::string experiment, status, show_id;
 };
@@ -70,7 +79,7 @@ int cmd_ingest(const Common& common, const IngestArgs& args);
 int cmd_status(const Common& common, const ReportArgs& args);
 int cmd_table(const Common& common, const ReportArgs& args);
 int cmd_plot(const Common& common, const ReportArgs& args);
-int cmd_query(const Common& common, const std::string& sql, const std::string& format);
+int cmd_query(const Common& common, const QueryArgs& args);
 int cmd_runs(const Common& common, const RunsArgs& args);
 
 }  // namespace dfkd::cli

@@ -137,10 +137,14 @@ int main(int argc, char** argv) {
   plot->add_option("--out", report.out, "output directory (default: <store dir>/figures/<experiment>/<profile>)");
   add_db(plot);
 
-  std::string sql;
+  QueryArgs query_args;
   auto* query = app.add_subcommand("query", "read-only SQL over the store (schema: results/README.md)");
-  query->add_option("sql", sql, "one SQL statement")->required();
-  query->add_option("--format", report.format, "md, csv or json")->check(CLI::IsMember({"md", "csv", "json"}));
+  query->add_option("sql", query_args.sql, "one SQL statement")->required();
+  query->add_option("--format", query_args.format, "md, csv or json")->check(CLI::IsMember({"md", "csv", "json"}));
+  query->add_option("--limit", query_args.limit, "print at most this many rows (default 10000; 0 = no limit)")
+      ->check(CLI::NonNegativeNumber);
+  query->add_option("--timeout", query_args.timeout, "stop the query after this many seconds (default 60; 0 = none)")
+      ->check(CLI::NonNegativeNumber);
   add_db(query);
 
   RunsArgs runs;
@@ -176,7 +180,7 @@ int main(int argc, char** argv) {
     if (*status) return cmd_status(common, report);
     if (*table) return cmd_table(common, report);
     if (*plot) return cmd_plot(common, report);
-    if (*query) return cmd_query(common, sql, report.format);
+    if (*query) return cmd_query(common, query_args);
     if (*runs_cmd) return cmd_runs(common, runs);
   } catch (const dfkd::ConfigError& e) {
     fmt::print(stderr, "dfkd: configuration error: {}\n", e.what());

@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <fstream>
 #include <set>
+#include <sstream>
 
 #include "config/json_check.hpp"
+#include "config/json_parse.hpp"
 #include "dfkd/errors.hpp"
 #include "plugins/plugin_host.hpp"
 #include "util/hash.hpp"
@@ -337,9 +339,11 @@ Experiment load_experiment(const std::filesystem::path& file, const std::string&
   if (!in)
     throw ConfigError(fmt::format("{}: cannot open the experiment file (does it exist? experiments "
                                   "shipped with dfkd are in experiments/)", file.string()));
+  std::stringstream text;
+  text << in.rdbuf();
   json source;
   try {
-    source = json::parse(in);
+    source = parse_json_limited(text.str(), file.string());
   } catch (const json::parse_error& e) {
     throw ConfigError(fmt::format("{}: not valid JSON: {}", file.string(), e.what()));
   }

@@ -15,6 +15,7 @@
 #include <boost/dll/shared_library.hpp>
 
 #include "dfkd/errors.hpp"
+#include "plugins/elf_check.hpp"
 #include "util/hash.hpp"
 
 namespace dfkd::host {
@@ -25,6 +26,7 @@ const char* to_string(LoadStatus status) {
   switch (status) {
     case LoadStatus::Loaded: return "loaded";
     case LoadStatus::NotFound: return "not_found";
+    case LoadStatus::BadFile: return "bad_file";
     case LoadStatus::MissingSymbol: return "missing_symbol";
     case LoadStatus::WrongAbi: return "wrong_abi";
     case LoadStatus::WrongInterface: return "wrong_interface";
@@ -185,6 +187,9 @@ LoadResult PluginHost::load(const fs::path& file) {
                   "file: expected a plugin library, found nothing at this path; check the "
                   "plugin search path");
     if (impl_->by_file.count(path)) return LoadResult{LoadStatus::Loaded, path, {}};
+    // dlopen() trusts the ELF headers: a truncated library (an interrupted build) is mapped
+    // anyway and kills the process with SIGBUS. Look at the headers first.
+    if (auto problem = check_elf_library(path)) return fail(LoadStatus::BadFile, "file: " + *problem);
 
     // rtld_now: an unresolved symbol fails here, as a LoadResult, instead of aborting the
     // process in the middle of a run. RTLD_LOCAL (the default): plugins resolve against their

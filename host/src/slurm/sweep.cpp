@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "config/json_parse.hpp"
 #include "dfkd/errors.hpp"
 
 namespace fs = std::filesystem;
@@ -101,11 +102,12 @@ std::string read_text(const fs::path& file) {
   return ss.str();
 }
 
-/// Parses `text` (of `file`) with `parse`; JSON errors become ConfigErrors naming the file.
+/// Parses `text` (of `file`) with `parse`; JSON errors become ConfigErrors naming the file (a
+/// value nested too deep is one already).
 template <class F>
 auto parse_file(const fs::path& file, const std::string& text, F&& parse) {
   try {
-    return parse(json::parse(text));
+    return parse(parse_json_limited(text, file.string(), kStoredJsonDepthLimit));
   } catch (const json::exception& e) {
     throw ConfigError(fmt::format("'{}' is not a valid dfkd sweep file: {} (was it edited or truncated? "
                                   "`dfkd slurm submit` writes it)", file.string(), e.what()));

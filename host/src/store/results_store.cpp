@@ -10,12 +10,15 @@
 #include <array>
 #include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
 #include <system_error>
 #include <utility>
 
+#include "config/json_parse.hpp"
+#include "dfkd/errors.hpp"
 #include "store/schema.hpp"
 #include "util/hash.hpp"
 
@@ -48,7 +51,15 @@ auto guarded(const fs::path& path, const char* operation, F&& f) -> decltype(f()
     fail(path, operation, e.what());
   } catch (const nlohmann::json::exception& e) {
     fail(path, operation, std::string("stored JSON is invalid: ") + e.what());
+  } catch (const ConfigError& e) {  // stored JSON nested too deep (parse_stored_json)
+    throw ConfigError(fmt::format("results store '{}': {}: {}", path.string(), operation, e.what()));
   }
+}
+
+/// JSON the store holds (definitions and configs dfkd wrote from experiment files, or a store
+/// edited by hand): parsed with the depth limit, so a hostile value cannot crash the reader.
+json parse_stored_json(const std::string& text, const std::string& origin) {
+  return parse_json_limited(text, origin, kStoredJsonDepthLimit);
 }
 
 std::string text(const SQLite::Column& c) { return c.isNull() ? std::string() : c.getString(); }
@@ -96,7 +107,7 @@ RunRecord read_run(SQLite::Statement& st) {
   r.parent_run_id = text(st.getColumn(11));
   r.parent_run_key = text(st.getColumn(12));
   const std::string config = text(st.getColumn(13));
-  r.config = config.empty() ? json() : json::parse(config);
+  r.config = config.empty() ? json() : parse_stored_json(config, "run " + r.run_id + " config_json");
   r.created_at = text(st.getColumn(14));
   r.started_at = text(st.getColumn(15));
   r.finished_at = text(st.getColumn(16));
@@ -437,7 +448,8 @@ std::optional<json> ResultsStore::experiment_definition(const std::string& name)
     SQLite::Statement st(*db_, "SELECT definition_json FROM experiment WHERE name = ?1");
     st.bind(1, name);
     if (!st.executeStep()) return std::nullopt;
-    return json::parse(text(st.getColumn(0)));
+    return parse_stored_json(text(st.getColumn(0)),
+                             "experiment '" + name + "' definition_json");
   });
 }
 
@@ -756,7 +768,8 @@ void ResultsStore::write_params(const std::string& run_id) {
   if (!cfg.executeStep()) return;
   const std::string config_text = text(cfg.getColumn(0));
   std::vector<Param> params;
-  flatten(config_text.empty() ? json() : json::parse(config_text), "", params);
+  flatten(config_text.empty() ? json() : parse_stored_json(config_text, "run " + run_id + " config_json"),
+          "", params);
   SQLite::Statement del(*db_, "DELETE FROM param WHERE run_id = ?1");
   del.bind(1, run_id);
   del.exec();
@@ -1000,6 +1013,16 @@ std::vector<MetricSummary> ResultsStore::summaries(const std::string& run_id) co
 // Read-only SQL
 
 ResultsStore::QueryResult ResultsStore::query(const std::string& sql) const {
+  QueryResult result;
+  query(
+      sql, QueryLimits{}, [&](const std::vector<std::string>& columns) { result.columns = columns; },
+      [&](const std::vector<json>& row) { result.rows.push_back(row); });
+  return result;
+}
+
+ResultsStore::QueryEnd ResultsStore::query(const std::string& sql, const QueryLimits& limits,
+                                           const QueryColumns& on_columns,
+                                           const QueryRow& on_row) const {
   const char* op = "query";
   static const char* const kWriting[] = {"INSERT", "UPDATE", "DELETE",  "REPLACE", "CREATE",
                                          "DROP",   "ALTER",  "ATTACH",  "DETACH",  "VACUUM",
@@ -1052,14 +1075,42 @@ ResultsStore::QueryResult ResultsStore::query(const std::string& sql) const {
                        first));
     }
 
-    QueryResult result;
+    // Timeout and cancellation: SQLite calls this every kProgressOps virtual-machine steps, also
+    // inside a step that never returns a row (an endless recursive CTE under count(*)); a
+    // non-zero return makes the step fail with SQLITE_INTERRUPT.
+    struct Watch {
+      const QueryLimits* limits;
+      std::chrono::steady_clock::time_point deadline;
+      QueryEnd reason = QueryEnd::Done;
+      bool check() {
+        if (limits->cancelled && limits->cancelled()) reason = QueryEnd::Cancelled;
+        else if (limits->timeout_seconds > 0 && std::chrono::steady_clock::now() >= deadline)
+          reason = QueryEnd::Timeout;
+        return reason != QueryEnd::Done;
+      }
+    } watch{&limits, {}};
+    if (limits.timeout_seconds > 0)
+      watch.deadline = std::chrono::steady_clock::now() +
+                       std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                           std::chrono::duration<double>(limits.timeout_seconds));
+    constexpr int kProgressOps = 1000;
+    if (limits.timeout_seconds > 0 || limits.cancelled)
+      sqlite3_progress_handler(
+          h, kProgressOps, [](void* w) -> int { return static_cast<Watch*>(w)->check() ? 1 : 0; },
+          &watch);
+
     const int ncol = sqlite3_column_count(stmt.get());
+    std::vector<std::string> columns;
     for (int c = 0; c < ncol; ++c) {
       const char* name = sqlite3_column_name(stmt.get(), c);
-      result.columns.emplace_back(name ? name : "");
+      columns.emplace_back(name ? name : "");
     }
+    on_columns(columns);
+    int64_t rows = 0;
+    std::vector<json> row;
     while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-      std::vector<json> row;
+      if (limits.max_rows > 0 && rows == limits.max_rows) return QueryEnd::RowLimit;
+      row.clear();
       row.reserve(static_cast<size_t>(ncol));
       for (int c = 0; c < ncol; ++c) {
         switch (sqlite3_column_type(stmt.get(), c)) {
@@ -1082,10 +1133,14 @@ ResultsStore::QueryResult ResultsStore::query(const std::string& sql) const {
             row.emplace_back(nullptr);
         }
       }
-      result.rows.push_back(std::move(row));
+      on_row(row);
+      ++rows;
+      // Rows that come quickly may never reach the progress handler's step count.
+      if ((limits.timeout_seconds > 0 || limits.cancelled) && watch.check()) return watch.reason;
     }
+    if (rc == SQLITE_INTERRUPT && watch.reason != QueryEnd::Done) return watch.reason;
     if (rc != SQLITE_DONE) fail(path_, op, fmt::format("SQL error: {}", sqlite3_errmsg(h)));
-    return result;
+    return QueryEnd::Done;
   });
 }
 

@@ -3,6 +3,7 @@
 /// transaction; WAL + busy timeout let several dfkd processes share one file.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -238,6 +239,26 @@ class ResultsStore {
     std::vector<std::vector<nlohmann::json>> rows;
   };
   QueryResult query(const std::string& sql) const;
+
+  /// Bounds of a streamed query; 0 = none.
+  struct QueryLimits {
+    int64_t max_rows = 0;
+    double timeout_seconds = 0;        ///< wall time from the first step
+    std::function<bool()> cancelled;   ///< polled while SQLite works (e.g. a SIGINT flag)
+  };
+  enum class QueryEnd {
+    Done,       ///< every row was passed on
+    RowLimit,   ///< max_rows rows were passed on and the statement had more
+    Timeout,    ///< timeout_seconds passed first
+    Cancelled,  ///< `cancelled` returned true first
+  };
+  using QueryColumns = std::function<void(const std::vector<std::string>& columns)>;
+  using QueryRow = std::function<void(const std::vector<nlohmann::json>& row)>;
+  /// Same checks as query(sql), but streams: `on_columns` once, then `on_row` for each row as
+  /// SQLite produces it; nothing is buffered. A timeout or cancellation interrupts SQLite itself
+  /// (sqlite3_progress_handler), also inside a long step that returns no rows.
+  QueryEnd query(const std::string& sql, const QueryLimits& limits, const QueryColumns& on_columns,
+                 const QueryRow& on_row) const;
 
   /// Merges the run `run_key` of another store file (a sweep shard) into this one, in one
   /// transaction; defined in store/merge_run.cpp.
