@@ -9,7 +9,7 @@ packages=(
   libtorch-dev libopenblas0-openmp
   libboost-dev libboost-filesystem-dev
   nlohmann-json3-dev libsqlite3-dev libsqlitecpp-dev sqlite3 libssl-dev
-  libfmt-dev libcli11-dev libgtest-dev
+  libfmt-dev libcli11-dev libgtest-dev libjemalloc-dev
   gnuplot-nox
   zlib1g-dev dataset-fashion-mnist
 )

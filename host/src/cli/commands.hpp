@@ -16,6 +16,8 @@ class PluginHost;
 namespace dfkd::cli {
 
 const char* version();
+/// The malloc dfkd runs on, as jemalloc reports it (cli/allocator.cpp).
+std::string allocator_description();
 
 struct Common {
   std::string db;  ///< "" = $DFKD_DB or results/results.db

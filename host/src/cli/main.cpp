@@ -11,7 +11,7 @@ int main(int argc, char** argv) {
   using namespace dfkd::cli;
   CLI::App app{"dfkd: data-free knowledge distillation experiments on LibTorch plugins"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("dfkd ") + version());
+  app.set_version_flag("--version", [] { return std::string("dfkd ") + version() + " (" + allocator_description() + ")"; });
 
   Common common;
   auto add_db = [&](CLI::App* cmd) {

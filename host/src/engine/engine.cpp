@@ -8,6 +8,7 @@
 
 #include "engine/checkpoint.hpp"
 #include "engine/lr_schedule.hpp"
+#include "engine/memory_format.hpp"
 #include "engine/signals.hpp"
 #include "engine/training_data.hpp"
 #include "store/artifact_files.hpp"
@@ -212,10 +213,13 @@ RunOutcome Engine::train(const RunRecord& run) {
   torch::manual_seed(stream_seed(seed, "init") >> 1);
   auto student = build_model(plugins_, cfg.at("model"), shape);
   student->module().to(device);
+  const bool images = shape.input_shape.size() == 3;  // C x H x W: convolutional networks
+  if (images) use_channels_last(student->module());
   std::unique_ptr<Generator> generator;
   if (!cfg.at("generator").is_null()) {
     generator = build_generator(plugins_, cfg.at("generator"), shape);
     generator->module().to(device);
+    if (images) use_channels_last(generator->module());
   }
   std::unique_ptr<Model> teacher;
   if (!cfg.at("teacher").is_null()) {
@@ -229,6 +233,7 @@ RunOutcome Engine::train(const RunRecord& run) {
     // Pinned by content: a later forced retrain of the teacher adds a new file and cannot change
     // what this run is recorded to have learned from.
     store_.record_input(run.run_id, {"teacher", weights.artifact_id, weights.sha256});
+    if (images) use_channels_last(teacher->module());
     freeze(*teacher);  // no parameter gradients: generator steps only need input gradients
   }
   auto method = build_method(plugins_, cfg.at("method"));
@@ -265,6 +270,11 @@ RunOutcome Engine::train(const RunRecord& run) {
   last_heartbeat_ = Clock::now();
   if (std::filesystem::exists(checkpoint)) {
     start = load_checkpoint(checkpoint, state, device);
+    if (images) {  // the saved layout came back with the weights
+      use_channels_last(student->module());
+      if (generator) use_channels_last(generator->module());
+      for (auto& [name, module] : ctx.modules()) use_channels_last(*module);
+    }
   } else {
     // Pre-training stages belong to a fresh run only; the epoch-0 checkpoint after them means a
     // resumed run never repeats them.
