@@ -168,7 +168,8 @@ TEST(PluginHost, NonLibraryIsNotFoundWithTheLinkerMessage) {
   PluginHost host;
   const LoadResult r = host.load(junk);
   fs::remove(junk);
-  EXPECT_EQ(r.status, LoadStatus::NotFound);
+  EXPECT_EQ(r.status, LoadStatus::LoadFailed) << "the file exists: not_found would send the user looking for it";
+  EXPECT_STREQ(dfkd::host::to_string(r.status), "load_failed");
   EXPECT_TRUE(contains_all(r.message, {junk.string(), "the dynamic linker rejects"}));
 }
 
