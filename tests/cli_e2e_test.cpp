@@ -25,6 +25,7 @@ namespace {
 
 using dfkd::test_support::CliTest;
 using dfkd::test_support::count;
+using dfkd::test_support::CliResult;
 
 TEST_F(CliTest, PluginsJsonListsTheEightSlicePlugins) {
   const auto r = cli("plugins --json");
@@ -459,4 +460,160 @@ TEST_F(CliTest, SweepCommandsNameWhatIsWrongAndExitTwo) {
   r = cli("worker --sweep '" + dir_.string() + "'");
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("manifest.json' is not a valid dfkd sweep file"), std::string::npos) << r.output;
+}
+
+// ---- issue 13: numbers validated at parse time, errors naming the right place ----
+
+TEST_F(CliTest, BadNumbersAreConfigErrorsWithTheirPath) {
+  // Values that used to become failed runs (LibTorch's "Invalid learning rate", a 32 GB batch).
+  auto r = cli("run '" + patched_experiment({{"profiles", {{"smoke", {{"rows", {{"DFAL", {{"method", {{"options", {{"lr_student", -0.05}}}}}}}}}}}}}}) +
+               "' --profile smoke --dry-run " + db_arg());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("experiment.json.profiles.smoke.rows.DFAL.method.options.lr_student: expected a number > 0, "
+                          "found -0.05"), std::string::npos) << r.output;
+  r = cli("run '" + patched_experiment({{"train", {{"batch_size", 1000000000}}}}) + "' --profile smoke --dry-run " + db_arg());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("experiment.json.train.batch_size: expected an integer in [1, 65536], found 1000000000"),
+            std::string::npos) << r.output;
+  // A value set in the profile is reported at the profile's path, not the merged one.
+  r = cli("run '" + patched_experiment({{"profiles", {{"smoke", {{"train", {{"epochs", 0}}}}}}}}) + "' --profile smoke " + db_arg());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("experiment.json.profiles.smoke.train.epochs: expected an integer in [1, 100000], found 0"),
+            std::string::npos) << r.output;
+  // 1e309 does not fit a double: file and line, exit 2.
+  std::ofstream(dir_ / "overflow.json") << "{\n  \"experiment\": \"x\",\n  \"seeds\": 1e309\n}\n";
+  r = cli("run overflow.json " + db_arg());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("overflow.json: not valid JSON"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("at line 3"), std::string::npos) << r.output;
+  // An experiment path that is a directory.
+  fs::create_directories(dir_ / "exp.json");
+  r = cli("run exp.json " + db_arg());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("exp.json: is a directory, not an experiment file"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(db_)) << "a config error must not create a store";
+}
+
+TEST_F(CliTest, ATypoInAProfileNotRunIsStillAnError) {
+  const auto file = patched_experiment({{"profiles", {{"default", {{"train", {{"epohcs", 3}}}}}}}});
+  auto r = cli("run '" + file + "' --profile smoke --dry-run " + db_arg());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("experiment.json.profiles.default.train.epohcs: unknown key"), std::string::npos) << r.output;
+  // Plugin options of another profile too.
+  const auto opts = patched_experiment(
+      {{"profiles", {{"default", {{"rows", {{"DFAL", {{"method", {{"options", {{"lr_studnet", 0.1}}}}}}}}}}}}}});
+  r = cli("run '" + opts + "' --profile smoke --dry-run " + db_arg());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("experiment.json.profiles.default.rows.DFAL.method.options.lr_studnet: unknown option"),
+            std::string::npos) << r.output;
+}
+
+TEST_F(CliTest, PluginsJsonReportsAFileThatFailsToLoadAsALoadFailure) {
+  fs::create_directories(dir_ / "plugins");
+  // A complete library the dynamic linker rejects: a real plugin whose dependency on the SDK
+  // library is renamed to one that does not exist (same length, so the ELF stays valid).
+  std::ifstream in(std::string(DFKD_PLUGIN_DIR) + "/method/kd.so", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto at = bytes.find("libdfkd_sdk.so");
+  ASSERT_NE(at, std::string::npos);
+  bytes.replace(at, 14, "libdfkd_xyz.so");
+  std::ofstream(dir_ / "plugins" / "broken.so", std::ios::binary) << bytes;
+  setenv("DFKD_PLUGIN_PATH", (dir_ / "plugins").c_str(), 1);
+  const auto r = cli("plugins --json");
+  unsetenv("DFKD_PLUGIN_PATH");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = nlohmann::json::parse(r.output);
+  ASSERT_EQ(j.at("failures").size(), 1u) << r.output;
+  EXPECT_EQ(j.at("failures")[0].at("status"), "load_failed") << r.output;
+  EXPECT_NE(j.at("failures")[0].at("message").get<std::string>().find("libdfkd_xyz.so"), std::string::npos);
+  // The options carry their ranges.
+  for (const auto& p : j.at("plugins"))
+    if (p.at("name") == "dfad")
+      for (const auto& o : p.at("options"))
+        if (o.at("name") == "lr_student") {
+          EXPECT_EQ(o.at("min"), 0.0);
+          EXPECT_TRUE(o.at("min_exclusive").get<bool>());
+          EXPECT_EQ(o.at("range"), "> 0");
+        }
+}
+
+TEST_F(CliTest, StoreErrorsSayWhatIsWrongAndReadsWorkInAReadOnlyDirectory) {
+  fs::create_directories(dir_ / "store_dir");
+  auto r = cli("runs --db '" + (dir_ / "store_dir").string() + "'");
+  EXPECT_NE(r.output.find("is a directory, not a store file"), std::string::npos) << r.output;
+  r = cli("run '" + experiment() + "' --profile smoke --dry-run --db '" + (dir_ / "store_dir").string() + "'");
+  EXPECT_NE(r.output.find("is a directory, not a store file"), std::string::npos) << r.output;
+
+  // A store in a directory the user cannot write (root ignores permissions: run as nobody).
+  const auto ro = dir_ / "ro";
+  fs::create_directories(ro);
+  { ResultsStore create(ro / "results.db"); }  // closed: no -wal / -shm left beside it
+  ASSERT_FALSE(fs::exists(ro / "results.db-shm"));
+  fs::permissions(ro, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                          fs::perms::others_read | fs::perms::others_exec);
+  fs::permissions(dir_, fs::perms::others_read | fs::perms::others_exec, fs::perm_options::add);
+  const std::string as_nobody = "setpriv --reuid=65534 --regid=65534 --clear-groups ";
+  if (geteuid() != 0 || std::system((as_nobody + "true").c_str()) != 0)
+    GTEST_SKIP() << "cannot run dfkd as another user here (needs root and setpriv)";
+  auto nobody = [&](const std::string& args) {
+    const auto cmd = "cd '" + dir_.string() + "' && " + as_nobody + "'" + DFKD_BINARY + "' " + args + " 2>&1";
+    CliResult res;
+    FILE* pipe = popen(cmd.c_str(), "r");
+    std::array<char, 4096> buf{};
+    while (fgets(buf.data(), buf.size(), pipe)) res.output += buf.data();
+    const int status = pclose(pipe);
+    res.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return res;
+  };
+  const std::string db = "--db '" + (ro / "results.db").string() + "'";
+  r = nobody("runs " + db);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  r = nobody("query 'SELECT count(*) AS n FROM run' --format csv " + db);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("n\n0"), std::string::npos) << r.output;
+  r = nobody("status " + db);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  r = nobody("run '" + experiment() + "' --profile smoke " + db);
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("is not writable"), std::string::npos) << r.output;
+}
+
+TEST_F(CliTest, RunsShowTakesDbAfterTheIdAndTableHintsKeepTheDb) {
+  auto r = cli("run '" + experiment() + "' --profile smoke --only Teacher --no-table " + db_arg());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::string id;
+  {
+    ResultsStore store(db_, ResultsStore::Mode::ReadOnly);
+    id = store.runs("two_moons").at(0).run_id;
+  }
+  r = cli("runs show " + id + " " + db_arg());
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("run " + id), std::string::npos) << r.output;
+  // The table's "fill them with" commands write to the store the table was read from.
+  r = cli("table '" + experiment() + "' --profile smoke " + db_arg());
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("fill them with"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("--profile smoke --db " + db_.string()), std::string::npos) << r.output;
+}
+
+// Ctrl-C right after `dfkd run --jobs 2` claimed its first runs, while the workers are still
+// starting (loading plugins): the runs are recorded killed, not failed, and a rerun resumes.
+TEST_F(CliTest, EarlyCtrlCWithWorkersRecordsKilledNotFailed) {
+  const pid_t child = start_in_background("run '" + experiment() + "' --profile smoke --jobs 2 --no-table " + db_arg(),
+                                          "first.log");
+  ASSERT_GE(child, 0);
+  const bool claimed = wait_until([&] {
+    return count_runs("Teacher", [](const auto& run) { return run.status == RunStatus::Running; }) > 0;
+  }, 1200);
+  kill(child, SIGINT);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(claimed) << "the teacher run was never claimed";
+  ResultsStore store(db_, ResultsStore::Mode::ReadOnly);
+  int killed = 0;
+  for (const auto& run : store.runs("two_moons")) {
+    EXPECT_NE(run.status, RunStatus::Failed) << run.row << ": " << run.error;
+    killed += run.status == RunStatus::Killed;
+  }
+  EXPECT_GE(killed, 1);
 }

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
 
 #include "config/experiment.hpp"
 #include "dfkd/errors.hpp"
@@ -176,6 +179,184 @@ TEST(Config, ProfileDatasetsRestrictColumnsUnlessTheCliNamesThem) {
   for (const auto& run : dfkd::host::expand_cells(exp, plugins(), {{}, {"moons"}, 0}))
     saw_moons |= run.column == "moons";
   EXPECT_TRUE(saw_moons);
+}
+
+// ---- numbers are validated at parse time, and errors name the place that set the value ----
+
+namespace {
+std::string has(const std::string& message, const std::string& part) {
+  return message.find(part) != std::string::npos ? "" : "expected \"" + part + "\" in: " + message;
+}
+}  // namespace
+
+TEST(Config, TrainBlockHasUpperBounds) {
+  auto e = minimal();
+  e["train"]["batch_size"] = 1000000000;  // was a 32 GB allocation at run time
+  EXPECT_EQ(has(config_error(e), "x.json.train.batch_size: expected an integer in [1, 65536], found 1000000000"), "");
+  e = minimal();
+  e["train"]["epochs"] = 100001;
+  EXPECT_EQ(has(config_error(e), "x.json.train.epochs: expected an integer in [1, 100000], found 100001"), "");
+  e = minimal();
+  e["columns"][0]["train"] = {{"eval_batch_size", 70000}};
+  EXPECT_EQ(has(config_error(e), "x.json.columns[0].train.eval_batch_size: expected an integer in [1, 65536]"), "");
+  e = minimal();
+  e["rows"][1]["train"] = {{"save_generated", -1}};
+  EXPECT_EQ(has(config_error(e), "x.json.rows[1].train.save_generated: expected an integer in [0, 1000000], found -1"), "");
+  e = minimal();
+  e["train"]["lr_schedule"] = {{"type", "step"}, {"step_size", 2}, {"gamma", -0.5}};
+  EXPECT_EQ(has(config_error(e), "x.json.train.lr_schedule.gamma: expected a number > 0, found -0.5"), "");
+  e = minimal();
+  e["train"]["batch_size"] = 65536;  // the bound itself is fine
+  EXPECT_EQ(config_error(e), "");
+}
+
+TEST(Config, PluginOptionRangesNameThePath) {
+  auto e = minimal();
+  e["rows"][1]["method"]["options"] = {{"lr_student", -0.05}};
+  EXPECT_EQ(has(config_error(e), "x.json.rows[1].method.options.lr_student: expected a number > 0, found -0.05"), "");
+  e["rows"][1]["method"]["options"] = {{"lr_student", 1e308}};  // finite, but not as a float
+  EXPECT_EQ(has(config_error(e), "x.json.rows[1].method.options.lr_student: expected a finite number "
+                                 "representable as a float (|x| <= 3.40282e+38), found 1e+308"), "");
+  e["rows"][1]["method"]["options"] = {{"momentum", 1}};
+  EXPECT_EQ(has(config_error(e), "x.json.rows[1].method.options.momentum: expected a number in [0, 1), found 1"), "");
+  e["rows"][1]["method"]["options"] = {{"student_steps", 0}};
+  EXPECT_EQ(has(config_error(e), "x.json.rows[1].method.options.student_steps: expected an integer in [1, 10000], found 0"), "");
+  e = minimal();
+  e["columns"][0]["student"]["options"]["hidden"] = {8, 0};
+  EXPECT_EQ(has(config_error(e), "x.json.columns[0].student.options.hidden[1]: expected an integer in [1, 65536], found 0"), "");
+  e = minimal();
+  e["columns"][0]["teacher"]["method"]["options"] = {{"lr", 0}};
+  EXPECT_EQ(has(config_error(e), "x.json.columns[0].teacher.method.options.lr: expected a number > 0, found 0"), "");
+}
+
+TEST(Config, RegularizerWeightMustBeAFiniteFloat) {
+  auto e = minimal();
+  e["rows"][1]["regularizers"] = {{{"plugin", "activation_logit"}, {"weight", 1e300}}};
+  EXPECT_EQ(has(config_error(e), "x.json.rows[1].regularizers[0].weight: expected a finite number"), "");
+  e["rows"][1]["regularizers"] = {{{"plugin", "activation_logit"}, {"weight", -0.5}}};  // flips the sign: fine
+  EXPECT_EQ(config_error(e), "");
+}
+
+TEST(Config, ProfileValuesAreReportedAtTheProfilesOwnPath) {
+  auto e = minimal();
+  e["profiles"]["tiny"]["train"]["epochs"] = 0;
+  EXPECT_EQ(has(config_error(e, "tiny"), "x.json.profiles.tiny.train.epochs: expected an integer in [1, 100000], found 0"), "");
+  e = minimal();
+  e["profiles"]["tiny"]["rows"]["DFAD"]["train"]["batch_size"] = 0;
+  EXPECT_EQ(has(config_error(e, "tiny"), "x.json.profiles.tiny.rows.DFAD.train.batch_size: expected an integer in [1, 65536], found 0"), "");
+  e = minimal();
+  e["profiles"]["tiny"]["rows"]["DFAD"]["method"] = {{"options", {{"lr_student", -0.05}}}};
+  EXPECT_EQ(has(config_error(e, "tiny"), "x.json.profiles.tiny.rows.DFAD.method.options.lr_student: expected a number > 0, found -0.05"), "");
+  e = minimal();
+  e["profiles"]["tiny"]["rows"]["DFAD"]["method"] = {{"optons", json::object()}};
+  EXPECT_EQ(has(config_error(e, "tiny"), "x.json.profiles.tiny.rows.DFAD.method.optons: unknown key"), "");
+  e = minimal();
+  e["profiles"]["tiny"]["columns"] = {{"moons", {{"dataset", {{"options", {{"n_train", 0}}}}}}}};
+  EXPECT_EQ(has(config_error(e, "tiny"), "x.json.profiles.tiny.columns.moons.dataset.options.n_train: expected an integer"), "");
+  e = minimal();
+  e["profiles"]["tiny"]["columns"] = {{"moons", {{"teacher", {{"train", {{"epochs", -3}}}}}}}};
+  EXPECT_EQ(has(config_error(e, "tiny"), "x.json.profiles.tiny.columns.moons.teacher.train.epochs"), "");
+  // A value the profile does not set is still reported where the file sets it.
+  e = minimal();
+  e["rows"][1]["method"]["options"] = {{"lr_student", -1}};
+  EXPECT_EQ(has(config_error(e, "tiny"), "x.json.rows[1].method.options.lr_student"), "");
+}
+
+TEST(Config, ByColumnValuesAreReportedAtTheirOwnPath) {
+  auto e = minimal();
+  e["rows"][1]["by_column"] = {{"moons", {{"method", {{"options", {{"lr_generator", -1}}}}}}}};
+  EXPECT_EQ(has(config_error(e), "x.json.rows[1].by_column.moons.method.options.lr_generator: expected a number > 0"), "");
+  e["rows"][1]["by_column"] = {{"moons", {{"train", {{"batch_size", 0}}}}}};
+  EXPECT_EQ(has(config_error(e), "x.json.rows[1].by_column.moons.train.batch_size"), "");
+}
+
+TEST(Config, EveryProfileIsValidatedNotOnlyTheChosenOne) {
+  auto e = minimal();
+  e["profiles"]["full"]["trian"] = json::object();  // a typo in a profile not run today
+  EXPECT_EQ(has(config_error(e, "tiny"), "x.json.profiles.full.trian: unknown key"), "");
+  e = minimal();
+  e["profiles"]["full"]["rows"] = {{"DFAD", {{"train", {{"epochs", 0}}}}}};
+  EXPECT_EQ(has(config_error(e, "tiny"), "x.json.profiles.full.rows.DFAD.train.epochs"), "");
+  e = minimal();
+  e["profiles"]["full"]["rows"] = {{"DFDA", json::object()}};
+  EXPECT_EQ(has(config_error(e, "tiny"), "x.json.profiles.full.rows.DFDA: no row named 'DFDA'"), "");
+  // Plugin options need the plugins: check_every_profile expands every profile's cells.
+  e = minimal();
+  e["profiles"]["full"]["rows"] = {{"DFAD", {{"method", {{"options", {{"lr_studnet", 0.1}}}}}}}};
+  const auto exp = dfkd::host::parse_experiment(e, "tiny", "x.json");
+  EXPECT_NO_THROW(dfkd::host::expand_cells(exp, plugins(), {}));
+  try {
+    dfkd::host::check_every_profile(exp, plugins());
+    ADD_FAILURE() << "a bad option in another profile passed";
+  } catch (const ConfigError& err) {
+    EXPECT_EQ(has(err.what(), "x.json.profiles.full.rows.DFAD.method.options.lr_studnet: unknown option"), "");
+  }
+  EXPECT_NO_THROW(dfkd::host::check_every_profile(dfkd::host::parse_experiment(minimal(), "tiny", "x.json"), plugins()));
+}
+
+TEST(Config, ExperimentFileThatIsADirectoryOrOverflowsANumber) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("dfkd_config_" + std::to_string(std::random_device{}()));
+  std::filesystem::create_directories(dir / "exp.json");
+  try {
+    dfkd::host::load_experiment(dir / "exp.json", "");
+    ADD_FAILURE() << "a directory was read as an experiment";
+  } catch (const ConfigError& err) {
+    EXPECT_EQ(has(err.what(), (dir / "exp.json").string() + ": is a directory, not an experiment file"), "");
+  }
+  std::ofstream(dir / "big.json") << "{\n  \"experiment\": \"x\",\n  \"seeds\": 1e309\n}\n";
+  try {
+    dfkd::host::load_experiment(dir / "big.json", "");
+    ADD_FAILURE() << "1e309 was accepted";
+  } catch (const ConfigError& err) {
+    EXPECT_EQ(has(err.what(), (dir / "big.json").string() + ": not valid JSON"), "");
+    EXPECT_EQ(has(err.what(), "number overflow"), "");
+    EXPECT_EQ(has(err.what(), "at line 3, column"), "");
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Options, RangesAreCheckedWithThePath) {
+  const std::vector<dfkd::OptionSpec> specs = {
+      dfkd::option_real("lr", 0.1, "lr").greater_than(0),
+      dfkd::option_real("momentum", 0.9, "m").at_least(0).less_than(1),
+      dfkd::option_int("steps", 5, "s").at_least(1).at_most(10),
+      dfkd::option_ints("widths", {4}, "w").non_empty().at_least(1),
+      dfkd::option_real("free", 0.0, "any finite value")};
+  auto error = [&](const json& given) {
+    try {
+      dfkd::resolve_options(specs, given, "p.options");
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_EQ(error({{"lr", -0.05}}), "p.options.lr: expected a number > 0, found -0.05");
+  EXPECT_EQ(error({{"lr", 0}}), "p.options.lr: expected a number > 0, found 0");
+  EXPECT_EQ(error({{"momentum", 1.0}}), "p.options.momentum: expected a number in [0, 1), found 1.0");
+  EXPECT_EQ(error({{"steps", 11}}), "p.options.steps: expected an integer in [1, 10], found 11");
+  EXPECT_EQ(error({{"widths", {3, -1}}}), "p.options.widths[1]: expected an integer >= 1, found -1");
+  EXPECT_EQ(error({{"widths", json::array()}}), "p.options.widths: expected a list of at least 1 element, found []");
+  EXPECT_EQ(has(error({{"free", -1e300}}), "p.options.free: expected a finite number representable as a float"), "");
+  EXPECT_EQ(error({{"lr", 1e-9}, {"momentum", 0}, {"steps", 10}, {"free", -3.5e38 / 2}}), "");
+  // The per-value paths a host passes (e.g. the profile patch that set the value).
+  try {
+    dfkd::resolve_options(specs, {{"lr", -1}}, "p.options", {{"lr", "f.json.profiles.smoke.rows.X.lr"}});
+    ADD_FAILURE();
+  } catch (const ConfigError& e) {
+    EXPECT_STREQ(e.what(), "f.json.profiles.smoke.rows.X.lr: expected a number > 0, found -1");
+  }
+  EXPECT_EQ(dfkd::describe_range(specs[0]), "> 0");
+  EXPECT_EQ(dfkd::describe_range(specs[1]), "in [0, 1)");
+  EXPECT_EQ(dfkd::describe_range(specs[4]), "");
+}
+
+TEST(Options, RangesAreMetadataTheResolvedValuesAreUnchanged) {
+  const auto plain = dfkd::option_real("lr", 0.1, "lr");
+  const auto ranged = plain.greater_than(0).at_most(1);
+  EXPECT_EQ(dfkd::resolve_options({plain}, {{"lr", 0.5}}, "p"), dfkd::resolve_options({ranged}, {{"lr", 0.5}}, "p"));
+  EXPECT_EQ(dfkd::resolve_options({plain}, {}, "p").dump(), dfkd::resolve_options({ranged}, {}, "p").dump());
+  EXPECT_FALSE(plain.min_value.has_value()) << "at_least & co. return a copy";
 }
 
 TEST(Config, PaperValues) {

@@ -537,7 +537,9 @@ TEST(ImageDataCifar, SizeNotAMultipleOfTheRecord) {
 
   write_file(dir100 / "test.bin", {});
   const auto empty = data_error([&] { load_cifar(dfkd_image::cifar100_spec(), dir100.path()); });
-  EXPECT_HAS(empty, "the file size 0 is not a multiple");
+  EXPECT_HAS(empty, (dir100 / "test.bin").string());
+  EXPECT_HAS(empty, "the file is empty (0 bytes): expected CIFAR-100 records of 3074 bytes");
+  EXPECT_EQ(empty.find("not a multiple"), std::string::npos) << empty;
 }
 
 TEST(ImageDataCifar, LabelOutOfRange) {

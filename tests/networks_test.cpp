@@ -322,7 +322,15 @@ TEST(ResNet, DepthOtherThan18Or34IsRejectedNamingTheOption) {
     FAIL() << "depth 50 was accepted";
   } catch (const dfkd::ConfigError& e) {
     const std::string m = e.what();
-    for (const char* part : {"option depth", "18", "34", "50"})
+    for (const char* part : {"depth", "18", "34", "50"})  // the declared range [18, 34] refuses it
+      EXPECT_NE(m.find(part), std::string::npos) << "'" << part << "' missing from: " << m;
+  }
+  try {
+    resnet(20);  // inside the range: the plugin itself refuses it
+    FAIL() << "depth 20 was accepted";
+  } catch (const dfkd::ConfigError& e) {
+    const std::string m = e.what();
+    for (const char* part : {"option depth", "18", "34", "20"})
       EXPECT_NE(m.find(part), std::string::npos) << "'" << part << "' missing from: " << m;
   }
   EXPECT_THROW(dfkd_resnet::ResNet(options_of<dfkd_resnet::ResNet>({}), dfkd::DataShape{{2}, 2}),

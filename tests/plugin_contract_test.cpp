@@ -223,6 +223,39 @@ TEST_P(PluginContract, EveryOptionIsDocumentedAndTyped) {
   }
 }
 
+// Ranges (OptionSpec::at_least & co.) only on numeric options, and a value just outside one is
+// refused naming the option's JSON path, so every plugin gets parse-time validation for free.
+TEST_P(PluginContract, OptionRangesRejectValuesOutsideThemNamingThePath) {
+  const auto& p = plugin();
+  for (const auto& o : p.entry.info.options) {
+    SCOPED_TRACE("option " + o.name);
+    const bool integer = o.type == dfkd::OptionType::Integer || o.type == dfkd::OptionType::IntegerList;
+    const bool real = o.type == dfkd::OptionType::Real || o.type == dfkd::OptionType::RealList;
+    const bool list = o.type == dfkd::OptionType::IntegerList || o.type == dfkd::OptionType::RealList;
+    if (!integer && !real) {
+      EXPECT_FALSE(o.min_value || o.max_value) << "a range on a non-numeric option";
+      continue;
+    }
+    auto outside = [&](double bound, bool exclusive, double step) -> nlohmann::json {
+      const double v = exclusive ? bound : bound + step;
+      const nlohmann::json x = integer ? nlohmann::json(static_cast<int64_t>(v)) : nlohmann::json(v);
+      return list ? nlohmann::json::array({x}) : x;
+    };
+    std::vector<nlohmann::json> bad;
+    if (o.min_value) bad.push_back(outside(*o.min_value, o.min_exclusive, integer ? -1.0 : -0.5));
+    if (o.max_value) bad.push_back(outside(*o.max_value, o.max_exclusive, integer ? 1.0 : 0.5));
+    if (real) bad.push_back(list ? nlohmann::json::array({1e300}) : nlohmann::json(1e300));  // not a float
+    for (const auto& v : bad) {
+      try {
+        dfkd::resolve_options(p.entry.info.options, {{o.name, v}}, json_path(p));
+        ADD_FAILURE() << v.dump() << " was accepted";
+      } catch (const dfkd::ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find(json_path(p) + "." + o.name), std::string::npos) << e.what();
+      }
+    }
+  }
+}
+
 TEST_P(PluginContract, DefaultOptionsRoundTrip) {
   const auto& p = plugin();
   const std::string path = json_path(p);

@@ -4,6 +4,8 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cfloat>
+#include <cmath>
 #include <set>
 #include <stdexcept>
 
@@ -50,7 +52,69 @@ OptionSpec option_required(std::string name, OptionType type, std::string doc) {
   return {std::move(name), type, nullptr, std::move(doc), {}};
 }
 
+OptionSpec OptionSpec::at_least(double bound) const {
+  OptionSpec s = *this;
+  s.min_value = bound;
+  s.min_exclusive = false;
+  return s;
+}
+OptionSpec OptionSpec::greater_than(double bound) const {
+  OptionSpec s = *this;
+  s.min_value = bound;
+  s.min_exclusive = true;
+  return s;
+}
+OptionSpec OptionSpec::at_most(double bound) const {
+  OptionSpec s = *this;
+  s.max_value = bound;
+  s.max_exclusive = false;
+  return s;
+}
+OptionSpec OptionSpec::less_than(double bound) const {
+  OptionSpec s = *this;
+  s.max_value = bound;
+  s.max_exclusive = true;
+  return s;
+}
+OptionSpec OptionSpec::non_empty() const {
+  OptionSpec s = *this;
+  s.min_items = 1;
+  return s;
+}
+
+std::string describe_range(const OptionSpec& s) {
+  if (s.min_value && s.max_value)
+    return fmt::format("in {}{}, {}{}", s.min_exclusive ? "(" : "[", *s.min_value, *s.max_value,
+                       s.max_exclusive ? ")" : "]");
+  if (s.min_value) return fmt::format("{} {}", s.min_exclusive ? ">" : ">=", *s.min_value);
+  if (s.max_value) return fmt::format("{} {}", s.max_exclusive ? "<" : "<=", *s.max_value);
+  return "";
+}
+
 namespace {
+
+bool is_numeric(OptionType t) {
+  return t == OptionType::Integer || t == OptionType::Real || t == OptionType::IntegerList ||
+         t == OptionType::RealList;
+}
+bool is_real(OptionType t) { return t == OptionType::Real || t == OptionType::RealList; }
+bool is_list(OptionType t) {
+  return t == OptionType::IntegerList || t == OptionType::RealList || t == OptionType::StringList;
+}
+
+// One number of a numeric option (or list element) against the spec's range; "" when it is fine,
+// else what was expected.
+std::string range_violation(const OptionSpec& s, const nlohmann::json& v) {
+  const double x = v.get<double>();
+  const char* what = is_real(s.type) ? "a number" : "an integer";
+  // JSON cannot spell inf or NaN, but 1e308 is finite and still overflows a float in LibTorch.
+  if (is_real(s.type) && !(std::isfinite(x) && std::fabs(x) <= FLT_MAX))
+    return fmt::format("a finite number representable as a float (|x| <= {:g})", FLT_MAX);
+  const bool below = s.min_value && (s.min_exclusive ? !(x > *s.min_value) : !(x >= *s.min_value));
+  const bool above = s.max_value && (s.max_exclusive ? !(x < *s.max_value) : !(x <= *s.max_value));
+  if (below || above) return fmt::format("{} {}", what, describe_range(s));
+  return "";
+}
 
 std::string json_type_name(const nlohmann::json& v) {
   if (v.is_number_integer()) return "integer";
@@ -107,6 +171,16 @@ std::string valid_keys(const std::vector<OptionSpec>& specs) {
 
 nlohmann::json resolve_options(const std::vector<OptionSpec>& specs, const nlohmann::json& given,
                                const std::string& path) {
+  return resolve_options(specs, given, path, {});
+}
+
+nlohmann::json resolve_options(const std::vector<OptionSpec>& specs, const nlohmann::json& given,
+                               const std::string& path,
+                               const std::map<std::string, std::string>& value_paths) {
+  auto where = [&](const std::string& name) {
+    auto it = value_paths.find(name);
+    return it != value_paths.end() ? it->second : path + "." + name;
+  };
   if (!given.is_null() && !given.is_object())
     throw ConfigError(fmt::format("{}: expected an object of options, found {}", path,
                                   json_type_name(given)));
@@ -115,7 +189,7 @@ nlohmann::json resolve_options(const std::vector<OptionSpec>& specs, const nlohm
   if (given.is_object()) {
     for (const auto& [key, value] : given.items()) {
       if (!known.count(key))
-        throw ConfigError(fmt::format("{}.{}: unknown option; valid options: {}", path, key,
+        throw ConfigError(fmt::format("{}: unknown option; valid options: {}", where(key),
                                       valid_keys(specs)));
     }
   }
@@ -130,13 +204,26 @@ nlohmann::json resolve_options(const std::vector<OptionSpec>& specs, const nlohm
       continue;
     }
     const auto& v = given.at(s.name);
+    const auto vpath = where(s.name);
     if (!matches(s.type, v))
-      throw ConfigError(fmt::format("{}.{}: wrong type: expected {}, found {} ({})", path, s.name,
+      throw ConfigError(fmt::format("{}: wrong type: expected {}, found {} ({})", vpath,
                                     to_string(s.type), json_type_name(v), v.dump()));
     if (!s.choices.empty() &&
         std::find(s.choices.begin(), s.choices.end(), v.get<std::string>()) == s.choices.end())
-      throw ConfigError(fmt::format("{}.{}: expected one of {}, found \"{}\"", path, s.name,
+      throw ConfigError(fmt::format("{}: expected one of {}, found \"{}\"", vpath,
                                     fmt::join(s.choices, ", "), v.get<std::string>()));
+    if (is_list(s.type) && v.size() < s.min_items)
+      throw ConfigError(fmt::format("{}: expected a list of at least {} element{}, found {}", vpath,
+                                    s.min_items, s.min_items == 1 ? "" : "s", v.dump()));
+    if (is_numeric(s.type)) {
+      if (v.is_array()) {
+        for (size_t i = 0; i < v.size(); ++i)
+          if (const auto e = range_violation(s, v[i]); !e.empty())
+            throw ConfigError(fmt::format("{}[{}]: expected {}, found {}", vpath, i, e, v[i].dump()));
+      } else if (const auto e = range_violation(s, v); !e.empty()) {
+        throw ConfigError(fmt::format("{}: expected {}, found {}", vpath, e, v.dump()));
+      }
+    }
     out[s.name] = normalised(s.type, v);
   }
   return out;

@@ -12,9 +12,11 @@ std::vector<OptionSpec> optimizer_options(const std::string& prefix,
                                           const OptimizerSettings& d, const std::string& whose) {
   return {
       option_string(prefix + "optimizer", d.kind, "optimizer of " + whose, {"sgd", "adam"}),
-      option_real(prefix + "lr", d.lr, "learning rate of " + whose),
-      option_real(prefix + "momentum", d.momentum, "SGD momentum of " + whose + " (unused by adam)"),
-      option_real(prefix + "weight_decay", d.weight_decay, "L2 weight decay of " + whose),
+      option_real(prefix + "lr", d.lr, "learning rate of " + whose).greater_than(0),
+      option_real(prefix + "momentum", d.momentum, "SGD momentum of " + whose + " (unused by adam)")
+          .at_least(0)
+          .less_than(1),
+      option_real(prefix + "weight_decay", d.weight_decay, "L2 weight decay of " + whose).at_least(0),
   };
 }
 

@@ -94,7 +94,11 @@ int cmd_plugins(bool as_json) {
       nlohmann::json options = nlohmann::json::array();
       for (const auto& o : p->entry.info.options)
         options.push_back({{"name", o.name}, {"type", to_string(o.type)}, {"default", o.default_value},
-                           {"required", o.default_value.is_null()}, {"doc", o.doc}, {"choices", o.choices}});
+                           {"required", o.default_value.is_null()}, {"doc", o.doc}, {"choices", o.choices},
+                           {"min", o.min_value ? nlohmann::json(*o.min_value) : nlohmann::json()},
+                           {"min_exclusive", o.min_exclusive},
+                           {"max", o.max_value ? nlohmann::json(*o.max_value) : nlohmann::json()},
+                           {"max_exclusive", o.max_exclusive}, {"range", describe_range(o)}});
       nlohmann::json entry{{"name", p->entry.name},       {"kind", to_string(p->entry.kind)},
                            {"version", p->entry.version}, {"interface", p->interface_id},
                            {"file", p->file.string()},    {"sha256", p->file_sha256},
@@ -132,6 +136,7 @@ int cmd_run(const Common& common, const RunArgs& args) {
   auto plugins = load_plugins();
   auto exp = host::load_experiment(args.experiment, args.profile);
   const auto cells = host::expand_cells(exp, *plugins, {args.rows, args.columns, args.seeds});
+  host::check_every_profile(exp, *plugins);  // a typo in another profile is still an error
   const auto db = db_path(common);
   host::RunMatrixOptions opt;
   opt.force = args.force;
@@ -258,7 +263,9 @@ int cmd_status(const Common& common, const ReportArgs& args) {
 int cmd_table(const Common& common, const ReportArgs& args) {
   ResultsStore store(db_path(common), ResultsStore::Mode::ReadOnly);
   auto exp = resolve_experiment(args.experiment, args.profile, &store);
-  fmt::print("{}", host::render_table(host::build_table(store, exp, source_hint(args.experiment)), args.format));
+  auto table = host::build_table(store, exp, source_hint(args.experiment));
+  table.db = common.db;
+  fmt::print("{}", host::render_table(table, args.format));
   return 0;
 }
 

@@ -155,6 +155,7 @@ int main(int argc, char** argv) {
   add_db(runs_cmd);
   auto* show = runs_cmd->add_subcommand("show", "one run: config, metrics, artifacts");
   show->add_option("run_id", runs.show_id, "run id or unique prefix")->required();
+  add_db(show);  // `runs show ID --db X` as well as `runs --db X show ID`
 
   try {
     app.parse(argc, argv);

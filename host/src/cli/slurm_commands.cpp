@@ -18,6 +18,7 @@ int cmd_slurm_submit(const Common& common, const SubmitArgs& args) {
   const auto& run = args.run;
   auto exp = host::load_experiment(run.experiment, run.profile);
   const auto cells = host::expand_cells(exp, *plugins, {run.rows, run.columns, run.seeds});
+  host::check_every_profile(exp, *plugins);
   host::ResultsStore store(db_path(common));
   const host::SubmitOptions opt{args.job, args.sweeps_dir, run.dry_run, !args.no_ingest_job,
                                 run.replace_definition};

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <sstream>
 
@@ -36,11 +37,94 @@ const KeySet kTrainKeys{{},
                         {"epochs", "iterations_per_epoch", "batch_size", "eval_batch_size",
                          "lr_schedule", "save_generated"}};
 const KeySet kScheduleKeys{{"type"}, {"step_size", "milestones", "gamma"}};
+const KeySet kSchedulePatchKeys{{}, {"type", "step_size", "milestones", "gamma"}};
 const KeySet kFigureKeys{{"name", "kind"},
                           {"column", "rows", "seed", "title", "description", "points", "references"}};
 
 std::string at(const std::string& path, const std::string& key) { return path + "." + key; }
 std::string at(const std::string& path, size_t i) { return fmt::format("{}[{}]", path, i); }
+
+// Where each value of a block was written: the same tree with every value that is not an object
+// (nor null, a merge patch's "delete") replaced by its JSON path. Merge-patching these trees
+// exactly as the blocks are patched tells, for any value of the merged block, the place in the
+// file that set it: the base entry, a profile's patch or a by_column patch.
+json origin_tree(const json& v, const std::string& path) {
+  if (v.is_object()) {
+    json o = json::object();
+    for (const auto& [key, x] : v.items()) o[key] = origin_tree(x, at(path, key));
+    return o;
+  }
+  if (v.is_null()) return nullptr;
+  return path;
+}
+
+// The path that set `keys` (object keys; "[i]" for a list element) of a merged block, or
+// `fallback` when the tree does not say (a default, or no tree).
+std::string origin_at(const json& tree, const std::vector<std::string>& keys,
+                      const std::string& fallback) {
+  const json* n = &tree;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (n->is_string()) {  // a list (or scalar) set as a whole: its elements live under its path
+      std::string p = n->get<std::string>();
+      for (; i < keys.size(); ++i) p = keys[i].front() == '[' ? p + keys[i] : at(p, keys[i]);
+      return p;
+    }
+    if (!n->is_object() || !n->contains(keys[i])) return fallback;
+    n = &n->at(keys[i]);
+  }
+  return n->is_string() ? n->get<std::string>() : fallback;
+}
+
+const json& sub(const json& tree, const std::string& key) {
+  static const json none;
+  return tree.is_object() && tree.contains(key) ? tree.at(key) : none;
+}
+
+// One value of a train block, at its own path.
+void check_train_value(const std::string& key, const json& v, const std::string& path) {
+  if (key == "epochs") require_int(v, path, 1, kMaxEpochs);
+  if (key == "iterations_per_epoch") require_int(v, path, 0, kMaxIterationsPerEpoch);
+  if (key == "batch_size" || key == "eval_batch_size") require_int(v, path, 1, kMaxBatchSize);
+  if (key == "save_generated") require_int(v, path, 0, kMaxSaveGenerated);
+}
+
+// One value of an lr_schedule block, at its own path; returns it as resolved.
+json check_schedule_value(const std::string& key, const json& v, const std::string& path) {
+  if (key == "type") {
+    const auto type = require_string(v, path);
+    if (type != "constant" && type != "step" && type != "multistep" && type != "cosine")
+      throw ConfigError(fmt::format("{}: expected one of constant, step, multistep, cosine; found \"{}\"",
+                                    path, type));
+    return type;
+  }
+  if (key == "step_size") return require_int(v, path, 1, kMaxEpochs);
+  if (key == "milestones") {
+    const json m = require_array(v, path);
+    for (size_t i = 0; i < m.size(); ++i) require_int(m[i], at(path, i), 1, kMaxEpochs);
+    return m;
+  }
+  // gamma: the factor the learning rate is multiplied by at each step.
+  const double gamma = require_number(v, path);
+  if (!(gamma > 0)) throw ConfigError(fmt::format("{}: expected a number > 0, found {}", path, v.dump()));
+  return gamma;
+}
+
+// A train block as written (a file's, a column's, a row's or a profile's patch of one): every
+// value it sets is checked at its own path. The merged block is checked again by resolve_train.
+void check_train_patch(const json& t, const std::string& path) {
+  check_keys(t, path, kTrainKeys);
+  for (const auto& [key, v] : t.items()) {
+    if (v.is_null()) continue;  // deletes the key: the default applies
+    if (key != "lr_schedule") {
+      check_train_value(key, v, at(path, key));
+      continue;
+    }
+    const auto spath = at(path, key);
+    check_keys(v, spath, kSchedulePatchKeys);
+    for (const auto& [skey, sv] : v.items())
+      if (!sv.is_null()) check_schedule_value(skey, sv, at(spath, skey));
+  }
+}
 
 const json& find_named(const std::vector<json>& items, const std::string& name) {
   for (const auto& item : items)
@@ -65,8 +149,8 @@ json row_for_column(const json& row, const std::string& column) {
 }
 
 // A profile's "rows"/"columns" block patches the named entries (RFC 7386 merge patch).
-void patch_named(std::vector<json>& items, const json& patches, const std::string& path,
-                 const char* what) {
+void patch_named(std::vector<json>& items, std::vector<json>& origins, const json& patches,
+                 const std::string& path, const char* what) {
   require_object(patches, path);
   const auto names = names_of(items);
   for (const auto& [name, patch] : patches.items()) {
@@ -76,6 +160,7 @@ void patch_named(std::vector<json>& items, const json& patches, const std::strin
                                     what, fmt::join(names, ", ")));
     require_object(patch, at(path, name));
     items[static_cast<size_t>(it - names.begin())].merge_patch(patch);
+    origins[static_cast<size_t>(it - names.begin())].merge_patch(origin_tree(patch, at(path, name)));
   }
 }
 
@@ -85,26 +170,117 @@ void check_plugin_spec(const json& spec, const std::string& path) {
   if (spec.contains("options")) require_object(spec.at("options"), at(path, "options"));
 }
 
+void check_regularizers(const json& list, const std::string& path) {
+  const auto& regs = require_array(list, path);
+  for (size_t k = 0; k < regs.size(); ++k) {
+    const auto rp = at(path, k);
+    check_keys(regs[k], rp, kRegularizerKeys);
+    require_string(regs[k].at("plugin"), at(rp, "plugin"));
+    if (regs[k].contains("weight")) require_number(regs[k].at("weight"), at(rp, "weight"));
+    if (regs[k].contains("options")) require_object(regs[k].at("options"), at(rp, "options"));
+  }
+}
+
 void check_method_row(const json& r, const std::string& path) {
   check_keys(r, path, kRowKeys);
   check_plugin_spec(r.at("method"), at(path, "method"));
   if (r.contains("generator")) check_plugin_spec(r.at("generator"), at(path, "generator"));
   if (r.contains("student")) check_plugin_spec(r.at("student"), at(path, "student"));
-  if (r.contains("regularizers")) {
-    const auto& regs = require_array(r.at("regularizers"), at(path, "regularizers"));
-    for (size_t k = 0; k < regs.size(); ++k) {
-      const auto rp = at(at(path, "regularizers"), k);
-      check_keys(regs[k], rp, kRegularizerKeys);
-      require_string(regs[k].at("plugin"), at(rp, "plugin"));
-      if (regs[k].contains("weight")) require_number(regs[k].at("weight"), at(rp, "weight"));
-      if (regs[k].contains("options")) require_object(regs[k].at("options"), at(rp, "options"));
+  if (r.contains("regularizers")) check_regularizers(r.at("regularizers"), at(path, "regularizers"));
+}
+
+// A plugin block as a profile or by_column patch writes it: any subset of its keys.
+void check_plugin_patch(const json& spec, const std::string& path) {
+  check_keys(spec, path, KeySet{{}, {"plugin", "options"}});
+  if (spec.contains("plugin") && !spec.at("plugin").is_null())
+    require_string(spec.at("plugin"), at(path, "plugin"));
+  if (spec.contains("options") && !spec.at("options").is_null())
+    require_object(spec.at("options"), at(path, "options"));
+}
+
+KeySet all_optional(const KeySet& k) {
+  KeySet out{{}, k.required};
+  out.optional.insert(out.optional.end(), k.optional.begin(), k.optional.end());
+  return out;
+}
+
+bool present(const json& v, const char* key) { return v.contains(key) && !v.at(key).is_null(); }
+
+// A row as written in the file or as a profile or by_column patch writes it: every value it sets,
+// at its own path (the patched row is validated again as a whole).
+void check_row_patch(const json& r, const std::string& path, bool teacher_row,
+                     const std::vector<std::string>& columns) {
+  check_keys(r, path, all_optional(teacher_row ? kTeacherRowKeys : kRowKeys));
+  if (teacher_row) return;
+  for (const char* key : {"method", "generator", "student"})
+    if (present(r, key)) check_plugin_patch(r.at(key), at(path, key));
+  if (present(r, "regularizers")) check_regularizers(r.at("regularizers"), at(path, "regularizers"));
+  if (present(r, "train")) check_train_patch(r.at("train"), at(path, "train"));
+  if (present(r, "by_column")) {
+    const auto bpath = at(path, "by_column");
+    for (const auto& [column, patch] : require_object(r.at("by_column"), bpath).items()) {
+      const auto cpath = at(bpath, column);
+      if (std::find(columns.begin(), columns.end(), column) == columns.end())
+        throw ConfigError(fmt::format("{}: no column named '{}'; columns: {}", cpath, column,
+                                      fmt::join(columns, ", ")));
+      if (patch.is_null()) continue;
+      require_object(patch, cpath);
+      for (const char* key : {"name", "by_column", "paper"})
+        if (patch.contains(key))
+          throw ConfigError(fmt::format("{}.{}: a per-column patch cannot change the row's {}",
+                                        cpath, key, key));
+      check_row_patch(patch, cpath, false, columns);
     }
   }
 }
 
-json resolve_plugin(const json& spec, PluginKind kind, const std::string& path,
-                    const PluginHost& plugins) {
+// A column as written in the file or as a profile patches it.
+void check_column_patch(const json& c, const std::string& path) {
+  check_keys(c, path, all_optional(kColumnKeys));
+  for (const char* key : {"dataset", "student"})
+    if (present(c, key)) check_plugin_patch(c.at(key), at(path, key));
+  if (present(c, "train")) check_train_patch(c.at("train"), at(path, "train"));
+  if (present(c, "teacher")) {
+    const auto tpath = at(path, "teacher");
+    const auto& t = c.at("teacher");
+    check_keys(t, tpath, all_optional(kTeacherKeys));
+    for (const char* key : {"model", "method", "dataset"})
+      if (present(t, key)) check_plugin_patch(t.at(key), at(tpath, key));
+    if (present(t, "train")) check_train_patch(t.at("train"), at(tpath, "train"));
+    if (present(t, "seed")) require_int(t.at("seed"), at(tpath, "seed"), 0);
+  }
+}
+
+// Every value the file and the profile `ppath` set, at its own path, before anything is merged.
+void check_own_paths(const json& source, const std::string& root, const json& prof,
+                     const std::string& ppath, const Experiment& exp) {
+  const auto columns = exp.column_names();
+  if (present(source, "train")) check_train_patch(source.at("train"), at(root, "train"));
+  if (present(prof, "train")) check_train_patch(prof.at("train"), at(ppath, "train"));
+  for (size_t i = 0; i < exp.columns.size(); ++i)
+    check_column_patch(exp.columns[i], at(at(root, "columns"), i));
+  for (size_t i = 0; i < exp.rows.size(); ++i)
+    check_row_patch(exp.rows[i], at(at(root, "rows"), i), exp.rows[i].contains("teacher"), columns);
+  // (A patch of an unknown name is reported by patch_named.)
+  if (present(prof, "columns"))
+    for (const auto& [name, patch] : require_object(prof.at("columns"), at(ppath, "columns")).items())
+      if (patch.is_object() && std::find(columns.begin(), columns.end(), name) != columns.end())
+        check_column_patch(patch, at(at(ppath, "columns"), name));
+  if (present(prof, "rows"))
+    for (const auto& [name, patch] : require_object(prof.at("rows"), at(ppath, "rows")).items()) {
+      for (const auto& r : exp.rows)
+        if (r.at("name") == name && patch.is_object())
+          check_row_patch(patch, at(at(ppath, "rows"), name), r.contains("teacher"), columns);
+    }
+}
+
+// `origin`: where the block's values were written (see origin_tree); errors name those places.
+json resolve_plugin(const json& spec, PluginKind kind, const std::string& merged_path,
+                    const PluginHost& plugins, const json& origin = nullptr) {
   const auto name = spec.at("plugin").get<std::string>();
+  // The block's own path: where its plugin name was written (a profile may have replaced it).
+  std::string path = origin_at(origin, {"plugin"}, at(merged_path, "plugin"));
+  path = path.substr(0, path.size() - std::string(".plugin").size());
   const LoadedPlugin* p = plugins.find(kind, name);
   if (!p) {
     std::vector<std::string> known;
@@ -117,9 +293,14 @@ json resolve_plugin(const json& spec, PluginKind kind, const std::string& path,
         known.empty() ? std::string("none") : fmt::format("{}", fmt::join(known, ", "))));
   }
   json options = spec.contains("options") ? spec.at("options") : json(nullptr);
+  std::map<std::string, std::string> value_paths;
+  if (options.is_object())
+    for (const auto& [key, v] : options.items())
+      value_paths[key] = origin_at(origin, {"options", key}, at(at(merged_path, "options"), key));
   return json{{"plugin", name},
               {"version", p->entry.version},
-              {"options", resolve_options(p->entry.info.options, options, at(path, "options"))}};
+              {"options", resolve_options(p->entry.info.options, options,
+                                          at(merged_path, "options"), value_paths)}};
 }
 
 const MethodTraits& traits_of(const json& method, const PluginHost& plugins) {
@@ -138,37 +319,39 @@ json default_train_block() {
               {"save_generated", 512}};
 }
 
-json resolve_train(const json& merged, const std::string& path) {
+json resolve_train(const json& merged, const std::string& path, const json& origin) {
   check_keys(merged, path, kTrainKeys);
   json out = default_train_block();
   out.merge_patch(merged);
-  require_int(out.at("epochs"), at(path, "epochs"), 1);
-  require_int(out.at("iterations_per_epoch"), at(path, "iterations_per_epoch"), 0);
-  require_int(out.at("batch_size"), at(path, "batch_size"), 1);
-  require_int(out.at("eval_batch_size"), at(path, "eval_batch_size"), 1);
-  require_int(out.at("save_generated"), at(path, "save_generated"), 0);
+  // Each value is reported where it was written (a profile's patch, a row...), if known.
+  auto where = [&](std::vector<std::string> keys) {
+    std::string fallback = path;
+    for (const auto& k : keys) fallback = at(fallback, k);
+    return origin_at(origin, keys, fallback);
+  };
+  for (const char* key : {"epochs", "iterations_per_epoch", "batch_size", "eval_batch_size", "save_generated"})
+    check_train_value(key, out.at(key), where({key}));
   auto& s = out.at("lr_schedule");
   const auto spath = at(path, "lr_schedule");
   check_keys(s, spath, kScheduleKeys);
-  const auto type = require_string(s.at("type"), at(spath, "type"));
+  const auto type = check_schedule_value("type", s.at("type"), where({"lr_schedule", "type"})).get<std::string>();
+  auto value = [&](const char* key, const json& fallback) {
+    return s.contains(key) ? check_schedule_value(key, s.at(key), where({"lr_schedule", key}))
+                           : check_schedule_value(key, fallback, at(spath, key));
+  };
   json resolved{{"type", type}};
   if (type == "constant") {
     if (s.size() != 1)
       throw ConfigError(fmt::format("{}: a constant schedule takes no other keys", spath));
   } else if (type == "step") {
-    resolved["step_size"] = require_int(s.value("step_size", json(nullptr)), at(spath, "step_size"), 1);
-    resolved["gamma"] = s.contains("gamma") ? require_number(s.at("gamma"), at(spath, "gamma")) : 0.1;
+    resolved["step_size"] = value("step_size", nullptr);
+    resolved["gamma"] = value("gamma", 0.1);
   } else if (type == "multistep") {
-    const json m = require_array(s.value("milestones", json(nullptr)), at(spath, "milestones"));
-    for (size_t i = 0; i < m.size(); ++i) require_int(m[i], at(at(spath, "milestones"), i), 1);
-    resolved["milestones"] = m;
-    resolved["gamma"] = s.contains("gamma") ? require_number(s.at("gamma"), at(spath, "gamma")) : 0.1;
+    resolved["milestones"] = value("milestones", nullptr);
+    resolved["gamma"] = value("gamma", 0.1);
   } else if (type == "cosine") {
     if (s.size() != 1)
       throw ConfigError(fmt::format("{}: a cosine schedule (to 0 over all epochs) takes no other keys", spath));
-  } else {
-    throw ConfigError(fmt::format("{}.type: expected one of constant, step, multistep, cosine; found \"{}\"",
-                                  spath, type));
   }
   out["lr_schedule"] = resolved;
   return out;
@@ -187,12 +370,17 @@ std::optional<double> Experiment::paper_value(const std::string& row,
   return std::nullopt;
 }
 
-Experiment parse_experiment(const json& source, const std::string& requested_profile,
-                            const std::string& origin) {
+namespace {
+
+// The experiment with one profile applied; every value the profile or the file sets is checked at
+// its own path first, then the merged structure.
+Experiment parse_profile(const json& source, const std::string& requested_profile,
+                         const std::string& origin) {
   const std::string root = origin;
   check_keys(source, root, kFileKeys);
   Experiment exp;
   exp.source = source;
+  exp.origin = origin;
   exp.name = require_string(source.at("experiment"), at(root, "experiment"));
   exp.title = source.contains("title") ? require_string(source.at("title"), at(root, "title")) : exp.name;
 
@@ -236,11 +424,16 @@ Experiment parse_experiment(const json& source, const std::string& requested_pro
   }
 
   exp.train = source.contains("train") ? require_object(source.at("train"), at(root, "train")) : json::object();
-  if (prof.contains("train")) exp.train.merge_patch(require_object(prof.at("train"), at(ppath, "train")));
+  exp.train_origin = origin_tree(exp.train, at(root, "train"));
+  if (prof.contains("train")) {
+    exp.train.merge_patch(require_object(prof.at("train"), at(ppath, "train")));
+    exp.train_origin.merge_patch(origin_tree(prof.at("train"), at(ppath, "train")));
+  }
 
   // Columns and rows: lists of named objects; names are unique (profiles patch them by name).
   std::set<std::string> seen;
-  auto read_named = [&](const char* key, const char* what, std::vector<json>& out) {
+  auto read_named = [&](const char* key, const char* what, std::vector<json>& out,
+                        std::vector<json>& origins) {
     const auto& list = require_array(source.at(key), at(root, key));
     for (size_t i = 0; i < list.size(); ++i) {
       const auto path = at(at(root, key), i);
@@ -249,10 +442,11 @@ Experiment parse_experiment(const json& source, const std::string& requested_pro
       if (!seen.insert(std::string(what) + "/" + name).second)
         throw ConfigError(fmt::format("{}.name: duplicate {} '{}'", path, what, name));
       out.push_back(list[i]);
+      origins.push_back(origin_tree(list[i], path));
     }
   };
-  read_named("columns", "column", exp.columns);
-  read_named("rows", "row", exp.rows);
+  read_named("columns", "column", exp.columns, exp.column_origins);
+  read_named("rows", "row", exp.rows, exp.row_origins);
   // An empty matrix has nothing to run, and storing it would hide the results of the rows it had.
   for (const char* key : {"columns", "rows"})
     if (source.at(key).empty())
@@ -264,8 +458,11 @@ Experiment parse_experiment(const json& source, const std::string& requested_pro
       throw ConfigError(fmt::format("{}.datasets[{}]: no column named '{}'; columns: {}", ppath, i,
                                     exp.profile_columns[i], fmt::join(names, ", ")));
   }
-  if (prof.contains("columns")) patch_named(exp.columns, prof.at("columns"), at(ppath, "columns"), "column");
-  if (prof.contains("rows")) patch_named(exp.rows, prof.at("rows"), at(ppath, "rows"), "row");
+  // Before merging: a bad value is reported where it was written (file or profile patch).
+  check_own_paths(source, root, prof, ppath, exp);
+  if (prof.contains("columns"))
+    patch_named(exp.columns, exp.column_origins, prof.at("columns"), at(ppath, "columns"), "column");
+  if (prof.contains("rows")) patch_named(exp.rows, exp.row_origins, prof.at("rows"), at(ppath, "rows"), "row");
 
   // Validate the patched structure (plugins are checked when cells are expanded).
   for (size_t i = 0; i < exp.columns.size(); ++i) {
@@ -330,11 +527,61 @@ Experiment parse_experiment(const json& source, const std::string& requested_pro
     }
   }
   // Fail early on a bad train block rather than at the first run that uses it.
-  resolve_train(exp.train, at(root, "train"));
+  resolve_train(exp.train, at(root, "train"), exp.train_origin);
   return exp;
 }
 
+}  // namespace
+
+Experiment parse_experiment(const json& source, const std::string& requested_profile,
+                            const std::string& origin) {
+  Experiment exp = parse_profile(source, requested_profile, origin);
+  // Every other profile too: a typo in a profile not run today is still a typo.
+  for (const auto& p : exp.profiles)
+    if (p != exp.profile) parse_profile(source, p, origin);
+  return exp;
+}
+
+namespace {
+// nlohmann's DOM parser drops the position of a number that overflows a double (1e309); its
+// SAX interface still reports it (as the count of characters read).
+struct ErrorOffset : nlohmann::json_sax<json> {
+  std::size_t offset = 0;
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return true; }
+  bool key(string_t&) override { return true; }
+  bool end_object() override { return true; }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception&) override {
+    offset = position;
+    return false;
+  }
+};
+
+// "line L, column C" of the first JSON error in `file`.
+std::string error_place(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ErrorOffset sax;
+  json::sax_parse(text, &sax);
+  const auto end = std::min(sax.offset, text.size());
+  const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(end), '\n');
+  const auto last_newline = text.rfind('\n', end == 0 ? 0 : end - 1);
+  const auto column = last_newline == std::string::npos || end == 0 ? end : end - last_newline - 1;
+  return fmt::format("line {}, column {}", line, column);
+}
+}  // namespace
+
 Experiment load_experiment(const std::filesystem::path& file, const std::string& profile) {
+  if (std::filesystem::is_directory(file))
+    throw ConfigError(fmt::format("{}: is a directory, not an experiment file", file.string()));
   std::ifstream in(file);
   if (!in)
     throw ConfigError(fmt::format("{}: cannot open the experiment file (does it exist? experiments "
@@ -346,10 +593,20 @@ Experiment load_experiment(const std::filesystem::path& file, const std::string&
     source = parse_json_limited(text.str(), file.string());
   } catch (const json::parse_error& e) {
     throw ConfigError(fmt::format("{}: not valid JSON: {}", file.string(), e.what()));
+  } catch (const json::exception& e) {  // e.g. out_of_range.406: a number overflowing a double
+    throw ConfigError(fmt::format("{}: not valid JSON: {} at {}", file.string(), e.what(), error_place(file)));
   }
   auto exp = parse_experiment(source, profile, file.filename().string());
   exp.source_file = std::filesystem::weakly_canonical(std::filesystem::absolute(file)).string();
   return exp;
+}
+
+void check_every_profile(const Experiment& exp, const PluginHost& plugins) {
+  for (const auto& p : exp.profiles) {
+    const Experiment e = p == exp.profile ? exp : parse_profile(exp.source, p, exp.origin);
+    // Every column, not only those the profile runs by default: --dataset may pick any.
+    expand_cells(e, plugins, {{}, e.column_names(), 1});
+  }
 }
 
 std::vector<CellRun> expand_cells(const Experiment& exp, const PluginHost& plugins,
@@ -379,16 +636,19 @@ std::vector<CellRun> expand_cells(const Experiment& exp, const PluginHost& plugi
     const auto& col = exp.columns[ci];
     const std::string column = col.at("name");
     if (!selected(columns, column)) continue;
-    const auto cpath = fmt::format("{}.columns[{}]", exp.name, ci);
+    const std::string root = exp.origin.empty() ? exp.name : exp.origin;
+    const auto cpath = fmt::format("{}.columns[{}]", root, ci);
+    // Where the column's values were written (absent for a hand-made Experiment: merged paths).
+    const json co = ci < exp.column_origins.size() ? exp.column_origins[ci] : json(nullptr);
     // Constructing a dataset reads no data; it validates the options and says where the data
     // comes from (a resolved directory), which becomes part of every run_key.
-    auto resolve_dataset = [&](const json& spec, const std::string& path) {
-      json d = resolve_plugin(spec, PluginKind::Dataset, path, plugins);
+    auto resolve_dataset = [&](const json& spec, const std::string& path, const json& origin) {
+      json d = resolve_plugin(spec, PluginKind::Dataset, path, plugins, origin);
       const auto& p = plugins.get(PluginKind::Dataset, d.at("plugin").get<std::string>());
       d["source"] = p.entry.make_dataset(Options(p.entry.name, d.at("options")))->source();
       return d;
     };
-    const json dataset = resolve_dataset(col.at("dataset"), cpath + ".dataset");
+    const json dataset = resolve_dataset(col.at("dataset"), cpath + ".dataset", sub(co, "dataset"));
 
     std::optional<CellRun> teacher;
     auto need_teacher = [&]() -> const CellRun& {
@@ -403,20 +663,25 @@ std::vector<CellRun> expand_cells(const Experiment& exp, const PluginHost& plugi
       run.column = column;
       run.seed = t.value("seed", 0);
       run.role = "teacher";
+      const json& to = sub(co, "teacher");
       json train = exp.train;
-      if (t.contains("train")) train.merge_patch(t.at("train"));
+      json train_origin = exp.train_origin;
+      if (t.contains("train")) {
+        train.merge_patch(t.at("train"));
+        train_origin.merge_patch(sub(to, "train"));
+      }
       run.config = {{"profile", exp.profile},
                     {"seed", run.seed},
                     {"role", "teacher"},
                     // A teacher may see more data than the column's students (paper Fig. 2a:
                     // students get a labelled subset, the teacher was trained on all of it).
-                    {"dataset", t.contains("dataset") ? resolve_dataset(t.at("dataset"), tpath + ".dataset") : dataset},
-                    {"model", resolve_plugin(t.at("model"), PluginKind::Model, tpath + ".model", plugins)},
-                    {"method", resolve_plugin(t.at("method"), PluginKind::Method, tpath + ".method", plugins)},
+                    {"dataset", t.contains("dataset") ? resolve_dataset(t.at("dataset"), tpath + ".dataset", sub(to, "dataset")) : dataset},
+                    {"model", resolve_plugin(t.at("model"), PluginKind::Model, tpath + ".model", plugins, sub(to, "model"))},
+                    {"method", resolve_plugin(t.at("method"), PluginKind::Method, tpath + ".method", plugins, sub(to, "method"))},
                     {"generator", nullptr},
                     {"regularizers", json::array()},
                     {"teacher", nullptr},
-                    {"train", resolve_train(train, tpath + ".train")}};
+                    {"train", resolve_train(train, tpath + ".train", train_origin)}};
       const auto& traits = traits_of(run.config.at("method"), plugins);
       if (traits.needs_teacher || traits.needs_generator || !traits.uses_training_data)
         throw ConfigError(fmt::format("{}.method: a teacher is trained on real data; method '{}' is not "
@@ -435,8 +700,11 @@ std::vector<CellRun> expand_cells(const Experiment& exp, const PluginHost& plugi
         need_teacher();
         continue;
       }
-      const auto rpath = fmt::format("{}.rows[{}]", exp.name, ri);
-      const json method = resolve_plugin(row.at("method"), PluginKind::Method, rpath + ".method", plugins);
+      const auto rpath = fmt::format("{}.rows[{}]", root, ri);
+      // The row's origins patched exactly as the row was (profile, then by_column).
+      const json ro = row_for_column(ri < exp.row_origins.size() ? exp.row_origins[ri] : json(nullptr), column);
+      const json method = resolve_plugin(row.at("method"), PluginKind::Method, rpath + ".method", plugins,
+                                         sub(ro, "method"));
       const auto& traits = traits_of(method, plugins);
       const std::string mname = method.at("plugin");
       if (traits.needs_generator && !row.contains("generator"))
@@ -452,26 +720,36 @@ std::vector<CellRun> expand_cells(const Experiment& exp, const PluginHost& plugi
         const auto& list = row.at("regularizers");
         for (size_t k = 0; k < list.size(); ++k) {
           const auto kpath = fmt::format("{}.regularizers[{}]", rpath, k);
-          json r = resolve_plugin(list[k], PluginKind::Regularizer, kpath, plugins);
+          json r = resolve_plugin(list[k], PluginKind::Regularizer, kpath, plugins,
+                                  origin_at(ro, {"regularizers", fmt::format("[{}]", k)}, kpath));
           r["weight"] = list[k].contains("weight") ? list[k].at("weight").get<double>() : 1.0;
           regs.push_back(r);
         }
       }
       json train = exp.train;
-      if (col.contains("train")) train.merge_patch(col.at("train"));  // the column's defaults, then the row's
-      if (row.contains("train")) train.merge_patch(require_object(row.at("train"), rpath + ".train"));
+      json train_origin = exp.train_origin;
+      if (col.contains("train")) {  // the column's defaults, then the row's
+        train.merge_patch(col.at("train"));
+        train_origin.merge_patch(sub(co, "train"));
+      }
+      if (row.contains("train")) {
+        train.merge_patch(require_object(row.at("train"), rpath + ".train"));
+        train_origin.merge_patch(sub(ro, "train"));
+      }
       const json base{
           {"profile", exp.profile},
           {"role", "student"},
           {"dataset", dataset},
           {"model", resolve_plugin(row.contains("student") ? row.at("student") : col.at("student"),
-                                   PluginKind::Model, rpath + ".student", plugins)},
+                                   PluginKind::Model, row.contains("student") ? rpath + ".student" : cpath + ".student",
+                                   plugins, row.contains("student") ? sub(ro, "student") : sub(co, "student"))},
           {"method", method},
           {"generator", row.contains("generator")
-                            ? resolve_plugin(row.at("generator"), PluginKind::Generator, rpath + ".generator", plugins)
+                            ? resolve_plugin(row.at("generator"), PluginKind::Generator, rpath + ".generator",
+                                             plugins, sub(ro, "generator"))
                             : json(nullptr)},
           {"regularizers", regs},
-          {"train", resolve_train(train, rpath + ".train")}};
+          {"train", resolve_train(train, rpath + ".train", train_origin)}};
       for (int64_t s = 0; s < seeds; ++s) {
         CellRun run;
         run.row = name;

@@ -42,6 +42,12 @@ struct Experiment {
   std::vector<Figure> figures;
   nlohmann::json source;  ///< the whole file as read (stored with the runs)
   std::string source_file;  ///< absolute path of the file it was read from ("" if from the store)
+  std::string origin;     ///< what error paths start with: the file name (or the stored name)
+  /// Where each value of `columns`, `rows` and `train` was written: the same trees with every
+  /// value replaced by its JSON path in the file (the base entry, or the profile patch that set
+  /// it), so that errors found after merging name the place to fix.
+  std::vector<nlohmann::json> column_origins, row_origins;
+  nlohmann::json train_origin;
 
   std::vector<std::string> row_names() const;
   std::vector<std::string> column_names() const;
@@ -78,9 +84,22 @@ struct CellFilter {
 std::vector<CellRun> expand_cells(const Experiment& exp, const PluginHost& plugins,
                                   const CellFilter& filter);
 
+/// Validates every profile of `exp.source` against the plugins too (options, traits), as if each
+/// were run on all its columns: a typo in a profile that is not run today is still an error.
+void check_every_profile(const Experiment& exp, const PluginHost& plugins);
+
+/// Upper bounds of the train block (docs/experiments.md): values above them are typos, and a
+/// batch of 10^9 would only fail as a 32 GB allocation at run time.
+constexpr int64_t kMaxEpochs = 100000;
+constexpr int64_t kMaxIterationsPerEpoch = 10000000;
+constexpr int64_t kMaxBatchSize = 65536;
+constexpr int64_t kMaxSaveGenerated = 1000000;
+
 /// Training defaults every run gets unless the experiment or row sets them.
 nlohmann::json default_train_block();
-/// Validates a train block (after merging) and fills defaults; throws ConfigError naming `path`.
-nlohmann::json resolve_train(const nlohmann::json& merged, const std::string& path);
+/// Validates a train block (after merging) and fills defaults; throws ConfigError naming `path`,
+/// or for a value `origin` (a tree like Experiment::train_origin) locates, that value's own path.
+nlohmann::json resolve_train(const nlohmann::json& merged, const std::string& path,
+                             const nlohmann::json& origin = nullptr);
 
 }  // namespace dfkd::host

@@ -4,6 +4,8 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cfloat>
+#include <cmath>
 
 #include "dfkd/errors.hpp"
 
@@ -33,21 +35,32 @@ std::string require_string(const nlohmann::json& v, const std::string& path) {
   return v.get<std::string>();
 }
 
-int64_t require_int(const nlohmann::json& v, const std::string& path, int64_t min_value) {
+int64_t require_int(const nlohmann::json& v, const std::string& path, int64_t min_value,
+                    int64_t max_value) {
   if (!v.is_number_integer())
     throw ConfigError(fmt::format("{}: expected an integer, found {} ({})", path, json_kind(v),
                                   v.dump()));
-  const auto i = v.get<int64_t>();
-  if (i < min_value)
-    throw ConfigError(fmt::format("{}: expected an integer >= {}, found {}", path, min_value, i));
-  return i;
+  // (An unsigned value above INT64_MAX must not wrap to a negative one.)
+  const bool above = v.is_number_unsigned() ? v.get<uint64_t>() > static_cast<uint64_t>(max_value)
+                                            : v.get<int64_t>() > max_value;
+  if (above || v.get<int64_t>() < min_value) {
+    if (max_value == std::numeric_limits<int64_t>::max())
+      throw ConfigError(fmt::format("{}: expected an integer >= {}, found {}", path, min_value, v.dump()));
+    throw ConfigError(fmt::format("{}: expected an integer in [{}, {}], found {}", path, min_value,
+                                  max_value, v.dump()));
+  }
+  return v.get<int64_t>();
 }
 
 double require_number(const nlohmann::json& v, const std::string& path) {
   if (!v.is_number())
     throw ConfigError(fmt::format("{}: expected a number, found {} ({})", path, json_kind(v),
                                   v.dump()));
-  return v.get<double>();
+  const double x = v.get<double>();
+  if (!std::isfinite(x) || std::fabs(x) > FLT_MAX)
+    throw ConfigError(fmt::format("{}: expected a finite number representable as a float "
+                                  "(|x| <= {:g}), found {}", path, FLT_MAX, v.dump()));
+  return x;
 }
 
 bool require_bool(const nlohmann::json& v, const std::string& path) {

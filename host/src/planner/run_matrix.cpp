@@ -236,7 +236,13 @@ RunMatrixSummary run_matrix(const Experiment& exp, const std::vector<CellRun>& c
     const std::string what = fmt::format("{} {}", position(q), run_label(q.planned));
     if (rec && rec->status == RunStatus::Running && !worker_death.empty()) {
       // The worker died without recording an outcome (crash, OOM kill): say so, and free the run.
-      store.end_run(rec->run_id, RunStatus::Failed, worker_death, seconds_since(q.started));
+      // After Ctrl-C it was our SIGTERM, before the worker could handle it (still starting):
+      // the run was interrupted, not broken, and resumes like any killed run.
+      if (interrupt_requested())
+        store.end_run(rec->run_id, RunStatus::Killed,
+                      "interrupted (Ctrl-C) while its worker process was starting", seconds_since(q.started));
+      else
+        store.end_run(rec->run_id, RunStatus::Failed, worker_death, seconds_since(q.started));
       rec = store.find_run(q.planned.run_id);
     }
     queued_keys.erase(q.planned.run_key);

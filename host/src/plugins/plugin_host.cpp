@@ -27,6 +27,7 @@ const char* to_string(LoadStatus status) {
     case LoadStatus::Loaded: return "loaded";
     case LoadStatus::NotFound: return "not_found";
     case LoadStatus::BadFile: return "bad_file";
+    case LoadStatus::LoadFailed: return "load_failed";
     case LoadStatus::MissingSymbol: return "missing_symbol";
     case LoadStatus::WrongAbi: return "wrong_abi";
     case LoadStatus::WrongInterface: return "wrong_interface";
@@ -201,7 +202,7 @@ LoadResult PluginHost::load(const fs::path& file) {
     library.load(boost::dll::fs::path(path.string()), boost::dll::load_mode::rtld_now, bec);
     if (bec || !library.is_loaded()) {
       const char* why = dlerror();
-      return fail(LoadStatus::NotFound,
+      return fail(LoadStatus::LoadFailed,
                   fmt::format("file: expected a loadable shared library, found one the dynamic "
                               "linker rejects: {}",
                               why ? why : bec.message()));
@@ -326,7 +327,7 @@ LoadResult PluginHost::load(const fs::path& file) {
     try {
       loaded.file_sha256 = sha256_file(path);
     } catch (const std::exception& ex) {
-      return fail(LoadStatus::NotFound, fmt::format("file: cannot hash it: {}", ex.what()));
+      return fail(LoadStatus::LoadFailed, fmt::format("file: cannot hash it: {}", ex.what()));
     }
     loaded.entry = std::move(e);
     loaded.file = path;

@@ -14,9 +14,10 @@ namespace dfkd::host {
 
 enum class LoadStatus {
   Loaded,
-  NotFound,        ///< file missing or not loadable by the dynamic linker
+  NotFound,        ///< no file (or directory) at the path
   BadFile,         ///< not a complete ELF shared library for this machine (e.g. truncated);
                    ///< refused before dlopen, which would crash on it
+  LoadFailed,      ///< the file exists but the dynamic linker rejects it (or it cannot be read)
   MissingSymbol,   ///< no DFKD_PLUGIN_ENTRY alias
   WrongAbi,        ///< abi_version / struct_size / torch_version / cxx11_abi differ from the host
   WrongInterface,  ///< interface id or kind not what this host implements

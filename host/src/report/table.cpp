@@ -125,7 +125,17 @@ nlohmann::json table_json(const ResultTable& t) {
 
 std::vector<std::string> fill_commands(const ResultTable& t) {
   auto empty = [&](const std::string& r, const std::string& c) { return t.cells.at(r).at(c).values.empty(); };
-  const auto base = fmt::format("dfkd run {} --profile {}", t.source_hint, t.profile);
+  auto quoted = [](const std::string& s) {
+    if (s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./+=:,@") ==
+        std::string::npos)
+      return s;
+    std::string q = "'";
+    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+  };
+  // The store the table was read from, so that the runs land where the table looks.
+  const auto base = fmt::format("dfkd run {} --profile {}{}", t.source_hint, t.profile,
+                                t.db.empty() ? "" : " --db " + quoted(t.db));
   std::vector<std::string> out;
   std::set<std::string> whole_columns;
   for (const auto& c : t.columns) {

@@ -29,6 +29,7 @@ struct ResultTable {
   std::map<std::string, std::map<std::string, TableCell>> cells;  ///< [row][column]
   double wall_seconds = 0;  ///< training time of the runs shown
   std::string source_hint;  ///< what to pass to `dfkd run` to fill missing cells
+  std::string db;           ///< the --db the user gave ("": none), repeated in those commands
 };
 
 /// The `dfkd run` commands that would fill the cells without results: one per missing column

@@ -250,14 +250,59 @@ ResultsStore::ResultsStore(const fs::path& path, Mode mode, Journal journal)
 
 ResultsStore::~ResultsStore() = default;
 
+namespace {
+
+// A --db naming a directory is a usage error, said as such (SQLite would say "unable to open").
+void refuse_directory(const fs::path& path, const char* operation) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec))
+    throw ConfigError(fmt::format("results store '{}': {}: is a directory, not a store file; give "
+                                  "--db a file path, e.g. '{}'",
+                                  path.string(), operation, (path / "results.db").string()));
+}
+
+bool writable_directory(const fs::path& dir) {
+  return ::access(dir.empty() ? "." : dir.c_str(), W_OK) == 0;
+}
+
+// "file:" URI of `path` (RFC 3986 percent-encoding of everything but unreserved characters and /).
+std::string file_uri(const fs::path& path) {
+  std::string out = "file:";
+  for (unsigned char c : path.string()) {
+    if (std::isalnum(c) || c == '/' || c == '-' || c == '.' || c == '_' || c == '~')
+      out += static_cast<char>(c);
+    else
+      out += fmt::format("%{:02X}", c);
+  }
+  return out;
+}
+
+// A read-only connection that also works in a directory the user cannot write: a WAL reader
+// needs a -shm file SQLite cannot create there. No writer can work there either (it needs the
+// -wal file), so the store file is all there is: read it as immutable (no locks, no shm).
+std::unique_ptr<SQLite::Database> open_reader(const fs::path& path, int busy_timeout_ms) {
+  try {
+    auto db = std::make_unique<SQLite::Database>(path.string(), SQLite::OPEN_READONLY, busy_timeout_ms);
+    db->exec("SELECT count(*) FROM sqlite_master");  // opening is lazy: this touches the WAL
+    return db;
+  } catch (const SQLite::Exception&) {
+    if (writable_directory(path.parent_path())) throw;
+    return std::make_unique<SQLite::Database>(file_uri(path) + "?immutable=1",
+                                              SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, busy_timeout_ms);
+  }
+}
+
+}  // namespace
+
 void ResultsStore::open_read_only() {
   std::error_code ec;
+  refuse_directory(path_, "open (read-only)");
   if (!fs::exists(path_, ec))
     fail(path_, "open (read-only)",
          "no such file; a store is created by `dfkd run EXPERIMENT.json --db " + path_.string() +
              "`");
   guarded(path_, "open (read-only)", [&] {
-    db_ = std::make_unique<SQLite::Database>(path_.string(), SQLite::OPEN_READONLY, kBusyTimeoutMs);
+    db_ = open_reader(path_, kBusyTimeoutMs);
     const int version = read_user_version(*db_);
     if (version > kSchemaVersion) fail(path_, "open (read-only)", newer_schema_message(version));
     if (version == 0)
@@ -274,12 +319,23 @@ void ResultsStore::open_read_only() {
 
 void ResultsStore::open_read_write() {
   std::error_code ec;
+  refuse_directory(path_, "open");
   if (path_.has_parent_path() && !fs::exists(path_.parent_path(), ec)) {
     fs::create_directories(path_.parent_path(), ec);
     if (ec)
       fail(path_, "open", fmt::format("cannot create directory '{}': {}",
                                       path_.parent_path().string(), ec.message()));
   }
+  // Say what is wrong before SQLite says "unable to open database file" or "readonly database".
+  if (!writable_directory(path_.parent_path()))
+    fail(path_, "open",
+         fmt::format("the directory '{}' is not writable: writing to a store needs its file and "
+                     "SQLite's -wal/-shm (or -journal) files there; reading commands (table, status, "
+                     "query, runs, plot --out elsewhere) work on a store in a read-only directory",
+                     path_.parent_path().string()));
+  if (fs::exists(path_, ec) && ::access(path_.c_str(), W_OK) != 0)
+    fail(path_, "open", "the store file is read-only (no write permission); reading commands "
+                        "(table, status, query, runs) still work on it");
   guarded(path_, "open", [&] {
     db_ = std::make_unique<SQLite::Database>(
         path_.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, kBusyTimeoutMs);
@@ -1039,8 +1095,8 @@ ResultsStore::QueryEnd ResultsStore::query(const std::string& sql, const QueryLi
   return guarded(path_, op, [&] {
     // A separate connection opened read-only: even a statement that slipped past the checks
     // below could not write the store.
-    SQLite::Database ro(path_.string(), SQLite::OPEN_READONLY, kBusyTimeoutMs);
-    sqlite3* h = ro.getHandle();
+    const auto reader = open_reader(path_, kBusyTimeoutMs);  // works in a read-only directory too
+    sqlite3* h = reader->getHandle();
     QueryAuth auth;
     sqlite3_set_authorizer(h, &query_authorizer, &auth);
 

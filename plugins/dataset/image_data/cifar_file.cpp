@@ -18,7 +18,11 @@ CifarRecords parse_cifar(const std::vector<uint8_t>& bytes, const CifarFormat& f
   const int64_t record = format.record_bytes();
   const int64_t label_bytes = record - 3072;
   const auto size = static_cast<int64_t>(bytes.size());
-  if (size == 0 || size % record != 0)
+  if (size == 0)
+    throw DataError(fmt::format("{}: the file is empty (0 bytes): expected {} records of {} bytes "
+                                "({} label byte{} + 3072 pixel bytes)",
+                                where, format.title, record, label_bytes, label_bytes == 1 ? "" : "s"));
+  if (size % record != 0)
     throw DataError(fmt::format(
         "{}: record count not integral: the file size {} is not a multiple of the {} record size "
         "{} bytes ({} label byte{} + 3072 pixel bytes): {} whole records and {} bytes left over; "

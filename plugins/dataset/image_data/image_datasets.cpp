@@ -125,8 +125,8 @@ CifarDatasetSpec cifar100_spec() {
 
 namespace {
 std::vector<dfkd::OptionSpec> subset_options() {
-  return {dfkd::option_real("train_fraction", 1.0, kSubsetDocFraction),
-          dfkd::option_int("train_per_class", 0, kSubsetDocPerClass),
+  return {dfkd::option_real("train_fraction", 1.0, kSubsetDocFraction).greater_than(0).at_most(1),
+          dfkd::option_int("train_per_class", 0, kSubsetDocPerClass).at_least(0),
           dfkd::option_int("subset_seed", 0, kSubsetDocSeed)};
 }
 }  // namespace

@@ -10,9 +10,9 @@ dfkd::PluginInfo TwoMoons::info() {
   dfkd::PluginInfo info;
   info.doc = "Two interleaving half circles in 2-D (sklearn's make_moons), 2 balanced classes";
   info.options = {
-      dfkd::option_int("n_train", 1000, "number of training points"),
-      dfkd::option_int("n_test", 1000, "number of test points"),
-      dfkd::option_real("noise", 0.1, "std of the gaussian noise added to each coordinate"),
+      dfkd::option_int("n_train", 1000, "number of training points").at_least(1).at_most(10000000),
+      dfkd::option_int("n_test", 1000, "number of test points").at_least(1).at_most(10000000),
+      dfkd::option_real("noise", 0.1, "std of the gaussian noise added to each coordinate").at_least(0),
       dfkd::option_int("seed", 0,
                        "data seed; fixed across run seeds so every run sees the same points"),
       dfkd::option_bool("standardize", true,

@@ -56,13 +56,18 @@ dfkd::PluginInfo ConvGenerator::info() {
       "DFAD/DAFL GeneratorA for CxSxS images (S divisible by 4): Linear -> BN -> 2x [upsample, "
       "conv3x3, BN, LeakyReLU(0.2)] -> conv3x3 -> Tanh -> BN(affine=false)";
   info.options = {
-      dfkd::option_int("nz", 100, "dimension of z ~ N(0, I) (DFAD: 100 for MNIST, 256 for CIFAR)"),
+      dfkd::option_int("nz", 100, "dimension of z ~ N(0, I) (DFAD: 100 for MNIST, 256 for CIFAR)")
+          .at_least(1)
+          .at_most(65536),
       dfkd::option_int(
           "ngf", 64,
-          "base width: the convolutions have 2ngf, 2ngf and ngf channels (cost ~ ngf^2)"),
+          "base width: the convolutions have 2ngf, 2ngf and ngf channels (cost ~ ngf^2)")
+          .at_least(1)
+          .at_most(4096),
       dfkd::option_real("bn_eps", 1e-5,
                         "eps of the two inner BatchNorms (DFAD: 1e-5); DAFL's generator has 0.8 "
-                        "there (BatchNorm2d(c, 0.8): positional eps): use 0.8 to reproduce DAFL"),
+                        "there (BatchNorm2d(c, 0.8): positional eps): use 0.8 to reproduce DAFL")
+          .greater_than(0),
   };
   return info;
 }

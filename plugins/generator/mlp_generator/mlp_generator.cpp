@@ -41,14 +41,15 @@ class MlpGenerator : public dfkd::Generator {
     dfkd::PluginInfo info;
     info.doc = "MLP generator z -> x for low-dimensional data (LeakyReLU(0.2) hidden layers)";
     info.options = {
-        dfkd::option_int("latent_dim", 8, "dimension of z ~ N(0, I)"),
-        dfkd::option_ints("hidden", {64, 64}, "widths of the hidden layers"),
+        dfkd::option_int("latent_dim", 8, "dimension of z ~ N(0, I)").at_least(1).at_most(65536),
+        dfkd::option_ints("hidden", {64, 64}, "widths of the hidden layers").at_least(1).at_most(65536),
         dfkd::option_string("output_activation", "tanh",
                             "tanh: output_scale * tanh(.), bounding the samples; none: linear",
                             {"tanh", "none"}),
         dfkd::option_real("output_scale", 3.0,
                           "multiplies the tanh output (3: +-3 std of standardized data); unused "
-                          "with output_activation none"),
+                          "with output_activation none")
+            .greater_than(0),
         dfkd::option_bool("batch_norm", true,
                           "BatchNorm1d after each hidden Linear, as DFAD's GeneratorA"),
         dfkd::option_bool("output_batch_norm", true,

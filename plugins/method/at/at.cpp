@@ -19,10 +19,11 @@ class At : public dfkd::Method {
     info.options = {
         dfkd::option_strings("taps", {"conv1", "conv2"},
                              "feature taps compared, present in both networks (LeNet-5: conv1, "
-                             "conv2 after ReLU and pool; ResNet: layer1..layer4)"),
-        dfkd::option_real("beta", 1000.0, "weight of the summed attention losses"),
-        dfkd::option_real("gamma", 1.0, "weight of the cross-entropy with the true labels"),
-        dfkd::option_real("p", 2.0, "power of |f| in the attention map"),
+                             "conv2 after ReLU and pool; ResNet: layer1..layer4)")
+            .non_empty(),
+        dfkd::option_real("beta", 1000.0, "weight of the summed attention losses").at_least(0),
+        dfkd::option_real("gamma", 1.0, "weight of the cross-entropy with the true labels").at_least(0),
+        dfkd::option_real("p", 2.0, "power of |f| in the attention map").greater_than(0),
     };
     for (auto& o : dfkd::optimizer_options("", {"sgd", 0.05, 0.9, 5e-4}, "the student"))
       info.options.push_back(std::move(o));

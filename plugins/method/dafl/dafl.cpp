@@ -20,8 +20,10 @@ class Dafl : public dfkd::Method {
         "step; defaults are DAFL's MNIST settings";
     info.options = {
         dfkd::option_real("info_entropy_weight", 5.0,
-                          "weight ie of the information-entropy term (MNIST 5, CIFAR-100 20)"),
-        dfkd::option_real("lr_generator", 0.2, "Adam learning rate of the generator (MNIST 0.2, CIFAR 0.02)"),
+                          "weight ie of the information-entropy term (MNIST 5, CIFAR-100 20)")
+            .at_least(0),
+        dfkd::option_real("lr_generator", 0.2, "Adam learning rate of the generator (MNIST 0.2, CIFAR 0.02)")
+            .greater_than(0),
     };
     for (auto& o : dfkd::optimizer_options("student_", {"adam", 2e-3, 0.9, 0.0}, "the student"))
       info.options.push_back(std::move(o));

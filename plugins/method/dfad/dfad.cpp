@@ -22,19 +22,22 @@ class Dfad : public dfkd::Method {
         "Data-free adversarial distillation (DFAD): L1 logit discrepancy, generator "
         "maximises it, student minimises it";
     info.options = {
-        dfkd::option_int("student_steps", 5, "student steps per generator step"),
+        dfkd::option_int("student_steps", 5, "student steps per generator step").at_least(1).at_most(10000),
         dfkd::option_string("student_optimizer", "sgd", "optimizer of the student",
                             {"sgd", "adam"}),
-        dfkd::option_real("lr_student", 0.1, "learning rate of the student"),
-        dfkd::option_real("momentum", 0.9, "SGD momentum of the student (unused by adam)"),
-        dfkd::option_real("weight_decay", 5e-4, "L2 weight decay of the student"),
-        dfkd::option_real("lr_generator", 1e-3, "Adam learning rate of the generator"),
-        dfkd::option_real("generator_beta1", 0.9, "Adam beta1 of the generator"),
-        dfkd::option_real("generator_beta2", 0.999, "Adam beta2 of the generator"),
+        dfkd::option_real("lr_student", 0.1, "learning rate of the student").greater_than(0),
+        dfkd::option_real("momentum", 0.9, "SGD momentum of the student (unused by adam)")
+            .at_least(0)
+            .less_than(1),
+        dfkd::option_real("weight_decay", 5e-4, "L2 weight decay of the student").at_least(0),
+        dfkd::option_real("lr_generator", 1e-3, "Adam learning rate of the generator").greater_than(0),
+        dfkd::option_real("generator_beta1", 0.9, "Adam beta1 of the generator").at_least(0).less_than(1),
+        dfkd::option_real("generator_beta2", 0.999, "Adam beta2 of the generator").at_least(0).less_than(1),
         dfkd::option_real("plain_weight", 1.0,
                           "weight of the plain student term D(S(x), T(x)); 0 with a "
                           "virtual_interpolation regularizer makes the mixed term replace it "
-                          "(docs/methods.md section 4)"),
+                          "(docs/methods.md section 4)")
+            .at_least(0),
     };
     info.method_traits.needs_teacher = true;
     info.method_traits.needs_generator = true;

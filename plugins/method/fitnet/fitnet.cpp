@@ -20,8 +20,8 @@ class FitNet : public dfkd::Method {
                             "teacher tap giving the hint (LeNet-5: conv2, 16x5x5 after ReLU and "
                             "pool; ResNet: layer2, RepDistiller's --hint_layer 2)"),
         dfkd::option_string("guided_tap", "conv2", "student tap regressed onto the hint"),
-        dfkd::option_real("beta", 100.0, "weight of the hint loss"),
-        dfkd::option_real("gamma", 1.0, "weight of the cross-entropy with the true labels"),
+        dfkd::option_real("beta", 100.0, "weight of the hint loss").at_least(0),
+        dfkd::option_real("gamma", 1.0, "weight of the cross-entropy with the true labels").at_least(0),
     };
     for (auto& o : dfkd::optimizer_options("", {"sgd", 0.05, 0.9, 5e-4},
                                            "the student and the regressor"))

@@ -24,13 +24,18 @@ class Ft : public dfkd::Method {
                             "teacher feature map the paraphraser encodes (LeNet-5: conv2, 16x5x5; "
                             "ResNet: layer4, the last stage)"),
         dfkd::option_string("student_tap", "conv2", "student feature map the translator encodes"),
-        dfkd::option_real("rate", 0.5, "paraphrase rate k: factor channels = round(k * C_teacher)"),
-        dfkd::option_real("beta", 500.0, "weight of the factor loss (official: 500)"),
-        dfkd::option_real("gamma", 1.0, "weight of the cross-entropy with the true labels"),
+        dfkd::option_real("rate", 0.5, "paraphrase rate k: factor channels = round(k * C_teacher)")
+            .greater_than(0)
+            .at_most(64),
+        dfkd::option_real("beta", 500.0, "weight of the factor loss (official: 500)").at_least(0),
+        dfkd::option_real("gamma", 1.0, "weight of the cross-entropy with the true labels").at_least(0),
         dfkd::option_int("paraphraser_epochs", 5,
-                         "epochs (passes over the training set) of paraphraser pre-training"),
+                         "epochs (passes over the training set) of paraphraser pre-training")
+            .at_least(0)
+            .at_most(100000),
         dfkd::option_real("paraphraser_lr", 0.1,
-                          "SGD learning rate of the paraphraser (momentum 0.9, weight decay 5e-4)"),
+                          "SGD learning rate of the paraphraser (momentum 0.9, weight decay 5e-4)")
+            .greater_than(0),
     };
     for (auto& o : dfkd::optimizer_options("", {"sgd", 0.05, 0.9, 5e-4},
                                            "the student and the translator"))

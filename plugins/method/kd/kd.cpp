@@ -16,9 +16,9 @@ class Kd : public dfkd::Method {
         "T^2 KL(softmax(t/T) || softmax(s/T)); defaults from RepDistiller (T 4, gamma 0.1, "
         "alpha 0.9)";
     info.options = {
-        dfkd::option_real("temperature", 4.0, "softmax temperature T"),
-        dfkd::option_real("alpha", 0.9, "weight of the KD term"),
-        dfkd::option_real("gamma", 0.1, "weight of the cross-entropy with the true labels"),
+        dfkd::option_real("temperature", 4.0, "softmax temperature T").greater_than(0),
+        dfkd::option_real("alpha", 0.9, "weight of the KD term").at_least(0),
+        dfkd::option_real("gamma", 0.1, "weight of the cross-entropy with the true labels").at_least(0),
     };
     for (auto& o : dfkd::optimizer_options("", {"sgd", 0.05, 0.9, 5e-4}, "the student"))
       info.options.push_back(std::move(o));

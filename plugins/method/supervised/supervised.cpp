@@ -10,9 +10,9 @@ class Supervised : public dfkd::Method {
     info.doc = "Supervised training of the student with cross-entropy on the real training set";
     info.options = {
         dfkd::option_string("optimizer", "sgd", "optimizer of the student", {"sgd", "adam"}),
-        dfkd::option_real("lr", 0.1, "learning rate"),
-        dfkd::option_real("momentum", 0.9, "SGD momentum (unused by adam)"),
-        dfkd::option_real("weight_decay", 5e-4, "L2 weight decay"),
+        dfkd::option_real("lr", 0.1, "learning rate").greater_than(0),
+        dfkd::option_real("momentum", 0.9, "SGD momentum (unused by adam)").at_least(0).less_than(1),
+        dfkd::option_real("weight_decay", 5e-4, "L2 weight decay").at_least(0),
     };
     info.method_traits.uses_training_data = true;
     return info;

@@ -58,7 +58,9 @@ dfkd::PluginInfo LeNet5::info() {
       dfkd::option_real("width", 1.0,
                         "channel multiplier: layers get round(6w), round(16w), round(120w) "
                         "channels and an FC of round(84w); 1.0 = LeNet-5, 0.5 = LeNet-5-half "
-                        "(3/8/60, FC 60->42)"),
+                        "(3/8/60, FC 60->42)")
+          .greater_than(0)
+          .at_most(64),
   };
   return info;
 }

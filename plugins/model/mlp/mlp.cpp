@@ -29,7 +29,10 @@ class Mlp : public dfkd::Model {
     dfkd::PluginInfo info;
     info.doc = "Multi-layer perceptron; taps hidden1..hiddenN and features (last hidden layer)";
     info.options = {
-        dfkd::option_ints("hidden", {64, 64}, "widths of the hidden layers (at least one)"),
+        dfkd::option_ints("hidden", {64, 64}, "widths of the hidden layers (at least one)")
+            .non_empty()
+            .at_least(1)
+            .at_most(65536),
         dfkd::option_string("activation", "relu", "activation after each hidden layer",
                             {"relu", "tanh"}),
     };

@@ -101,7 +101,9 @@ dfkd::PluginInfo ResNet::info() {
       "images; taps stem, layer1..layer4, features (512-d pooled)";
   info.options = {
       dfkd::option_int("depth", 18,
-                       "18 (blocks [2,2,2,2]; the student) or 34 ([3,4,6,3]; the teacher)"),
+                       "18 (blocks [2,2,2,2]; the student) or 34 ([3,4,6,3]; the teacher)")
+          .at_least(18)
+          .at_most(34),
       dfkd::option_string("init", "kaiming",
                           "kaiming: DFAD's init (convs kaiming_normal fan_out/relu, BN 1/0, Linear "
                           "default); default: LibTorch's = PyTorch's defaults, as DAFL",

@@ -18,7 +18,8 @@ class VirtualInterpolation : public dfkd::Regularizer {
         "or a second generated batch";
     info.options = {
         dfkd::option_real("alpha", 1.0,
-                          "lambda ~ Beta(alpha, alpha); 1 = uniform (mixup's default)"),
+                          "lambda ~ Beta(alpha, alpha); 1 = uniform (mixup's default)")
+            .greater_than(0),
         dfkd::option_bool("per_sample", false,
                           "false: one lambda per batch, as in mixup; true: one per sample"),
         dfkd::option_string("partner", "permutation",

@@ -8,8 +8,17 @@
 /// Example:
 ///   std::vector<dfkd::OptionSpec> options = {
 ///       dfkd::option_int("student_steps", 5, "student steps per generator step"),
-///       dfkd::option_real("lr_student", 0.1, "SGD learning rate of the student")};
+///       dfkd::option_real("lr_student", 0.1, "SGD learning rate of the student").greater_than(0)};
+///
+/// Numeric options may carry a range (`at_least`, `greater_than`, `at_most`, `less_than`, checked
+/// for an integer or real option and for each element of a list of them); the host refuses a value
+/// outside it at parse time, naming the JSON path: `...options.lr_student: expected a number > 0,
+/// found -0.05`. Every real is also checked to be finite and representable as a float
+/// (|x| <= FLT_MAX), since LibTorch uses most of them as floats. Ranges are metadata: they do not
+/// change the resolved options, hence no run_key.
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,7 +37,22 @@ struct OptionSpec {
   nlohmann::json default_value;  ///< null: the option is required
   std::string doc;
   std::vector<std::string> choices;  ///< for String options: the allowed values (empty: any)
+  /// Numeric options (and each element of numeric lists): inclusive or exclusive bounds; unset = none.
+  std::optional<double> min_value, max_value;
+  bool min_exclusive = false, max_exclusive = false;
+  /// List options: the minimum number of elements.
+  std::size_t min_items = 0;
+
+  /// Copies of this spec with a bound added (chain them: `.at_least(0).less_than(1)`).
+  OptionSpec at_least(double bound) const;      ///< value >= bound
+  OptionSpec greater_than(double bound) const;  ///< value > bound
+  OptionSpec at_most(double bound) const;       ///< value <= bound
+  OptionSpec less_than(double bound) const;     ///< value < bound
+  OptionSpec non_empty() const;                 ///< lists: at least one element
 };
+
+/// The spec's range as written in messages: "> 0", ">= 1", "in [0, 1)", "" when unbounded.
+std::string describe_range(const OptionSpec& spec);
 
 OptionSpec option_int(std::string name, int64_t default_value, std::string doc);
 OptionSpec option_real(std::string name, double default_value, std::string doc);
@@ -45,6 +69,11 @@ OptionSpec option_required(std::string name, OptionType type, std::string doc);
 /// every default filled. Throws dfkd::ConfigError naming `json_path` on any mismatch.
 nlohmann::json resolve_options(const std::vector<OptionSpec>& specs, const nlohmann::json& given,
                                const std::string& json_path);
+/// Same, naming each given option at `value_paths[name]` when it has one (e.g. the profile patch
+/// that set it) instead of `json_path`.name.
+nlohmann::json resolve_options(const std::vector<OptionSpec>& specs, const nlohmann::json& given,
+                               const std::string& json_path,
+                               const std::map<std::string, std::string>& value_paths);
 
 /// Resolved options as a plugin receives them. Reading an option the plugin did not declare
 /// is a programming error and throws std::logic_error naming the option.

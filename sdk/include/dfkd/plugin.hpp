@@ -22,7 +22,8 @@
 #include "dfkd/regularizer.hpp"
 
 /// Bumped whenever the descriptor layout or any SDK interface changes incompatibly.
-#define DFKD_ABI_VERSION 2u
+/// 3: OptionSpec gained its range fields (min_value, max_value, *_exclusive, min_items).
+#define DFKD_ABI_VERSION 3u
 /// Exported symbol (a Boost.DLL alias) every plugin library must have.
 #define DFKD_PLUGIN_ENTRY "dfkd_plugin"
 
