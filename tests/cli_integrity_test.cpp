@@ -103,6 +103,12 @@ TEST_F(IntegrityTest, ForceRetrainsOnlyWhatWasAskedAndNeverRewritesAnArtifact) {
     EXPECT_EQ(after.at(file), sha) << file << " was rewritten in place";
   }
   expect_students_pinned(store);
+  for (const auto& r : store.runs("two_moons", "completed"))
+    if (r.row == "Proposed") {
+      const auto show = cli("runs show " + r.run_id + " " + db_arg());
+      EXPECT_NE(show.output.find("learned from teacher weights " + store.run_input(r.run_id, "teacher")->artifact_id.substr(0, 12)),
+                std::string::npos) << show.output;
+    }
 }
 
 TEST_F(IntegrityTest, StoresInOneFolderKeepSeparateArtifacts) {

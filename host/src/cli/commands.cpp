@@ -373,7 +373,17 @@ int cmd_runs(const Common& common, const RunsArgs& args) {
                run->run_id, run->run_key, run->experiment, run->row, run->column, run->seed, run->profile,
                host::to_string(run->status), run->attempt, run->epochs_done, run->wall_seconds);
     if (!run->error.empty()) fmt::print("  error      {}\n", run->error);
-    if (!run->parent_run_id.empty()) fmt::print("  teacher    {}\n", run->parent_run_id);
+    if (!run->parent_run_id.empty()) {
+      fmt::print("  teacher    {}\n", run->parent_run_id);
+      if (const auto in = store.run_input(run->run_id, "teacher")) {
+        // Stale when the teacher was retrained since: this run keeps the weights it learned from.
+        std::string newest;
+        if (const auto arts = store.artifacts(run->parent_run_id, "model"); !arts.empty()) newest = arts.back().sha256;
+        fmt::print("  learned from teacher weights {} (sha256 {}){}\n", in->artifact_id.substr(0, 12),
+                   in->sha256.substr(0, 16),
+                   newest.empty() || newest == in->sha256 ? "" : "; the teacher has been retrained since");
+      }
+    }
     fmt::print("  summaries\n");
     for (const auto& s : store.summaries(run->run_id))
       fmt::print("    {:<20} final {:<10.4g} best {:<10.4g} (epoch {}, {})\n", s.key, s.final_value,

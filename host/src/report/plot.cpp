@@ -106,8 +106,7 @@ std::vector<fs::path> two_moons_panels(const Experiment& exp, const Figure& fig,
     if (it == by_row.end()) continue;
     const auto arts = store.artifacts(it->second.run_id, "generated");
     if (arts.empty()) continue;
-    fs::path f = arts.back().path;
-    if (f.is_relative()) f = store.path().parent_path() / f;
+    const fs::path f = store.artifact_file(arts.back());
     torch::serialize::InputArchive a;
     a.load_from(f.string());
     torch::Tensor x, pred;
