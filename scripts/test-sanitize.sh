@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The sanitizer stage of scripts/test.sh: dfkd (host, SDK, every plugin, dfkd_tests) built with
+# AddressSanitizer + UndefinedBehaviorSanitizer (-DDFKD_SANITIZE=ON, -O1) into build-asan/, then
+# every GoogleTest test through ctest, the CLI end-to-end tests included: they spawn the
+# instrumented `dfkd`, which loads the instrumented plugins. Any report fails the stage, also one
+# from a child process whose stderr a test swallowed: reports go to build-asan/sanitizer-logs/.
+# Not run here: sdk_install (packaging of an out-of-tree build, no dfkd code of its own) and
+# slurm_e2e (a Slurm daemon runs the workers; the Release stage covers both).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cmake -S . -B build-asan -G Ninja -DDFKD_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" >/dev/null
+cmake --build build-asan --parallel "$(nproc)" --target dfkd_tests
+
+logs="$PWD/build-asan/sanitizer-logs"
+rm -rf "$logs" && mkdir -p "$logs"
+export ASAN_OPTIONS="log_path=$logs/asan:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1"
+export UBSAN_OPTIONS="log_path=$logs/ubsan:print_stacktrace=1"
+status=0
+(cd build-asan && ctest --output-on-failure --timeout 900 -j "$(nproc)" \
+   -E '^(sdk_install|slurm_e2e)$') || status=$?
+if compgen -G "$logs/*" >/dev/null; then
+  echo "test-sanitize: sanitizer reports:" >&2
+  for f in "$logs"/*; do echo "== $f" >&2; cat "$f" >&2; done
+  status=1
+fi
+exit $status
