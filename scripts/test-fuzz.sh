@@ -2,11 +2,11 @@
 # The fuzz stage of scripts/test.sh: the libFuzzer targets of tests/fuzz/ (IDX and CIFAR readers,
 # experiment parser, plugin descriptor checks), built with clang-14 + ASan + UBSan into
 # build-fuzz/. ctest replays every committed seed and regression input, then fuzzes each target
-# for DFKD_FUZZ_SECONDS (default 60) and prints how many inputs each run executed.
+# for DFKD_FUZZ_SECONDS (default 30) and prints how many inputs each run executed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake -S tests/fuzz -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 \
-  -DDFKD_FUZZ_SECONDS="${DFKD_FUZZ_SECONDS:-60}" >/dev/null
+  -DDFKD_FUZZ_SECONDS="${DFKD_FUZZ_SECONDS:-30}" >/dev/null
 cmake --build build-fuzz --parallel "$(nproc)"
 status=0
 (cd build-fuzz && ctest --output-on-failure -j "$(nproc)") || status=$?
