@@ -3,6 +3,7 @@
 # does nothing when all are present).
 # libopenblas0-openmp matters: without it Debian's LibTorch runs matmuls on the reference BLAS
 # (about 14x slower here).
+# clang-14 + libclang-rt-14-dev: libFuzzer for tests/fuzz/; llvm-14: llvm-symbolizer for its reports.
 set -euo pipefail
 packages=(
   cmake g++ ninja-build git
@@ -12,6 +13,7 @@ packages=(
   libfmt-dev libcli11-dev libgtest-dev libjemalloc-dev
   gnuplot-nox
   zlib1g-dev dataset-fashion-mnist
+  clang-14 libclang-rt-14-dev llvm-14
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -168,6 +168,25 @@ TEST(Config, ProfileErrors) {
   EXPECT_NE(config_error(e, "tiny").find("datasets[0]: no column named 'cifar'"), std::string::npos);
 }
 
+// Found by tests/fuzz/experiment_fuzz (regressions/experiment/): a profile patch that renamed an
+// entry to a number escaped as a json type_error (exit 1) instead of a ConfigError naming the path.
+TEST(Config, ProfilePatchCannotRename) {
+  for (const json& name : {json(5), json("Other"), json(nullptr)}) {
+    auto e = minimal();
+    e["profiles"]["tiny"]["rows"] = {{"DFAD", {{"name", name}}}};
+    EXPECT_NE(config_error(e, "tiny").find("profiles.tiny.rows.DFAD.name: a profile patch cannot "
+                                           "change the row's name"),
+              std::string::npos)
+        << config_error(e, "tiny");
+    e = minimal();
+    e["profiles"]["tiny"]["columns"] = {{"moons", {{"name", name}}}};
+    EXPECT_NE(config_error(e, "tiny").find("columns.moons.name: a profile patch cannot change the "
+                                           "column's name"),
+              std::string::npos)
+        << config_error(e, "tiny");
+  }
+}
+
 TEST(Config, ProfileDatasetsRestrictColumnsUnlessTheCliNamesThem) {
   auto e = minimal();
   e["columns"].push_back(e["columns"][0]);

@@ -159,6 +159,10 @@ void patch_named(std::vector<json>& items, std::vector<json>& origins, const jso
       throw ConfigError(fmt::format("{}.{}: no {} named '{}'; {}s: {}", path, name, what, name,
                                     what, fmt::join(names, ", ")));
     require_object(patch, at(path, name));
+    // The name is what patches, by_column, --only and the store find the entry by.
+    if (patch.contains("name"))
+      throw ConfigError(fmt::format("{}.{}.name: a profile patch cannot change the {}'s name",
+                                    path, name, what));
     items[static_cast<size_t>(it - names.begin())].merge_patch(patch);
     origins[static_cast<size_t>(it - names.begin())].merge_patch(origin_tree(patch, at(path, name)));
   }

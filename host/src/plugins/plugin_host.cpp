@@ -103,6 +103,63 @@ fs::path absolute_normal(const fs::path& p) {
 
 }  // namespace
 
+DescriptorCheck check_descriptor(const PluginDescriptor& descriptor) {
+  const PluginDescriptor* d = &descriptor;
+  auto fail = [](LoadStatus status, std::string what) {
+    return DescriptorCheck{status, std::move(what), PluginKind::Model};
+  };
+  // The descriptor is checked field by field, in layout order, before any C++ in the plugin
+  // runs: a different abi_version or struct_size means later fields may not even exist.
+  constexpr const char* kRebuild = "rebuild the plugin against this dfkd SDK";
+  if (d->abi_version != DFKD_ABI_VERSION)
+    return fail(LoadStatus::WrongAbi,
+                fmt::format("abi_version: expected {}, found {}; {}", DFKD_ABI_VERSION,
+                            d->abi_version, kRebuild));
+  if (d->struct_size != sizeof(PluginDescriptor))
+    return fail(LoadStatus::WrongAbi,
+                fmt::format("struct_size: expected {}, found {}; {}", sizeof(PluginDescriptor),
+                            d->struct_size, kRebuild));
+  if (!d->torch_version || std::string_view(d->torch_version) != TORCH_VERSION)
+    return fail(LoadStatus::WrongAbi,
+                fmt::format("torch_version: expected \"{}\", found {}; rebuild the plugin "
+                            "against the LibTorch this host uses ({})",
+                            TORCH_VERSION, quoted(d->torch_version), TORCH_VERSION));
+  if (d->cxx11_abi != _GLIBCXX_USE_CXX11_ABI)
+    return fail(LoadStatus::WrongAbi,
+                fmt::format("cxx11_abi: expected {}, found {}; rebuild the plugin with "
+                            "-D_GLIBCXX_USE_CXX11_ABI={} (the host's and LibTorch's setting)",
+                            _GLIBCXX_USE_CXX11_ABI, d->cxx11_abi, _GLIBCXX_USE_CXX11_ABI));
+  const std::optional<PluginKind> kind = parse_kind(d->kind);
+  if (!kind)
+    return fail(LoadStatus::WrongInterface,
+                fmt::format("kind: expected one of \"model\", \"dataset\", \"generator\", "
+                            "\"regularizer\", \"method\", found {}; declare the plugin with "
+                            "DFKD_PLUGIN(<kind>, ...)",
+                            quoted(d->kind)));
+  const char* iface = interface_id(*kind);
+  if (!d->interface_id || std::string_view(d->interface_id) != iface)
+    return fail(LoadStatus::WrongInterface,
+                fmt::format("interface_id: expected \"{}\", found {}; {} (a {} plugin must "
+                            "implement {})",
+                            iface, quoted(d->interface_id), kRebuild, to_string(*kind), iface));
+  if (!d->name || !*d->name)
+    return fail(LoadStatus::WrongInterface,
+                fmt::format("name: expected a non-empty string, found {}; declare the plugin "
+                            "with DFKD_PLUGIN(kind, \"name\", ...)",
+                            d->name ? "\"\"" : "null"));
+  if (!d->version || !*d->version)
+    return fail(LoadStatus::WrongInterface,
+                fmt::format("version: expected a non-empty string, found {}; declare the "
+                            "plugin with DFKD_PLUGIN(kind, name, \"1.0.0\", ...)",
+                            d->version ? "\"\"" : "null"));
+  if (!d->register_fn)
+    return fail(LoadStatus::WrongInterface,
+                "register_fn: expected a function, found null; declare the plugin with "
+                "DFKD_PLUGIN");
+
+  return DescriptorCheck{LoadStatus::Loaded, {}, *kind};
+}
+
 struct PluginHost::Impl {
   using Key = std::pair<PluginKind, std::string>;
   std::map<Key, LoadedPlugin> plugins;
@@ -224,54 +281,10 @@ LoadResult PluginHost::load(const fs::path& file) {
                   "entry symbol: expected '" DFKD_PLUGIN_ENTRY
                   "' to return a descriptor, found null; declare the plugin with DFKD_PLUGIN");
 
-    // The descriptor is checked field by field, in layout order, before any C++ in the plugin
-    // runs: a different abi_version or struct_size means later fields may not even exist.
-    constexpr const char* kRebuild = "rebuild the plugin against this dfkd SDK";
-    if (d->abi_version != DFKD_ABI_VERSION)
-      return fail(LoadStatus::WrongAbi,
-                  fmt::format("abi_version: expected {}, found {}; {}", DFKD_ABI_VERSION,
-                              d->abi_version, kRebuild));
-    if (d->struct_size != sizeof(PluginDescriptor))
-      return fail(LoadStatus::WrongAbi,
-                  fmt::format("struct_size: expected {}, found {}; {}", sizeof(PluginDescriptor),
-                              d->struct_size, kRebuild));
-    if (!d->torch_version || std::string_view(d->torch_version) != TORCH_VERSION)
-      return fail(LoadStatus::WrongAbi,
-                  fmt::format("torch_version: expected \"{}\", found {}; rebuild the plugin "
-                              "against the LibTorch this host uses ({})",
-                              TORCH_VERSION, quoted(d->torch_version), TORCH_VERSION));
-    if (d->cxx11_abi != _GLIBCXX_USE_CXX11_ABI)
-      return fail(LoadStatus::WrongAbi,
-                  fmt::format("cxx11_abi: expected {}, found {}; rebuild the plugin with "
-                              "-D_GLIBCXX_USE_CXX11_ABI={} (the host's and LibTorch's setting)",
-                              _GLIBCXX_USE_CXX11_ABI, d->cxx11_abi, _GLIBCXX_USE_CXX11_ABI));
-    const std::optional<PluginKind> kind = parse_kind(d->kind);
-    if (!kind)
-      return fail(LoadStatus::WrongInterface,
-                  fmt::format("kind: expected one of \"model\", \"dataset\", \"generator\", "
-                              "\"regularizer\", \"method\", found {}; declare the plugin with "
-                              "DFKD_PLUGIN(<kind>, ...)",
-                              quoted(d->kind)));
-    const char* iface = interface_id(*kind);
-    if (!d->interface_id || std::string_view(d->interface_id) != iface)
-      return fail(LoadStatus::WrongInterface,
-                  fmt::format("interface_id: expected \"{}\", found {}; {} (a {} plugin must "
-                              "implement {})",
-                              iface, quoted(d->interface_id), kRebuild, to_string(*kind), iface));
-    if (!d->name || !*d->name)
-      return fail(LoadStatus::WrongInterface,
-                  fmt::format("name: expected a non-empty string, found {}; declare the plugin "
-                              "with DFKD_PLUGIN(kind, \"name\", ...)",
-                              d->name ? "\"\"" : "null"));
-    if (!d->version || !*d->version)
-      return fail(LoadStatus::WrongInterface,
-                  fmt::format("version: expected a non-empty string, found {}; declare the "
-                              "plugin with DFKD_PLUGIN(kind, name, \"1.0.0\", ...)",
-                              d->version ? "\"\"" : "null"));
-    if (!d->register_fn)
-      return fail(LoadStatus::WrongInterface,
-                  "register_fn: expected a function, found null; declare the plugin with "
-                  "DFKD_PLUGIN");
+    // The descriptor is checked field by field before any C++ in the plugin runs.
+    const DescriptorCheck check = check_descriptor(*d);
+    if (!check.ok()) return fail(check.status, check.what);
+    const std::optional<PluginKind> kind = check.kind;
 
     const std::string what = fmt::format("{} '{}'", to_string(*kind), d->name);
     const Impl::Key key{*kind, d->name};

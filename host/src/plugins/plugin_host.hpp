@@ -34,6 +34,17 @@ struct LoadResult {
   bool ok() const { return status == LoadStatus::Loaded; }
 };
 
+/// The checks PluginHost::load() makes on the descriptor a plugin's entry returns, field by field
+/// in layout order, before it calls any C++ in the plugin. Reads only the descriptor's fields and
+/// the strings they point to (fuzzed on arbitrary descriptors: tests/fuzz/descriptor_fuzz.cpp).
+struct DescriptorCheck {
+  LoadStatus status = LoadStatus::Loaded;  ///< Loaded, WrongAbi or WrongInterface
+  std::string what;                        ///< "<field>: expected ..., found ..."; empty when ok
+  PluginKind kind = PluginKind::Model;     ///< the parsed kind, when ok
+  bool ok() const { return status == LoadStatus::Loaded; }
+};
+DescriptorCheck check_descriptor(const PluginDescriptor& descriptor);
+
 /// A registered plugin plus where it came from.
 struct LoadedPlugin {
   PluginEntry entry;
