@@ -599,16 +599,24 @@ TEST_F(CliTest, RunsShowTakesDbAfterTheIdAndTableHintsKeepTheDb) {
 // Ctrl-C right after `dfkd run --jobs 2` claimed its first runs, while the workers are still
 // starting (loading plugins): the runs are recorded killed, not failed, and a rerun resumes.
 TEST_F(CliTest, EarlyCtrlCWithWorkersRecordsKilledNotFailed) {
-  const pid_t child = start_in_background("run '" + experiment() + "' --profile smoke --jobs 2 --no-table " + db_arg(),
-                                          "first.log");
+  // Slow runs: none can complete before the Ctrl-C, whatever the machine's speed.
+  const pid_t child = start_in_background(
+      "run '" + slow_experiment(60.0) + "' --profile smoke --only Slow --seeds 2 --jobs 2 --no-table " + db_arg(),
+      "first.log", slow_plugin_env());
   ASSERT_GE(child, 0);
   const bool claimed = wait_until([&] {
-    return count_runs("Teacher", [](const auto& run) { return run.status == RunStatus::Running; }) > 0;
+    return count_runs("Slow", [](const auto& run) { return run.status == RunStatus::Running; }) > 0;
   }, 1200);
   kill(child, SIGINT);
+  // Iterations sleep 60 s: a worker that missed the interrupt would keep dfkd alive for minutes.
   int status = 0;
-  waitpid(child, &status, 0);
-  ASSERT_TRUE(claimed) << "the teacher run was never claimed";
+  const bool stopped = wait_until([&] { return waitpid(child, &status, WNOHANG) == child; }, 600);
+  if (!stopped) {
+    kill(child, SIGKILL);
+    waitpid(child, &status, 0);
+  }
+  ASSERT_TRUE(claimed) << "the slow run was never claimed";
+  ASSERT_TRUE(stopped) << "dfkd run went on after Ctrl-C: a worker missed the interrupt";
   ResultsStore store(db_, ResultsStore::Mode::ReadOnly);
   int killed = 0;
   for (const auto& run : store.runs("two_moons")) {

@@ -186,16 +186,10 @@ TEST_F(IntegrityTest, AStoredDefinitionIsNeverReplacedSilently) {
 // sends them SIGTERM (PDEATHSIG) and they must stop within seconds, recording the runs killed,
 // rather than finish the iteration with no parent (the wait below is far shorter than it).
 TEST_F(IntegrityTest, WorkersStopPromptlyWhenTheirParentIsKilled) {
-  std::ifstream in(experiment());
-  auto e = nlohmann::json::parse(in);
-  e["rows"] = {e["rows"][0], {{"name", "Slow"}, {"method", {{"plugin", "slow_supervised"},
-                                                            {"options", {{"sleep_seconds", 60.0}}}}}}};
-  e["profiles"]["smoke"].erase("rows");
-  const auto file = dir_ / "slow.json";
-  std::ofstream(file) << e.dump(2);
   const pid_t child = start_in_background(
-      "run '" + file.string() + "' --profile smoke --only Slow --seeds 2 --jobs 2 --threads 2 --no-table " + db_arg(),
-      "run.log", std::string("DFKD_PLUGIN_PATH=") + DFKD_TEST_PLUGIN_DIR);
+      "run '" + slow_experiment(60.0) + "' --profile smoke --only Slow --seeds 2 --jobs 2 --threads 2 --no-table " +
+          db_arg(),
+      "run.log", slow_plugin_env());
   ASSERT_GE(child, 0);
   auto started = [&] {
     int n = 0;

@@ -113,6 +113,20 @@ class CliTest : public ::testing::Test {
     return file.string();
   }
 
+  /// two_moons with a row "Slow" whose iterations sleep `seconds` (tests/plugins/slow/; start
+  /// dfkd with slow_plugin_env()): a run that is still training whenever the test acts.
+  std::string slow_experiment(double seconds) const {
+    std::ifstream in(experiment());
+    auto e = nlohmann::json::parse(in);
+    e["rows"] = {e["rows"][0], {{"name", "Slow"}, {"method", {{"plugin", "slow_supervised"},
+                                                              {"options", {{"sleep_seconds", seconds}}}}}}};
+    e["profiles"]["smoke"].erase("rows");
+    const auto file = dir_ / "slow.json";
+    std::ofstream(file) << e.dump(2);
+    return file.string();
+  }
+  static std::string slow_plugin_env() { return std::string("DFKD_PLUGIN_PATH=") + DFKD_TEST_PLUGIN_DIR; }
+
   fs::path dir_, db_;
 };
 

@@ -1,6 +1,7 @@
 #include "planner/worker_pool.hpp"
 
 #include <fmt/format.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -32,10 +33,22 @@ void WorkerPool::start(const std::string& run_id, const std::vector<std::string>
   argv.push_back(nullptr);
   const pid_t parent = getpid();
 
+  // Our handlers only set a flag in this process's memory, which exec replaces: a SIGTERM caught
+  // by the child between fork and exec would be lost, and the worker would train on. So the child
+  // starts with the default actions, and signals sent meanwhile wait (blocked) until then.
+  sigset_t interrupts, previous;
+  sigemptyset(&interrupts);
+  sigaddset(&interrupts, SIGINT);
+  sigaddset(&interrupts, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &interrupts, &previous);
   const pid_t pid = fork();
+  if (pid != 0) pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   if (pid < 0) throw std::runtime_error(fmt::format("starting a worker for run {}: fork failed: {}", run_id,
                                                     std::strerror(errno)));
   if (pid == 0) {
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != parent) _exit(125);  // the parent died before prctl took effect
