@@ -2,7 +2,9 @@
 # Installs every Debian package dfkd needs and builds the MNIST subset in data/mnist/ (idempotent:
 # does nothing when all are present).
 # libopenblas0-openmp matters: without it Debian's LibTorch runs matmuls on the reference BLAS
-# (about 14x slower here).
+# (about 14x slower here). python3-torch and libjemalloc2 are for bench/ (the plain-PyTorch side of
+# bench/compare.sh and the bench_smoke test; about 170 MB on top of the rest, which already has
+# LibTorch).
 set -euo pipefail
 packages=(
   cmake g++ ninja-build git
@@ -12,6 +14,7 @@ packages=(
   libfmt-dev libcli11-dev libgtest-dev libjemalloc-dev
   gnuplot-nox
   zlib1g-dev dataset-fashion-mnist
+  python3-torch libjemalloc2
 )
 missing=()
 for p in "${packages[@]}"; do
