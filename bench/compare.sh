@@ -44,14 +44,17 @@ else
   best_label="channels_last (jemalloc not installed: apt-get install libjemalloc2)"
 fi
 
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
 # measure KEY CMD...: runs CMD (its output to stderr as progress), sets $out to its KEY line's
 # "MEDIAN (min … max …)" and $med to MEDIAN.
 measure() {
   local key=$1; shift
   echo "compare.sh: $*" >&2
-  local all
-  all=$("$@" | tee /dev/stderr) || { echo "compare.sh: failed: $*" >&2; exit 1; }
-  out=$(printf '%s\n' "$all" | sed -n "s/^$key //p" | head -1)
+  "$@" > "$log" || { cat "$log" >&2; echo "compare.sh: failed: $*" >&2; exit 1; }
+  cat "$log" >&2
+  out=$(sed -n "s/^$key //p" "$log" | head -1)
   [ -n "$out" ] || { echo "compare.sh: no '$key' line from: $*" >&2; exit 1; }
   med=${out%% *}
 }
@@ -63,6 +66,7 @@ commit=$(git -C "$repo" rev-parse --short HEAD)
 git -C "$repo" diff --quiet HEAD -- 2> /dev/null || commit="$commit (with uncommitted changes)"
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 torch_version=$("$PY" -c 'import torch; print(torch.__version__)')
+dfkd_version=$("$dfkd" --version 2>&1 | head -1)
 
 rows=()
 row() {  # workload dfkd-cmd... -- python-script py-args...
@@ -94,7 +98,7 @@ frac() { awk -v g="$gmac" -v s="$1" -v p="$peak" 'BEGIN { printf "%.0f%%", 100 *
 
 echo
 echo "machine: $model, $cores cores (lscpu/nproc); load average $load0 at the start, $load1 at the end"
-echo "commit: $commit; dfkd: $dfkd; PyTorch $torch_version ($PY); --threads $threads; each figure: median (min … max) seconds of $iters iterations after one warm-up"
+echo "commit: $commit; dfkd: $dfkd ($dfkd_version); PyTorch $torch_version ($PY); --threads $threads; each figure: median (min … max) seconds of $iters iterations after one warm-up"
 echo
 echo "| workload | dfkd | PyTorch (NCHW) | PyTorch best ($best_label) | dfkd / PyTorch | dfkd / PyTorch best |"
 echo "|---|---|---|---|---|---|"
