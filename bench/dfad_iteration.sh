@@ -8,7 +8,8 @@
 # here), runs `dfkd run --time-iterations` into a temporary store, drops the first DFAD iteration
 # (warm-up) and prints `dfad_iteration_seconds MEDIAN (min MIN … max MAX)` over the other iters.
 # --profile-ops STEP: also print dfkd's top LibTorch operators of DFAD global step STEP (0-based;
-# 1..iters are the timed ones; that step is left out of the timing). Run from anywhere; the binary is
+# 0 is the warm-up; with --profile-ops one more iteration runs, and the profiled step is left out of
+# the timing). Run from anywhere; the binary is
 # $DFKD_BIN or build/bin/dfkd; the MNIST subset is data/mnist (bash scripts/mnist-subset.sh).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -44,7 +45,7 @@ cat > "$tmp/dfad.json" <<JSON
                     "weight_decay": 0.0005, "lr_generator": 0.001}
       },
       "generator": {"plugin": "conv_generator", "options": {"nz": 100, "ngf": $ngf}},
-      "train": {"epochs": 1, "iterations_per_epoch": $((iters + 1)), "batch_size": $batch, "save_generated": 0}
+      "train": {"epochs": 1, "iterations_per_epoch": $(bench_iterations), "batch_size": $batch, "save_generated": 0}
     }
   ],
   "default_profile": "bench",

@@ -7,7 +7,8 @@
 # Writes a temporary experiment (teacher: `supervised`, 1 epoch x 2 iterations), runs `dfkd run
 # --time-iterations` (1 epoch of iters + 1 KD iterations), drops the first (warm-up) and prints
 # `kd_step_seconds MEDIAN (min MIN … max MAX)`. --profile-ops STEP: dfkd's top LibTorch operators of KD
-# global step STEP (1..iters are the timed ones; that step is left out of the timing).
+# global step STEP (0 is the warm-up; with --profile-ops one more iteration runs, and the profiled step is
+# left out of the timing).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 bench_parse 128 "$@"
@@ -41,7 +42,7 @@ cat > "$tmp/kd.json" <<JSON
         "options": {"optimizer": "sgd", "lr": 0.01, "momentum": 0.9, "weight_decay": 0.0001,
                     "temperature": 4.0, "alpha": 0.9, "gamma": 0.1}
       },
-      "train": {"epochs": 1, "iterations_per_epoch": $((iters + 1)), "batch_size": $batch}
+      "train": {"epochs": 1, "iterations_per_epoch": $(bench_iterations), "batch_size": $batch}
     }
   ],
   "default_profile": "bench",

@@ -36,6 +36,10 @@ bench_parse() {
   fi
 }
 
+# bench_iterations: the main-loop iterations to run: a warm-up, iters timed ones and, with
+# --profile-ops, one more (the profiled step is left out of the timing).
+bench_iterations() { echo $((iters + 1 + (${#profile_ops} > 0 ? 1 : 0))); }
+
 # bench_tmpdir: $tmp, removed on exit unless --keep.
 bench_tmpdir() {
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/dfkd-bench.XXXXXX")

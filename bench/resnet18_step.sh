@@ -10,7 +10,8 @@
 # option there, with augment false (the step alone, as the PyTorch script). Runs `dfkd run
 # --time-iterations` (1 epoch of iters + 1 iterations), drops the first (warm-up) and prints
 # `resnet18_step_seconds MEDIAN (min MIN … max MAX)`. --profile-ops STEP: dfkd's top LibTorch operators
-# of global step STEP (1..iters are the timed ones; that step is left out of the timing).
+# of global step STEP (0 is the warm-up; with --profile-ops one more iteration runs, and the profiled step is
+# left out of the timing).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 bench_parse 128 "$@"
@@ -50,7 +51,7 @@ cat > "$tmp/resnet18.json" <<JSON
     {
       "name": "ResNet18",
       "method": {"plugin": "supervised", "options": {"optimizer": "sgd", "lr": 0.1, "momentum": 0.9, "weight_decay": 0.0005}},
-      "train": {"epochs": 1, "iterations_per_epoch": $((iters + 1)), "batch_size": $batch}
+      "train": {"epochs": 1, "iterations_per_epoch": $(bench_iterations), "batch_size": $batch}
     }
   ],
   "default_profile": "bench",

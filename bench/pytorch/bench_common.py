@@ -2,6 +2,7 @@
 MAC counter. Standard library + torch only."""
 import argparse
 import statistics
+import sys
 import time
 
 import torch
@@ -15,6 +16,9 @@ def parse_args(description, batch):
     p.add_argument("--channels-last", action="store_true",
                    help="modules and inputs in channels_last (the best PyTorch configuration on CPU)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--profile-ops", action="store_true",
+                   help="after the timing, run one more iteration under the autograd profiler and print "
+                        "the top operators by self CPU time (to stderr)")
     return p
 
 
@@ -36,6 +40,21 @@ def time_iterations(step, iters):
         step()
         seconds.append(time.perf_counter() - t0)
     return seconds
+
+
+def profile_ops(step, top=25):
+    """One call of step() under the autograd profiler; its top operators by self time to stderr."""
+    with torch.autograd.profiler.profile() as prof:
+        step()
+    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=top), file=sys.stderr)
+
+
+def run(args, name, step, gflop=None):
+    """The timing (time_iterations), the result line (report) and, with --profile-ops, one profiled call."""
+    seconds = time_iterations(step, args.iters)
+    report(name, seconds, gflop)
+    if args.profile_ops:
+        profile_ops(step)
 
 
 def report(name, seconds, gflop=None):

@@ -166,8 +166,7 @@ def main():
         opt_g.step()
         loss.item()
 
-    seconds = bench_common.time_iterations(iteration, args.iters)
-    bench_common.report("pytorch_dfad_iteration_seconds", seconds, gflop=2 * macs / 1e9)
+    bench_common.run(args, "pytorch_dfad_iteration_seconds", iteration, gflop=2 * macs / 1e9)
 
 
 if __name__ == "__main__":

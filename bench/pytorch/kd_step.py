@@ -77,8 +77,7 @@ def main():
         with torch.no_grad():
             s.argmax(1).eq(y).double().mean().item()
 
-    seconds = bench_common.time_iterations(step, args.iters)
-    bench_common.report("pytorch_kd_step_seconds", seconds)
+    bench_common.run(args, "pytorch_kd_step_seconds", step)
 
 
 if __name__ == "__main__":

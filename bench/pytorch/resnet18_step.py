@@ -125,8 +125,7 @@ def main():
         logits.argmax(1).eq(y).double().mean().item()
         loss.item()
 
-    seconds = bench_common.time_iterations(step, args.iters)
-    bench_common.report("pytorch_resnet18_step_seconds", seconds, gflop=3 * 2 * forward_macs / 1e9)
+    bench_common.run(args, "pytorch_resnet18_step_seconds", step, gflop=3 * 2 * forward_macs / 1e9)
 
 
 if __name__ == "__main__":
