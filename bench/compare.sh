@@ -9,7 +9,7 @@
 #                 (LD_PRELOAD=libjemalloc.so.2 MALLOC_CONF=retain:true,dirty_decay_ms:-1,muzzy_decay_ms:-1)
 # each one warm-up + --iters timed iterations, and prints a Markdown table (median, min … max seconds)
 # with the ratios dfkd / PyTorch and dfkd / PyTorch best, then the measured fp32 conv peak
-# (bench/pytorch/conv_peak.py) and dfkd's achieved GFLOP/s on the DFAD iteration (MACs from the layer
+# (bench/pytorch/conv_peak.py, under jemalloc as PyTorch best) and dfkd's achieved GFLOP/s on the DFAD iteration (MACs from the layer
 # shapes, bench/pytorch/dfad_iteration.py --macs) as a fraction of it. Progress goes to stderr.
 # Python: /usr/bin/python3 (Debian's, with python3-torch) or $PYTHON. Only ratios measured in the
 # same run are meaningful: other processes on the machine change every figure.
@@ -88,7 +88,7 @@ row "ResNet-18 step (batch $resnet_batch)" resnet18_step_seconds pytorch_resnet1
   resnet18_step "--batch $resnet_batch $common" "--batch $resnet_batch $common"
 row "KD step LeNet-5 → half (batch $kd_batch)" kd_step_seconds pytorch_kd_step_seconds \
   kd_step "--batch $kd_batch $common" "--batch $kd_batch $common"
-measure conv_peak_gflops "$PY" bench/pytorch/conv_peak.py --batch "$conv_batch" --threads "$threads" --iters "$iters"
+measure conv_peak_gflops "${best_env[@]}" "$PY" bench/pytorch/conv_peak.py --batch "$conv_batch" --threads "$threads" --iters "$iters"
 peak=$med
 gmac=$("$PY" bench/pytorch/dfad_iteration.py --macs --batch "$batch" --ngf "$ngf" | sed -n 's/^dfad_iteration_gmac //p')
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
