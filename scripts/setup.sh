@@ -4,6 +4,9 @@
 # libopenblas0-openmp matters: without it Debian's LibTorch runs matmuls on the reference BLAS
 # (about 14x slower here).
 # clang-14 + libclang-rt-14-dev: libFuzzer for tests/fuzz/; llvm-14: llvm-symbolizer for its reports.
+# python3-torch and libjemalloc2 are for bench/ (the plain-PyTorch side of
+# bench/compare.sh and the bench_smoke test; about 170 MB on top of the rest, which already has
+# LibTorch).
 set -euo pipefail
 packages=(
   cmake g++ ninja-build git
@@ -14,6 +17,7 @@ packages=(
   gnuplot-nox
   zlib1g-dev dataset-fashion-mnist
   clang-14 libclang-rt-14-dev llvm-14
+  python3-torch libjemalloc2
 )
 missing=()
 for p in "${packages[@]}"; do
