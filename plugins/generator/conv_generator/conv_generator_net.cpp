@@ -98,7 +98,12 @@ ConvGenerator::ConvGenerator(const dfkd::Options& options, const dfkd::DataShape
 torch::Tensor ConvGenerator::forward(const torch::Tensor& z) {
   const int64_t s = net_->init_size;
   auto h = net_->l1->forward(z.reshape({z.size(0), -1}));
-  h = net_->bn0->forward(h.view({z.size(0), -1, s, s}));
+  h = h.view({z.size(0), -1, s, s});
+  // Follow the convolutions' layout (the host trains image networks in channels_last): converting
+  // this small S/4 map is 16x cheaper than letting conv1 convert its upsampled input.
+  if (net_->conv1->weight.is_contiguous(torch::MemoryFormat::ChannelsLast))
+    h = h.contiguous(torch::MemoryFormat::ChannelsLast);
+  h = net_->bn0->forward(h);
   // In place on BN outputs (BN's backward needs its input, LeakyReLU's its output): no copies.
   h = F::leaky_relu(net_->bn1->forward(net_->conv1->forward(upsample2(h))), kLeaky);
   h = F::leaky_relu(net_->bn2->forward(net_->conv2->forward(upsample2(h))), kLeaky);
