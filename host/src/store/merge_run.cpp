@@ -7,6 +7,7 @@
 
 #include "store/artifact_files.hpp"
 #include "store/results_store.hpp"
+#include "store/store_errors.hpp"
 #include "util/hash.hpp"
 
 namespace fs = std::filesystem;
@@ -18,7 +19,7 @@ namespace {
   throw std::runtime_error(fmt::format("results store '{}': merge_run: {}", store.string(), message));
 }
 
-std::string text(const SQLite::Column& c) { return c.isNull() ? std::string() : c.getString(); }
+using store_detail::text;
 
 /// The fields that change while a run trains: equal fields mean the same outcome was merged.
 struct RunState {

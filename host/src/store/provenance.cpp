@@ -5,24 +5,13 @@
 
 #include "store/artifact_files.hpp"
 #include "store/results_store.hpp"
+#include "store/store_errors.hpp"
 
 namespace fs = std::filesystem;
 
 namespace dfkd::host {
-namespace {
-
-std::string text(const SQLite::Column& c) { return c.isNull() ? std::string() : c.getString(); }
-
-template <class F>
-auto guarded(const fs::path& path, const char* operation, F&& f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const SQLite::Exception& e) {
-    throw std::runtime_error(fmt::format("results store '{}': {}: {}", path.string(), operation, e.what()));
-  }
-}
-
-}  // namespace
+using store_detail::guarded;
+using store_detail::text;
 
 fs::path ResultsStore::artifact_root() const { return dfkd::host::artifact_root(path_); }
 

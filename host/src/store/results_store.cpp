@@ -20,6 +20,7 @@
 #include "config/json_parse.hpp"
 #include "dfkd/errors.hpp"
 #include "store/schema.hpp"
+#include "store/store_errors.hpp"
 #include "util/hash.hpp"
 
 namespace fs = std::filesystem;
@@ -36,25 +37,9 @@ constexpr int kBusyTimeoutMs = 10000;
 
 static_assert(ResultsStore::kSchemaVersion >= 1);
 
-[[noreturn]] void fail(const fs::path& path, const char* operation, const std::string& message) {
-  throw std::runtime_error(
-      fmt::format("results store '{}': {}: {}", path.string(), operation, message));
-}
-
-/// Runs `f`, turning SQLite errors into messages that name the store and the operation. Errors
-/// this file throws itself already carry both and pass through unchanged.
-template <class F>
-auto guarded(const fs::path& path, const char* operation, F&& f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const SQLite::Exception& e) {
-    fail(path, operation, e.what());
-  } catch (const nlohmann::json::exception& e) {
-    fail(path, operation, std::string("stored JSON is invalid: ") + e.what());
-  } catch (const ConfigError& e) {  // stored JSON nested too deep (parse_stored_json)
-    throw ConfigError(fmt::format("results store '{}': {}: {}", path.string(), operation, e.what()));
-  }
-}
+using store_detail::fail;
+using store_detail::guarded;
+using store_detail::text;
 
 /// JSON the store holds (definitions and configs dfkd wrote from experiment files, or a store
 /// edited by hand): parsed with the depth limit, so a hostile value cannot crash the reader.
@@ -62,7 +47,6 @@ json parse_stored_json(const std::string& text, const std::string& origin) {
   return parse_json_limited(text, origin, kStoredJsonDepthLimit);
 }
 
-std::string text(const SQLite::Column& c) { return c.isNull() ? std::string() : c.getString(); }
 double real_or_nan(const SQLite::Column& c) {
   return c.isNull() ? std::numeric_limits<double>::quiet_NaN() : c.getDouble();
 }
