@@ -30,7 +30,7 @@ cat > "$tmp/dfad.json" <<JSON
       "student": {"plugin": "lenet5", "options": {"width": 0.5}},
       "teacher": {
         "model": {"plugin": "lenet5", "options": {"width": 1.0}},
-        "method": {"plugin": "supervised", "options": {"optimizer": "sgd", "lr": 0.01, "momentum": 0.9, "weight_decay": 0.0001}},
+        "method": {"plugin": "supervised", "options": {"student_optimizer": "sgd", "student_lr": 0.01, "student_momentum": 0.9, "student_weight_decay": 0.0001}},
         "train": {"epochs": 1, "iterations_per_epoch": 2, "batch_size": 64}
       }
     }
@@ -41,8 +41,8 @@ cat > "$tmp/dfad.json" <<JSON
       "name": "DFAD",
       "method": {
         "plugin": "dfad",
-        "options": {"student_steps": 5, "student_optimizer": "sgd", "lr_student": 0.1, "momentum": 0.9,
-                    "weight_decay": 0.0005, "lr_generator": 0.001}
+        "options": {"student_steps": 5, "student_optimizer": "sgd", "student_lr": 0.1, "student_momentum": 0.9,
+                    "student_weight_decay": 0.0005, "generator_lr": 0.001}
       },
       "generator": {"plugin": "conv_generator", "options": {"nz": 100, "ngf": $ngf}},
       "train": {"epochs": 1, "iterations_per_epoch": $(bench_iterations), "batch_size": $batch, "save_generated": 0}

@@ -28,7 +28,7 @@ cat > "$tmp/kd.json" <<JSON
       "student": {"plugin": "lenet5", "options": {"width": 0.5}},
       "teacher": {
         "model": {"plugin": "lenet5", "options": {"width": 1.0}},
-        "method": {"plugin": "supervised", "options": {"optimizer": "sgd", "lr": 0.01, "momentum": 0.9, "weight_decay": 0.0001}},
+        "method": {"plugin": "supervised", "options": {"student_optimizer": "sgd", "student_lr": 0.01, "student_momentum": 0.9, "student_weight_decay": 0.0001}},
         "train": {"epochs": 1, "iterations_per_epoch": 2, "batch_size": 64}
       }
     }
@@ -39,7 +39,7 @@ cat > "$tmp/kd.json" <<JSON
       "name": "KD",
       "method": {
         "plugin": "kd",
-        "options": {"optimizer": "sgd", "lr": 0.01, "momentum": 0.9, "weight_decay": 0.0001,
+        "options": {"student_optimizer": "sgd", "student_lr": 0.01, "student_momentum": 0.9, "student_weight_decay": 0.0001,
                     "temperature": 4.0, "alpha": 0.9, "gamma": 0.1}
       },
       "train": {"epochs": 1, "iterations_per_epoch": $(bench_iterations), "batch_size": $batch}

@@ -50,7 +50,7 @@ cat > "$tmp/resnet18.json" <<JSON
     {"name": "Teacher", "teacher": true},
     {
       "name": "ResNet18",
-      "method": {"plugin": "supervised", "options": {"optimizer": "sgd", "lr": 0.1, "momentum": 0.9, "weight_decay": 0.0005}},
+      "method": {"plugin": "supervised", "options": {"student_optimizer": "sgd", "student_lr": 0.1, "student_momentum": 0.9, "student_weight_decay": 0.0005}},
       "train": {"epochs": 1, "iterations_per_epoch": $(bench_iterations), "batch_size": $batch}
     }
   ],

@@ -1,12 +1,15 @@
 # dfkd_add_plugin(NAME <name> KIND <model|dataset|generator|regularizer|method> SOURCES <files...>
-#                 [MATHS <files...>] [LIBRARIES <targets...>] [OUTPUT_DIR <dir>])
+#                 [MATHS <files...>] [TESTS <files...>] [LIBRARIES <targets...>] [OUTPUT_DIR <dir>])
 # Builds a plugin as a MODULE library named exactly <name>.so (no "lib" prefix) into
 # <plugins dir>/<kind>/, where the host discovers it.
 # MATHS sources (the plugin's free loss functions, or anything tests should call directly) become
 # a static library dfkd_maths_<name> with the plugin's folder on its include path; the plugin links
 # it, and so does the in-tree test executable (global property DFKD_MATHS_LIBRARIES).
+# TESTS sources are GoogleTest files in the plugin's folder (its golden tests; they need MATHS). In
+# the tree they join the one test executable, dfkd_tests (global property DFKD_PLUGIN_TEST_SOURCES);
+# out of tree they become <name>_tests, registered with ctest, when GoogleTest is found.
 function(dfkd_add_plugin)
-  cmake_parse_arguments(P "" "NAME;KIND;OUTPUT_DIR" "SOURCES;MATHS;LIBRARIES" ${ARGN})
+  cmake_parse_arguments(P "" "NAME;KIND;OUTPUT_DIR" "SOURCES;MATHS;TESTS;LIBRARIES" ${ARGN})
   if(NOT P_NAME OR NOT P_KIND OR NOT P_SOURCES)
     message(FATAL_ERROR "dfkd_add_plugin: NAME, KIND and SOURCES are required")
   endif()
@@ -45,5 +48,34 @@ function(dfkd_add_plugin)
     target_precompile_headers(${_target} REUSE_FROM dfkd_pch)
   endif()
   set_property(GLOBAL APPEND PROPERTY DFKD_PLUGIN_TARGETS ${_target})
+  if(P_TESTS)
+    _dfkd_add_plugin_tests(${P_NAME} "${_maths}" ${P_TESTS})
+  endif()
   set(DFKD_LAST_PLUGIN_TARGET ${_target} PARENT_SCOPE)
+endfunction()
+
+function(_dfkd_add_plugin_tests name maths)
+  if(NOT maths)
+    message(FATAL_ERROR "dfkd_add_plugin(${name}): TESTS test the plugin's MATHS; give MATHS too")
+  endif()
+  set(_sources)
+  foreach(_file ${ARGN})
+    get_filename_component(_abs ${_file} ABSOLUTE BASE_DIR ${CMAKE_CURRENT_SOURCE_DIR})
+    list(APPEND _sources ${_abs})
+  endforeach()
+  if(DEFINED DFKD_IN_TREE_TESTS)
+    if(DFKD_IN_TREE_TESTS)
+      set_property(GLOBAL APPEND PROPERTY DFKD_PLUGIN_TEST_SOURCES ${_sources})
+    endif()
+    return()
+  endif()
+  find_package(GTest QUIET)
+  if(NOT GTest_FOUND)
+    message(STATUS "dfkd_add_plugin(${name}): GoogleTest not found, ${name}_tests not built")
+    return()
+  endif()
+  include(GoogleTest)
+  add_executable(${name}_tests ${_sources})
+  target_link_libraries(${name}_tests PRIVATE ${maths} GTest::gtest GTest::gtest_main)
+  gtest_discover_tests(${name}_tests)
 endfunction()

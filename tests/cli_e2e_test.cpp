@@ -296,7 +296,7 @@ TEST_F(CliTest, NonFiniteLossFailsTheRunNamingWhere) {
   const auto file = patched_experiment(
       {{"rows", {{{"name", "Teacher"}, {"teacher", true}},
                  {{"name", "Diverges"},
-                  {"method", {{"plugin", "dfad"}, {"options", {{"lr_student", 1e30}, {"lr_generator", 1e30}}}}},
+                  {"method", {{"plugin", "dfad"}, {"options", {{"student_lr", 1e30}, {"generator_lr", 1e30}}}}},
                   {"generator", {{"plugin", "mlp_generator"}}}}}},
        {"profiles", {{"smoke", {{"rows", nullptr}}}}}});
   const auto r = cli("run '" + file + "' --profile smoke --seeds 1 --no-table " + db_arg());
@@ -466,10 +466,10 @@ TEST_F(CliTest, SweepCommandsNameWhatIsWrongAndExitTwo) {
 
 TEST_F(CliTest, BadNumbersAreConfigErrorsWithTheirPath) {
   // Values that used to become failed runs (LibTorch's "Invalid learning rate", a 32 GB batch).
-  auto r = cli("run '" + patched_experiment({{"profiles", {{"smoke", {{"rows", {{"DFAL", {{"method", {{"options", {{"lr_student", -0.05}}}}}}}}}}}}}}) +
+  auto r = cli("run '" + patched_experiment({{"profiles", {{"smoke", {{"rows", {{"DFAL", {{"method", {{"options", {{"student_lr", -0.05}}}}}}}}}}}}}}) +
                "' --profile smoke --dry-run " + db_arg());
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_NE(r.output.find("experiment.json.profiles.smoke.rows.DFAL.method.options.lr_student: expected a number > 0, "
+  EXPECT_NE(r.output.find("experiment.json.profiles.smoke.rows.DFAL.method.options.student_lr: expected a number > 0, "
                           "found -0.05"), std::string::npos) << r.output;
   r = cli("run '" + patched_experiment({{"train", {{"batch_size", 1000000000}}}}) + "' --profile smoke --dry-run " + db_arg());
   EXPECT_EQ(r.exit_code, 2) << r.output;
@@ -530,7 +530,7 @@ TEST_F(CliTest, PluginsJsonReportsAFileThatFailsToLoadAsALoadFailure) {
   for (const auto& p : j.at("plugins"))
     if (p.at("name") == "dfad")
       for (const auto& o : p.at("options"))
-        if (o.at("name") == "lr_student") {
+        if (o.at("name") == "student_lr") {
           EXPECT_EQ(o.at("min"), 0.0);
           EXPECT_TRUE(o.at("min_exclusive").get<bool>());
           EXPECT_EQ(o.at("range"), "> 0");

@@ -105,6 +105,30 @@ torch::optim::Optimizer& TrainContext::add_optimizer(
   return *optimizers_.back().optimizer;
 }
 
+namespace {
+torch::Tensor no_terms(const torch::Tensor& x) {
+  return torch::zeros({}, x.options().requires_grad(false));
+}
+}  // namespace
+
+torch::Tensor TrainContext::generator_terms(const torch::Tensor& x, const ModelOutput& teacher,
+                                            const ModelOutput& student, StepMetrics& metrics) {
+  if (!regularizers || !regularizers->has(RegularizerStage::Generator)) return no_terms(x);
+  return regularizers->generator_loss({x, teacher, student}, metrics);
+}
+
+torch::Tensor TrainContext::student_terms(const torch::Tensor& x, const ModelOutput& teacher,
+                                          const Discrepancy& discrepancy, StepMetrics& metrics) {
+  if (!regularizers || !regularizers->has(RegularizerStage::Student)) return no_terms(x);
+  ModelOutput teacher_const;
+  teacher_const.logits = teacher.logits.detach();
+  for (const auto& [name, f] : teacher.features) teacher_const.features[name] = f.detach();
+  const torch::Tensor x_const = x.detach();
+  return regularizers->student_loss(
+      {x_const, teacher_const, student, discrepancy, rng, this->teacher, generator},
+      metrics);
+}
+
 void TrainContext::add_module(const std::string& name, std::shared_ptr<torch::nn::Module> module) {
   modules_.emplace_back(name, std::move(module));
 }

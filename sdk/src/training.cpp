@@ -5,28 +5,103 @@
 #include <fmt/format.h>
 
 #include <stdexcept>
+#include <utility>
 
 namespace dfkd {
 
-std::vector<OptionSpec> optimizer_options(const std::string& prefix,
-                                          const OptimizerSettings& d, const std::string& whose) {
-  return {
-      option_string(prefix + "optimizer", d.kind, "optimizer of " + whose, {"sgd", "adam"}),
-      option_real(prefix + "lr", d.lr, "learning rate of " + whose).greater_than(0),
-      option_real(prefix + "momentum", d.momentum, "SGD momentum of " + whose + " (unused by adam)")
-          .at_least(0)
-          .less_than(1),
-      option_real(prefix + "weight_decay", d.weight_decay, "L2 weight decay of " + whose).at_least(0),
-  };
+OptimizerSettings sgd(double lr, double momentum, double weight_decay) {
+  OptimizerSettings s;
+  s.kind = "sgd";
+  s.lr = lr;
+  s.momentum = momentum;
+  s.weight_decay = weight_decay;
+  return s;
 }
 
-OptimizerSettings optimizer_settings(const Options& o, const std::string& prefix) {
+OptimizerSettings adam(double lr, double beta1, double beta2) {
   OptimizerSettings s;
-  s.kind = o.string(prefix + "optimizer");
-  s.lr = o.real(prefix + "lr");
-  s.momentum = o.real(prefix + "momentum");
-  s.weight_decay = o.real(prefix + "weight_decay");
+  s.kind = "adam";
+  s.lr = lr;
+  s.momentum = 0.0;
+  s.weight_decay = 0.0;
+  s.beta1 = beta1;
+  s.beta2 = beta2;
   return s;
+}
+
+OptimizerOptions::OptimizerOptions(std::string role, OptimizerSettings defaults,
+                                   std::string whose, bool kind_is_option)
+    : role_(std::move(role)),
+      defaults_(std::move(defaults)),
+      whose_(whose.empty() ? "the " + role_ : std::move(whose)),
+      kind_is_option_(kind_is_option) {}
+
+OptimizerOptions OptimizerOptions::sgd_or_adam(std::string role, OptimizerSettings defaults,
+                                               std::string whose) {
+  return OptimizerOptions(std::move(role), std::move(defaults), std::move(whose), true);
+}
+
+OptimizerOptions OptimizerOptions::adam(std::string role, OptimizerSettings defaults,
+                                        std::string whose) {
+  defaults.kind = "adam";
+  return OptimizerOptions(std::move(role), std::move(defaults), std::move(whose), false);
+}
+
+void OptimizerOptions::declare(std::vector<OptionSpec>& options) const {
+  const std::string& whose = whose_;
+  if (kind_is_option_) {
+    options.push_back(
+        option_string(key("optimizer"), defaults_.kind, "optimizer of " + whose, {"sgd", "adam"}));
+  }
+  options.push_back(option_real(key("lr"), defaults_.lr,
+                                std::string(kind_is_option_ ? "" : "Adam ") + "learning rate of " +
+                                    whose)
+                        .greater_than(0));
+  if (kind_is_option_) {
+    options.push_back(option_real(key("momentum"), defaults_.momentum,
+                                  "SGD momentum of " + whose + " (unused by adam)")
+                          .at_least(0)
+                          .less_than(1));
+    options.push_back(option_real(key("weight_decay"), defaults_.weight_decay,
+                                  "L2 weight decay of " + whose)
+                          .at_least(0));
+  } else {
+    options.push_back(option_real(key("beta1"), defaults_.beta1, "Adam beta1 of " + whose)
+                          .at_least(0)
+                          .less_than(1));
+    options.push_back(option_real(key("beta2"), defaults_.beta2, "Adam beta2 of " + whose)
+                          .at_least(0)
+                          .less_than(1));
+  }
+}
+
+OptimizerSettings OptimizerOptions::read(const Options& o) const {
+  OptimizerSettings s = defaults_;
+  s.lr = o.real(key("lr"));
+  if (kind_is_option_) {
+    s.kind = o.string(key("optimizer"));
+    s.momentum = o.real(key("momentum"));
+    s.weight_decay = o.real(key("weight_decay"));
+  } else {
+    s.beta1 = o.real(key("beta1"));
+    s.beta2 = o.real(key("beta2"));
+  }
+  return s;
+}
+
+void MetricMeans::add(const StepMetrics& step) {
+  for (const auto& [name, value] : step) {
+    auto& [sum, count] = sums_[name];
+    sum += value;
+    ++count;
+  }
+}
+
+StepMetrics MetricMeans::means() const {
+  StepMetrics out;
+  for (const auto& [name, sum_count] : sums_)
+    out[name] = sum_count.first / static_cast<double>(sum_count.second);
+  return out;
 }
 
 DistillForward distill_forward(TrainContext& ctx, const std::string& method) {

@@ -9,6 +9,11 @@
 
 namespace dfkd_at {
 
+namespace {
+const auto kStudentOptimizer =
+    dfkd::OptimizerOptions::sgd_or_adam("student", dfkd::sgd(0.05, 0.9, 5e-4));
+}  // namespace
+
 class At : public dfkd::Method {
  public:
   static dfkd::PluginInfo info() {
@@ -25,8 +30,7 @@ class At : public dfkd::Method {
         dfkd::option_real("gamma", 1.0, "weight of the cross-entropy with the true labels").at_least(0),
         dfkd::option_real("p", 2.0, "power of |f| in the attention map").greater_than(0),
     };
-    for (auto& o : dfkd::optimizer_options("", {"sgd", 0.05, 0.9, 5e-4}, "the student"))
-      info.options.push_back(std::move(o));
+    kStudentOptimizer.declare(info.options);
     info.method_traits.needs_teacher = true;
     info.method_traits.uses_training_data = true;
     return info;
@@ -37,7 +41,7 @@ class At : public dfkd::Method {
         beta_(o.real("beta")),
         gamma_(o.real("gamma")),
         p_(o.real("p")),
-        optimizer_(dfkd::optimizer_settings(o, "")) {
+        optimizer_(kStudentOptimizer.read(o)) {
     if (taps_.empty()) throw dfkd::ConfigError("at: option taps: expected at least one tap, found []");
     if (!(p_ > 0)) throw dfkd::ConfigError(fmt::format("at: option p: expected a real > 0, found {}", p_));
   }
@@ -80,4 +84,4 @@ class At : public dfkd::Method {
 
 }  // namespace dfkd_at
 
-DFKD_PLUGIN(method, "at", "1.0.0", dfkd_at::At)
+DFKD_PLUGIN(method, "at", "2.0.0", dfkd_at::At)

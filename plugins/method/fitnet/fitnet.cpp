@@ -8,6 +8,12 @@
 
 namespace dfkd_fitnet {
 
+namespace {
+const auto kStudentOptimizer =
+    dfkd::OptimizerOptions::sgd_or_adam("student", dfkd::sgd(0.05, 0.9, 5e-4),
+                                      "the student and the regressor");
+}  // namespace
+
 class FitNet : public dfkd::Method {
  public:
   static dfkd::PluginInfo info() {
@@ -23,9 +29,7 @@ class FitNet : public dfkd::Method {
         dfkd::option_real("beta", 100.0, "weight of the hint loss").at_least(0),
         dfkd::option_real("gamma", 1.0, "weight of the cross-entropy with the true labels").at_least(0),
     };
-    for (auto& o : dfkd::optimizer_options("", {"sgd", 0.05, 0.9, 5e-4},
-                                           "the student and the regressor"))
-      info.options.push_back(std::move(o));
+    kStudentOptimizer.declare(info.options);
     info.method_traits.needs_teacher = true;
     info.method_traits.uses_training_data = true;
     return info;
@@ -36,7 +40,7 @@ class FitNet : public dfkd::Method {
         guided_tap_(o.string("guided_tap")),
         beta_(o.real("beta")),
         gamma_(o.real("gamma")),
-        optimizer_(dfkd::optimizer_settings(o, "")) {}
+        optimizer_(kStudentOptimizer.read(o)) {}
 
   void setup(dfkd::TrainContext& ctx) override {
     const auto s = dfkd::probe_forward(ctx.student, ctx.data_shape, ctx.device);
@@ -79,4 +83,4 @@ class FitNet : public dfkd::Method {
 
 }  // namespace dfkd_fitnet
 
-DFKD_PLUGIN(method, "fitnet", "1.0.0", dfkd_fitnet::FitNet)
+DFKD_PLUGIN(method, "fitnet", "2.0.0", dfkd_fitnet::FitNet)

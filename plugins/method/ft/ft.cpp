@@ -12,6 +12,14 @@
 
 namespace dfkd_ft {
 
+namespace {
+const auto kStudentOptimizer =
+    dfkd::OptimizerOptions::sgd_or_adam("student", dfkd::sgd(0.05, 0.9, 5e-4),
+                                      "the student and the translator");
+const auto kParaphraserOptimizer =
+    dfkd::OptimizerOptions::sgd_or_adam("paraphraser", dfkd::sgd(0.1, 0.9, 5e-4));
+}  // namespace
+
 class Ft : public dfkd::Method {
  public:
   static dfkd::PluginInfo info() {
@@ -33,13 +41,9 @@ class Ft : public dfkd::Method {
                          "epochs (passes over the training set) of paraphraser pre-training")
             .at_least(0)
             .at_most(100000),
-        dfkd::option_real("paraphraser_lr", 0.1,
-                          "SGD learning rate of the paraphraser (momentum 0.9, weight decay 5e-4)")
-            .greater_than(0),
     };
-    for (auto& o : dfkd::optimizer_options("", {"sgd", 0.05, 0.9, 5e-4},
-                                           "the student and the translator"))
-      info.options.push_back(std::move(o));
+    kStudentOptimizer.declare(info.options);
+    kParaphraserOptimizer.declare(info.options);
     info.method_traits.needs_teacher = true;
     info.method_traits.uses_training_data = true;
     return info;
@@ -52,8 +56,8 @@ class Ft : public dfkd::Method {
         beta_(o.real("beta")),
         gamma_(o.real("gamma")),
         paraphraser_epochs_(o.integer("paraphraser_epochs")),
-        paraphraser_lr_(o.real("paraphraser_lr")),
-        optimizer_(dfkd::optimizer_settings(o, "")) {
+        paraphraser_optimizer_(kParaphraserOptimizer.read(o)),
+        optimizer_(kStudentOptimizer.read(o)) {
     if (paraphraser_epochs_ < 1)
       throw dfkd::ConfigError(fmt::format(
           "ft: option paraphraser_epochs: expected an integer >= 1, found {}", paraphraser_epochs_));
@@ -84,7 +88,7 @@ class Ft : public dfkd::Method {
 
   std::vector<dfkd::PretrainingStage> pretraining(dfkd::TrainContext&) override {
     paraphraser_opt_ =
-        dfkd::make_optimizer(paraphraser_->parameters(), {"sgd", paraphraser_lr_, 0.9, 5e-4});
+        dfkd::make_optimizer(paraphraser_->parameters(), paraphraser_optimizer_);
     dfkd::PretrainingStage stage;
     stage.name = "paraphraser";
     stage.epochs = paraphraser_epochs_;
@@ -126,7 +130,7 @@ class Ft : public dfkd::Method {
   std::string teacher_tap_, student_tap_;
   double rate_, beta_, gamma_;
   int64_t paraphraser_epochs_;
-  double paraphraser_lr_;
+  dfkd::OptimizerSettings paraphraser_optimizer_;
   dfkd::OptimizerSettings optimizer_;
   dfkd::losses::Paraphraser paraphraser_{nullptr};
   torch::nn::Sequential translator_{nullptr};
@@ -137,4 +141,4 @@ class Ft : public dfkd::Method {
 
 }  // namespace dfkd_ft
 
-DFKD_PLUGIN(method, "ft", "1.0.0", dfkd_ft::Ft)
+DFKD_PLUGIN(method, "ft", "2.0.0", dfkd_ft::Ft)

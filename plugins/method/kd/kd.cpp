@@ -7,6 +7,11 @@
 
 namespace dfkd_kd {
 
+namespace {
+const auto kStudentOptimizer =
+    dfkd::OptimizerOptions::sgd_or_adam("student", dfkd::sgd(0.05, 0.9, 5e-4));
+}  // namespace
+
 class Kd : public dfkd::Method {
  public:
   static dfkd::PluginInfo info() {
@@ -20,8 +25,7 @@ class Kd : public dfkd::Method {
         dfkd::option_real("alpha", 0.9, "weight of the KD term").at_least(0),
         dfkd::option_real("gamma", 0.1, "weight of the cross-entropy with the true labels").at_least(0),
     };
-    for (auto& o : dfkd::optimizer_options("", {"sgd", 0.05, 0.9, 5e-4}, "the student"))
-      info.options.push_back(std::move(o));
+    kStudentOptimizer.declare(info.options);
     info.method_traits.needs_teacher = true;
     info.method_traits.uses_training_data = true;
     return info;
@@ -31,7 +35,7 @@ class Kd : public dfkd::Method {
       : temperature_(o.real("temperature")),
         alpha_(o.real("alpha")),
         gamma_(o.real("gamma")),
-        optimizer_(dfkd::optimizer_settings(o, "")) {
+        optimizer_(kStudentOptimizer.read(o)) {
     if (!(temperature_ > 0))
       throw dfkd::ConfigError(
           fmt::format("kd: option temperature: expected a real > 0, found {}", temperature_));
@@ -61,4 +65,4 @@ class Kd : public dfkd::Method {
 
 }  // namespace dfkd_kd
 
-DFKD_PLUGIN(method, "kd", "1.0.0", dfkd_kd::Kd)
+DFKD_PLUGIN(method, "kd", "2.0.0", dfkd_kd::Kd)

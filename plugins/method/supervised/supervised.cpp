@@ -3,24 +3,23 @@
 
 namespace dfkd_supervised {
 
+namespace {
+const auto kStudentOptimizer =
+    dfkd::OptimizerOptions::sgd_or_adam("student", dfkd::sgd(0.1, 0.9, 5e-4));
+}  // namespace
+
 class Supervised : public dfkd::Method {
  public:
   static dfkd::PluginInfo info() {
     dfkd::PluginInfo info;
     info.doc = "Supervised training of the student with cross-entropy on the real training set";
-    info.options = {
-        dfkd::option_string("optimizer", "sgd", "optimizer of the student", {"sgd", "adam"}),
-        dfkd::option_real("lr", 0.1, "learning rate").greater_than(0),
-        dfkd::option_real("momentum", 0.9, "SGD momentum (unused by adam)").at_least(0).less_than(1),
-        dfkd::option_real("weight_decay", 5e-4, "L2 weight decay").at_least(0),
-    };
+    kStudentOptimizer.declare(info.options);
     info.method_traits.uses_training_data = true;
     return info;
   }
 
   explicit Supervised(const dfkd::Options& o)
-      : optimizer_settings_{o.string("optimizer"), o.real("lr"), o.real("momentum"),
-                            o.real("weight_decay")} {}
+      : optimizer_settings_(kStudentOptimizer.read(o)) {}
 
   void setup(dfkd::TrainContext& ctx) override {
     optimizer_ = &ctx.add_optimizer(
@@ -35,11 +34,8 @@ class Supervised : public dfkd::Method {
     const dfkd::Batch batch = ctx.train_data->next();
     auto logits = ctx.student.forward(batch.x).logits;
     auto loss = torch::nn::functional::cross_entropy(logits, batch.y);
-    optimizer_->zero_grad();
-    loss.backward();
-    optimizer_->step();
-    const double accuracy = logits.argmax(1).eq(batch.y).to(torch::kFloat64).mean().item<double>();
-    return {{"loss_student", loss.item<double>()}, {"train_accuracy", accuracy}};
+    return {{"loss_student", dfkd::optimizer_step(loss, {optimizer_})},
+            {"train_accuracy", dfkd::batch_accuracy(logits, batch.y)}};
   }
 
  private:
@@ -49,4 +45,4 @@ class Supervised : public dfkd::Method {
 
 }  // namespace dfkd_supervised
 
-DFKD_PLUGIN(method, "supervised", "1.0.0", dfkd_supervised::Supervised)
+DFKD_PLUGIN(method, "supervised", "2.0.0", dfkd_supervised::Supervised)

@@ -68,6 +68,17 @@ class TrainContext {
   /// Extra trainable state a method owns (e.g. a regressor); checkpointed with the run.
   void add_module(const std::string& name, std::shared_ptr<torch::nn::Module> module);
 
+  /// The generator-stage terms of the run's regularizers (Σ weight·term; a zero scalar when the
+  /// run has none) on a generated batch x = G(z), kept with its graph, and both networks'
+  /// outputs on it. Each unweighted term's value goes into `metrics` as "reg_<name>".
+  torch::Tensor generator_terms(const torch::Tensor& x, const ModelOutput& teacher,
+                                const ModelOutput& student, StepMetrics& metrics);
+  /// The student-stage terms for a student step on batch x. x and the teacher's outputs are
+  /// detached here, so the terms train the student only; `discrepancy` is the distance the
+  /// method trains with (DFAD: mean L1). Logged like generator_terms.
+  torch::Tensor student_terms(const torch::Tensor& x, const ModelOutput& teacher,
+                              const Discrepancy& discrepancy, StepMetrics& metrics);
+
   struct NamedOptimizer {
     std::string name;
     std::unique_ptr<torch::optim::Optimizer> optimizer;

@@ -23,7 +23,9 @@
 
 /// Bumped whenever the descriptor layout or any SDK interface changes incompatibly.
 /// 3: OptionSpec gained its range fields (min_value, max_value, *_exclusive, min_items).
-#define DFKD_ABI_VERSION 3u
+/// 4: optimizer options by role (OptimizerOptions replaces optimizer_options/optimizer_settings);
+///    TrainContext::generator_terms / student_terms.
+#define DFKD_ABI_VERSION 4u
 /// Exported symbol (a Boost.DLL alias) every plugin library must have.
 #define DFKD_PLUGIN_ENTRY "dfkd_plugin"
 

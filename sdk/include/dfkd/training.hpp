@@ -1,6 +1,6 @@
 #pragma once
 /// Small pieces every method's iteration repeats, so a method plugin keeps only its own maths:
-/// optimizer options, the forward passes of a data-driven distillation step, one optimizer step,
+/// optimizer options by role, the forward passes of a data-driven distillation step, one optimizer step,
 /// and the collapse metrics of data-free methods.
 ///
 /// Example (a data-driven method's iteration):
@@ -9,6 +9,8 @@
 ///   const double loss = dfkd::optimizer_step(gamma * ce + ..., {student_opt_});
 ///   return {{"loss_student", loss}, {"train_accuracy", dfkd::batch_accuracy(f.student.logits, f.batch.y)}};
 #include <initializer_list>
+#include <map>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -20,14 +22,54 @@
 
 namespace dfkd {
 
-/// The options of one optimizer: "<prefix>optimizer" (sgd | adam), "<prefix>lr",
-/// "<prefix>momentum", "<prefix>weight_decay", defaulting to `defaults`. `whose` goes into the docs
-/// ("the student").
-std::vector<OptionSpec> optimizer_options(const std::string& prefix,
-                                          const OptimizerSettings& defaults,
-                                          const std::string& whose);
-/// Reads back the options optimizer_options(prefix, ...) declared.
-OptimizerSettings optimizer_settings(const Options& options, const std::string& prefix);
+/// Defaults of one optimizer: `dfkd::sgd(0.05, 0.9, 5e-4)`, `dfkd::adam(1e-3)`.
+OptimizerSettings sgd(double lr, double momentum, double weight_decay);
+OptimizerSettings adam(double lr, double beta1 = 0.9, double beta2 = 0.999);
+
+/// The options of the optimizer that trains one role ("student", "generator", "paraphraser"),
+/// declared and read under the same keys in every method, so experiment files read alike:
+///   sgd_or_adam("student", ...): student_optimizer (sgd | adam), student_lr, student_momentum,
+///                                student_weight_decay
+///   adam("generator", ...):      generator_lr, generator_beta1, generator_beta2
+///
+/// Example:
+///   const auto student = dfkd::OptimizerOptions::sgd_or_adam("student", dfkd::sgd(0.1, 0.9, 5e-4));
+///   student.declare(info.options);                 // in info()
+///   settings_ = student.read(options);             // in the constructor
+class OptimizerOptions {
+ public:
+  /// `whose` names what the optimizer trains in the options' docs (default "the <role>").
+  static OptimizerOptions sgd_or_adam(std::string role, OptimizerSettings defaults,
+                                      std::string whose = {});
+  /// Adam without weight decay: the generators of data-free methods.
+  static OptimizerOptions adam(std::string role, OptimizerSettings defaults,
+                               std::string whose = {});
+
+  /// Appends this optimizer's option specs to a plugin's options.
+  void declare(std::vector<OptionSpec>& options) const;
+  /// The settings held by the run's resolved options.
+  OptimizerSettings read(const Options& options) const;
+
+ private:
+  OptimizerOptions(std::string role, OptimizerSettings defaults, std::string whose,
+                   bool kind_is_option);
+  std::string key(const char* name) const { return role_ + "_" + name; }
+
+  std::string role_;
+  OptimizerSettings defaults_;
+  std::string whose_;
+  bool kind_is_option_;  ///< sgd_or_adam: "<role>_optimizer" chooses; adam: always Adam
+};
+
+/// Per-name means of the metrics of several steps, e.g. DFAD's k student steps per iteration.
+class MetricMeans {
+ public:
+  void add(const StepMetrics& step);
+  StepMetrics means() const;
+
+ private:
+  std::map<std::string, std::pair<double, int64_t>> sums_;  ///< name -> (sum, count)
+};
 
 /// A real batch with the frozen teacher's outputs on it (computed without autograd) and the
 /// student's (with autograd, student in train mode).
