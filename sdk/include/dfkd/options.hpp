@@ -8,11 +8,11 @@
 /// Example:
 ///   std::vector<dfkd::OptionSpec> options = {
 ///       dfkd::option_int("student_steps", 5, "student steps per generator step"),
-///       dfkd::option_real("lr_student", 0.1, "SGD learning rate of the student").greater_than(0)};
+///       dfkd::option_real("student_lr", 0.1, "SGD learning rate of the student").greater_than(0)};
 ///
 /// Numeric options may carry a range (`at_least`, `greater_than`, `at_most`, `less_than`, checked
 /// for an integer or real option and for each element of a list of them); the host refuses a value
-/// outside it at parse time, naming the JSON path: `...options.lr_student: expected a number > 0,
+/// outside it at parse time, naming the JSON path: `...options.student_lr: expected a number > 0,
 /// found -0.05`. Every real is also checked to be finite and representable as a float
 /// (|x| <= FLT_MAX), since LibTorch uses most of them as floats. Ranges are metadata: they do not
 /// change the resolved options, hence no run_key.
