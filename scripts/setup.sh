@@ -4,6 +4,7 @@
 # libopenblas0-openmp matters: without it Debian's LibTorch runs matmuls on the reference BLAS
 # (about 14x slower here).
 # clang-14 + libclang-rt-14-dev: libFuzzer for tests/fuzz/; llvm-14: llvm-symbolizer for its reports.
+# clang-format-14: the style check (ctest format, .clang-format).
 # python3-torch and libjemalloc2 are for bench/ (the plain-PyTorch side of
 # bench/compare.sh and the bench_smoke test; about 170 MB on top of the rest, which already has
 # LibTorch).
@@ -16,7 +17,7 @@ packages=(
   libfmt-dev libcli11-dev libgtest-dev libjemalloc-dev
   gnuplot-nox
   zlib1g-dev dataset-fashion-mnist
-  clang-14 libclang-rt-14-dev llvm-14
+  clang-14 libclang-rt-14-dev llvm-14 clang-format-14
   python3-torch libjemalloc2
 )
 missing=()
