@@ -1,5 +1,5 @@
 // ResultsStore: what a run learned from (run_input), where a stored definition came from, and
-// where artifact files live. Kept apart from results_store.cpp's run lifecycle.
+// where artifact files live. Kept apart from run_lifecycle.cpp.
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
 

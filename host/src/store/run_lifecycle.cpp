@@ -44,7 +44,6 @@ bool claimant_is_dead(const std::string& claimant) {
   return pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH;
 }
 
-
 /// One flattened config entry of the `param` table.
 struct Param {
   std::string key, type, text;
