@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "store/results_store.hpp"
+#include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 
@@ -43,11 +44,9 @@ constexpr const char* kEndlessCount =
 class CliGuards : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("dfkd_guards_e2e_" + std::to_string(std::random_device{}()));
-    fs::create_directories(dir_);
+    dir_ = temp_.path();
     db_ = dir_ / "results.db";
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   /// `env dfkd ARGS` in the test directory, stdout and stderr apart, killed after 120 s.
   Result cli(const std::string& args, const std::string& env = "") const {
@@ -64,6 +63,7 @@ class CliGuards : public ::testing::Test {
   std::string db_arg() const { return "--db '" + db_.string() + "'"; }
   void create_store() const { dfkd::host::ResultsStore store(db_); }
 
+  dfkd::test_support::TempDir temp_{"dfkd_guards_e2e_"};
   fs::path dir_, db_;
 };
 

@@ -5,12 +5,13 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <random>
 
 #include "config/experiment.hpp"
 #include "dfkd/errors.hpp"
 #include "engine/lr_schedule.hpp"
 #include "plugins/plugin_host.hpp"
+#include "support/expect_throw.hpp"
+#include "support/temp_dir.hpp"
 
 using dfkd::ConfigError;
 using dfkd::host::CellRun;
@@ -41,14 +42,12 @@ json minimal() {
   })");
 }
 
+/// The ConfigError parsing and expanding `source` throws; "" if it is valid.
 std::string config_error(const json& source, const std::string& profile = "") {
-  try {
+  return dfkd::test_support::message_of<ConfigError>([&] {
     auto exp = dfkd::host::parse_experiment(source, profile, "x.json");
     dfkd::host::expand_cells(exp, plugins(), {});
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
+  });
 }
 
 std::vector<CellRun> cells(const json& source, const std::string& profile = "") {
@@ -304,35 +303,23 @@ TEST(Config, EveryProfileIsValidatedNotOnlyTheChosenOne) {
   e["profiles"]["full"]["rows"] = {{"DFAD", {{"method", {{"options", {{"lr_studnet", 0.1}}}}}}}};
   const auto exp = dfkd::host::parse_experiment(e, "tiny", "x.json");
   EXPECT_NO_THROW(dfkd::host::expand_cells(exp, plugins(), {}));
-  try {
-    dfkd::host::check_every_profile(exp, plugins());
-    ADD_FAILURE() << "a bad option in another profile passed";
-  } catch (const ConfigError& err) {
-    EXPECT_EQ(has(err.what(), "x.json.profiles.full.rows.DFAD.method.options.lr_studnet: unknown option"), "");
-  }
+  EXPECT_THROW_WITH_MESSAGE(dfkd::host::check_every_profile(exp, plugins()), ConfigError,
+                            "x.json.profiles.full.rows.DFAD.method.options.lr_studnet: unknown option");
   EXPECT_NO_THROW(dfkd::host::check_every_profile(dfkd::host::parse_experiment(minimal(), "tiny", "x.json"), plugins()));
 }
 
 TEST(Config, ExperimentFileThatIsADirectoryOrOverflowsANumber) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("dfkd_config_" + std::to_string(std::random_device{}()));
+  const dfkd::test_support::TempDir temp("dfkd_config_");
+  const std::filesystem::path& dir = temp.path();
   std::filesystem::create_directories(dir / "exp.json");
-  try {
-    dfkd::host::load_experiment(dir / "exp.json", "");
-    ADD_FAILURE() << "a directory was read as an experiment";
-  } catch (const ConfigError& err) {
-    EXPECT_EQ(has(err.what(), (dir / "exp.json").string() + ": is a directory, not an experiment file"), "");
-  }
+  EXPECT_THROW_WITH_MESSAGE(dfkd::host::load_experiment(dir / "exp.json", ""), ConfigError,
+                            (dir / "exp.json").string() + ": is a directory, not an experiment file");
   std::ofstream(dir / "big.json") << "{\n  \"experiment\": \"x\",\n  \"seeds\": 1e309\n}\n";
-  try {
-    dfkd::host::load_experiment(dir / "big.json", "");
-    ADD_FAILURE() << "1e309 was accepted";
-  } catch (const ConfigError& err) {
-    EXPECT_EQ(has(err.what(), (dir / "big.json").string() + ": not valid JSON"), "");
-    EXPECT_EQ(has(err.what(), "number overflow"), "");
-    EXPECT_EQ(has(err.what(), "at line 3, column"), "");
-  }
-  std::filesystem::remove_all(dir);
+  const std::string overflow = dfkd::test_support::thrown_message<ConfigError>(
+      [&] { dfkd::host::load_experiment(dir / "big.json", ""); }, "ConfigError (1e309 was accepted)");
+  EXPECT_EQ(has(overflow, (dir / "big.json").string() + ": not valid JSON"), "");
+  EXPECT_EQ(has(overflow, "number overflow"), "");
+  EXPECT_EQ(has(overflow, "at line 3, column"), "");
 }
 
 TEST(Options, RangesAreCheckedWithThePath) {
@@ -343,12 +330,7 @@ TEST(Options, RangesAreCheckedWithThePath) {
       dfkd::option_ints("widths", {4}, "w").non_empty().at_least(1),
       dfkd::option_real("free", 0.0, "any finite value")};
   auto error = [&](const json& given) {
-    try {
-      dfkd::resolve_options(specs, given, "p.options");
-    } catch (const ConfigError& e) {
-      return std::string(e.what());
-    }
-    return std::string();
+    return dfkd::test_support::message_of<ConfigError>([&] { dfkd::resolve_options(specs, given, "p.options"); });
   };
   EXPECT_EQ(error({{"lr", -0.05}}), "p.options.lr: expected a number > 0, found -0.05");
   EXPECT_EQ(error({{"lr", 0}}), "p.options.lr: expected a number > 0, found 0");
@@ -359,12 +341,10 @@ TEST(Options, RangesAreCheckedWithThePath) {
   EXPECT_EQ(has(error({{"free", -1e300}}), "p.options.free: expected a finite number representable as a float"), "");
   EXPECT_EQ(error({{"lr", 1e-9}, {"momentum", 0}, {"steps", 10}, {"free", -3.5e38 / 2}}), "");
   // The per-value paths a host passes (e.g. the profile patch that set the value).
-  try {
-    dfkd::resolve_options(specs, {{"lr", -1}}, "p.options", {{"lr", "f.json.profiles.smoke.rows.X.lr"}});
-    ADD_FAILURE();
-  } catch (const ConfigError& e) {
-    EXPECT_STREQ(e.what(), "f.json.profiles.smoke.rows.X.lr: expected a number > 0, found -1");
-  }
+  EXPECT_EQ(dfkd::test_support::thrown_message<ConfigError>([&] {
+              dfkd::resolve_options(specs, {{"lr", -1}}, "p.options", {{"lr", "f.json.profiles.smoke.rows.X.lr"}});
+            }, "ConfigError"),
+            "f.json.profiles.smoke.rows.X.lr: expected a number > 0, found -1");
   EXPECT_EQ(dfkd::describe_range(specs[0]), "> 0");
   EXPECT_EQ(dfkd::describe_range(specs[1]), "in [0, 1)");
   EXPECT_EQ(dfkd::describe_range(specs[4]), "");

@@ -25,6 +25,8 @@
 #include "slurm/sweep.hpp"
 #include "store/results_store.hpp"
 #include "util/hash.hpp"
+#include "support/expect_throw.hpp"
+#include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using dfkd::ConfigError;
@@ -44,14 +46,10 @@ namespace {
   return ::testing::AssertionSuccess();
 }
 
+/// The ConfigError `f` throws; "" (which contains none of the expected parts) if it throws none.
 template <class F>
 std::string config_error_of(F&& f) {
-  try {
-    f();
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "(no ConfigError)";
+  return dfkd::test_support::message_of<ConfigError>(std::forward<F>(f));
 }
 
 std::string nested_arrays(size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
@@ -59,19 +57,14 @@ std::string nested_arrays(size_t depth) { return std::string(depth, '[') + std::
 /// A fresh directory per test, removed afterwards.
 class TempDir : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("dfkd_guards_" + dfkd::host::random_id());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   fs::path write(const std::string& name, const std::string& bytes) const {
     const fs::path file = dir_ / name;
     std::ofstream(file, std::ios::binary) << bytes;
     return file;
   }
 
-  fs::path dir_;
+  dfkd::test_support::TempDir temp_{"dfkd_guards_"};
+  fs::path dir_ = temp_.path();
 };
 
 // ==== JSON nesting depth ====

@@ -14,6 +14,8 @@
 #include "dfkd/errors.hpp"
 #include "plugins/plugin_host.hpp"
 #include "util/hash.hpp"
+#include "support/expect_throw.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -164,7 +166,8 @@ TEST(PluginHost, MissingFileIsNotFoundWithThePath) {
 
 // Refused before dlopen (which crashes on a truncated library): tests/crash_guards_test.cpp.
 TEST(PluginHost, NonLibraryIsABadFileRefusedBeforeTheLinker) {
-  const fs::path junk = fs::temp_directory_path() / fmt::format("dfkd_junk_{}.so", ::getpid());
+  const dfkd::test_support::TempDir tmp("dfkd_junk_");
+  const fs::path junk = tmp / "junk.so";
   std::ofstream(junk) << "not an ELF file\n";
   PluginHost host;
   const LoadResult r = host.load(junk);
@@ -257,20 +260,13 @@ TEST(PluginHost, LoadingTheSameFileTwiceIsANoOp) {
 TEST(PluginHost, UnknownNameListsTheKnownNamesOfThatKind) {
   PluginHost host;
   ASSERT_TRUE(host.load(wrong_plugin("duplicate_name_a")).ok());
-  try {
-    host.get(PluginKind::Regularizer, "nope");
-    FAIL() << "expected dfkd::ConfigError";
-  } catch (const dfkd::ConfigError& e) {
-    EXPECT_TRUE(contains_all(e.what(), {"PluginHost::get(): unknown regularizer 'nope'",
-                                        "known regularizers: dup"}));
-  }
-  try {
-    host.get(PluginKind::Method, "dup");
-    FAIL() << "expected dfkd::ConfigError";
-  } catch (const dfkd::ConfigError& e) {
-    EXPECT_TRUE(contains_all(e.what(), {"unknown method 'dup'", "no method plugins are loaded",
-                                        "(a regularizer plugin has that name)"}));
-  }
+  using dfkd::test_support::thrown_message;
+  EXPECT_TRUE(contains_all(
+      thrown_message<dfkd::ConfigError>([&] { host.get(PluginKind::Regularizer, "nope"); }, "dfkd::ConfigError"),
+      {"PluginHost::get(): unknown regularizer 'nope'", "known regularizers: dup"}));
+  EXPECT_TRUE(contains_all(
+      thrown_message<dfkd::ConfigError>([&] { host.get(PluginKind::Method, "dup"); }, "dfkd::ConfigError"),
+      {"unknown method 'dup'", "no method plugins are loaded", "(a regularizer plugin has that name)"}));
   EXPECT_EQ(host.find(PluginKind::Method, "dup"), nullptr);
 }
 

@@ -8,6 +8,8 @@
 
 #include "store/results_store.hpp"
 #include "util/hash.hpp"
+#include "support/expect_throw.hpp"
+#include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using dfkd::host::ArtifactRecord;
@@ -25,15 +27,11 @@ namespace {
 class MergeRunTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("dfkd_merge_test_" + dfkd::host::random_id());
+    dir_ = temp_.path();
     fs::create_directories(dir_ / "main");
     fs::create_directories(dir_ / "shard");
     main_db_ = dir_ / "main" / "results.db";
     shard_db_ = dir_ / "shard" / "run.db";
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
 
   static RunPlan plan(const std::string& key, const std::string& id, const std::string& parent = "") {
@@ -81,6 +79,7 @@ class MergeRunTest : public ::testing::Test {
     return o;
   }
 
+  dfkd::test_support::TempDir temp_{"dfkd_merge_test_"};
   fs::path dir_, main_db_, shard_db_;
 };
 
@@ -194,24 +193,16 @@ TEST_F(MergeRunTest, ABorrowedTeacherReferencesItsModelWhereItLies) {
 TEST_F(MergeRunTest, MissingRunOrArtifactFailsNamingTheShard) {
   write_completed_shard("k", "id");
   ResultsStore main(main_db_);
-  std::string msg;
-  try {
-    main.merge_run(shard_db_, "no-such-key", ingest_options());
-  } catch (const std::exception& e) {
-    msg = e.what();
-  }
+  const std::string msg =
+      dfkd::test_support::message_of<std::exception>([&] { main.merge_run(shard_db_, "no-such-key", ingest_options()); });
   EXPECT_NE(msg.find("holds no run with key no-such-key"), std::string::npos) << msg;
   EXPECT_NE(msg.find(shard_db_.string()), std::string::npos) << msg;
 
   fs::remove(dir_ / "shard" / "artifacts" / "k" / "model.pt");
-  msg.clear();
-  try {
-    main.merge_run(shard_db_, "k", ingest_options());
-  } catch (const std::exception& e) {
-    msg = e.what();
-  }
-  EXPECT_NE(msg.find("model.pt"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("copy the shard's artifact directory"), std::string::npos) << msg;
+  const std::string missing_file =
+      dfkd::test_support::message_of<std::exception>([&] { main.merge_run(shard_db_, "k", ingest_options()); });
+  EXPECT_NE(missing_file.find("model.pt"), std::string::npos) << missing_file;
+  EXPECT_NE(missing_file.find("copy the shard's artifact directory"), std::string::npos) << missing_file;
   EXPECT_FALSE(main.find_run_by_key("k"));  // the transaction rolled back
 }
 

@@ -17,6 +17,8 @@
 #include "store/results_store.hpp"
 #include "store/schema.hpp"
 #include "util/hash.hpp"
+#include "support/expect_throw.hpp"
+#include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using dfkd::host::ArtifactRecord;
@@ -36,13 +38,8 @@ namespace {
 class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("dfkd_store_test_" + dfkd::host::random_id());
-    fs::create_directories(dir_);
+    dir_ = temp_.path();
     db_ = dir_ / "results.db";
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
 
   static RunPlan plan(const std::string& key, const std::string& row = "DFAL") {
@@ -92,16 +89,13 @@ class StoreTest : public ::testing::Test {
     return value;
   }
 
+  /// What `f` throws; "" if it returns normally.
   template <class F>
   static std::string error_of(F&& f) {
-    try {
-      f();
-    } catch (const std::exception& e) {
-      return e.what();
-    }
-    return "";
+    return dfkd::test_support::message_of<std::exception>(std::forward<F>(f));
   }
 
+  dfkd::test_support::TempDir temp_{"dfkd_store_test_"};
   fs::path dir_;
   fs::path db_;
 };
@@ -283,9 +277,7 @@ TEST_F(StoreTest, ClaimRunIsExclusiveUntilTheHeartbeatIsStale) {
   EXPECT_FALSE(store.claim_run(id, env, 0));  // completed runs are never reclaimed
   EXPECT_EQ(store.find_run(id)->status, RunStatus::Completed);
 
-  EXPECT_NE(error_of([&] { store.claim_run("0123456789abcdef0123456789abcdef", env); })
-                .find("no run with id"),
-            std::string::npos);
+  EXPECT_THROW_WITH_MESSAGE(store.claim_run("0123456789abcdef0123456789abcdef", env), std::exception, "no run with id");
 }
 
 TEST_F(StoreTest, FailedAndKilledRunsAreReclaimed) {
@@ -392,17 +384,12 @@ TEST_F(StoreTest, CompleteRunStoresSummariesParamsAndStatus) {
   EXPECT_TRUE(by_key["note"][2].is_null());
 
   // Completed is final for complete_run and end_run.
-  EXPECT_NE(error_of([&] { store.complete_run(id, {}, 1); }).find("already completed"),
-            std::string::npos);
-  EXPECT_NE(error_of([&] { store.end_run(id, RunStatus::Killed, "x", 1); })
-                .find("already completed"),
-            std::string::npos);
+  EXPECT_THROW_WITH_MESSAGE(store.complete_run(id, {}, 1), std::exception, "already completed");
+  EXPECT_THROW_WITH_MESSAGE(store.end_run(id, RunStatus::Killed, "x", 1), std::exception, "already completed");
   // A bad summary mode is refused before anything is written.
   const auto id2 = store.plan_run(plan("k2")).run_id;
   ASSERT_TRUE(store.claim_run(id2, ""));
-  EXPECT_NE(error_of([&] { store.complete_run(id2, {{"acc", 1, 1, 1, "best"}}, 1); })
-                .find("expected 'max' or 'min'"),
-            std::string::npos);
+  EXPECT_THROW_WITH_MESSAGE(store.complete_run(id2, {{"acc", 1, 1, 1, "best"}}, 1), std::exception, "expected 'max' or 'min'");
   EXPECT_EQ(store.find_run(id2)->status, RunStatus::Running);
 }
 
@@ -473,8 +460,7 @@ TEST_F(StoreTest, ArtifactsRoundTrip) {
 
   ArtifactRecord orphan = ckpt;
   orphan.run_id = "nope";
-  EXPECT_NE(error_of([&] { store.add_artifact(orphan); }).find("no run with id 'nope'"),
-            std::string::npos);
+  EXPECT_THROW_WITH_MESSAGE(store.add_artifact(orphan), std::exception, "no run with id 'nope'");
 }
 
 TEST_F(StoreTest, CellsExperimentsEnvironmentAndPlugins) {
@@ -540,8 +526,7 @@ TEST_F(StoreTest, QueryIsReadOnly) {
         << sql << " -> " << msg;
     EXPECT_NE(msg.find(db_.string()), std::string::npos) << msg;
   }
-  EXPECT_NE(error_of([&] { store.query("INSERT INTO run DEFAULT VALUES"); }).find("INSERT"),
-            std::string::npos);
+  EXPECT_THROW_WITH_MESSAGE(store.query("INSERT INTO run DEFAULT VALUES"), std::exception, "INSERT");
   EXPECT_FALSE(fs::exists(dir_ / "other.db"));
   EXPECT_EQ(store.runs().size(), 1u);
   EXPECT_EQ(store.schema_version(), 3);
@@ -561,9 +546,8 @@ TEST_F(StoreTest, QueryIsReadOnly) {
   EXPECT_EQ(r.rows[0][5], "planned");
 
   EXPECT_TRUE(store.query("SELECT * FROM metric").rows.empty());
-  EXPECT_NE(error_of([&] { store.query("SELECT * FROM no_such_table"); }).find("no such table"),
-            std::string::npos);
-  EXPECT_NE(error_of([&] { store.query("   "); }).find("empty"), std::string::npos);
+  EXPECT_THROW_WITH_MESSAGE(store.query("SELECT * FROM no_such_table"), std::exception, "no such table");
+  EXPECT_THROW_WITH_MESSAGE(store.query("   "), std::exception, "empty");
 }
 
 TEST_F(StoreTest, NewerSchemaVersionIsRefusedUntouched) {

@@ -12,11 +12,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <string>
 #include <thread>
 
 #include "store/results_store.hpp"
+#include "temp_dir.hpp"
 
 namespace dfkd::test_support {
 
@@ -32,11 +32,9 @@ struct CliResult {
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("dfkd_e2e_" + std::to_string(std::random_device{}()));
-    fs::create_directories(dir_);
+    dir_ = temp_.path();
     db_ = dir_ / "results.db";
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   CliResult cli(const std::string& args) const {
     const auto cmd = "cd '" + dir_.string() + "' && '" + DFKD_BINARY + "' " + args + " 2>&1";
@@ -127,6 +125,7 @@ class CliTest : public ::testing::Test {
   }
   static std::string slow_plugin_env() { return std::string("DFKD_PLUGIN_PATH=") + DFKD_TEST_PLUGIN_DIR; }
 
+  TempDir temp_{"dfkd_e2e_"};
   fs::path dir_, db_;
 };
 

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <string>
+#include <utility>
+
 #include "dfkd/errors.hpp"
 #include "planner/progress.hpp"
 #include "slurm/task_state.hpp"
@@ -30,99 +33,141 @@ LooseShard loose_shard(const fs::path& input) {
   return {fs::absolute(dir), *info};
 }
 
+/// One shard to ingest: its store file, its own run, how it is reported, and its provenance.
+struct ShardToIngest {
+  fs::path db;
+  std::string run_key, label;
+  TaskState state;
+  std::string sweep_id, slurm_job;
+};
+
+/// A shard without an outcome to merge yet (still queued or running, or never started) is only
+/// reported; returns false for those.
+bool has_outcome_to_merge(const ShardToIngest& shard, IngestSummary& sum, std::FILE* out) {
+  using Kind = TaskState::Kind;
+  const TaskState& state = shard.state;
+  if (state.kind == Kind::Queued || state.kind == Kind::Running || state.kind == Kind::InProgress) {
+    ++sum.in_progress;
+    fmt::print(out, "  {:<40} {} ({}); ingest again when it ends\n", shard.label, to_string(state.kind),
+               state.detail);
+    return false;
+  }
+  if (!state.has_shard) {
+    ++sum.not_started;
+    fmt::print(out, "  {:<40} {}: {}\n", shard.label,
+               state.kind == Kind::Lost ? "lost before it started" : "not started", state.detail);
+    return false;
+  }
+  return true;
+}
+
+MergeOptions merge_options(const ShardToIngest& shard) {
+  MergeOptions merge;
+  merge.source = shard.db.parent_path().string();
+  merge.sweep_id = shard.sweep_id;
+  merge.slurm_job = shard.slurm_job;
+  if (shard.state.kind == TaskState::Kind::Lost)
+    merge.lost_reason = fmt::format("lost: {}; `dfkd slurm submit` plans it again", shard.state.detail);
+  return merge;
+}
+
+void report_merge(const ShardToIngest& shard, const MergeResult& r, IngestSummary& sum, std::FILE* out) {
+  const bool lost = shard.state.kind == TaskState::Kind::Lost;
+  switch (r.outcome) {
+    case MergeResult::Outcome::Merged:
+      lost ? ++sum.lost : ++sum.merged;
+      fmt::print(out, "  {:<40} {} -> run {}{}\n", shard.label, lost ? "lost" : r.status, r.run_id.substr(0, 12),
+                 lost ? " recorded as lost (killed)" : " merged");
+      break;
+    case MergeResult::Outcome::Unchanged:
+      ++sum.unchanged;
+      fmt::print(out, "  {:<40} {}, already ingested\n", shard.label, r.status);
+      break;
+    case MergeResult::Outcome::KeptCompleted:
+      ++sum.kept;
+      fmt::print(out, "  {:<40} the store already has this run completed (run {}); kept it\n", shard.label,
+                 r.run_id.substr(0, 12));
+      break;
+    case MergeResult::Outcome::HeldHere:
+      ++sum.in_progress;
+      fmt::print(out, "  {:<40} a dfkd process on this store is training it now; not touched\n", shard.label);
+      break;
+  }
+}
+
+/// One shard: decide from its state, merge if it has an outcome (or is lost), report one line.
+void ingest_shard(ResultsStore& store, const ShardToIngest& shard, IngestSummary& sum, std::FILE* out) {
+  if (!has_outcome_to_merge(shard, sum, out)) return;
+  MergeResult r;
+  try {
+    r = store.merge_run(shard.db, shard.run_key, merge_options(shard));
+  } catch (const std::exception& e) {
+    // One bad shard must not keep the others out; the exit code says something went wrong.
+    ++sum.errors;
+    fmt::print(out, "  {:<40} NOT INGESTED: {}\n", shard.label, e.what());
+    return;
+  }
+  report_merge(shard, r, sum, out);
+}
+
+void ingest_sweep(ResultsStore& store, const fs::path& dir, const IngestOptions& opt, IngestSummary& sum,
+                  std::FILE* out) {
+  const Sweep sweep = Sweep::open(dir);
+  std::vector<std::string> jobs;
+  for (const auto& a : sweep.manifest().arrays) jobs.push_back(a.job_id);
+  const auto queue = SlurmQueue::query(jobs);
+  fmt::print(out, "dfkd: ingesting sweep {} ({} tasks) into {}\n", sweep.manifest().sweep_id, sweep.tasks().size(),
+             store.path().string());
+  for (const auto& task : sweep.tasks()) {
+    auto state = classify_task(sweep, task, queue, opt.lost_after_seconds);
+    const auto info = read_shard_info(sweep.shard_dir(task));
+    ingest_shard(store,
+                 {sweep.shard_db(task), task.plan.run_key, fmt::format("task {} {}", task.index, run_label(task.plan)),
+                  std::move(state), sweep.manifest().sweep_id, info ? info->slurm_job : ""},
+                 sum, out);
+  }
+}
+
+void ingest_loose_shard(ResultsStore& store, const fs::path& input, const IngestOptions& opt, IngestSummary& sum,
+                        std::FILE* out) {
+  const auto shard = loose_shard(input);
+  // Without its sweep there is no Slurm view: the DONE marker and the heartbeat decide.
+  const auto state = classify_shard(shard.dir, shard.info.run_key, opt.lost_after_seconds);
+  if (!state.run) {
+    ++sum.errors;
+    fmt::print(out, "  {:<40} NOT INGESTED: {}\n", shard.dir.string(),
+               state.kind == TaskState::Kind::Lost
+                   ? state.detail
+                   : fmt::format("run.db does not hold the shard's own run {} (shard.json and run.db disagree)",
+                                 shard.info.run_key));
+    return;
+  }
+  ingest_shard(store,
+               {shard.dir / "run.db", shard.info.run_key,
+                fmt::format("{} {}", shard.dir.filename().string(), run_label(*state.run)), state,
+                shard.info.sweep_id, shard.info.slurm_job},
+               sum, out);
+}
+
+void print_summary(const IngestSummary& sum, std::FILE* out) {
+  fmt::print(out, "dfkd: {} merged, {} already ingested, {} lost, {} still queued or running, {} not started{}{}\n",
+             sum.merged, sum.unchanged, sum.lost, sum.in_progress, sum.not_started,
+             sum.kept ? fmt::format(", {} kept (completed in the store already)", sum.kept) : "",
+             sum.errors ? fmt::format(", {} NOT INGESTED (see above)", sum.errors) : "");
+}
+
 }  // namespace
 
 IngestSummary ingest(ResultsStore& store, const std::vector<fs::path>& inputs, const IngestOptions& opt,
                      std::FILE* out) {
   IngestSummary sum;
-  // One shard: decide from its state, merge if it has an outcome (or is lost), report one line.
-  auto handle = [&](const fs::path& shard_db, const std::string& run_key, const std::string& label,
-                    const TaskState& state, const std::string& sweep_id, const std::string& slurm_job) {
-    using Kind = TaskState::Kind;
-    if (state.kind == Kind::Queued || state.kind == Kind::Running || state.kind == Kind::InProgress) {
-      ++sum.in_progress;
-      fmt::print(out, "  {:<40} {} ({}); ingest again when it ends\n", label, to_string(state.kind), state.detail);
-      return;
-    }
-    if (!state.has_shard) {
-      ++sum.not_started;
-      fmt::print(out, "  {:<40} {}: {}\n", label, state.kind == Kind::Lost ? "lost before it started" : "not started",
-                 state.detail);
-      return;
-    }
-    MergeOptions merge;
-    merge.source = shard_db.parent_path().string();
-    merge.sweep_id = sweep_id;
-    merge.slurm_job = slurm_job;
-    if (state.kind == Kind::Lost)
-      merge.lost_reason = fmt::format("lost: {}; `dfkd slurm submit` plans it again", state.detail);
-    MergeResult r;
-    try {
-      r = store.merge_run(shard_db, run_key, merge);
-    } catch (const std::exception& e) {
-      // One bad shard must not keep the others out; the exit code says something went wrong.
-      ++sum.errors;
-      fmt::print(out, "  {:<40} NOT INGESTED: {}\n", label, e.what());
-      return;
-    }
-    switch (r.outcome) {
-      case MergeResult::Outcome::Merged:
-        state.kind == Kind::Lost ? ++sum.lost : ++sum.merged;
-        fmt::print(out, "  {:<40} {} -> run {}{}\n", label, state.kind == Kind::Lost ? "lost" : r.status,
-                   r.run_id.substr(0, 12), state.kind == Kind::Lost ? " recorded as lost (killed)" : " merged");
-        break;
-      case MergeResult::Outcome::Unchanged:
-        ++sum.unchanged;
-        fmt::print(out, "  {:<40} {}, already ingested\n", label, r.status);
-        break;
-      case MergeResult::Outcome::KeptCompleted:
-        ++sum.kept;
-        fmt::print(out, "  {:<40} the store already has this run completed (run {}); kept it\n", label,
-                   r.run_id.substr(0, 12));
-        break;
-      case MergeResult::Outcome::HeldHere:
-        ++sum.in_progress;
-        fmt::print(out, "  {:<40} a dfkd process on this store is training it now; not touched\n", label);
-        break;
-    }
-  };
-
   for (const auto& input : inputs) {
-    if (Sweep::is_sweep_dir(input)) {
-      const Sweep sweep = Sweep::open(input);
-      std::vector<std::string> jobs;
-      for (const auto& a : sweep.manifest().arrays) jobs.push_back(a.job_id);
-      const auto queue = SlurmQueue::query(jobs);
-      fmt::print(out, "dfkd: ingesting sweep {} ({} tasks) into {}\n", sweep.manifest().sweep_id, sweep.tasks().size(),
-                 store.path().string());
-      for (const auto& task : sweep.tasks()) {
-        const auto state = classify_task(sweep, task, queue, opt.lost_after_seconds);
-        const auto info = read_shard_info(sweep.shard_dir(task));
-        handle(sweep.shard_db(task), task.plan.run_key, fmt::format("task {} {}", task.index, run_label(task.plan)), state,
-               sweep.manifest().sweep_id, info ? info->slurm_job : "");
-      }
-      continue;
-    }
-    const auto shard = loose_shard(input);
-    // Without its sweep there is no Slurm view: the DONE marker and the heartbeat decide.
-    const auto state = classify_shard(shard.dir, shard.info.run_key, opt.lost_after_seconds);
-    if (!state.run) {
-      ++sum.errors;
-      fmt::print(out, "  {:<40} NOT INGESTED: {}\n", shard.dir.string(),
-                 state.kind == TaskState::Kind::Lost
-                     ? state.detail
-                     : fmt::format("run.db does not hold the shard's own run {} (shard.json and run.db disagree)",
-                                   shard.info.run_key));
-      continue;
-    }
-    handle(shard.dir / "run.db", shard.info.run_key, fmt::format("{} {}", shard.dir.filename().string(),
-                                                                 run_label(*state.run)),
-           state, shard.info.sweep_id, shard.info.slurm_job);
+    if (Sweep::is_sweep_dir(input))
+      ingest_sweep(store, input, opt, sum, out);
+    else
+      ingest_loose_shard(store, input, opt, sum, out);
   }
-  fmt::print(out, "dfkd: {} merged, {} already ingested, {} lost, {} still queued or running, {} not started{}{}\n",
-             sum.merged, sum.unchanged, sum.lost, sum.in_progress, sum.not_started,
-             sum.kept ? fmt::format(", {} kept (completed in the store already)", sum.kept) : "",
-             sum.errors ? fmt::format(", {} NOT INGESTED (see above)", sum.errors) : "");
+  print_summary(sum, out);
   return sum;
 }
 

@@ -1,17 +1,17 @@
 // ResultsStore: what a run learned from (run_input), where a stored definition came from, and
-// where artifact files live. Kept apart from results_store.cpp's run lifecycle.
+// where artifact files live. Kept apart from run_lifecycle.cpp.
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
 
 #include "store/artifact_files.hpp"
 #include "store/results_store.hpp"
 #include "store/store_errors.hpp"
+#include "store/store_rows.hpp"
 
 namespace fs = std::filesystem;
 
 namespace dfkd::host {
 using store_detail::guarded;
-using store_detail::text;
 
 fs::path ResultsStore::artifact_root() const { return dfkd::host::artifact_root(path_); }
 
@@ -25,7 +25,7 @@ std::string ResultsStore::experiment_source_file(const std::string& name) const 
   return guarded(path_, "experiment_source_file", [&] {
     SQLite::Statement st(*db_, "SELECT source_file FROM experiment WHERE name = ?1");
     st.bind(1, name);
-    return st.executeStep() ? text(st.getColumn(0)) : std::string();
+    return store_detail::read_first_row(st, store_detail::read_text).value_or(std::string());
   });
 }
 
@@ -46,11 +46,11 @@ void ResultsStore::record_input(const std::string& run_id, const RunInput& input
 std::optional<RunInput> ResultsStore::run_input(const std::string& run_id, const std::string& role) const {
   if (schema_version() < 3) return std::nullopt;
   return guarded(path_, "run_input", [&]() -> std::optional<RunInput> {
-    SQLite::Statement st(*db_, "SELECT role, artifact_id, sha256 FROM run_input WHERE run_id = ?1 AND role = ?2");
+    SQLite::Statement st(*db_, fmt::format("SELECT {} FROM run_input WHERE run_id = ?1 AND role = ?2",
+                                           store_detail::kRunInputColumns));
     st.bind(1, run_id);
     st.bind(2, role);
-    if (!st.executeStep()) return std::nullopt;
-    return RunInput{text(st.getColumn(0)), text(st.getColumn(1)), text(st.getColumn(2))};
+    return store_detail::read_first_row(st, store_detail::read_run_input);
   });
 }
 
