@@ -10,6 +10,7 @@
 #include "config/experiment.hpp"
 #include "dfkd/errors.hpp"
 #include "engine/lr_schedule.hpp"
+#include "planner/cells.hpp"
 #include "plugins/plugin_host.hpp"
 
 using dfkd::ConfigError;

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "config/experiment.hpp"
+#include "planner/cells.hpp"
 #include "plugins/plugin_host.hpp"
 #include "slurm/sweep.hpp"
 #include "store/results_store.hpp"
