@@ -198,23 +198,14 @@ std::optional<double> Experiment::paper_value(const std::string& row,
 
 namespace {
 
-// The experiment with one profile applied; every value the profile or the file sets is checked at
-// its own path first, then the merged structure.
-Experiment parse_profile(const json& source, const std::string& requested_profile,
-                         const std::string& origin) {
-  const std::string root = origin;
-  check_keys(source, root, kFileKeys);
-  Experiment exp;
-  exp.source = source;
-  exp.origin = origin;
-  exp.name = require_string(source.at("experiment"), json_path(root, "experiment"));
-  exp.title = source.contains("title") ? require_string(source.at("title"), json_path(root, "title")) : exp.name;
-
+// The profile `requested` names ("" = the file's default); records every profile's name.
+const json& select_profile(const json& source, const std::string& root, const std::string& requested,
+                           Experiment& exp) {
   const auto& profiles = require_object(source.at("profiles"), json_path(root, "profiles"));
   if (profiles.empty())
     throw ConfigError(fmt::format("{}.profiles: expected at least one profile", root));
   for (const auto& [name, p] : profiles.items()) exp.profiles.push_back(name);
-  std::string profile = requested_profile;
+  std::string profile = requested;
   if (profile.empty())
     profile = source.contains("default_profile")
                   ? require_string(source.at("default_profile"), json_path(root, "default_profile"))
@@ -223,12 +214,15 @@ Experiment parse_profile(const json& source, const std::string& requested_profil
     throw ConfigError(fmt::format("{}: no profile '{}'; profiles in this experiment: {}", root,
                                   profile, fmt::join(exp.profiles, ", ")));
   exp.profile = profile;
-  const auto ppath = json_path(json_path(root, "profiles"), profile);
-  const json& prof = profiles.at(profile);
+  return profiles.at(profile);
+}
+
+// The profile's description, the seeds (the file's, or the profile's) and its default columns.
+void read_profile_settings(const json& source, const std::string& root, const json& prof,
+                           const std::string& ppath, Experiment& exp) {
   check_keys(prof, ppath, kProfileKeys);
   if (prof.contains("description"))
     exp.profile_description = require_string(prof.at("description"), json_path(ppath, "description"));
-
   exp.seeds = source.contains("seeds") ? require_int(source.at("seeds"), json_path(root, "seeds"), 1) : 1;
   if (prof.contains("seeds")) exp.seeds = require_int(prof.at("seeds"), json_path(ppath, "seeds"), 1);
   if (prof.contains("datasets")) {
@@ -236,78 +230,108 @@ Experiment parse_profile(const json& source, const std::string& requested_profil
     for (size_t i = 0; i < d.size(); ++i)
       exp.profile_columns.push_back(require_string(d[i], json_path(json_path(ppath, "datasets"), i)));
   }
+}
 
-  if (source.contains("metric")) {
-    const auto& m = source.at("metric");
-    check_keys(m, json_path(root, "metric"), kMetricKeys);
-    if (m.contains("key")) exp.metric.key = require_string(m.at("key"), json_path(json_path(root, "metric"), "key"));
-    if (m.contains("selection")) {
-      exp.metric.selection = require_string(m.at("selection"), json_path(json_path(root, "metric"), "selection"));
-      if (exp.metric.selection != "final" && exp.metric.selection != "best")
-        throw ConfigError(fmt::format("{}.metric.selection: expected \"final\" or \"best\", found \"{}\"",
-                                      root, exp.metric.selection));
-    }
+void read_metric(const json& source, const std::string& root, Experiment& exp) {
+  if (!source.contains("metric")) return;
+  const auto& m = source.at("metric");
+  const auto mpath = json_path(root, "metric");
+  check_keys(m, mpath, kMetricKeys);
+  if (m.contains("key")) exp.metric.key = require_string(m.at("key"), json_path(mpath, "key"));
+  if (m.contains("selection")) {
+    exp.metric.selection = require_string(m.at("selection"), json_path(mpath, "selection"));
+    if (exp.metric.selection != "final" && exp.metric.selection != "best")
+      throw ConfigError(fmt::format("{}.metric.selection: expected \"final\" or \"best\", found \"{}\"",
+                                    root, exp.metric.selection));
   }
+}
 
-  exp.train = source.contains("train") ? require_object(source.at("train"), json_path(root, "train")) : json::object();
-  exp.train_origin = origin_tree(exp.train, json_path(root, "train"));
+// The file's train block with the profile's patch, and where each value was written.
+void read_train(const json& source, const std::string& root, const json& prof, const std::string& ppath,
+                Experiment& exp) {
+  const auto tpath = json_path(root, "train");
+  exp.train = source.contains("train") ? require_object(source.at("train"), tpath) : json::object();
+  exp.train_origin = origin_tree(exp.train, tpath);
   if (prof.contains("train")) {
     exp.train.merge_patch(require_object(prof.at("train"), json_path(ppath, "train")));
     exp.train_origin.merge_patch(origin_tree(prof.at("train"), json_path(ppath, "train")));
   }
+}
 
-  // Columns and rows: lists of named objects; names are unique (profiles patch them by name).
+// A list of named objects ("columns" or "rows"); names are unique (profiles patch them by name).
+void read_named(const json& source, const std::string& root, const char* key, const char* what,
+                std::vector<json>& out, std::vector<json>& origins) {
   std::set<std::string> seen;
-  auto read_named = [&](const char* key, const char* what, std::vector<json>& out,
-                        std::vector<json>& origins) {
-    const auto& list = require_array(source.at(key), json_path(root, key));
-    for (size_t i = 0; i < list.size(); ++i) {
-      const auto path = json_path(json_path(root, key), i);
-      require_object(list[i], path);
-      const auto name = require_string(list[i].value("name", json(nullptr)), json_path(path, "name"));
-      if (!seen.insert(std::string(what) + "/" + name).second)
-        throw ConfigError(fmt::format("{}.name: duplicate {} '{}'", path, what, name));
-      out.push_back(list[i]);
-      origins.push_back(origin_tree(list[i], path));
-    }
-  };
-  read_named("columns", "column", exp.columns, exp.column_origins);
-  read_named("rows", "row", exp.rows, exp.row_origins);
+  const auto& list = require_array(source.at(key), json_path(root, key));
+  for (size_t i = 0; i < list.size(); ++i) {
+    const auto path = json_path(json_path(root, key), i);
+    require_object(list[i], path);
+    const auto name = require_string(list[i].value("name", json(nullptr)), json_path(path, "name"));
+    if (!seen.insert(name).second) throw ConfigError(fmt::format("{}.name: duplicate {} '{}'", path, what, name));
+    out.push_back(list[i]);
+    origins.push_back(origin_tree(list[i], path));
+  }
+}
+
+// The columns and rows as the file writes them, and the columns the profile names.
+void read_matrix(const json& source, const std::string& root, const std::string& ppath, Experiment& exp) {
+  read_named(source, root, "columns", "column", exp.columns, exp.column_origins);
+  read_named(source, root, "rows", "row", exp.rows, exp.row_origins);
   // An empty matrix has nothing to run, and storing it would hide the results of the rows it had.
   for (const char* key : {"columns", "rows"})
     if (source.at(key).empty())
       throw ConfigError(fmt::format("{}.{}: expected at least one entry, found an empty list (an experiment "
                                     "without {} has nothing to run)", root, key, key));
-  for (size_t i = 0; i < exp.profile_columns.size(); ++i) {
-    const auto names = exp.column_names();
+  const auto names = exp.column_names();
+  for (size_t i = 0; i < exp.profile_columns.size(); ++i)
     if (std::find(names.begin(), names.end(), exp.profile_columns[i]) == names.end())
       throw ConfigError(fmt::format("{}.datasets[{}]: no column named '{}'; columns: {}", ppath, i,
                                     exp.profile_columns[i], fmt::join(names, ", ")));
-  }
-  // Before merging: a bad value is reported where it was written (file or profile patch).
-  check_own_paths(source, root, prof, ppath, exp);
+}
+
+void apply_profile_patches(const json& prof, const std::string& ppath, Experiment& exp) {
   if (prof.contains("columns"))
     patch_named(exp.columns, exp.column_origins, prof.at("columns"), json_path(ppath, "columns"), "column");
   if (prof.contains("rows")) patch_named(exp.rows, exp.row_origins, prof.at("rows"), json_path(ppath, "rows"), "row");
+}
 
-  // Validate the patched structure (plugins are checked when cells are expanded).
-  for (size_t i = 0; i < exp.columns.size(); ++i) {
-    const auto path = json_path(json_path(root, "columns"), i);
-    const auto& c = exp.columns[i];
-    check_keys(c, path, kColumnKeys);
-    if (c.contains("paper")) require_object(c.at("paper"), json_path(path, "paper"));
-    check_plugin_spec(c.at("dataset"), json_path(path, "dataset"));
-    check_plugin_spec(c.at("student"), json_path(path, "student"));
-    if (c.contains("train")) require_object(c.at("train"), json_path(path, "train"));
-    if (c.contains("teacher")) {
-      const auto tpath = json_path(path, "teacher");
-      check_keys(c.at("teacher"), tpath, kTeacherKeys);
-      check_plugin_spec(c.at("teacher").at("model"), json_path(tpath, "model"));
-      check_plugin_spec(c.at("teacher").at("method"), json_path(tpath, "method"));
-      if (c.at("teacher").contains("dataset")) check_plugin_spec(c.at("teacher").at("dataset"), json_path(tpath, "dataset"));
-      if (c.at("teacher").contains("seed")) require_int(c.at("teacher").at("seed"), json_path(tpath, "seed"), 0);
-    }
+// A column after the profile's patch, as a whole (its plugins are checked when cells are expanded).
+void check_merged_column(const json& c, const std::string& path) {
+  check_keys(c, path, kColumnKeys);
+  if (c.contains("paper")) require_object(c.at("paper"), json_path(path, "paper"));
+  check_plugin_spec(c.at("dataset"), json_path(path, "dataset"));
+  check_plugin_spec(c.at("student"), json_path(path, "student"));
+  if (c.contains("train")) require_object(c.at("train"), json_path(path, "train"));
+  if (!c.contains("teacher")) return;
+  const auto tpath = json_path(path, "teacher");
+  const auto& t = c.at("teacher");
+  check_keys(t, tpath, kTeacherKeys);
+  check_plugin_spec(t.at("model"), json_path(tpath, "model"));
+  check_plugin_spec(t.at("method"), json_path(tpath, "method"));
+  if (t.contains("dataset")) check_plugin_spec(t.at("dataset"), json_path(tpath, "dataset"));
+  if (t.contains("seed")) require_int(t.at("seed"), json_path(tpath, "seed"), 0);
+}
+
+// A method row's by_column patches: each names a column and gives a valid row once applied.
+void check_merged_by_column(const json& r, const std::string& path, const std::vector<std::string>& columns) {
+  const auto bpath = json_path(path, "by_column");
+  require_object(r.at("by_column"), bpath);
+  for (const auto& [column, patch] : r.at("by_column").items()) {
+    const auto cpath = json_path(bpath, column);
+    if (std::find(columns.begin(), columns.end(), column) == columns.end())
+      throw ConfigError(fmt::format("{}: no column named '{}'; columns: {}", cpath, column,
+                                    fmt::join(columns, ", ")));
+    require_object(patch, cpath);
+    for (const char* key : {"name", "by_column", "paper"})
+      if (patch.contains(key))
+        throw ConfigError(fmt::format("{}.{}: a per-column patch cannot change the row's {}",
+                                      cpath, key, key));
+    check_method_row(row_for_column(r, column), cpath);
   }
+}
+
+// The rows after the profile's patches, each as a whole; at most one is the teacher row.
+void check_merged_rows(const Experiment& exp, const std::string& root) {
   int teacher_rows = 0;
   for (size_t i = 0; i < exp.rows.size(); ++i) {
     const auto path = json_path(json_path(root, "rows"), i);
@@ -320,38 +344,48 @@ Experiment parse_profile(const json& source, const std::string& requested_profil
       ++teacher_rows;
     } else {
       check_method_row(r, path);
-      if (r.contains("by_column")) {
-        const auto bpath = json_path(path, "by_column");
-        require_object(r.at("by_column"), bpath);
-        const auto columns = exp.column_names();
-        for (const auto& [column, patch] : r.at("by_column").items()) {
-          const auto cpath = json_path(bpath, column);
-          if (std::find(columns.begin(), columns.end(), column) == columns.end())
-            throw ConfigError(fmt::format("{}: no column named '{}'; columns: {}", cpath, column,
-                                          fmt::join(columns, ", ")));
-          require_object(patch, cpath);
-          for (const char* key : {"name", "by_column", "paper"})
-            if (patch.contains(key))
-              throw ConfigError(fmt::format("{}.{}: a per-column patch cannot change the row's {}",
-                                            cpath, key, key));
-          check_method_row(row_for_column(r, column), cpath);
-        }
-      }
+      if (r.contains("by_column")) check_merged_by_column(r, path, exp.column_names());
     }
     if (r.contains("paper")) require_object(r.at("paper"), json_path(path, "paper"));
   }
   if (teacher_rows > 1)
     throw ConfigError(fmt::format("{}.rows: at most one row may be the teacher row", root));
+}
 
-  if (source.contains("figures")) {
-    const auto& figs = require_array(source.at("figures"), json_path(root, "figures"));
-    for (size_t i = 0; i < figs.size(); ++i) {
-      const auto path = json_path(json_path(root, "figures"), i);
-      check_keys(figs[i], path, kFigureKeys);
-      exp.figures.push_back({require_string(figs[i].at("name"), json_path(path, "name")),
-                             require_string(figs[i].at("kind"), json_path(path, "kind")), figs[i]});
-    }
+void read_figures(const json& source, const std::string& root, Experiment& exp) {
+  if (!source.contains("figures")) return;
+  const auto& figs = require_array(source.at("figures"), json_path(root, "figures"));
+  for (size_t i = 0; i < figs.size(); ++i) {
+    const auto path = json_path(json_path(root, "figures"), i);
+    check_keys(figs[i], path, kFigureKeys);
+    exp.figures.push_back({require_string(figs[i].at("name"), json_path(path, "name")),
+                           require_string(figs[i].at("kind"), json_path(path, "kind")), figs[i]});
   }
+}
+
+// The experiment with one profile applied; every value the profile or the file sets is checked at
+// its own path first, then the merged structure.
+Experiment parse_profile(const json& source, const std::string& requested_profile, const std::string& origin) {
+  const std::string& root = origin;
+  check_keys(source, root, kFileKeys);
+  Experiment exp;
+  exp.source = source;
+  exp.origin = origin;
+  exp.name = require_string(source.at("experiment"), json_path(root, "experiment"));
+  exp.title = source.contains("title") ? require_string(source.at("title"), json_path(root, "title")) : exp.name;
+  const json& prof = select_profile(source, root, requested_profile, exp);
+  const auto ppath = json_path(json_path(root, "profiles"), exp.profile);
+  read_profile_settings(source, root, prof, ppath, exp);
+  read_metric(source, root, exp);
+  read_train(source, root, prof, ppath, exp);
+  read_matrix(source, root, ppath, exp);
+  // Before merging: a bad value is reported where it was written (file or profile patch).
+  check_own_paths(source, root, prof, ppath, exp);
+  apply_profile_patches(prof, ppath, exp);
+  for (size_t i = 0; i < exp.columns.size(); ++i)
+    check_merged_column(exp.columns[i], json_path(json_path(root, "columns"), i));
+  check_merged_rows(exp, root);
+  read_figures(source, root, exp);
   // Fail early on a bad train block rather than at the first run that uses it.
   resolve_train(exp.train, json_path(root, "train"), exp.train_origin);
   return exp;
