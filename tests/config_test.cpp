@@ -9,6 +9,7 @@
 #include "config/experiment.hpp"
 #include "dfkd/errors.hpp"
 #include "engine/lr_schedule.hpp"
+#include "planner/cells.hpp"
 #include "plugins/plugin_host.hpp"
 #include "support/expect_throw.hpp"
 #include "support/temp_dir.hpp"

@@ -16,6 +16,7 @@
 #include "engine/signals.hpp"
 #include "dfkd/errors.hpp"
 #include "planner/cost_estimate.hpp"
+#include "planner/cells.hpp"
 #include "planner/progress.hpp"
 #include "planner/run_matrix.hpp"
 #include "plugins/plugin_host.hpp"

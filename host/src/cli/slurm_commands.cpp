@@ -5,6 +5,7 @@
 
 #include "cli/commands.hpp"
 #include "config/experiment.hpp"
+#include "planner/cells.hpp"
 #include "plugins/plugin_host.hpp"
 #include "slurm/ingest.hpp"
 #include "slurm/submit.hpp"

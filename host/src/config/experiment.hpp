@@ -1,6 +1,6 @@
 #pragma once
 /// Experiment files (experiments/*.json): the comparison matrix of rows (methods) x columns
-/// (datasets), its profiles, and how each cell resolves into a canonical, hashable run config.
+/// (datasets) and its profiles, parsed and validated. planner/cells.hpp turns it into runs.
 /// The file format is documented in docs/experiments.md.
 #include <filesystem>
 #include <map>
@@ -10,9 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
-namespace dfkd::host {
+#include "config/train_block.hpp"
 
-class PluginHost;
+namespace dfkd::host {
 
 /// The table's metric and which epoch's value a table cell shows.
 struct MetricSelection {
@@ -61,45 +61,11 @@ Experiment load_experiment(const std::filesystem::path& file, const std::string&
 Experiment parse_experiment(const nlohmann::json& source, const std::string& profile,
                             const std::string& origin);
 
-/// One run the matrix needs, with its canonical config and labels.
-struct CellRun {
-  std::string row, column;
-  int64_t seed = 0;
-  std::string role;  ///< "teacher" or "student"
-  std::string method;
-  nlohmann::json config;  ///< canonical: plugin versions + resolved options + train + profile + seed
-  std::string run_key;    ///< sha256 of config.dump()
-  std::string parent_run_key;
-  std::string parent_row;  ///< the teacher's row label ("Teacher")
-};
+/// The experiment under each profile its file defines (`exp` itself for its own profile).
+std::vector<Experiment> every_profile(const Experiment& exp);
 
-struct CellFilter {
-  std::vector<std::string> rows;     ///< empty: all
-  std::vector<std::string> columns;  ///< empty: all
-  int64_t seeds = 0;                 ///< 0: the profile's count
-};
-
-/// Expands rows x columns x seeds into runs, teachers first (a teacher needed by several students
-/// appears once). Validates every plugin name and options block against the loaded plugins.
-std::vector<CellRun> expand_cells(const Experiment& exp, const PluginHost& plugins,
-                                  const CellFilter& filter);
-
-/// Validates every profile of `exp.source` against the plugins too (options, traits), as if each
-/// were run on all its columns: a typo in a profile that is not run today is still an error.
-void check_every_profile(const Experiment& exp, const PluginHost& plugins);
-
-/// Upper bounds of the train block (docs/experiments.md): values above them are typos, and a
-/// batch of 10^9 would only fail as a 32 GB allocation at run time.
-constexpr int64_t kMaxEpochs = 100000;
-constexpr int64_t kMaxIterationsPerEpoch = 10000000;
-constexpr int64_t kMaxBatchSize = 65536;
-constexpr int64_t kMaxSaveGenerated = 1000000;
-
-/// Training defaults every run gets unless the experiment or row sets them.
-nlohmann::json default_train_block();
-/// Validates a train block (after merging) and fills defaults; throws ConfigError naming `path`,
-/// or for a value `origin` (a tree like Experiment::train_origin) locates, that value's own path.
-nlohmann::json resolve_train(const nlohmann::json& merged, const std::string& path,
-                             const nlohmann::json& origin = nullptr);
+/// A row as one column sees it: its "by_column" patch for that column applied (RFC 7386), so one
+/// row can carry per-dataset hyperparameters (e.g. DFAD's MNIST vs CIFAR settings).
+nlohmann::json row_for_column(const nlohmann::json& row, const std::string& column);
 
 }  // namespace dfkd::host

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "planner/dependencies.hpp"
+
 namespace dfkd::host {
 
 ForcedReruns plan_forced_reruns(const std::vector<RunRecord>& runs, const ResultsStore* store, bool force,
@@ -23,7 +25,7 @@ ForcedReruns plan_forced_reruns(const std::vector<RunRecord>& runs, const Result
     if (r.status != RunStatus::Completed || r.role == "teacher") continue;
     if (force) {
       out.run_keys.insert(r.run_key);
-    } else if (teachers.count(r.parent_run_key)) {
+    } else if (teachers.count(teacher_of(r))) {
       out.run_keys.insert(r.run_key);  // it learned from weights that are being replaced
       ++dependents;
     }

@@ -5,12 +5,9 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <csignal>
 #include <cstring>
-#include <deque>
 #include <optional>
 #include <set>
-#include <thread>
 
 #include "dfkd/errors.hpp"
 #include "engine/engine.hpp"
@@ -19,8 +16,8 @@
 #include "planner/cost_estimate.hpp"
 #include "planner/definitions.hpp"
 #include "planner/forced_reruns.hpp"
+#include "planner/local_scheduler.hpp"
 #include "planner/progress.hpp"
-#include "planner/worker_pool.hpp"
 
 namespace dfkd::host {
 namespace {
@@ -30,16 +27,8 @@ using Clock = std::chrono::steady_clock;
 /// How long an interrupted worker may take to reach the end of its iteration by itself.
 constexpr double kWorkerStopGraceSeconds = 2.0;
 
-int cores() { return static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN))); }
-
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-double final_value(const ResultsStore& store, const std::string& run_id, const std::string& key) {
-  for (const auto& s : store.summaries(run_id))
-    if (s.key == key) return s.final_value;
-  return std::nan("");
 }
 
 void print_plan(const std::vector<RunRecord>& runs, const Experiment& exp, const ResultsStore* store,
@@ -75,23 +64,7 @@ void print_plan(const std::vector<RunRecord>& runs, const Experiment& exp, const
              jobs, jobs == 1 ? "" : "s");
 }
 
-int jobs_for(const RunMatrixOptions& opt) {
-  if (!opt.time_iterations.empty() || opt.profile_step >= 0) return 1;  // measured in this process
-  const int threads = opt.threads > 0 ? opt.threads : cores();
-  return std::max(1, std::min(opt.jobs > 0 ? opt.jobs : default_jobs(), threads));
-}
-
-/// One planned run waiting in the scheduler's queue.
-struct QueuedRun {
-  RunRecord planned;
-  int index = 0;                ///< 1-based position in the plan
-  bool held_elsewhere = false;  ///< another dfkd process held it when we tried to claim it
-  Clock::time_point started;
-};
-
 }  // namespace
-
-int default_jobs() { return cores(); }
 
 std::vector<PluginRecord> plugins_of(const nlohmann::json& config, const PluginHost& plugins) {
   std::vector<PluginRecord> out;
@@ -158,7 +131,7 @@ void preview_matrix(const Experiment& exp, const std::vector<CellRun>& cells, co
   check_definition(exp, store, opt.replace_definition, out);
   const auto runs = preview_runs(exp, cells, store);
   const auto forced = plan_forced_reruns(runs, store, opt.force, opt.force_teacher);
-  print_plan(runs, exp, store, forced.run_keys, jobs_for(opt), out);
+  print_plan(runs, exp, store, forced.run_keys, parallelism_for(opt).jobs, out);
   for (const auto& note : forced.notes) fmt::print(out, "{}\n", note);
   fmt::print(out, "Dry run: nothing was written{}.\n", store ? fmt::format(" to {}", store->path().string()) : "");
 }
@@ -167,190 +140,12 @@ RunMatrixSummary run_matrix(const Experiment& exp, const std::vector<CellRun>& c
                             const PluginHost& plugins, ResultsStore& store,
                             const RunMatrixOptions& opt, std::FILE* out) {
   const auto t_start = Clock::now();
-  RunMatrixSummary summary;
   store_definition(exp, store, opt.replace_definition, out);
   auto runs = plan_runs(exp, cells, store);
+  LocalScheduler scheduler(exp, plugins, store, opt, out);
+  scheduler.reset_forced_reruns(runs);
+  RunMatrixSummary summary = scheduler.train(runs);
   summary.planned = static_cast<int>(runs.size());
-
-  const int threads = opt.threads > 0 ? opt.threads : cores();
-  const int jobs = jobs_for(opt);
-  const int worker_threads = std::max(1, threads / jobs);
-
-  const bool in_process = jobs == 1;
-  // With workers the parent only schedules; its own pool stays small.
-  torch::set_num_threads(in_process ? threads : 1);
-  const auto device = resolve_device(opt.device);
-  const auto env_id = store.ensure_environment(probe_environment(device.str(), worker_threads));
-  install_interrupt_handlers();
-  Progress progress(out, /*lines_only=*/!in_process);
-  const int total = static_cast<int>(runs.size());
-  auto position = [&](const QueuedRun& q) { return fmt::format("[{}/{}]", q.index, total); };
-
-  std::string current_position;
-  EngineOptions engine_options{device, env_id, [&](const EpochReport& r) { progress.epoch(r, current_position); }};
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> timings(nullptr, &std::fclose);
-  if (!opt.time_iterations.empty()) {
-    timings.reset(std::fopen(opt.time_iterations.c_str(), "a"));
-    if (!timings)
-      throw ConfigError(fmt::format("--time-iterations {}: cannot open the file for writing: {}", opt.time_iterations,
-                                    std::strerror(errno)));
-    engine_options.on_iteration = [&](const RunRecord& r, int64_t step, double seconds) {
-      fmt::print(timings.get(), "{{\"run_key\": \"{}\", \"row\": \"{}\", \"step\": {}, \"seconds\": {:.6f}}}\n",
-                 r.run_key, r.row, step, seconds);
-      std::fflush(timings.get());
-    };
-  }
-  engine_options.profile_step = opt.profile_step;
-  engine_options.on_op_profile = [&](const RunRecord& r, const OpProfile& p) {
-    progress.line(fmt::format("dfkd: operators of {} at global step {} by self time:\n{}", run_label(r),
-                              opt.profile_step, render_op_profile(p, 25)));
-  };
-  Engine engine(plugins, store, engine_options);
-  // Forced reruns start over; their artifacts stay (immutable files, rows kept) so that runs which
-  // learned from them still find exactly those weights.
-  const auto forced = plan_forced_reruns(runs, &store, opt.force, opt.force_teacher);
-  for (const auto& note : forced.notes) progress.line("dfkd: " + note);
-  for (auto& r : runs)
-    if (forced.run_keys.count(r.run_key) && store.reset_run(r.run_id)) {
-      std::filesystem::remove(engine.artifact_dir(r) / "checkpoint.pt");
-      r.status = RunStatus::Planned;
-    }
-  if (!in_process)
-    progress.line(fmt::format("dfkd: {} worker processes x {} thread{}", jobs, worker_threads,
-                              worker_threads == 1 ? "" : "s"));
-
-  std::deque<QueuedRun> queue;
-  std::set<std::string> queued_keys;
-  for (size_t i = 0; i < runs.size(); ++i) {
-    queue.push_back({runs[i], static_cast<int>(i) + 1});
-    queued_keys.insert(runs[i].run_key);
-  }
-  std::map<std::string, QueuedRun> active;  // run_id -> run being trained by a worker
-  std::set<std::string> failed_keys;        // failed in this invocation: their students are skipped
-  WorkerPool pool(jobs);
-  const auto db = std::filesystem::absolute(store.path()).string();
-
-  // Reports a run this process trained (in-process or by its worker) from what the store says.
-  auto report = [&](const QueuedRun& q, const std::string& worker_death) {
-    auto rec = store.find_run(q.planned.run_id);
-    const std::string what = fmt::format("{} {}", position(q), run_label(q.planned));
-    if (rec && rec->status == RunStatus::Running && !worker_death.empty()) {
-      // The worker died without recording an outcome (crash, OOM kill): say so, and free the run.
-      // After Ctrl-C it was our SIGTERM, before the worker could handle it (still starting):
-      // the run was interrupted, not broken, and resumes like any killed run.
-      if (interrupt_requested())
-        store.end_run(rec->run_id, RunStatus::Killed,
-                      "interrupted (Ctrl-C) while its worker process was starting", seconds_since(q.started));
-      else
-        store.end_run(rec->run_id, RunStatus::Failed, worker_death, seconds_since(q.started));
-      rec = store.find_run(q.planned.run_id);
-    }
-    queued_keys.erase(q.planned.run_key);
-    switch (rec ? rec->status : RunStatus::Failed) {
-      case RunStatus::Completed:
-        ++summary.completed;
-        progress.line(fmt::format("{}  completed in {}: {} {:.2f}", what, format_duration(seconds_since(q.started)),
-                                  exp.metric.key, final_value(store, rec->run_id, exp.metric.key)));
-        break;
-      case RunStatus::Killed:
-        summary.interrupted = true;
-        progress.line(fmt::format("{}  killed: {}", what, rec->error));
-        break;
-      default:
-        ++summary.failed;
-        failed_keys.insert(q.planned.run_key);
-        progress.line(fmt::format("{}  FAILED: {}", what, rec ? rec->error : "its record disappeared"));
-    }
-  };
-
-  bool stopping = false;
-  while (!queue.empty() || !pool.empty()) {
-    if (interrupt_requested() && !stopping) {
-      stopping = true;
-      summary.interrupted = true;
-      if (!pool.empty()) {
-        progress.line("dfkd: interrupted; the workers are saving their last epoch checkpoint");
-        pool.signal_all(SIGTERM);
-      }
-    }
-    bool launched = false;
-    for (auto it = queue.begin(); !stopping && it != queue.end() && pool.has_free_slot();) {
-      QueuedRun& q = *it;
-      const auto current = store.find_run_by_key(q.planned.run_key);
-      RunRecord rec = current ? *current : q.planned;
-      rec.row = q.planned.row;
-      const std::string what = fmt::format("{} {}", position(q), run_label(rec));
-      if (rec.status == RunStatus::Completed) {
-        if (q.held_elsewhere) {
-          ++summary.by_others;
-          progress.line(fmt::format("{}  completed by another dfkd process", what));
-        } else {
-          ++summary.cached;
-          progress.line(fmt::format("{}  cached ({:.2f}% {})", what, final_value(store, rec.run_id, exp.metric.key),
-                                    exp.metric.key));
-        }
-        queued_keys.erase(rec.run_key);
-        it = queue.erase(it);
-        continue;
-      }
-      if (!rec.parent_run_key.empty()) {
-        const auto parent = store.find_run_by_key(rec.parent_run_key);
-        const bool parent_pending = parent && !failed_keys.count(rec.parent_run_key) &&
-                                    (parent->status == RunStatus::Running || queued_keys.count(rec.parent_run_key));
-        if (!parent || (parent->status != RunStatus::Completed && !parent_pending)) {
-          ++summary.skipped;
-          progress.line(fmt::format("{}  skipped: its teacher did not complete", what));
-          queued_keys.erase(rec.run_key);
-          it = queue.erase(it);
-          continue;
-        }
-        if (parent->status != RunStatus::Completed) {  // queued here or training elsewhere
-          ++it;
-          continue;
-        }
-      }
-      if (!store.claim_run(rec.run_id, env_id)) {
-        if (!q.held_elsewhere)
-          progress.line(fmt::format("{}  held by another dfkd process; waiting for it", what));
-        q.held_elsewhere = true;
-        ++it;
-        continue;
-      }
-      store.record_plugins(rec.run_id, plugins_of(rec.config, plugins));
-      q.started = Clock::now();
-      launched = true;
-      if (in_process) {
-        auto claimed = *store.find_run(rec.run_id);
-        claimed.row = rec.row;
-        current_position = position(q);
-        engine.execute(claimed);
-        report(q, "");
-        it = queue.erase(it);
-        if (summary.interrupted) stopping = true;
-        break;  // rescan: what this run unblocked may sit earlier in the queue
-      }
-      pool.start(rec.run_id, {"worker", "--db", db, "--run", rec.run_id, "--threads",
-                              std::to_string(worker_threads), "--device", opt.device, "--position", position(q)});
-      active.emplace(rec.run_id, q);
-      it = queue.erase(it);
-    }
-    if (stopping && pool.empty()) break;
-    // Wait for a worker (or, with nothing to launch, for runs other processes hold) before rescanning.
-    const double wait = launched ? 0.0 : 1.0;
-    const auto finished = pool.reap(wait);
-    for (const auto& f : finished) {
-      auto node = active.extract(f.run_id);
-      const std::string death =
-          f.signal ? fmt::format("its worker process died of signal {} ({}) before recording an outcome",
-                                 f.signal, strsignal(f.signal))
-                   : f.exit_code == 127 ? std::string("its worker process could not be started (exec failed)")
-                                        : fmt::format("its worker process exited with code {} before recording an "
-                                                      "outcome; its output is above", f.exit_code);
-      report(node.mapped(), death);
-    }
-    if (!launched && finished.empty() && pool.empty() && !queue.empty())
-      std::this_thread::sleep_for(std::chrono::seconds(1));
-  }
   summary.wall_seconds = seconds_since(t_start);
   return summary;
 }

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <string>
 
-#include "config/experiment.hpp"
+#include "planner/cells.hpp"
 #include "plugins/plugin_host.hpp"
 #include "store/results_store.hpp"
 

@@ -13,6 +13,7 @@
 
 #include "dfkd/errors.hpp"
 #include "planner/definitions.hpp"
+#include "planner/dependencies.hpp"
 #include "planner/progress.hpp"
 #include "planner/run_matrix.hpp"
 #include "slurm/slurm_queue.hpp"
@@ -135,6 +136,175 @@ std::string array_spec(const SweepArray& a, int max_parallel) {
   return fmt::format("--array={}-{}{}", a.first, a.last, max_parallel > 0 ? fmt::format("%{}", max_parallel) : "");
 }
 
+
+/// The runs of a plan this sweep trains, in level order, and what they need from the store.
+struct SweepSelection {
+  std::vector<const RunRecord*> task_runs;
+  std::map<std::string, int> level;               ///< run_key -> dependency level, for tasks
+  std::set<std::string> borrowed_teachers;        ///< completed teachers the tasks' students need
+  std::map<std::string, std::string> not_tasks;   ///< run_key -> why (not a task, not cached)
+};
+
+/// "" when `r` can be a task of this sweep, else why not. Its teacher is a task of this sweep
+/// (the student runs one level after it), completed in the store (borrowed), or neither.
+std::string why_not_a_task(const RunRecord& r, const std::map<std::string, std::string>& elsewhere,
+                           const ResultsStore& store, SweepSelection& sel) {
+  if (elsewhere.count(r.run_key)) return elsewhere.at(r.run_key);
+  if (r.status == RunStatus::Running && r.heartbeat_age_seconds < ResultsStore::kStaleHeartbeatSeconds)
+    return "being trained by a local `dfkd run` on this store";
+  const auto ready = readiness(r, [&](const std::string& teacher) {
+    if (sel.level.count(teacher)) return TeacherStatus{false, true};
+    const auto parent = store.find_run_by_key(teacher);
+    return TeacherStatus{parent && parent->status == RunStatus::Completed, false};
+  });
+  const auto& teacher = teacher_of(r);
+  if (ready == Readiness::Blocked)
+    return "its teacher is " + (sel.not_tasks.count(teacher) ? sel.not_tasks.at(teacher) : "not completed");
+  if (ready == Readiness::Ready && !teacher.empty()) sel.borrowed_teachers.insert(teacher);
+  return "";
+}
+
+/// Tasks: every run not completed, not training elsewhere, whose teacher is completed or itself a
+/// task here. Prints the runs it leaves out.
+SweepSelection select_tasks(const std::vector<RunRecord>& runs, const std::map<std::string, std::string>& elsewhere,
+                            const ResultsStore& store, SubmitResult& result, std::FILE* out) {
+  SweepSelection sel;
+  for (const auto& r : runs) {
+    if (r.status == RunStatus::Completed) {
+      ++result.cached;
+      continue;
+    }
+    const auto why = why_not_a_task(r, elsewhere, store, sel);
+    if (!why.empty()) {
+      sel.not_tasks[r.run_key] = why;
+      ++result.in_flight;
+      fmt::print(out, "  {:<10} {:<34} skipped: {}\n", r.run_key.substr(0, 10), run_label(r), why);
+      continue;
+    }
+    sel.level[r.run_key] = dependency_level(r, sel.level);
+    sel.task_runs.push_back(&r);
+  }
+  std::stable_sort(sel.task_runs.begin(), sel.task_runs.end(), [&](const RunRecord* a, const RunRecord* b) {
+    return sel.level.at(a->run_key) < sel.level.at(b->run_key);
+  });
+  result.tasks = static_cast<int>(sel.task_runs.size());
+  return sel;
+}
+
+/// The sweep's tasks in level order, and one job array per level (array i+1 starts after array i).
+struct SweepLayout {
+  std::vector<SweepTask> tasks;
+  std::vector<SweepArray> arrays;
+};
+
+SweepLayout lay_out_tasks(const SweepSelection& sel, const Experiment& exp, const std::vector<CellRun>& cells) {
+  // Cells per run (a teacher may fill several columns' Teacher cells).
+  std::map<std::string, std::vector<CellRecord>> cells_of;
+  for (const auto& c : cells)
+    if (!c.row.empty()) cells_of[c.run_key].push_back({exp.name, exp.profile, c.row, c.column, c.seed, c.run_key});
+  SweepLayout layout;
+  auto& tasks = layout.tasks;
+  auto& arrays = layout.arrays;
+  for (const auto* r : sel.task_runs) {
+    SweepTask t;
+    t.index = static_cast<int>(tasks.size());
+    t.level = sel.level.at(r->run_key);
+    t.plan = {r->run_key, r->experiment, r->row, r->column, r->seed, r->profile, r->role, r->method,
+              r->parent_run_key, r->config, r->run_id};
+    t.cells = cells_of[r->run_key];
+    if (arrays.size() <= static_cast<size_t>(t.level)) arrays.push_back({t.index, t.index, ""});
+    arrays.back().last = t.index;
+    tasks.push_back(std::move(t));
+  }
+  return layout;
+}
+
+SweepManifest make_manifest(const Experiment& exp, const ResultsStore& store, const SubmitOptions& opt,
+                            const std::vector<SweepArray>& arrays) {
+  SweepManifest m;
+  m.sweep_id = fmt::format("{}-{}-{}-{}", exp.name, exp.profile, utc_now("%Y%m%d-%H%M%S"), random_id().substr(0, 4));
+  m.experiment = exp.name;
+  m.profile = exp.profile;
+  m.created_at = utc_now("%Y-%m-%dT%H:%M:%SZ");
+  m.store = store.path();
+  m.workdir = fs::current_path();
+  m.job = opt.job;
+  m.arrays = arrays;
+  m.experiment_definition = exp.source;
+  return m;
+}
+
+void print_tasks(const SweepManifest& m, const SweepLayout& layout, const SubmitResult& result, std::FILE* out) {
+  const auto& tasks = layout.tasks;
+  const auto& arrays = layout.arrays;
+  fmt::print(out, "Sweep {}: {} task{} in {} array{}, {} cached{}\n", m.sweep_id, tasks.size(),
+             tasks.size() == 1 ? "" : "s", arrays.size(), arrays.size() == 1 ? "" : "s", result.cached,
+             result.in_flight ? fmt::format(", {} skipped", result.in_flight) : "");
+  for (const auto& t : tasks)
+    fmt::print(out, "  task {:<4} {:<10} {:<34} level {}\n", t.index, t.plan.run_key.substr(0, 10), run_label(t.plan),
+               t.level);
+}
+
+void print_dry_run(const fs::path& dir, const std::vector<SweepArray>& arrays, const SubmitOptions& opt,
+                   std::FILE* out) {
+  fmt::print(out, "Dry run: nothing written or submitted. It would run, in {}:\n", dir.string());
+  for (size_t i = 0; i < arrays.size(); ++i)
+    fmt::print(out, "  sbatch {}{} task.sbatch\n", array_spec(arrays[i], opt.job.max_parallel),
+               i ? " --dependency=afterany:<array job " + std::to_string(i - 1) + ">" : "");
+  if (opt.ingest_job) fmt::print(out, "  sbatch --dependency=afterany:<every array job> ingest.sbatch\n");
+}
+
+/// Students here need teachers completed earlier: a copy in the sweep, so tasks never open the
+/// main store (which may be a WAL database on another machine's disk).
+void copy_borrowed_teachers(const Sweep& sweep, const ResultsStore& store, const std::set<std::string>& teachers) {
+  if (teachers.empty()) return;
+  ResultsStore inputs(sweep.inputs_db(), ResultsStore::Mode::ReadWrite, ResultsStore::Journal::Rollback);
+  for (const auto& key : teachers) inputs.merge_run(store.path(), key, {});
+}
+
+/// One sbatch per level, each after the previous level's array, then the ingest job after all.
+/// On a failure, cancels what was submitted.
+void submit_jobs(Sweep& sweep, const std::vector<SweepArray>& arrays, const SubmitOptions& opt, SubmitResult& result) {
+  std::vector<std::string> jobs;
+  try {
+    for (size_t i = 0; i < arrays.size(); ++i) {
+      std::vector<std::string> args{array_spec(arrays[i], opt.job.max_parallel)};
+      if (i > 0) args.push_back("--dependency=afterany:" + jobs.back());
+      args.push_back((sweep.dir() / "task.sbatch").string());
+      jobs.push_back(sbatch(args));
+    }
+    std::string after;
+    for (const auto& j : jobs) after += ":" + j;
+    if (opt.ingest_job)
+      result.ingest_job = sbatch({"--dependency=afterany" + after, (sweep.dir() / "ingest.sbatch").string()});
+  } catch (const std::exception& e) {
+    scancel(jobs);
+    throw std::runtime_error(fmt::format("{}\nNothing stays queued (cancelled: {}). The sweep directory {} is left "
+                                         "for inspection.", e.what(), jobs.empty() ? "none" : fmt::format("{}", fmt::join(jobs, " ")),
+                                         sweep.dir().string()));
+  }
+  sweep.set_job_ids(jobs, result.ingest_job);
+  result.array_jobs = jobs;
+}
+
+void print_submitted(const Sweep& sweep, const SubmitResult& result, const Experiment& exp, const ResultsStore& store,
+                     const SubmitOptions& opt, std::FILE* out) {
+  const auto& arrays = sweep.manifest().arrays;
+  const auto& jobs = result.array_jobs;
+  fmt::print(out, "Submitted (nothing waits here; the jobs run and ingest on their own):\n");
+  for (size_t i = 0; i < arrays.size(); ++i)
+    fmt::print(out, "  job {:<8} {} {}\n", jobs[i], array_spec(arrays[i], opt.job.max_parallel),
+               i ? fmt::format("after job {} (students of its runs)", jobs[i - 1]) : "(runs needing nothing else)");
+  if (opt.ingest_job)
+    fmt::print(out, "  job {:<8} ingest into {} after every task\n", result.ingest_job, store.path().string());
+  else
+    fmt::print(out, "  no ingest job (--no-ingest-job): run `dfkd ingest {}` where the store lives\n",
+               sweep.dir().string());
+  fmt::print(out, "  sweep      {}\n  staged     {}\n", sweep.dir().string(), sweep.manifest().staged.string());
+  fmt::print(out, "Follow:  dfkd slurm status {}\nResults: dfkd table {} --profile {} --db {}\n", sweep.dir().string(),
+             exp.name, exp.profile, store.path().string());
+}
+
 }  // namespace
 
 fs::path stage_binaries(const PluginHost& plugins, const fs::path& root) {
@@ -189,139 +359,27 @@ SubmitResult submit_sweep(const Experiment& exp, const std::vector<CellRun>& cel
   const auto runs = opt.dry_run ? preview_runs(exp, cells, &store) : plan_runs(exp, cells, store);
   const fs::path sweeps_dir = fs::absolute(opt.sweeps_dir.empty() ? store.path().parent_path() / "sweeps"
                                                                      : opt.sweeps_dir);
-  const auto elsewhere = held_by_earlier_sweeps(sweeps_dir, store, out);
-
-  // Tasks: every run not completed, not training elsewhere, with a teacher that is completed or
-  // itself a task here. Level = how many tasks of this sweep must finish before it can start.
-  std::map<std::string, int> level;  // run_key -> level, for tasks
-  std::map<std::string, std::string> skipped;  // run_key -> why (not a task, not cached)
-  std::vector<const RunRecord*> task_runs;
-  std::set<std::string> borrowed_teachers;
-  for (const auto& r : runs) {
-    std::string why;
-    if (r.status == RunStatus::Completed) {
-      ++result.cached;
-      continue;
-    }
-    if (elsewhere.count(r.run_key)) {
-      why = elsewhere.at(r.run_key);
-    } else if (r.status == RunStatus::Running && r.heartbeat_age_seconds < ResultsStore::kStaleHeartbeatSeconds) {
-      why = "being trained by a local `dfkd run` on this store";
-    } else if (!r.parent_run_key.empty() && !level.count(r.parent_run_key)) {
-      const auto parent = store.find_run_by_key(r.parent_run_key);
-      if (parent && parent->status == RunStatus::Completed)
-        borrowed_teachers.insert(r.parent_run_key);
-      else
-        why = "its teacher is " + (skipped.count(r.parent_run_key) ? skipped.at(r.parent_run_key) : "not completed");
-    }
-    if (!why.empty()) {
-      skipped[r.run_key] = why;
-      ++result.in_flight;
-      fmt::print(out, "  {:<10} {:<34} skipped: {}\n", r.run_key.substr(0, 10), run_label(r), why);
-      continue;
-    }
-    level[r.run_key] = level.count(r.parent_run_key) ? level.at(r.parent_run_key) + 1 : 0;
-    task_runs.push_back(&r);
-  }
-  std::stable_sort(task_runs.begin(), task_runs.end(),
-                   [&](const RunRecord* a, const RunRecord* b) { return level.at(a->run_key) < level.at(b->run_key); });
-  result.tasks = static_cast<int>(task_runs.size());
-  if (task_runs.empty()) {
+  const auto selection = select_tasks(runs, held_by_earlier_sweeps(sweeps_dir, store, out), store, result, out);
+  if (selection.task_runs.empty()) {
     fmt::print(out, "dfkd: nothing to submit: {} runs completed in {}{}\n", result.cached, store.path().string(),
                result.in_flight ? fmt::format(", {} queued, running or waiting elsewhere", result.in_flight) : "");
     return result;
   }
-
-  // Cells per run (a teacher may fill several columns' Teacher cells).
-  std::map<std::string, std::vector<CellRecord>> cells_of;
-  for (const auto& c : cells)
-    if (!c.row.empty()) cells_of[c.run_key].push_back({exp.name, exp.profile, c.row, c.column, c.seed, c.run_key});
-
-  std::vector<SweepTask> tasks;
-  std::vector<SweepArray> arrays;
-  for (const auto* r : task_runs) {
-    SweepTask t;
-    t.index = static_cast<int>(tasks.size());
-    t.level = level.at(r->run_key);
-    t.plan = {r->run_key, r->experiment, r->row, r->column, r->seed, r->profile, r->role, r->method,
-              r->parent_run_key, r->config, r->run_id};
-    t.cells = cells_of[r->run_key];
-    if (arrays.size() <= static_cast<size_t>(t.level)) arrays.push_back({t.index, t.index, ""});
-    arrays.back().last = t.index;
-    tasks.push_back(std::move(t));
-  }
-
-  SweepManifest m;
-  m.sweep_id = fmt::format("{}-{}-{}-{}", exp.name, exp.profile, utc_now("%Y%m%d-%H%M%S"), random_id().substr(0, 4));
-  m.experiment = exp.name;
-  m.profile = exp.profile;
-  m.created_at = utc_now("%Y-%m-%dT%H:%M:%SZ");
-  m.store = store.path();
-  m.workdir = fs::current_path();
-  m.job = opt.job;
-  m.arrays = arrays;
-  m.experiment_definition = exp.source;
+  const auto layout = lay_out_tasks(selection, exp, cells);
+  SweepManifest m = make_manifest(exp, store, opt, layout.arrays);
   const fs::path dir = sweeps_dir / m.sweep_id;
-
-  fmt::print(out, "Sweep {}: {} task{} in {} array{}, {} cached{}\n", m.sweep_id, tasks.size(),
-             tasks.size() == 1 ? "" : "s", arrays.size(), arrays.size() == 1 ? "" : "s", result.cached,
-             result.in_flight ? fmt::format(", {} skipped", result.in_flight) : "");
-  for (const auto& t : tasks)
-    fmt::print(out, "  task {:<4} {:<10} {:<34} level {}\n", t.index, t.plan.run_key.substr(0, 10), run_label(t.plan),
-               t.level);
+  print_tasks(m, layout, result, out);
   if (opt.dry_run) {
-    fmt::print(out, "Dry run: nothing written or submitted. It would run, in {}:\n", dir.string());
-    for (size_t i = 0; i < arrays.size(); ++i)
-      fmt::print(out, "  sbatch {}{} task.sbatch\n", array_spec(arrays[i], opt.job.max_parallel),
-                 i ? " --dependency=afterany:<array job " + std::to_string(i - 1) + ">" : "");
-    if (opt.ingest_job) fmt::print(out, "  sbatch --dependency=afterany:<every array job> ingest.sbatch\n");
+    print_dry_run(dir, layout.arrays, opt, out);
     return result;
   }
-
   m.staged = stage_binaries(plugins, sweeps_dir / "staged");
-  Sweep sweep = Sweep::create(dir, m, tasks);
+  Sweep sweep = Sweep::create(dir, m, layout.tasks);
   result.sweep_dir = sweep.dir();
-  if (!borrowed_teachers.empty()) {
-    // Students here need teachers completed earlier: a copy in the sweep, so tasks never open
-    // the main store (which may be a WAL database on another machine's disk).
-    ResultsStore inputs(sweep.inputs_db(), ResultsStore::Mode::ReadWrite, ResultsStore::Journal::Rollback);
-    for (const auto& key : borrowed_teachers) inputs.merge_run(store.path(), key, {});
-  }
+  copy_borrowed_teachers(sweep, store, selection.borrowed_teachers);
   write_scripts(sweep);
-
-  std::vector<std::string> jobs;
-  try {
-    for (size_t i = 0; i < arrays.size(); ++i) {
-      std::vector<std::string> args{array_spec(arrays[i], opt.job.max_parallel)};
-      if (i > 0) args.push_back("--dependency=afterany:" + jobs.back());
-      args.push_back((sweep.dir() / "task.sbatch").string());
-      jobs.push_back(sbatch(args));
-    }
-    std::string after;
-    for (const auto& j : jobs) after += ":" + j;
-    if (opt.ingest_job)
-      result.ingest_job = sbatch({"--dependency=afterany" + after, (sweep.dir() / "ingest.sbatch").string()});
-  } catch (const std::exception& e) {
-    scancel(jobs);
-    throw std::runtime_error(fmt::format("{}\nNothing stays queued (cancelled: {}). The sweep directory {} is left "
-                                         "for inspection.", e.what(), jobs.empty() ? "none" : fmt::format("{}", fmt::join(jobs, " ")),
-                                         sweep.dir().string()));
-  }
-  sweep.set_job_ids(jobs, result.ingest_job);
-  result.array_jobs = jobs;
-
-  fmt::print(out, "Submitted (nothing waits here; the jobs run and ingest on their own):\n");
-  for (size_t i = 0; i < arrays.size(); ++i)
-    fmt::print(out, "  job {:<8} {} {}\n", jobs[i], array_spec(arrays[i], opt.job.max_parallel),
-               i ? fmt::format("after job {} (students of its runs)", jobs[i - 1]) : "(runs needing nothing else)");
-  if (opt.ingest_job)
-    fmt::print(out, "  job {:<8} ingest into {} after every task\n", result.ingest_job, store.path().string());
-  else
-    fmt::print(out, "  no ingest job (--no-ingest-job): run `dfkd ingest {}` where the store lives\n",
-               sweep.dir().string());
-  fmt::print(out, "  sweep      {}\n  staged     {}\n", sweep.dir().string(), m.staged.string());
-  fmt::print(out, "Follow:  dfkd slurm status {}\nResults: dfkd table {} --profile {} --db {}\n", sweep.dir().string(),
-             exp.name, exp.profile, store.path().string());
+  submit_jobs(sweep, layout.arrays, opt, result);
+  print_submitted(sweep, result, exp, store, opt, out);
   return result;
 }
 

@@ -1,13 +1,14 @@
 #pragma once
 /// `dfkd slurm submit`: plans an experiment like `dfkd run` (completed run_keys skipped), writes a
 /// sweep directory, stages the binary and plugins, and submits one Slurm job array per dependency
-/// level (teachers before their students) plus a dependent ingest job. Returns at once.
+/// level (teachers before their students: planner/dependencies.hpp) plus a dependent ingest job.
+/// Returns at once.
 #include <cstdio>
 #include <filesystem>
 #include <string>
 #include <vector>
 
-#include "config/experiment.hpp"
+#include "planner/cells.hpp"
 #include "plugins/plugin_host.hpp"
 #include "slurm/sweep.hpp"
 #include "store/results_store.hpp"

@@ -74,17 +74,98 @@ std::string borrow_teacher(const Sweep& sweep, const SweepTask& task, ResultsSto
   return why;
 }
 
+int task_index(const SweepWorkerOptions& opt) {
+  if (opt.index >= 0) return opt.index;
+  const int index = static_cast<int>(env_int("SLURM_ARRAY_TASK_ID", -1));
+  if (index < 0)
+    throw ConfigError("dfkd worker --sweep: no --index and no $SLURM_ARRAY_TASK_ID; outside a Slurm array "
+                      "give the task with --index I");
+  return index;
+}
+
+std::string host_name() {
+  std::array<char, 256> host{};
+  gethostname(host.data(), host.size() - 1);
+  return host.data();
+}
+
+/// The task's run planned in its shard, with the experiment and the cells it fills.
+RunRecord plan_in_shard(const Sweep& sweep, const SweepTask& task, ResultsStore& shard) {
+  const auto& m = sweep.manifest();
+  shard.upsert_experiment(m.experiment, m.experiment_definition.value("title", ""), m.experiment_definition);
+  auto run = shard.plan_run(task.plan);
+  for (const auto& c : task.cells) shard.link_cell(c);
+  return run;
+}
+
+/// The task's outcome as the shard recorded it, marked for ingest and status.
+RunRecord mark_done(const ResultsStore& shard, const std::string& run_id, const fs::path& dir) {
+  const auto rec = *shard.find_run(run_id);
+  write_done_marker(dir, {rec.run_key, to_string(rec.status), rec.finished_at});
+  return rec;
+}
+
+/// Whether the run can train: it needs no teacher, or its teacher was borrowed into the shard.
+/// Otherwise the run fails, saying why.
+bool teacher_available(const Sweep& sweep, const SweepTask& task, ResultsStore& shard, const RunRecord& run,
+                       const std::string& what, std::FILE* out) {
+  if (task.plan.parent_run_key.empty()) return true;
+  const auto why = borrow_teacher(sweep, task, shard);
+  if (why.empty()) return true;
+  const auto error = fmt::format("its teacher run {} is not available: {}; `dfkd ingest` this sweep and "
+                                 "`dfkd slurm submit` again to retrain both",
+                                 task.plan.parent_run_key.substr(0, 12), why);
+  shard.end_run(run.run_id, RunStatus::Failed, error, 0);
+  mark_done(shard, run.run_id, sweep.shard_dir(task));
+  fmt::print(out, "{}  FAILED: {}\n", what, error);
+  return false;
+}
+
+/// Slurm's warning before the time limit: the checkpoint is saved; put the task back in the
+/// queue so it resumes (Slurm itself requeues only on node failure or preemption).
+int requeue_after_warning(const RunRecord& rec, const std::string& what, std::FILE* out) {
+  const auto job = this_slurm_task();
+  const auto r = run_command({"scontrol", "requeue", job});
+  if (r.exit_code == 0) {
+    fmt::print(out, "{}  checkpointed after epoch {} on Slurm's warning signal; requeued {}\n", what,
+               rec.epochs_done, job);
+    return 0;
+  }
+  fmt::print(out, "{}  checkpointed after epoch {}, but `scontrol requeue {}` failed: {}; submit the sweep's "
+             "experiment again to resume it\n", what, rec.epochs_done, job, r.output);
+  return 1;
+}
+
+/// Trains the claimed run in its shard; returns the task's exit code.
+int train_in_shard(const PluginHost& plugins, ResultsStore& shard, const RunRecord& run, const torch::Device& device,
+                   const std::string& env_id, int index, const fs::path& dir, const std::string& what,
+                   std::FILE* out) {
+  shard.record_plugins(run.run_id, plugins_of(run.config, plugins));
+  install_interrupt_handlers(/*slurm_warning_signal=*/true);
+  Progress progress(out, /*lines_only=*/true);
+  const std::string position = fmt::format("[task {}]", index);
+  Engine engine(plugins, shard,
+                EngineOptions{device, env_id, [&](const EpochReport& r) { progress.epoch(r, position); }});
+  fmt::print(out, "{}  attempt {} on {} (Slurm job {}), shard {}\n", what, run.attempt, host_name(),
+             this_slurm_task(), dir.string());
+  std::fflush(out);
+  const auto outcome = engine.execute(run);
+  if (outcome != RunOutcome::Killed) {
+    const auto rec = mark_done(shard, run.run_id, dir);
+    fmt::print(out, "{}  {}{}\n", what, to_string(rec.status), rec.error.empty() ? "" : ": " + rec.error);
+    return outcome == RunOutcome::Completed ? 0 : 1;
+  }
+  const auto rec = *shard.find_run(run.run_id);
+  if (interrupt_signal() == SIGUSR1) return requeue_after_warning(rec, what, out);
+  fmt::print(out, "{}  killed: {}\n", what, rec.error);
+  return 130;
+}
+
 }  // namespace
 
 int run_sweep_task(const PluginHost& plugins, const SweepWorkerOptions& opt, std::FILE* out) {
   const Sweep sweep = Sweep::open(opt.sweep_dir);
-  int index = opt.index;
-  if (index < 0) {
-    index = static_cast<int>(env_int("SLURM_ARRAY_TASK_ID", -1));
-    if (index < 0)
-      throw ConfigError("dfkd worker --sweep: no --index and no $SLURM_ARRAY_TASK_ID; outside a Slurm array "
-                        "give the task with --index I");
-  }
+  const int index = task_index(opt);
   const SweepTask& task = sweep.task(index);
   const int64_t restarts = env_int("SLURM_RESTART_COUNT", 0);
   const fs::path dir = sweep.shard_dir(task);
@@ -93,80 +174,25 @@ int run_sweep_task(const PluginHost& plugins, const SweepWorkerOptions& opt, std
     fmt::print(out, "dfkd: task {} ({}) already finished: {}\n", index, task.plan.run_key.substr(0, 12), done->status);
     return done->status == "completed" ? 0 : 1;
   }
-  std::array<char, 256> host{};
-  gethostname(host.data(), host.size() - 1);
-  write_shard_info(dir, {task.plan.run_key, sweep.manifest().sweep_id, this_slurm_task(), host.data(), index, restarts});
+  write_shard_info(dir, {task.plan.run_key, sweep.manifest().sweep_id, this_slurm_task(), host_name(), index, restarts});
 
   // Rollback journal: the shard may sit on NFS/Lustre, and it has exactly one writer (this task).
   ResultsStore shard(sweep.shard_db(task), ResultsStore::Mode::ReadWrite, ResultsStore::Journal::Rollback);
-  const auto& m = sweep.manifest();
-  shard.upsert_experiment(m.experiment, m.experiment_definition.value("title", ""), m.experiment_definition);
-  auto run = shard.plan_run(task.plan);
-  for (const auto& c : task.cells) shard.link_cell(c);
-
+  auto run = plan_in_shard(sweep, task, shard);
   torch::set_num_threads(std::max(1, opt.threads));
   const auto device = resolve_device(opt.device);
   const auto env_id = shard.ensure_environment(probe_environment(device.str(), opt.threads));
-  // The task's outcome as the shard recorded it, marked for ingest and status.
-  auto mark_done = [&] {
-    const auto rec = *shard.find_run(run.run_id);
-    write_done_marker(dir, {rec.run_key, to_string(rec.status), rec.finished_at});
-    return rec;
-  };
   // Single writer by construction: whatever the shard says is running died with the last attempt.
   if (!shard.claim_run(run.run_id, env_id, /*stale_after_seconds=*/-1, restarts + 1)) {
     fmt::print(out, "dfkd: task {}: the shard's run is already completed\n", index);
-    mark_done();
+    mark_done(shard, run.run_id, dir);
     return 0;
   }
   run = *shard.find_run(run.run_id);
   run.row = task.plan.row;
   const std::string what = fmt::format("[task {}/{}] {}", index, sweep.tasks().size() - 1, run_label(run));
-
-  if (!task.plan.parent_run_key.empty()) {
-    const auto why = borrow_teacher(sweep, task, shard);
-    if (!why.empty()) {
-      const auto error = fmt::format("its teacher run {} is not available: {}; `dfkd ingest` this sweep and "
-                                     "`dfkd slurm submit` again to retrain both",
-                                     task.plan.parent_run_key.substr(0, 12), why);
-      shard.end_run(run.run_id, RunStatus::Failed, error, 0);
-      mark_done();
-      fmt::print(out, "{}  FAILED: {}\n", what, error);
-      return 1;
-    }
-  }
-  shard.record_plugins(run.run_id, plugins_of(run.config, plugins));
-  install_interrupt_handlers(/*slurm_warning_signal=*/true);
-  Progress progress(out, /*lines_only=*/true);
-  const std::string position = fmt::format("[task {}]", index);
-  Engine engine(plugins, shard,
-                EngineOptions{device, env_id, [&](const EpochReport& r) { progress.epoch(r, position); }});
-  fmt::print(out, "{}  attempt {} on {} (Slurm job {}), shard {}\n", what, run.attempt, host.data(),
-             this_slurm_task(), dir.string());
-  std::fflush(out);
-  const auto outcome = engine.execute(run);
-  if (outcome != RunOutcome::Killed) {
-    const auto rec = mark_done();
-    fmt::print(out, "{}  {}{}\n", what, to_string(rec.status), rec.error.empty() ? "" : ": " + rec.error);
-    return outcome == RunOutcome::Completed ? 0 : 1;
-  }
-  const auto rec = *shard.find_run(run.run_id);
-  if (interrupt_signal() == SIGUSR1) {
-    // Slurm's warning before the time limit: the checkpoint is saved; put the task back in the
-    // queue so it resumes (Slurm itself requeues only on node failure or preemption).
-    const auto job = this_slurm_task();
-    const auto r = run_command({"scontrol", "requeue", job});
-    if (r.exit_code == 0) {
-      fmt::print(out, "{}  checkpointed after epoch {} on Slurm's warning signal; requeued {}\n", what,
-                 rec.epochs_done, job);
-      return 0;
-    }
-    fmt::print(out, "{}  checkpointed after epoch {}, but `scontrol requeue {}` failed: {}; submit the sweep's "
-               "experiment again to resume it\n", what, rec.epochs_done, job, r.output);
-    return 1;
-  }
-  fmt::print(out, "{}  killed: {}\n", what, rec.error);
-  return 130;
+  if (!teacher_available(sweep, task, shard, run, what, out)) return 1;
+  return train_in_shard(plugins, shard, run, device, env_id, index, dir, what, out);
 }
 
 }  // namespace dfkd::host

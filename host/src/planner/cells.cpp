@@ -1,0 +1,268 @@
+#include "planner/cells.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <optional>
+
+#include "config/json_check.hpp"
+#include "config/origins.hpp"
+#include "config/plugin_spec.hpp"
+#include "dfkd/errors.hpp"
+#include "util/hash.hpp"
+
+namespace dfkd::host {
+namespace {
+
+using json = nlohmann::json;
+
+bool selected(const std::vector<std::string>& filter, const std::string& name) {
+  return filter.empty() || std::find(filter.begin(), filter.end(), name) != filter.end();
+}
+
+void check_filter(const Experiment& exp, const CellFilter& filter) {
+  const auto row_names = exp.row_names();
+  const auto col_names = exp.column_names();
+  for (const auto& r : filter.rows)
+    if (std::find(row_names.begin(), row_names.end(), r) == row_names.end())
+      throw ConfigError(fmt::format("--only {}: no such row in '{}'; rows: {}", r, exp.name,
+                                    fmt::join(row_names, ", ")));
+  for (const auto& c : filter.columns)
+    if (std::find(col_names.begin(), col_names.end(), c) == col_names.end())
+      throw ConfigError(fmt::format("--dataset {}: no such column in '{}'; columns: {}", c,
+                                    exp.name, fmt::join(col_names, ", ")));
+}
+
+std::string teacher_row_of(const Experiment& exp) {
+  std::string teacher_row;
+  for (const auto& r : exp.rows)
+    if (r.contains("teacher")) teacher_row = r.at("name");
+  return teacher_row;
+}
+
+/// A merged train block and where each of its values was written.
+struct TrainBlock {
+  json train, origin;
+  void patch(const json& t, const json& t_origin) {
+    train.merge_patch(t);
+    origin.merge_patch(t_origin);
+  }
+};
+
+/// One column's runs: its dataset, its teacher (resolved when a row first needs it, so that
+/// errors come in the order of the rows) and its students.
+class ColumnCells {
+ public:
+  ColumnCells(const Experiment& exp, const PluginHost& plugins, size_t ci, std::string teacher_row)
+      : exp_(exp),
+        plugins_(plugins),
+        col_(exp.columns[ci]),
+        name_(col_.at("name")),
+        root_(exp.origin.empty() ? exp.name : exp.origin),
+        cpath_(fmt::format("{}.columns[{}]", root_, ci)),
+        // Where the column's values were written (absent for a hand-made Experiment: merged paths).
+        co_(ci < exp.column_origins.size() ? exp.column_origins[ci] : json(nullptr)),
+        dataset_(resolve_dataset(col_.at("dataset"), cpath_ + ".dataset", origin_sub(co_, "dataset"))),
+        teacher_row_(std::move(teacher_row)) {}
+
+  const std::string& name() const { return name_; }
+  const std::optional<CellRun>& needed_teacher() const { return teacher_; }
+  const CellRun& teacher();
+  /// The runs of row `ri` (as this column sees it, `row`), one per seed.
+  void add_students(size_t ri, const json& row, int64_t seeds, std::vector<CellRun>& out);
+
+ private:
+  json resolve_dataset(const json& spec, const std::string& path, const json& origin) const;
+  json resolve(const json& spec, PluginKind kind, const std::string& path, const json& origin) const {
+    return resolve_plugin(spec, kind, path, plugins_, origin);
+  }
+  CellRun make_teacher() const;
+  json student_method(const json& row, const std::string& rpath, const json& ro) const;
+  json student_regularizers(const json& row, const std::string& rpath, const json& ro) const;
+  TrainBlock student_train(const json& row, const std::string& rpath, const json& ro) const;
+  json student_config(const json& row, const std::string& rpath, const json& ro, const json& method) const;
+
+  const Experiment& exp_;
+  const PluginHost& plugins_;
+  const json& col_;
+  const std::string name_, root_, cpath_;
+  const json co_;
+  const json dataset_;
+  const std::string teacher_row_;
+  std::optional<CellRun> teacher_;
+};
+
+// Constructing a dataset reads no data; it validates the options and says where the data
+// comes from (a resolved directory), which becomes part of every run_key.
+json ColumnCells::resolve_dataset(const json& spec, const std::string& path, const json& origin) const {
+  json d = resolve(spec, PluginKind::Dataset, path, origin);
+  const auto& p = plugins_.get(PluginKind::Dataset, d.at("plugin").get<std::string>());
+  d["source"] = p.entry.make_dataset(Options(p.entry.name, d.at("options")))->source();
+  return d;
+}
+
+const CellRun& ColumnCells::teacher() {
+  if (!teacher_) teacher_ = make_teacher();
+  return *teacher_;
+}
+
+CellRun ColumnCells::make_teacher() const {
+  if (!col_.contains("teacher"))
+    throw ConfigError(fmt::format("{}: a row needs a teacher but column '{}' defines none; add "
+                                  "\"teacher\": {{\"model\": ..., \"method\": ...}}", cpath_, name_));
+  const auto& t = col_.at("teacher");
+  const auto tpath = cpath_ + ".teacher";
+  CellRun run;
+  run.row = teacher_row_;
+  run.column = name_;
+  run.seed = t.value("seed", 0);
+  run.role = "teacher";
+  const json& to = origin_sub(co_, "teacher");
+  TrainBlock train{exp_.train, exp_.train_origin};
+  if (t.contains("train")) train.patch(t.at("train"), origin_sub(to, "train"));
+  run.config = {{"profile", exp_.profile},
+                {"seed", run.seed},
+                {"role", "teacher"},
+                // A teacher may see more data than the column's students (paper Fig. 2a:
+                // students get a labelled subset, the teacher was trained on all of it).
+                {"dataset", t.contains("dataset") ? resolve_dataset(t.at("dataset"), tpath + ".dataset", origin_sub(to, "dataset")) : dataset_},
+                {"model", resolve(t.at("model"), PluginKind::Model, tpath + ".model", origin_sub(to, "model"))},
+                {"method", resolve(t.at("method"), PluginKind::Method, tpath + ".method", origin_sub(to, "method"))},
+                {"generator", nullptr},
+                {"regularizers", json::array()},
+                {"teacher", nullptr},
+                {"train", resolve_train(train.train, tpath + ".train", train.origin)}};
+  const auto& traits = traits_of(run.config.at("method"), plugins_);
+  if (traits.needs_teacher || traits.needs_generator || !traits.uses_training_data)
+    throw ConfigError(fmt::format("{}.method: a teacher is trained on real data; method '{}' is not "
+                                  "a supervised method", tpath, run.config["method"]["plugin"].get<std::string>()));
+  run.method = run.config["method"]["plugin"];
+  run.run_key = sha256_hex(run.config.dump());
+  return run;
+}
+
+// The row's method, checked against what the row provides for it.
+json ColumnCells::student_method(const json& row, const std::string& rpath, const json& ro) const {
+  const json method = resolve(row.at("method"), PluginKind::Method, rpath + ".method", origin_sub(ro, "method"));
+  const auto& traits = traits_of(method, plugins_);
+  const std::string mname = method.at("plugin");
+  if (traits.needs_generator && !row.contains("generator"))
+    throw ConfigError(fmt::format("{}: method '{}' needs a generator; add \"generator\": {{\"plugin\": ...}}",
+                                  rpath, mname));
+  if (!traits.needs_generator && row.contains("generator"))
+    throw ConfigError(fmt::format("{}.generator: method '{}' does not use a generator; remove the key",
+                                  rpath, mname));
+  if (!traits.accepts_regularizers && row.contains("regularizers") && !row.at("regularizers").empty())
+    throw ConfigError(fmt::format("{}.regularizers: method '{}' takes no regularizers", rpath, mname));
+  return method;
+}
+
+json ColumnCells::student_regularizers(const json& row, const std::string& rpath, const json& ro) const {
+  json regs = json::array();
+  if (!row.contains("regularizers")) return regs;
+  const auto& list = row.at("regularizers");
+  for (size_t k = 0; k < list.size(); ++k) {
+    const auto kpath = fmt::format("{}.regularizers[{}]", rpath, k);
+    json r = resolve(list[k], PluginKind::Regularizer, kpath,
+                     origin_at(ro, {"regularizers", fmt::format("[{}]", k)}, kpath));
+    r["weight"] = list[k].contains("weight") ? list[k].at("weight").get<double>() : 1.0;
+    regs.push_back(r);
+  }
+  return regs;
+}
+
+// The experiment's defaults, then the column's, then the row's.
+TrainBlock ColumnCells::student_train(const json& row, const std::string& rpath, const json& ro) const {
+  TrainBlock train{exp_.train, exp_.train_origin};
+  if (col_.contains("train")) train.patch(col_.at("train"), origin_sub(co_, "train"));
+  if (row.contains("train")) train.patch(require_object(row.at("train"), rpath + ".train"), origin_sub(ro, "train"));
+  return train;
+}
+
+// The config every seed of the row shares (seed and teacher are set per run).
+json ColumnCells::student_config(const json& row, const std::string& rpath, const json& ro,
+                                 const json& method) const {
+  const json regs = student_regularizers(row, rpath, ro);
+  const TrainBlock train = student_train(row, rpath, ro);
+  const bool own_student = row.contains("student");
+  return {{"profile", exp_.profile},
+          {"role", "student"},
+          {"dataset", dataset_},
+          {"model", resolve(own_student ? row.at("student") : col_.at("student"), PluginKind::Model,
+                            own_student ? rpath + ".student" : cpath_ + ".student",
+                            own_student ? origin_sub(ro, "student") : origin_sub(co_, "student"))},
+          {"method", method},
+          {"generator", row.contains("generator")
+                            ? resolve(row.at("generator"), PluginKind::Generator, rpath + ".generator",
+                                      origin_sub(ro, "generator"))
+                            : json(nullptr)},
+          {"regularizers", regs},
+          {"train", resolve_train(train.train, rpath + ".train", train.origin)}};
+}
+
+void ColumnCells::add_students(size_t ri, const json& row, int64_t seeds, std::vector<CellRun>& out) {
+  const auto rpath = fmt::format("{}.rows[{}]", root_, ri);
+  // The row's origins patched exactly as the row was (profile, then by_column).
+  const json ro = row_for_column(ri < exp_.row_origins.size() ? exp_.row_origins[ri] : json(nullptr), name_);
+  const json method = student_method(row, rpath, ro);
+  const bool needs_teacher = traits_of(method, plugins_).needs_teacher;
+  const json base = student_config(row, rpath, ro, method);
+  for (int64_t s = 0; s < seeds; ++s) {
+    CellRun run;
+    run.row = row.at("name").get<std::string>();
+    run.column = name_;
+    run.seed = s;
+    run.role = "student";
+    run.method = method.at("plugin").get<std::string>();
+    run.config = base;
+    run.config["seed"] = s;
+    run.config["teacher"] = nullptr;
+    if (needs_teacher) {
+      const auto& t = teacher();
+      run.config["teacher"] = t.run_key;
+      run.parent_run_key = t.run_key;
+      run.parent_row = t.row;
+    }
+    run.run_key = sha256_hex(run.config.dump());
+    out.push_back(std::move(run));
+  }
+}
+
+}  // namespace
+
+std::vector<CellRun> expand_cells(const Experiment& exp, const PluginHost& plugins, const CellFilter& filter) {
+  check_filter(exp, filter);
+  const int64_t seeds = filter.seeds > 0 ? filter.seeds : exp.seeds;
+  // Without --dataset, a profile may restrict the columns it runs (e.g. CPU profiles skip CIFAR).
+  const std::vector<std::string>& columns = filter.columns.empty() ? exp.profile_columns : filter.columns;
+  const std::string teacher_row = teacher_row_of(exp);
+  std::vector<CellRun> teachers, students;
+  for (size_t ci = 0; ci < exp.columns.size(); ++ci) {
+    if (!selected(columns, exp.columns[ci].at("name").get<std::string>())) continue;
+    ColumnCells column(exp, plugins, ci, teacher_row);
+    for (size_t ri = 0; ri < exp.rows.size(); ++ri) {
+      const json row = row_for_column(exp.rows[ri], column.name());
+      if (!selected(filter.rows, row.at("name").get<std::string>())) continue;
+      if (row.contains("teacher"))
+        column.teacher();
+      else
+        column.add_students(ri, row, seeds, students);
+    }
+    if (auto teacher = column.needed_teacher()) {
+      // Only a selected teacher row puts the teacher in the table; otherwise it is a dependency.
+      if (teacher_row.empty() || !selected(filter.rows, teacher_row)) teacher->row.clear();
+      teachers.push_back(*teacher);
+    }
+  }
+  // Teachers first: the order both schedulers start from (planner/dependencies.hpp).
+  teachers.insert(teachers.end(), students.begin(), students.end());
+  return teachers;
+}
+
+void check_every_profile(const Experiment& exp, const PluginHost& plugins) {
+  // Every column, not only those the profile runs by default: --dataset may pick any.
+  for (const auto& e : every_profile(exp)) expand_cells(e, plugins, {{}, e.column_names(), 1});
+}
+
+}  // namespace dfkd::host
