@@ -73,7 +73,7 @@ TEST_F(CliGuards, DeepExperimentIsAConfigErrorNotACrash) {
   std::ifstream in(std::string(DFKD_SOURCE_DIR) + "/experiments/two_moons.json");
   auto source = nlohmann::json::parse(in);
   // An option value 100,000 deep: before the depth limit, SIGSEGV in a recursive copy/dump.
-  source["rows"][2]["method"]["options"]["lr_student"] = "PLACEHOLDER";
+  source["rows"][2]["method"]["options"]["student_lr"] = "PLACEHOLDER";
   std::string text = source.dump(2);
   text.replace(text.find("\"PLACEHOLDER\""), 13, nested_arrays(100000));
   std::ofstream(dir_ / "deep.json") << text;
@@ -82,7 +82,7 @@ TEST_F(CliGuards, DeepExperimentIsAConfigErrorNotACrash) {
     EXPECT_EQ(r.exit_code, 2) << cmd << "\n" << r.out << r.err;
     EXPECT_NE(r.err.find("dfkd: configuration error: deep.json: line "), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("nesting: expected at most 64 levels of arrays and objects, found more at "
-                         "rows[2].method.options.lr_student...(57 more)...[0][0]"),
+                         "rows[2].method.options.student_lr...(57 more)...[0][0]"),
               std::string::npos)
         << r.err;
   }

@@ -92,10 +92,10 @@ TEST(Config, RunKeyIsCanonical) {
   auto b = minimal();
   b["experiment"] = "another_name";                                 // labels are not part of the key
   b["columns"][0]["dataset"]["options"]["noise"] = 0.1;             // = the default, stated
-  b["rows"][1]["method"]["options"] = {{"lr_generator", 0.001}};  // = the default, stated
-  b["rows"][1]["method"]["options"]["momentum"] = 0.9;
+  b["rows"][1]["method"]["options"] = {{"generator_lr", 0.001}};  // = the default, stated
+  b["rows"][1]["method"]["options"]["student_momentum"] = 0.9;
   EXPECT_EQ(cells(a, "full")[1].run_key, cells(b, "full")[1].run_key);
-  b["rows"][1]["method"]["options"]["momentum"] = 0.8;
+  b["rows"][1]["method"]["options"]["student_momentum"] = 0.8;
   EXPECT_NE(cells(a, "full")[1].run_key, cells(b, "full")[1].run_key);
   EXPECT_NE(cells(a, "full")[1].run_key, cells(a, "tiny")[1].run_key) << "profile is part of the key";
 }
@@ -103,8 +103,8 @@ TEST(Config, RunKeyIsCanonical) {
 TEST(Config, IntegerWhereRealExpectedHashesLikeTheReal) {
   auto a = minimal();
   auto b = minimal();
-  a["rows"][1]["method"]["options"] = {{"lr_student", 1}};
-  b["rows"][1]["method"]["options"] = {{"lr_student", 1.0}};
+  a["rows"][1]["method"]["options"] = {{"student_lr", 1}};
+  b["rows"][1]["method"]["options"] = {{"student_lr", 1.0}};
   EXPECT_EQ(cells(a)[1].run_key, cells(b)[1].run_key);
 }
 
@@ -231,21 +231,21 @@ TEST(Config, TrainBlockHasUpperBounds) {
 
 TEST(Config, PluginOptionRangesNameThePath) {
   auto e = minimal();
-  e["rows"][1]["method"]["options"] = {{"lr_student", -0.05}};
-  EXPECT_EQ(has(config_error(e), "x.json.rows[1].method.options.lr_student: expected a number > 0, found -0.05"), "");
-  e["rows"][1]["method"]["options"] = {{"lr_student", 1e308}};  // finite, but not as a float
-  EXPECT_EQ(has(config_error(e), "x.json.rows[1].method.options.lr_student: expected a finite number "
+  e["rows"][1]["method"]["options"] = {{"student_lr", -0.05}};
+  EXPECT_EQ(has(config_error(e), "x.json.rows[1].method.options.student_lr: expected a number > 0, found -0.05"), "");
+  e["rows"][1]["method"]["options"] = {{"student_lr", 1e308}};  // finite, but not as a float
+  EXPECT_EQ(has(config_error(e), "x.json.rows[1].method.options.student_lr: expected a finite number "
                                  "representable as a float (|x| <= 3.40282e+38), found 1e+308"), "");
-  e["rows"][1]["method"]["options"] = {{"momentum", 1}};
-  EXPECT_EQ(has(config_error(e), "x.json.rows[1].method.options.momentum: expected a number in [0, 1), found 1"), "");
+  e["rows"][1]["method"]["options"] = {{"student_momentum", 1}};
+  EXPECT_EQ(has(config_error(e), "x.json.rows[1].method.options.student_momentum: expected a number in [0, 1), found 1"), "");
   e["rows"][1]["method"]["options"] = {{"student_steps", 0}};
   EXPECT_EQ(has(config_error(e), "x.json.rows[1].method.options.student_steps: expected an integer in [1, 10000], found 0"), "");
   e = minimal();
   e["columns"][0]["student"]["options"]["hidden"] = {8, 0};
   EXPECT_EQ(has(config_error(e), "x.json.columns[0].student.options.hidden[1]: expected an integer in [1, 65536], found 0"), "");
   e = minimal();
-  e["columns"][0]["teacher"]["method"]["options"] = {{"lr", 0}};
-  EXPECT_EQ(has(config_error(e), "x.json.columns[0].teacher.method.options.lr: expected a number > 0, found 0"), "");
+  e["columns"][0]["teacher"]["method"]["options"] = {{"student_lr", 0}};
+  EXPECT_EQ(has(config_error(e), "x.json.columns[0].teacher.method.options.student_lr: expected a number > 0, found 0"), "");
 }
 
 TEST(Config, RegularizerWeightMustBeAFiniteFloat) {
@@ -264,8 +264,8 @@ TEST(Config, ProfileValuesAreReportedAtTheProfilesOwnPath) {
   e["profiles"]["tiny"]["rows"]["DFAD"]["train"]["batch_size"] = 0;
   EXPECT_EQ(has(config_error(e, "tiny"), "x.json.profiles.tiny.rows.DFAD.train.batch_size: expected an integer in [1, 65536], found 0"), "");
   e = minimal();
-  e["profiles"]["tiny"]["rows"]["DFAD"]["method"] = {{"options", {{"lr_student", -0.05}}}};
-  EXPECT_EQ(has(config_error(e, "tiny"), "x.json.profiles.tiny.rows.DFAD.method.options.lr_student: expected a number > 0, found -0.05"), "");
+  e["profiles"]["tiny"]["rows"]["DFAD"]["method"] = {{"options", {{"student_lr", -0.05}}}};
+  EXPECT_EQ(has(config_error(e, "tiny"), "x.json.profiles.tiny.rows.DFAD.method.options.student_lr: expected a number > 0, found -0.05"), "");
   e = minimal();
   e["profiles"]["tiny"]["rows"]["DFAD"]["method"] = {{"optons", json::object()}};
   EXPECT_EQ(has(config_error(e, "tiny"), "x.json.profiles.tiny.rows.DFAD.method.optons: unknown key"), "");
@@ -277,14 +277,14 @@ TEST(Config, ProfileValuesAreReportedAtTheProfilesOwnPath) {
   EXPECT_EQ(has(config_error(e, "tiny"), "x.json.profiles.tiny.columns.moons.teacher.train.epochs"), "");
   // A value the profile does not set is still reported where the file sets it.
   e = minimal();
-  e["rows"][1]["method"]["options"] = {{"lr_student", -1}};
-  EXPECT_EQ(has(config_error(e, "tiny"), "x.json.rows[1].method.options.lr_student"), "");
+  e["rows"][1]["method"]["options"] = {{"student_lr", -1}};
+  EXPECT_EQ(has(config_error(e, "tiny"), "x.json.rows[1].method.options.student_lr"), "");
 }
 
 TEST(Config, ByColumnValuesAreReportedAtTheirOwnPath) {
   auto e = minimal();
-  e["rows"][1]["by_column"] = {{"moons", {{"method", {{"options", {{"lr_generator", -1}}}}}}}};
-  EXPECT_EQ(has(config_error(e), "x.json.rows[1].by_column.moons.method.options.lr_generator: expected a number > 0"), "");
+  e["rows"][1]["by_column"] = {{"moons", {{"method", {{"options", {{"generator_lr", -1}}}}}}}};
+  EXPECT_EQ(has(config_error(e), "x.json.rows[1].by_column.moons.method.options.generator_lr: expected a number > 0"), "");
   e["rows"][1]["by_column"] = {{"moons", {{"train", {{"batch_size", 0}}}}}};
   EXPECT_EQ(has(config_error(e), "x.json.rows[1].by_column.moons.train.batch_size"), "");
 }

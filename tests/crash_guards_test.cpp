@@ -120,14 +120,14 @@ class JsonDepthFiles : public TempDir {};
 TEST_F(JsonDepthFiles, LoadExperimentRefusesADeepOptionValue) {
   std::ifstream in(fs::path(DFKD_SOURCE_DIR) / "experiments" / "two_moons.json");
   auto source = json::parse(in);
-  source["rows"][2]["method"]["options"]["lr_student"] = "PLACEHOLDER";
+  source["rows"][2]["method"]["options"]["student_lr"] = "PLACEHOLDER";
   std::string text = source.dump(2);
   const std::string placeholder = "\"PLACEHOLDER\"";
   text.replace(text.find(placeholder), placeholder.size(), nested_arrays(100000));
   const auto file = write("deep.json", text);
   const auto msg = config_error_of([&] { dfkd::host::load_experiment(file, ""); });
   EXPECT_TRUE(contains_all(msg, {file.string() + ": line ", "nesting: expected at most 64 levels",
-                                 "found more at rows[2].method.options.lr_student...(57 more)...[0][0]"}));
+                                 "found more at rows[2].method.options.student_lr...(57 more)...[0][0]"}));
 }
 
 TEST_F(JsonDepthFiles, StoredDefinitionNestedTooDeepIsAConfigErrorNamingTheStore) {

@@ -52,7 +52,7 @@ class StoreTest : public ::testing::Test {
     p.profile = "smoke";
     p.role = "student";
     p.method = "dfad";
-    p.config = {{"method", {{"name", "dfad"}, {"options", {{"lr_student", 0.1}, {"iters", 50}}}}},
+    p.config = {{"method", {{"name", "dfad"}, {"options", {{"student_lr", 0.1}, {"iters", 50}}}}},
                 {"dataset", "two_moons"},
                 {"deterministic", true},
                 {"widths", {16, 32}},
@@ -370,9 +370,9 @@ TEST_F(StoreTest, CompleteRunStoresSummariesParamsAndStatus) {
       "' ORDER BY key");
   std::map<std::string, std::vector<json>> by_key;
   for (const auto& r : params.rows) by_key[r[0].get<std::string>()] = r;
-  ASSERT_TRUE(by_key.count("method.options.lr_student"));
-  EXPECT_EQ(by_key["method.options.lr_student"][1], "real");
-  EXPECT_DOUBLE_EQ(by_key["method.options.lr_student"][3].get<double>(), 0.1);
+  ASSERT_TRUE(by_key.count("method.options.student_lr"));
+  EXPECT_EQ(by_key["method.options.student_lr"][1], "real");
+  EXPECT_DOUBLE_EQ(by_key["method.options.student_lr"][3].get<double>(), 0.1);
   EXPECT_EQ(by_key["method.options.iters"][1], "int");
   EXPECT_EQ(by_key["method.options.iters"][2], "50");
   EXPECT_EQ(by_key["method.name"][1], "text");

@@ -73,7 +73,7 @@ IdxDatasetSpec fashion_mnist_spec() {
   s.plugin = "fashion_mnist";
   s.title = "Fashion-MNIST";
   // 0.2860 / 0.3530 are Fashion-MNIST's own training-set pixel mean and std (over all 60000 x 784
-  // pixels in [0, 1]); tests/image_data_test.cpp recomputes them from the installed files.
+  // pixels in [0, 1]); tests/mnist_idx_test.cpp recomputes them from the installed files.
   s.doc =
       "Fashion-MNIST (Zalando article images), 10 classes, 28x28 greyscale resized to 1x32x32 "
       "(bilinear), normalised with its own training-set mean 0.2860 and std 0.3530; no "
