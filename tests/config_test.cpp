@@ -10,7 +10,7 @@
 #include "config/experiment.hpp"
 #include "dfkd/errors.hpp"
 #include "engine/lr_schedule.hpp"
-#include "plugins/plugin_host.hpp"
+#include "loader/plugin_host.hpp"
 
 using dfkd::ConfigError;
 using dfkd::host::CellRun;

@@ -18,7 +18,7 @@
 #include "planner/cost_estimate.hpp"
 #include "planner/progress.hpp"
 #include "planner/run_matrix.hpp"
-#include "plugins/plugin_host.hpp"
+#include "loader/plugin_host.hpp"
 #include "report/model_costs.hpp"
 #include "report/plot.hpp"
 #include "report/table.hpp"

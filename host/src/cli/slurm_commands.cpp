@@ -5,7 +5,7 @@
 
 #include "cli/commands.hpp"
 #include "config/experiment.hpp"
-#include "plugins/plugin_host.hpp"
+#include "loader/plugin_host.hpp"
 #include "slurm/ingest.hpp"
 #include "slurm/submit.hpp"
 #include "slurm/sweep_status.hpp"

@@ -12,7 +12,7 @@
 #include "config/json_check.hpp"
 #include "config/json_parse.hpp"
 #include "dfkd/errors.hpp"
-#include "plugins/plugin_host.hpp"
+#include "loader/plugin_host.hpp"
 #include "util/hash.hpp"
 
 namespace dfkd::host {

@@ -11,7 +11,7 @@
 
 #include "engine/builders.hpp"
 #include "engine/op_profile.hpp"
-#include "plugins/plugin_host.hpp"
+#include "loader/plugin_host.hpp"
 #include "store/results_store.hpp"
 
 namespace dfkd::host {

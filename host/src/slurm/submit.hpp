@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "config/experiment.hpp"
-#include "plugins/plugin_host.hpp"
+#include "loader/plugin_host.hpp"
 #include "slurm/sweep.hpp"
 #include "store/results_store.hpp"
 

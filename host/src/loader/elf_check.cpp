@@ -1,4 +1,4 @@
-#include "plugins/elf_check.hpp"
+#include "loader/elf_check.hpp"
 
 #include <elf.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-#include "plugins/plugin_host.hpp"
+#include "loader/plugin_host.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -15,7 +15,7 @@
 #include <boost/dll/shared_library.hpp>
 
 #include "dfkd/errors.hpp"
-#include "plugins/elf_check.hpp"
+#include "loader/elf_check.hpp"
 #include "util/hash.hpp"
 
 namespace dfkd::host {
