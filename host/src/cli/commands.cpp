@@ -67,6 +67,101 @@ std::string source_hint(const std::string& experiment) {
   return looks_like_file(experiment) ? experiment : fmt::format("experiments/{}.json", experiment);
 }
 
+/// Prints a query's rows as SQLite produces them, so memory stays bounded whatever the query
+/// returns: md (unpadded: column widths would need every row first), csv or json.
+class QueryPrinter {
+ public:
+  explicit QueryPrinter(std::string format) : format_(std::move(format)) {}
+
+  void header(const std::vector<std::string>& names) {
+    columns_ = names;
+    if (format_ == "csv") {
+      std::string line;
+      for (size_t i = 0; i < columns_.size(); ++i) line += (i ? "," : "") + columns_[i];
+      fmt::print("{}\n", line);
+    } else if (format_ == "md") {
+      std::string line = "|";
+      for (const auto& c : columns_) line += " " + md_escape(c) + " |";
+      std::string rule = "|";
+      for (size_t i = 0; i < columns_.size(); ++i) rule += "---|";
+      fmt::print("{}\n{}\n", line, rule);
+    }
+  }
+
+  void row(const std::vector<nlohmann::json>& row) {
+    if (format_ == "json") print_json_row(row);
+    else if (format_ == "csv") print_csv_row(row);
+    else print_md_row(row);
+    ++printed_;
+  }
+
+  /// Closes the JSON array: the output stays valid JSON even when the query was cut short.
+  void finish() const {
+    if (format_ == "json") fmt::print("{}\n", printed_ ? "\n]" : "[]");
+  }
+
+  int64_t printed() const { return printed_; }
+
+ private:
+  // The elements of a JSON array, as the whole array's dump(2) would print them.
+  void print_json_row(const std::vector<nlohmann::json>& row) const {
+    nlohmann::json o = nlohmann::json::object();
+    for (size_t i = 0; i < columns_.size(); ++i) o[columns_[i]] = row[i];
+    const std::string wrapped = nlohmann::json::array({o}).dump(2);  // "[\n  {...}\n]"
+    fmt::print("{}", (printed_ ? ",\n" : "[\n") + wrapped.substr(2, wrapped.size() - 4));
+  }
+
+  static void print_csv_row(const std::vector<nlohmann::json>& row) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      auto v = json_cell(row[i]);
+      if (v.find_first_of(",\"\n") != std::string::npos) {
+        std::string q = "\"";
+        for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+        v = q + "\"";
+      }
+      line += (i ? "," : "") + v;
+    }
+    fmt::print("{}\n", line);
+  }
+
+  static void print_md_row(const std::vector<nlohmann::json>& row) {
+    std::string line = "|";
+    for (const auto& v : row) line += " " + md_escape(json_cell(v)) + " |";
+    fmt::print("{}\n", line);
+  }
+
+  std::string format_;
+  std::vector<std::string> columns_;
+  int64_t printed_ = 0;
+};
+
+/// How the query ended, as `dfkd query`'s exit code, with a note on stderr when it was cut.
+int query_exit_code(ResultsStore::QueryEnd end, const QueryArgs& args, int64_t printed) {
+  using End = ResultsStore::QueryEnd;
+  switch (end) {
+    case End::Done:
+      return 0;
+    case End::RowLimit:
+      fmt::print(stderr,
+                 "dfkd query: stopped after {} rows (--limit {}); raise --limit (0 = no limit) or "
+                 "add LIMIT to the SQL\n",
+                 printed, args.limit);
+      return 0;
+    case End::Timeout:
+      fmt::print(stderr,
+                 "dfkd query: stopped after {:g} s (--timeout {:g}) with {} rows printed; the output "
+                 "is incomplete: narrow the query (WHERE, LIMIT) or raise --timeout (0 = no limit)\n",
+                 args.timeout, args.timeout, printed);
+      return 1;
+    case End::Cancelled:
+      fmt::print(stderr, "dfkd query: interrupted after {} rows printed; the output is incomplete\n",
+                 printed);
+      return 128 + host::interrupt_signal();
+  }
+  return 1;
+}
+
 }  // namespace
 
 const char* version() { return DFKD_VERSION; }
@@ -290,77 +385,13 @@ int cmd_query(const Common& common, const QueryArgs& args) {
   limits.timeout_seconds = args.timeout;
   limits.cancelled = [] { return host::interrupt_requested(); };
 
-  // Every row is printed as SQLite produces it: memory stays bounded whatever the query returns.
-  std::vector<std::string> columns;
-  int64_t printed = 0;
-  auto on_columns = [&](const std::vector<std::string>& names) {
-    columns = names;
-    if (args.format == "csv") {
-      std::string line;
-      for (size_t i = 0; i < columns.size(); ++i) line += (i ? "," : "") + columns[i];
-      fmt::print("{}\n", line);
-    } else if (args.format == "md") {
-      // Unpadded Markdown: column widths would need every row first.
-      std::string line = "|";
-      for (const auto& c : columns) line += " " + md_escape(c) + " |";
-      std::string rule = "|";
-      for (size_t i = 0; i < columns.size(); ++i) rule += "---|";
-      fmt::print("{}\n{}\n", line, rule);
-    }
-  };
-  auto on_row = [&](const std::vector<nlohmann::json>& row) {
-    std::string line;
-    if (args.format == "json") {
-      // The elements of a JSON array, as the whole array's dump(2) would print them.
-      nlohmann::json o = nlohmann::json::object();
-      for (size_t i = 0; i < columns.size(); ++i) o[columns[i]] = row[i];
-      const std::string wrapped = nlohmann::json::array({o}).dump(2);  // "[\n  {...}\n]"
-      line = (printed ? ",\n" : "[\n") + wrapped.substr(2, wrapped.size() - 4);
-      fmt::print("{}", line);
-    } else if (args.format == "csv") {
-      for (size_t i = 0; i < row.size(); ++i) {
-        auto v = json_cell(row[i]);
-        if (v.find_first_of(",\"\n") != std::string::npos) {
-          std::string q = "\"";
-          for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-          v = q + "\"";
-        }
-        line += (i ? "," : "") + v;
-      }
-      fmt::print("{}\n", line);
-    } else {
-      line = "|";
-      for (const auto& v : row) line += " " + md_escape(json_cell(v)) + " |";
-      fmt::print("{}\n", line);
-    }
-    ++printed;
-  };
-  const auto end = store.query(args.sql, limits, on_columns, on_row);
-  if (args.format == "json") fmt::print("{}\n", printed ? "\n]" : "[]");  // valid JSON even when cut
+  QueryPrinter printer(args.format);
+  const auto end = store.query(
+      args.sql, limits, [&](const std::vector<std::string>& names) { printer.header(names); },
+      [&](const std::vector<nlohmann::json>& row) { printer.row(row); });
+  printer.finish();
   std::fflush(stdout);
-
-  using End = ResultsStore::QueryEnd;
-  switch (end) {
-    case End::Done:
-      return 0;
-    case End::RowLimit:
-      fmt::print(stderr,
-                 "dfkd query: stopped after {} rows (--limit {}); raise --limit (0 = no limit) or "
-                 "add LIMIT to the SQL\n",
-                 printed, args.limit);
-      return 0;
-    case End::Timeout:
-      fmt::print(stderr,
-                 "dfkd query: stopped after {:g} s (--timeout {:g}) with {} rows printed; the output "
-                 "is incomplete: narrow the query (WHERE, LIMIT) or raise --timeout (0 = no limit)\n",
-                 args.timeout, args.timeout, printed);
-      return 1;
-    case End::Cancelled:
-      fmt::print(stderr, "dfkd query: interrupted after {} rows printed; the output is incomplete\n",
-                 printed);
-      return 128 + host::interrupt_signal();
-  }
-  return 1;
+  return query_exit_code(end, args, printer.printed());
 }
 
 int cmd_runs(const Common& common, const RunsArgs& args) {
