@@ -13,6 +13,7 @@
 #include <set>
 
 #include "config/experiment.hpp"
+#include "config/run_config.hpp"
 #include "engine/signals.hpp"
 #include "dfkd/errors.hpp"
 #include "planner/cost_estimate.hpp"
@@ -316,7 +317,7 @@ int cmd_status(const Common& common, const ReportArgs& args) {
       const std::string status = run ? host::to_string(run->status) : "not planned";
       std::string extra;
       if (run && run->status == host::RunStatus::Running) {
-        const auto epochs = run->config["train"]["epochs"].get<int64_t>();
+        const auto epochs = run->config.get<host::RunConfig>().train.epochs;
         extra = fmt::format("  epoch {}/{}, heartbeat {:.0f}s ago{}", run->epochs_done, epochs,
                             run->heartbeat_age_seconds,
                             run->heartbeat_age_seconds > ResultsStore::kStaleHeartbeatSeconds ? " (stale: its process died; the next "
@@ -336,7 +337,7 @@ int cmd_status(const Common& common, const ReportArgs& args) {
         const double s = run ? estimate.seconds(*run) : std::nan("");
         const double left = run && run->status == host::RunStatus::Running
                                 ? 1.0 - static_cast<double>(run->epochs_done) /
-                                            std::max<int64_t>(1, run->config["train"]["epochs"].get<int64_t>())
+                                            std::max<int64_t>(1, run->config.get<host::RunConfig>().train.epochs)
                                 : 1.0;
         if (std::isnan(s)) ++unknown;
         else remaining += s * left;

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <set>
 
+#include "config/run_config.hpp"
 #include "dfkd/errors.hpp"
 #include "engine/engine.hpp"
 #include "report/curves.hpp"
@@ -189,7 +190,7 @@ std::vector<fs::path> two_moons_panels(const Experiment& exp, const Figure& fig,
   const PanelRuns runs = find_panel_runs(exp, fig, store, column, seed);
 
   DatasetCache datasets(plugins);
-  const auto& data = datasets.get(runs.teacher.config.at("dataset"));
+  const auto& data = datasets.get(runs.teacher.config.get<RunConfig>().dataset);
   auto model = load_trained_model(plugins, datasets, store, runs.teacher, torch::kCPU);
   model->module().eval();
 
