@@ -68,6 +68,92 @@ std::string source_hint(const std::string& experiment) {
   return looks_like_file(experiment) ? experiment : fmt::format("experiments/{}.json", experiment);
 }
 
+using ExperimentCells = std::vector<std::pair<std::string, std::vector<host::CellRecord>>>;
+
+/// The cells `dfkd status` lists, per experiment. A JSON file lists every cell of its profile,
+/// including cells no `dfkd run` has planned yet; a name lists the cells the store knows.
+ExperimentCells status_cells(const ResultsStore& store, const ReportArgs& args) {
+  ExperimentCells experiments;
+  if (!args.experiment.empty() && (looks_like_file(args.experiment) || fs::exists(args.experiment))) {
+    auto plugins = load_plugins();
+    auto exp = host::load_experiment(args.experiment, args.profile);
+    std::vector<host::CellRecord> cells;
+    for (const auto& c : host::expand_cells(exp, *plugins, {}))
+      if (!c.row.empty()) cells.push_back({exp.name, exp.profile, c.row, c.column, c.seed, c.run_key});
+    experiments.emplace_back(exp.name, cells);
+    return experiments;
+  }
+  for (const auto& name : args.experiment.empty() ? store.experiments() : std::vector<std::string>{args.experiment}) {
+    auto cells = store.cells(name, args.profile);
+    // Rows in the experiment's (table) order, not alphabetically.
+    std::map<std::string, size_t> order;
+    if (auto def = store.experiment_definition(name); def && def->contains("rows"))
+      for (const auto& r : def->at("rows"))
+        if (r.contains("name")) order.emplace(r.at("name").get<std::string>(), order.size());
+    std::stable_sort(cells.begin(), cells.end(), [&](const auto& a, const auto& b) {
+      const auto ra = order.count(a.row) ? order[a.row] : order.size();
+      const auto rb = order.count(b.row) ? order[b.row] : order.size();
+      return std::tie(a.profile, ra, a.column, a.seed) < std::tie(b.profile, rb, b.column, b.seed);
+    });
+    experiments.emplace_back(name, cells);
+  }
+  return experiments;
+}
+
+/// What a running or failed run's status line adds: progress and ETA, or the error.
+std::string status_detail(const ResultsStore& store, const host::RunRecord& run) {
+  if (run.status == host::RunStatus::Failed || run.status == host::RunStatus::Killed) return "  " + run.error;
+  if (run.status != host::RunStatus::Running) return "";
+  const auto epochs = run.config.get<host::RunConfig>().train.epochs;
+  std::string extra = fmt::format("  epoch {}/{}, heartbeat {:.0f}s ago{}", run.epochs_done, epochs,
+                                  run.heartbeat_age_seconds,
+                                  run.heartbeat_age_seconds > ResultsStore::kStaleHeartbeatSeconds ? " (stale: its process died; the next "
+                                                                     "`dfkd run` reclaims it)" : "");
+  if (run.epochs_done > 0) {
+    auto series = store.metric_series(run.run_id, "epoch_seconds");
+    double sum = 0;
+    for (const auto& p : series) sum += p.value;
+    if (!series.empty())
+      extra += fmt::format(", ETA {}", host::format_duration(sum / series.size() * (epochs - run.epochs_done)));
+  }
+  return extra;
+}
+
+/// One experiment's cells with their status, then the totals and the training left.
+void print_status(const ResultsStore& store, const host::CostEstimate& estimate, const std::string& name,
+                  const std::vector<host::CellRecord>& cells) {
+  fmt::print("{}\n", name);
+  if (cells.empty()) fmt::print("  no planned cells\n");
+  std::map<std::string, int> totals;
+  std::set<std::string> remaining_keys;
+  double remaining = 0;
+  int unknown = 0;
+  for (const auto& c : cells) {
+    const auto run = store.find_run_by_key(c.run_key);
+    const std::string status = run ? host::to_string(run->status) : "not planned";
+    // Training left: each unfinished run once (cells may share one), a running run's unfinished part.
+    if ((!run || run->status != host::RunStatus::Completed) && remaining_keys.insert(c.run_key).second) {
+      const double s = run ? estimate.seconds(*run) : std::nan("");
+      const double left = run && run->status == host::RunStatus::Running
+                              ? 1.0 - static_cast<double>(run->epochs_done) /
+                                          std::max<int64_t>(1, run->config.get<host::RunConfig>().train.epochs)
+                              : 1.0;
+      if (std::isnan(s)) ++unknown;
+      else remaining += s * left;
+    }
+    ++totals[status];
+    fmt::print("  {:<8} {:<16} {:<16} seed {:<3} {:<11}{}\n", c.profile, c.row, c.column, c.seed, status,
+               run ? status_detail(store, *run) : "");
+  }
+  std::string t;
+  for (const auto& [k, v] : totals) t += fmt::format("{}{} {}", t.empty() ? "" : ", ", v, k);
+  if (!t.empty()) fmt::print("  total: {}\n", t);
+  if (!remaining_keys.empty())
+    fmt::print("  to do: {} runs, about {} of training{} (from completed runs of the same budget)\n",
+               remaining_keys.size(), host::format_duration(remaining),
+               unknown ? fmt::format(" plus {} without an estimate yet", unknown) : "");
+}
+
 /// Prints a query's rows as SQLite produces them, so memory stays bounded whatever the query
 /// returns: md (unpadded: column widths would need every row first), csv or json.
 class QueryPrinter {
@@ -279,80 +365,7 @@ int cmd_worker(const Common& common, const WorkerArgs& args) {
 int cmd_status(const Common& common, const ReportArgs& args) {
   ResultsStore store(db_path(common), ResultsStore::Mode::ReadOnly);
   const host::CostEstimate estimate(store);
-  // A JSON file lists every cell of its profile, including cells no `dfkd run` has planned yet;
-  // a name lists the cells the store knows.
-  std::vector<std::pair<std::string, std::vector<host::CellRecord>>> experiments;
-  if (!args.experiment.empty() && (looks_like_file(args.experiment) || fs::exists(args.experiment))) {
-    auto plugins = load_plugins();
-    auto exp = host::load_experiment(args.experiment, args.profile);
-    std::vector<host::CellRecord> cells;
-    for (const auto& c : host::expand_cells(exp, *plugins, {}))
-      if (!c.row.empty()) cells.push_back({exp.name, exp.profile, c.row, c.column, c.seed, c.run_key});
-    experiments.emplace_back(exp.name, cells);
-  } else {
-    for (const auto& name : args.experiment.empty() ? store.experiments() : std::vector<std::string>{args.experiment}) {
-      auto cells = store.cells(name, args.profile);
-      // Rows in the experiment's (table) order, not alphabetically.
-      std::map<std::string, size_t> order;
-      if (auto def = store.experiment_definition(name); def && def->contains("rows"))
-        for (const auto& r : def->at("rows"))
-          if (r.contains("name")) order.emplace(r.at("name").get<std::string>(), order.size());
-      std::stable_sort(cells.begin(), cells.end(), [&](const auto& a, const auto& b) {
-        const auto ra = order.count(a.row) ? order[a.row] : order.size();
-        const auto rb = order.count(b.row) ? order[b.row] : order.size();
-        return std::tie(a.profile, ra, a.column, a.seed) < std::tie(b.profile, rb, b.column, b.seed);
-      });
-      experiments.emplace_back(name, cells);
-    }
-  }
-  for (const auto& [name, cells] : experiments) {
-    fmt::print("{}\n", name);
-    if (cells.empty()) fmt::print("  no planned cells\n");
-    std::map<std::string, int> totals;
-    std::set<std::string> remaining_keys;
-    double remaining = 0;
-    int unknown = 0;
-    for (const auto& c : cells) {
-      const auto run = store.find_run_by_key(c.run_key);
-      const std::string status = run ? host::to_string(run->status) : "not planned";
-      std::string extra;
-      if (run && run->status == host::RunStatus::Running) {
-        const auto epochs = run->config.get<host::RunConfig>().train.epochs;
-        extra = fmt::format("  epoch {}/{}, heartbeat {:.0f}s ago{}", run->epochs_done, epochs,
-                            run->heartbeat_age_seconds,
-                            run->heartbeat_age_seconds > ResultsStore::kStaleHeartbeatSeconds ? " (stale: its process died; the next "
-                                                               "`dfkd run` reclaims it)" : "");
-        if (run->epochs_done > 0) {
-          auto series = store.metric_series(run->run_id, "epoch_seconds");
-          double sum = 0;
-          for (const auto& p : series) sum += p.value;
-          if (!series.empty())
-            extra += fmt::format(", ETA {}", host::format_duration(sum / series.size() * (epochs - run->epochs_done)));
-        }
-      } else if (run && (run->status == host::RunStatus::Failed || run->status == host::RunStatus::Killed)) {
-        extra = "  " + run->error;
-      }
-      // Training left: each unfinished run once (cells may share one), a running run's unfinished part.
-      if ((!run || run->status != host::RunStatus::Completed) && remaining_keys.insert(c.run_key).second) {
-        const double s = run ? estimate.seconds(*run) : std::nan("");
-        const double left = run && run->status == host::RunStatus::Running
-                                ? 1.0 - static_cast<double>(run->epochs_done) /
-                                            std::max<int64_t>(1, run->config.get<host::RunConfig>().train.epochs)
-                                : 1.0;
-        if (std::isnan(s)) ++unknown;
-        else remaining += s * left;
-      }
-      ++totals[status];
-      fmt::print("  {:<8} {:<16} {:<16} seed {:<3} {:<11}{}\n", c.profile, c.row, c.column, c.seed, status, extra);
-    }
-    std::string t;
-    for (const auto& [k, v] : totals) t += fmt::format("{}{} {}", t.empty() ? "" : ", ", v, k);
-    if (!t.empty()) fmt::print("  total: {}\n", t);
-    if (!remaining_keys.empty())
-      fmt::print("  to do: {} runs, about {} of training{} (from completed runs of the same budget)\n",
-                 remaining_keys.size(), host::format_duration(remaining),
-                 unknown ? fmt::format(" plus {} without an estimate yet", unknown) : "");
-  }
+  for (const auto& [name, cells] : status_cells(store, args)) print_status(store, estimate, name, cells);
   return 0;
 }
 
