@@ -9,8 +9,8 @@
 #include "config/experiment.hpp"
 #include "dfkd/errors.hpp"
 #include "engine/lr_schedule.hpp"
+#include "loader/plugin_host.hpp"
 #include "planner/cells.hpp"
-#include "plugins/plugin_host.hpp"
 #include "support/expect_throw.hpp"
 #include "support/temp_dir.hpp"
 
@@ -366,7 +366,10 @@ TEST(Config, PaperValues) {
 }
 
 TEST(LrSchedule, Factors) {
-  using dfkd::host::lr_factor;
+  // Resolved "lr_schedule" blocks, read as the engine reads them.
+  const auto lr_factor = [](const json& schedule, int64_t epoch, int64_t epochs) {
+    return dfkd::host::lr_factor(schedule.get<dfkd::host::LrSchedule>(), epoch, epochs);
+  };
   EXPECT_EQ(lr_factor({{"type", "constant"}}, 7, 10), 1.0);
   const json step{{"type", "step"}, {"step_size", 3}, {"gamma", 0.5}};
   EXPECT_DOUBLE_EQ(lr_factor(step, 2, 10), 1.0);

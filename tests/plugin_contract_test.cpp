@@ -14,7 +14,7 @@
 
 #include "dfkd/errors.hpp"
 #include "dfkd/sdk.hpp"
-#include "plugins/plugin_host.hpp"
+#include "loader/plugin_host.hpp"
 
 namespace {
 

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "dfkd/errors.hpp"
-#include "plugins/plugin_host.hpp"
+#include "loader/plugin_host.hpp"
 #include "util/hash.hpp"
 #include "support/expect_throw.hpp"
 #include "support/temp_dir.hpp"

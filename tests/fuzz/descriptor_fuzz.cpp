@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "fuzz_check.hpp"
-#include "plugins/plugin_host.hpp"
+#include "loader/plugin_host.hpp"
 
 namespace {
 

@@ -13,13 +13,14 @@
 #include <set>
 
 #include "config/experiment.hpp"
+#include "config/run_config.hpp"
 #include "engine/signals.hpp"
 #include "dfkd/errors.hpp"
 #include "planner/cost_estimate.hpp"
 #include "planner/cells.hpp"
 #include "planner/progress.hpp"
 #include "planner/run_matrix.hpp"
-#include "plugins/plugin_host.hpp"
+#include "loader/plugin_host.hpp"
 #include "report/model_costs.hpp"
 #include "report/plot.hpp"
 #include "report/table.hpp"
@@ -66,6 +67,187 @@ std::string json_cell(const nlohmann::json& v) {
 
 std::string source_hint(const std::string& experiment) {
   return looks_like_file(experiment) ? experiment : fmt::format("experiments/{}.json", experiment);
+}
+
+using ExperimentCells = std::vector<std::pair<std::string, std::vector<host::CellRecord>>>;
+
+/// The cells `dfkd status` lists, per experiment. A JSON file lists every cell of its profile,
+/// including cells no `dfkd run` has planned yet; a name lists the cells the store knows.
+ExperimentCells status_cells(const ResultsStore& store, const ReportArgs& args) {
+  ExperimentCells experiments;
+  if (!args.experiment.empty() && (looks_like_file(args.experiment) || fs::exists(args.experiment))) {
+    auto plugins = load_plugins();
+    auto exp = host::load_experiment(args.experiment, args.profile);
+    std::vector<host::CellRecord> cells;
+    for (const auto& c : host::expand_cells(exp, *plugins, {}))
+      if (!c.row.empty()) cells.push_back({exp.name, exp.profile, c.row, c.column, c.seed, c.run_key});
+    experiments.emplace_back(exp.name, cells);
+    return experiments;
+  }
+  for (const auto& name : args.experiment.empty() ? store.experiments() : std::vector<std::string>{args.experiment}) {
+    auto cells = store.cells(name, args.profile);
+    // Rows in the experiment's (table) order, not alphabetically.
+    std::map<std::string, size_t> order;
+    if (auto def = store.experiment_definition(name); def && def->contains("rows"))
+      for (const auto& r : def->at("rows"))
+        if (r.contains("name")) order.emplace(r.at("name").get<std::string>(), order.size());
+    std::stable_sort(cells.begin(), cells.end(), [&](const auto& a, const auto& b) {
+      const auto ra = order.count(a.row) ? order[a.row] : order.size();
+      const auto rb = order.count(b.row) ? order[b.row] : order.size();
+      return std::tie(a.profile, ra, a.column, a.seed) < std::tie(b.profile, rb, b.column, b.seed);
+    });
+    experiments.emplace_back(name, cells);
+  }
+  return experiments;
+}
+
+/// What a running or failed run's status line adds: progress and ETA, or the error.
+std::string status_detail(const ResultsStore& store, const host::RunRecord& run) {
+  if (run.status == host::RunStatus::Failed || run.status == host::RunStatus::Killed) return "  " + run.error;
+  if (run.status != host::RunStatus::Running) return "";
+  const auto epochs = run.config.get<host::RunConfig>().train.epochs;
+  std::string extra = fmt::format("  epoch {}/{}, heartbeat {:.0f}s ago{}", run.epochs_done, epochs,
+                                  run.heartbeat_age_seconds,
+                                  run.heartbeat_age_seconds > ResultsStore::kStaleHeartbeatSeconds ? " (stale: its process died; the next "
+                                                                     "`dfkd run` reclaims it)" : "");
+  if (run.epochs_done > 0) {
+    auto series = store.metric_series(run.run_id, "epoch_seconds");
+    double sum = 0;
+    for (const auto& p : series) sum += p.value;
+    if (!series.empty())
+      extra += fmt::format(", ETA {}", host::format_duration(sum / series.size() * (epochs - run.epochs_done)));
+  }
+  return extra;
+}
+
+/// One experiment's cells with their status, then the totals and the training left.
+void print_status(const ResultsStore& store, const host::CostEstimate& estimate, const std::string& name,
+                  const std::vector<host::CellRecord>& cells) {
+  fmt::print("{}\n", name);
+  if (cells.empty()) fmt::print("  no planned cells\n");
+  std::map<std::string, int> totals;
+  std::set<std::string> remaining_keys;
+  double remaining = 0;
+  int unknown = 0;
+  for (const auto& c : cells) {
+    const auto run = store.find_run_by_key(c.run_key);
+    const std::string status = run ? host::to_string(run->status) : "not planned";
+    // Training left: each unfinished run once (cells may share one), a running run's unfinished part.
+    if ((!run || run->status != host::RunStatus::Completed) && remaining_keys.insert(c.run_key).second) {
+      const double s = run ? estimate.seconds(*run) : std::nan("");
+      const double left = run && run->status == host::RunStatus::Running
+                              ? 1.0 - static_cast<double>(run->epochs_done) /
+                                          std::max<int64_t>(1, run->config.get<host::RunConfig>().train.epochs)
+                              : 1.0;
+      if (std::isnan(s)) ++unknown;
+      else remaining += s * left;
+    }
+    ++totals[status];
+    fmt::print("  {:<8} {:<16} {:<16} seed {:<3} {:<11}{}\n", c.profile, c.row, c.column, c.seed, status,
+               run ? status_detail(store, *run) : "");
+  }
+  std::string t;
+  for (const auto& [k, v] : totals) t += fmt::format("{}{} {}", t.empty() ? "" : ", ", v, k);
+  if (!t.empty()) fmt::print("  total: {}\n", t);
+  if (!remaining_keys.empty())
+    fmt::print("  to do: {} runs, about {} of training{} (from completed runs of the same budget)\n",
+               remaining_keys.size(), host::format_duration(remaining),
+               unknown ? fmt::format(" plus {} without an estimate yet", unknown) : "");
+}
+
+/// Prints a query's rows as SQLite produces them, so memory stays bounded whatever the query
+/// returns: md (unpadded: column widths would need every row first), csv or json.
+class QueryPrinter {
+ public:
+  explicit QueryPrinter(std::string format) : format_(std::move(format)) {}
+
+  void header(const std::vector<std::string>& names) {
+    columns_ = names;
+    if (format_ == "csv") {
+      std::string line;
+      for (size_t i = 0; i < columns_.size(); ++i) line += (i ? "," : "") + columns_[i];
+      fmt::print("{}\n", line);
+    } else if (format_ == "md") {
+      std::string line = "|";
+      for (const auto& c : columns_) line += " " + md_escape(c) + " |";
+      std::string rule = "|";
+      for (size_t i = 0; i < columns_.size(); ++i) rule += "---|";
+      fmt::print("{}\n{}\n", line, rule);
+    }
+  }
+
+  void row(const std::vector<nlohmann::json>& row) {
+    if (format_ == "json") print_json_row(row);
+    else if (format_ == "csv") print_csv_row(row);
+    else print_md_row(row);
+    ++printed_;
+  }
+
+  /// Closes the JSON array: the output stays valid JSON even when the query was cut short.
+  void finish() const {
+    if (format_ == "json") fmt::print("{}\n", printed_ ? "\n]" : "[]");
+  }
+
+  int64_t printed() const { return printed_; }
+
+ private:
+  // The elements of a JSON array, as the whole array's dump(2) would print them.
+  void print_json_row(const std::vector<nlohmann::json>& row) const {
+    nlohmann::json o = nlohmann::json::object();
+    for (size_t i = 0; i < columns_.size(); ++i) o[columns_[i]] = row[i];
+    const std::string wrapped = nlohmann::json::array({o}).dump(2);  // "[\n  {...}\n]"
+    fmt::print("{}", (printed_ ? ",\n" : "[\n") + wrapped.substr(2, wrapped.size() - 4));
+  }
+
+  static void print_csv_row(const std::vector<nlohmann::json>& row) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      auto v = json_cell(row[i]);
+      if (v.find_first_of(",\"\n") != std::string::npos) {
+        std::string q = "\"";
+        for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+        v = q + "\"";
+      }
+      line += (i ? "," : "") + v;
+    }
+    fmt::print("{}\n", line);
+  }
+
+  static void print_md_row(const std::vector<nlohmann::json>& row) {
+    std::string line = "|";
+    for (const auto& v : row) line += " " + md_escape(json_cell(v)) + " |";
+    fmt::print("{}\n", line);
+  }
+
+  std::string format_;
+  std::vector<std::string> columns_;
+  int64_t printed_ = 0;
+};
+
+/// How the query ended, as `dfkd query`'s exit code, with a note on stderr when it was cut.
+int query_exit_code(ResultsStore::QueryEnd end, const QueryArgs& args, int64_t printed) {
+  using End = ResultsStore::QueryEnd;
+  switch (end) {
+    case End::Done:
+      return 0;
+    case End::RowLimit:
+      fmt::print(stderr,
+                 "dfkd query: stopped after {} rows (--limit {}); raise --limit (0 = no limit) or "
+                 "add LIMIT to the SQL\n",
+                 printed, args.limit);
+      return 0;
+    case End::Timeout:
+      fmt::print(stderr,
+                 "dfkd query: stopped after {:g} s (--timeout {:g}) with {} rows printed; the output "
+                 "is incomplete: narrow the query (WHERE, LIMIT) or raise --timeout (0 = no limit)\n",
+                 args.timeout, args.timeout, printed);
+      return 1;
+    case End::Cancelled:
+      fmt::print(stderr, "dfkd query: interrupted after {} rows printed; the output is incomplete\n",
+                 printed);
+      return 128 + host::interrupt_signal();
+  }
+  return 1;
 }
 
 }  // namespace
@@ -184,80 +366,7 @@ int cmd_worker(const Common& common, const WorkerArgs& args) {
 int cmd_status(const Common& common, const ReportArgs& args) {
   ResultsStore store(db_path(common), ResultsStore::Mode::ReadOnly);
   const host::CostEstimate estimate(store);
-  // A JSON file lists every cell of its profile, including cells no `dfkd run` has planned yet;
-  // a name lists the cells the store knows.
-  std::vector<std::pair<std::string, std::vector<host::CellRecord>>> experiments;
-  if (!args.experiment.empty() && (looks_like_file(args.experiment) || fs::exists(args.experiment))) {
-    auto plugins = load_plugins();
-    auto exp = host::load_experiment(args.experiment, args.profile);
-    std::vector<host::CellRecord> cells;
-    for (const auto& c : host::expand_cells(exp, *plugins, {}))
-      if (!c.row.empty()) cells.push_back({exp.name, exp.profile, c.row, c.column, c.seed, c.run_key});
-    experiments.emplace_back(exp.name, cells);
-  } else {
-    for (const auto& name : args.experiment.empty() ? store.experiments() : std::vector<std::string>{args.experiment}) {
-      auto cells = store.cells(name, args.profile);
-      // Rows in the experiment's (table) order, not alphabetically.
-      std::map<std::string, size_t> order;
-      if (auto def = store.experiment_definition(name); def && def->contains("rows"))
-        for (const auto& r : def->at("rows"))
-          if (r.contains("name")) order.emplace(r.at("name").get<std::string>(), order.size());
-      std::stable_sort(cells.begin(), cells.end(), [&](const auto& a, const auto& b) {
-        const auto ra = order.count(a.row) ? order[a.row] : order.size();
-        const auto rb = order.count(b.row) ? order[b.row] : order.size();
-        return std::tie(a.profile, ra, a.column, a.seed) < std::tie(b.profile, rb, b.column, b.seed);
-      });
-      experiments.emplace_back(name, cells);
-    }
-  }
-  for (const auto& [name, cells] : experiments) {
-    fmt::print("{}\n", name);
-    if (cells.empty()) fmt::print("  no planned cells\n");
-    std::map<std::string, int> totals;
-    std::set<std::string> remaining_keys;
-    double remaining = 0;
-    int unknown = 0;
-    for (const auto& c : cells) {
-      const auto run = store.find_run_by_key(c.run_key);
-      const std::string status = run ? host::to_string(run->status) : "not planned";
-      std::string extra;
-      if (run && run->status == host::RunStatus::Running) {
-        const auto epochs = run->config["train"]["epochs"].get<int64_t>();
-        extra = fmt::format("  epoch {}/{}, heartbeat {:.0f}s ago{}", run->epochs_done, epochs,
-                            run->heartbeat_age_seconds,
-                            run->heartbeat_age_seconds > ResultsStore::kStaleHeartbeatSeconds ? " (stale: its process died; the next "
-                                                               "`dfkd run` reclaims it)" : "");
-        if (run->epochs_done > 0) {
-          auto series = store.metric_series(run->run_id, "epoch_seconds");
-          double sum = 0;
-          for (const auto& p : series) sum += p.value;
-          if (!series.empty())
-            extra += fmt::format(", ETA {}", host::format_duration(sum / series.size() * (epochs - run->epochs_done)));
-        }
-      } else if (run && (run->status == host::RunStatus::Failed || run->status == host::RunStatus::Killed)) {
-        extra = "  " + run->error;
-      }
-      // Training left: each unfinished run once (cells may share one), a running run's unfinished part.
-      if ((!run || run->status != host::RunStatus::Completed) && remaining_keys.insert(c.run_key).second) {
-        const double s = run ? estimate.seconds(*run) : std::nan("");
-        const double left = run && run->status == host::RunStatus::Running
-                                ? 1.0 - static_cast<double>(run->epochs_done) /
-                                            std::max<int64_t>(1, run->config["train"]["epochs"].get<int64_t>())
-                                : 1.0;
-        if (std::isnan(s)) ++unknown;
-        else remaining += s * left;
-      }
-      ++totals[status];
-      fmt::print("  {:<8} {:<16} {:<16} seed {:<3} {:<11}{}\n", c.profile, c.row, c.column, c.seed, status, extra);
-    }
-    std::string t;
-    for (const auto& [k, v] : totals) t += fmt::format("{}{} {}", t.empty() ? "" : ", ", v, k);
-    if (!t.empty()) fmt::print("  total: {}\n", t);
-    if (!remaining_keys.empty())
-      fmt::print("  to do: {} runs, about {} of training{} (from completed runs of the same budget)\n",
-                 remaining_keys.size(), host::format_duration(remaining),
-                 unknown ? fmt::format(" plus {} without an estimate yet", unknown) : "");
-  }
+  for (const auto& [name, cells] : status_cells(store, args)) print_status(store, estimate, name, cells);
   return 0;
 }
 
@@ -291,77 +400,13 @@ int cmd_query(const Common& common, const QueryArgs& args) {
   limits.timeout_seconds = args.timeout;
   limits.cancelled = [] { return host::interrupt_requested(); };
 
-  // Every row is printed as SQLite produces it: memory stays bounded whatever the query returns.
-  std::vector<std::string> columns;
-  int64_t printed = 0;
-  auto on_columns = [&](const std::vector<std::string>& names) {
-    columns = names;
-    if (args.format == "csv") {
-      std::string line;
-      for (size_t i = 0; i < columns.size(); ++i) line += (i ? "," : "") + columns[i];
-      fmt::print("{}\n", line);
-    } else if (args.format == "md") {
-      // Unpadded Markdown: column widths would need every row first.
-      std::string line = "|";
-      for (const auto& c : columns) line += " " + md_escape(c) + " |";
-      std::string rule = "|";
-      for (size_t i = 0; i < columns.size(); ++i) rule += "---|";
-      fmt::print("{}\n{}\n", line, rule);
-    }
-  };
-  auto on_row = [&](const std::vector<nlohmann::json>& row) {
-    std::string line;
-    if (args.format == "json") {
-      // The elements of a JSON array, as the whole array's dump(2) would print them.
-      nlohmann::json o = nlohmann::json::object();
-      for (size_t i = 0; i < columns.size(); ++i) o[columns[i]] = row[i];
-      const std::string wrapped = nlohmann::json::array({o}).dump(2);  // "[\n  {...}\n]"
-      line = (printed ? ",\n" : "[\n") + wrapped.substr(2, wrapped.size() - 4);
-      fmt::print("{}", line);
-    } else if (args.format == "csv") {
-      for (size_t i = 0; i < row.size(); ++i) {
-        auto v = json_cell(row[i]);
-        if (v.find_first_of(",\"\n") != std::string::npos) {
-          std::string q = "\"";
-          for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-          v = q + "\"";
-        }
-        line += (i ? "," : "") + v;
-      }
-      fmt::print("{}\n", line);
-    } else {
-      line = "|";
-      for (const auto& v : row) line += " " + md_escape(json_cell(v)) + " |";
-      fmt::print("{}\n", line);
-    }
-    ++printed;
-  };
-  const auto end = store.query(args.sql, limits, on_columns, on_row);
-  if (args.format == "json") fmt::print("{}\n", printed ? "\n]" : "[]");  // valid JSON even when cut
+  QueryPrinter printer(args.format);
+  const auto end = store.query(
+      args.sql, limits, [&](const std::vector<std::string>& names) { printer.header(names); },
+      [&](const std::vector<nlohmann::json>& row) { printer.row(row); });
+  printer.finish();
   std::fflush(stdout);
-
-  using End = ResultsStore::QueryEnd;
-  switch (end) {
-    case End::Done:
-      return 0;
-    case End::RowLimit:
-      fmt::print(stderr,
-                 "dfkd query: stopped after {} rows (--limit {}); raise --limit (0 = no limit) or "
-                 "add LIMIT to the SQL\n",
-                 printed, args.limit);
-      return 0;
-    case End::Timeout:
-      fmt::print(stderr,
-                 "dfkd query: stopped after {:g} s (--timeout {:g}) with {} rows printed; the output "
-                 "is incomplete: narrow the query (WHERE, LIMIT) or raise --timeout (0 = no limit)\n",
-                 args.timeout, args.timeout, printed);
-      return 1;
-    case End::Cancelled:
-      fmt::print(stderr, "dfkd query: interrupted after {} rows printed; the output is incomplete\n",
-                 printed);
-      return 128 + host::interrupt_signal();
-  }
-  return 1;
+  return query_exit_code(end, args, printer.printed());
 }
 
 int cmd_runs(const Common& common, const RunsArgs& args) {

@@ -5,8 +5,8 @@
 
 #include "cli/commands.hpp"
 #include "config/experiment.hpp"
+#include "loader/plugin_host.hpp"
 #include "planner/cells.hpp"
-#include "plugins/plugin_host.hpp"
 #include "slurm/ingest.hpp"
 #include "slurm/submit.hpp"
 #include "slurm/sweep_status.hpp"

@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "plugins/plugin_host.hpp"
+#include "loader/plugin_host.hpp"
 
 namespace dfkd::host {
 

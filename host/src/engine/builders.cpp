@@ -5,9 +5,9 @@
 namespace dfkd::host {
 namespace {
 
-const LoadedPlugin& plugin_for(const PluginHost& plugins, PluginKind kind, const nlohmann::json& spec) {
-  const auto& p = plugins.get(kind, spec.at("plugin").get<std::string>());
-  const auto want = spec.at("version").get<std::string>();
+const LoadedPlugin& plugin_for(const PluginHost& plugins, PluginKind kind, const PluginChoice& spec) {
+  const auto& p = plugins.get(kind, spec.plugin);
+  const auto& want = spec.version;
   if (p.entry.version != want)
     throw ConfigError(fmt::format(
         "{} plugin '{}': the run was planned with version {} but version {} is loaded ({}); "
@@ -16,57 +16,57 @@ const LoadedPlugin& plugin_for(const PluginHost& plugins, PluginKind kind, const
   return p;
 }
 
-Options options_for(const LoadedPlugin& p, const nlohmann::json& spec) {
-  return Options(p.entry.name, spec.at("options"));
+Options options_for(const LoadedPlugin& p, const PluginChoice& spec) {
+  return Options(p.entry.name, spec.options);
 }
 
 }  // namespace
 
-DatasetCache::Entry& DatasetCache::entry(const nlohmann::json& spec) {
-  const auto key = spec.dump();
+DatasetCache::Entry& DatasetCache::entry(const DatasetChoice& spec) {
+  const auto key = nlohmann::json(spec).dump();
   auto it = cache_.find(key);
   if (it != cache_.end()) return it->second;
   const auto& p = plugin_for(plugins_, PluginKind::Dataset, spec);
   return cache_.emplace(key, Entry{p.entry.make_dataset(options_for(p, spec)), false}).first->second;
 }
 
-DataShape DatasetCache::shape(const nlohmann::json& spec) { return entry(spec).dataset->shape(); }
+DataShape DatasetCache::shape(const DatasetChoice& spec) { return entry(spec).dataset->shape(); }
 
-const Dataset& DatasetCache::get(const nlohmann::json& spec) {
+const Dataset& DatasetCache::get(const DatasetChoice& spec) {
   auto& e = entry(spec);
   if (!e.checked) {
     const auto& tr = e.dataset->train();
     const auto& te = e.dataset->test();
     if (!tr.x.defined() || !te.x.defined() || tr.x.size(0) != tr.y.size(0) || te.x.size(0) != te.y.size(0))
       throw DataError(fmt::format("dataset '{}': train/test splits must have as many labels as inputs",
-                                  spec.at("plugin").get<std::string>()));
+                                  spec.plugin));
     e.checked = true;
   }
   return *e.dataset;
 }
 
-std::unique_ptr<Model> build_model(const PluginHost& plugins, const nlohmann::json& spec,
+std::unique_ptr<Model> build_model(const PluginHost& plugins, const PluginChoice& spec,
                                    const DataShape& shape) {
   const auto& p = plugin_for(plugins, PluginKind::Model, spec);
   return p.entry.make_model(options_for(p, spec), shape);
 }
 
-std::unique_ptr<Generator> build_generator(const PluginHost& plugins, const nlohmann::json& spec,
+std::unique_ptr<Generator> build_generator(const PluginHost& plugins, const PluginChoice& spec,
                                            const DataShape& shape) {
   const auto& p = plugin_for(plugins, PluginKind::Generator, spec);
   return p.entry.make_generator(options_for(p, spec), shape);
 }
 
-std::unique_ptr<Method> build_method(const PluginHost& plugins, const nlohmann::json& spec) {
+std::unique_ptr<Method> build_method(const PluginHost& plugins, const PluginChoice& spec) {
   const auto& p = plugin_for(plugins, PluginKind::Method, spec);
   return p.entry.make_method(options_for(p, spec));
 }
 
-RegularizerSet build_regularizers(const PluginHost& plugins, const nlohmann::json& list) {
+RegularizerSet build_regularizers(const PluginHost& plugins, const std::vector<RegularizerChoice>& list) {
   std::vector<RegularizerSet::Entry> entries;
   for (const auto& spec : list) {
     const auto& p = plugin_for(plugins, PluginKind::Regularizer, spec);
-    entries.push_back({p.entry.name, spec.at("weight").get<double>(),
+    entries.push_back({p.entry.name, spec.weight,
                        p.entry.make_regularizer(options_for(p, spec))});
   }
   return RegularizerSet(std::move(entries));

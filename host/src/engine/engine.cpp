@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "config/run_config.hpp"
 #include "engine/checkpoint.hpp"
 #include "engine/lr_schedule.hpp"
 #include "engine/memory_format.hpp"
@@ -122,8 +123,9 @@ RunOutcome Engine::execute(const RunRecord& run) {
 std::unique_ptr<Model> load_trained_model(const PluginHost& plugins, DatasetCache& datasets,
                                           const ResultsStore& store, const RunRecord& run,
                                           const torch::Device& device, ArtifactRecord* used) {
-  const auto& shape_source = datasets.get(run.config.at("dataset"));
-  auto model = build_model(plugins, run.config.at("model"), shape_source.shape());
+  const auto config = run.config.get<RunConfig>();
+  const auto& shape_source = datasets.get(config.dataset);
+  auto model = build_model(plugins, config.model, shape_source.shape());
   const auto arts = store.artifacts(run.run_id, "model");
   if (arts.empty())
     throw std::runtime_error(fmt::format("run {} ({} {}) has no trained-model artifact", run.run_id,
@@ -198,148 +200,190 @@ void Engine::pretrain(const RunRecord& run, const PretrainingStage& stage, Train
   }
 }
 
-RunOutcome Engine::train(const RunRecord& run) {
-  const auto t0 = Clock::now();
-  const auto& cfg = run.config;
-  const auto& train_cfg = cfg.at("train");
-  const auto seed = cfg.at("seed").get<uint64_t>();
-  const auto& device = options_.device;
-  const auto dir = artifact_dir(run);
-
-  const Dataset& data = datasets_.get(cfg.at("dataset"));
-  const DataShape shape = data.shape();
-
-  // Parameter initialisation draws from LibTorch's global generator: seed it per run.
-  torch::manual_seed(stream_seed(seed, "init") >> 1);
-  auto student = build_model(plugins_, cfg.at("model"), shape);
-  student->module().to(device);
-  const bool images = shape.input_shape.size() == 3;  // C x H x W: convolutional networks
-  if (images) use_channels_last(student->module());
+/// One training attempt: the run's config, its networks, method and data, and where its files go.
+struct Engine::Session {
+  Session(const RunRecord& r, RunConfig c, const std::filesystem::path& d)
+      : run(r), config(std::move(c)), seed(static_cast<uint64_t>(config.seed)), dir(d),
+        checkpoint(d / "checkpoint.pt") {}
+  const RunRecord& run;
+  const RunConfig config;
+  const uint64_t seed;
+  const std::filesystem::path dir, checkpoint;
+  const Clock::time_point started = Clock::now();
+  const Dataset* data = nullptr;
+  DataShape shape;
+  bool images = false;  ///< C x H x W inputs: convolutional networks, kept channels_last
+  std::unique_ptr<Model> student, teacher;
   std::unique_ptr<Generator> generator;
-  if (!cfg.at("generator").is_null()) {
-    generator = build_generator(plugins_, cfg.at("generator"), shape);
-    generator->module().to(device);
-    if (images) use_channels_last(generator->module());
-  }
-  std::unique_ptr<Model> teacher;
-  if (!cfg.at("teacher").is_null()) {
-    const auto key = cfg.at("teacher").get<std::string>();
-    auto trec = store_.find_run_by_key(key);
-    if (!trec || trec->status != RunStatus::Completed)
-      throw std::runtime_error(fmt::format("teacher run {} is not completed; train it first (dfkd run "
-                                           "plans teachers before students)", key.substr(0, 12)));
-    ArtifactRecord weights;
-    teacher = load_trained_model(plugins_, datasets_, store_, *trec, device, &weights);
-    // Pinned by content: a later forced retrain of the teacher adds a new file and cannot change
-    // what this run is recorded to have learned from.
-    store_.record_input(run.run_id, {"teacher", weights.artifact_id, weights.sha256});
-    if (images) use_channels_last(teacher->module());
-    freeze(*teacher);  // no parameter gradients: generator steps only need input gradients
-  }
-  auto method = build_method(plugins_, cfg.at("method"));
-  auto regularizers = build_regularizers(plugins_, cfg.at("regularizers"));
-  const auto& traits = plugins_.get(PluginKind::Method, cfg["method"]["plugin"]).entry.info.method_traits;
-
-  auto rng = make_generator(seed, "train");
-  const int64_t batch = train_cfg.at("batch_size");
-  TrainContext ctx(*student, device, batch, rng);
-  ctx.teacher = teacher.get();
-  ctx.generator = generator.get();
-  ctx.regularizers = &regularizers;
-  ctx.data_shape = shape;
+  std::unique_ptr<Method> method;
+  RegularizerSet regularizers;
+  torch::Generator rng;
+  std::unique_ptr<TrainContext> ctx;
   std::unique_ptr<ShuffledBatches> batches;
+  int64_t iterations = 0;    ///< per epoch
+  int64_t resumed_from = 0;  ///< epochs restored from a checkpoint at start
+
+  TrainState state() const { return {*student, generator.get(), *ctx}; }
+};
+
+RunOutcome Engine::train(const RunRecord& run) {
+  const auto session = set_up(run);
+  auto& s = *session;
+  resume_or_pretrain(s);
+  for (int64_t epoch = s.resumed_from; epoch < s.config.train.epochs; ++epoch) train_epoch(s, epoch);
+  finish(s);
+  return RunOutcome::Completed;
+}
+
+std::unique_ptr<Engine::Session> Engine::set_up(const RunRecord& run) {
+  auto session = std::make_unique<Session>(run, run.config.get<RunConfig>(), artifact_dir(run));
+  auto& s = *session;
+  s.data = &datasets_.get(s.config.dataset);
+  s.shape = s.data->shape();
+  s.images = s.shape.input_shape.size() == 3;
+  // The order matters: the student, the generator, then the teacher's model draw their initial
+  // parameters in turn from the global generator build_networks seeds.
+  build_networks(s);
+  if (s.config.teacher) load_teacher(s);
+  s.method = build_method(plugins_, s.config.method);
+  s.regularizers = build_regularizers(plugins_, s.config.regularizers);
+  build_context(s);
+  s.method->setup(*s.ctx);
+  s.iterations = iterations_per_epoch(s);
+  return session;
+}
+
+void Engine::build_networks(Session& s) {
+  const auto& device = options_.device;
+  // Parameter initialisation draws from LibTorch's global generator: seed it per run.
+  torch::manual_seed(stream_seed(s.seed, "init") >> 1);
+  s.student = build_model(plugins_, s.config.model, s.shape);
+  s.student->module().to(device);
+  if (s.images) use_channels_last(s.student->module());
+  if (s.config.generator) {
+    s.generator = build_generator(plugins_, *s.config.generator, s.shape);
+    s.generator->module().to(device);
+    if (s.images) use_channels_last(s.generator->module());
+  }
+}
+
+void Engine::load_teacher(Session& s) {
+  const auto& key = *s.config.teacher;
+  auto trec = store_.find_run_by_key(key);
+  if (!trec || trec->status != RunStatus::Completed)
+    throw std::runtime_error(fmt::format("teacher run {} is not completed; train it first (dfkd run "
+                                         "plans teachers before students)", key.substr(0, 12)));
+  ArtifactRecord weights;
+  s.teacher = load_trained_model(plugins_, datasets_, store_, *trec, options_.device, &weights);
+  // Pinned by content: a later forced retrain of the teacher adds a new file and cannot change
+  // what this run is recorded to have learned from.
+  store_.record_input(s.run.run_id, {"teacher", weights.artifact_id, weights.sha256});
+  if (s.images) use_channels_last(s.teacher->module());
+  freeze(*s.teacher);  // no parameter gradients: generator steps only need input gradients
+}
+
+void Engine::build_context(Session& s) {
+  const auto& traits = plugins_.get(PluginKind::Method, s.config.method.plugin).entry.info.method_traits;
+  const int64_t batch = s.config.train.batch_size;
+  s.rng = make_generator(s.seed, "train");
+  s.ctx = std::make_unique<TrainContext>(*s.student, options_.device, batch, s.rng);
+  s.ctx->teacher = s.teacher.get();
+  s.ctx->generator = s.generator.get();
+  s.ctx->regularizers = &s.regularizers;
+  s.ctx->data_shape = s.shape;
   if (traits.uses_training_data) {
-    batches = std::make_unique<ShuffledBatches>(data, batch, device, rng);
-    ctx.train_data = batches.get();
+    s.batches = std::make_unique<ShuffledBatches>(*s.data, batch, options_.device, s.rng);
+    s.ctx->train_data = s.batches.get();
   }
-  method->setup(ctx);
+}
 
-  const int64_t epochs = train_cfg.at("epochs");
-  int64_t iters = train_cfg.at("iterations_per_epoch");
-  if (iters == 0) {
-    if (!batches)
-      throw ConfigError(fmt::format("train.iterations_per_epoch: method '{}' uses no training data, so "
-                                    "an epoch has no natural length; set iterations_per_epoch > 0",
-                                    run.method));
-    iters = std::max<int64_t>(1, batches->size() / batch);
-  }
+int64_t Engine::iterations_per_epoch(const Session& s) const {
+  const int64_t iters = s.config.train.iterations_per_epoch;
+  if (iters > 0) return iters;
+  if (!s.batches)
+    throw ConfigError(fmt::format("train.iterations_per_epoch: method '{}' uses no training data, so "
+                                  "an epoch has no natural length; set iterations_per_epoch > 0",
+                                  s.run.method));
+  return std::max<int64_t>(1, s.batches->size() / s.config.train.batch_size);
+}
 
-  const TrainState state{*student, generator.get(), ctx};
-  const auto checkpoint = dir / "checkpoint.pt";
+void Engine::resume_or_pretrain(Session& s) {
   int64_t start = 0;
   last_heartbeat_ = Clock::now();
-  if (std::filesystem::exists(checkpoint)) {
-    start = load_checkpoint(checkpoint, state, device);
-    if (images) {  // the saved layout came back with the weights
-      use_channels_last(student->module());
-      if (generator) use_channels_last(generator->module());
-      for (auto& [name, module] : ctx.modules()) use_channels_last(*module);
+  if (std::filesystem::exists(s.checkpoint)) {
+    start = load_checkpoint(s.checkpoint, s.state(), options_.device);
+    if (s.images) {  // the saved layout came back with the weights
+      use_channels_last(s.student->module());
+      if (s.generator) use_channels_last(s.generator->module());
+      for (auto& [name, module] : s.ctx->modules()) use_channels_last(*module);
     }
   } else {
     // Pre-training stages belong to a fresh run only; the epoch-0 checkpoint after them means a
     // resumed run never repeats them.
-    const auto stages = method->pretraining(ctx);
-    for (const auto& stage : stages) {
-      pretrain(run, stage, ctx, batches.get(), seed);
-    }
-    if (!stages.empty()) save_checkpoint(checkpoint, state, 0);
+    const auto stages = s.method->pretraining(*s.ctx);
+    for (const auto& stage : stages) pretrain(s.run, stage, *s.ctx, s.batches.get(), s.seed);
+    if (!stages.empty()) save_checkpoint(s.checkpoint, s.state(), 0);
   }
-  store_.truncate_metrics(run.run_id, start);  // epochs after the checkpoint are redone
-  const int64_t resumed_from = start;
+  store_.truncate_metrics(s.run.run_id, start);  // epochs after the checkpoint are redone
+  s.resumed_from = start;
+}
 
-  for (int64_t epoch = start; epoch < epochs; ++epoch) {
-    const auto te = Clock::now();
-    const double factor = lr_factor(train_cfg.at("lr_schedule"), epoch, epochs);
-    for (auto& o : ctx.optimizers())
-      for (size_t g = 0; g < o.optimizer->param_groups().size(); ++g)
-        o.optimizer->param_groups()[g].options().set_lr(o.base_lrs[g] * factor);
-    // Each epoch's random stream depends only on (seed, epoch): a resumed run draws exactly
-    // what an uninterrupted one would have.
-    rng.set_current_seed(stream_seed(seed, fmt::format("train/epoch/{}", epoch)) >> 1);
-    student->module().train();
-    if (generator) generator->module().train();
-    if (teacher) teacher->module().eval();
+void Engine::train_epoch(Session& s, int64_t epoch) {
+  const auto te = Clock::now();
+  const int64_t epochs = s.config.train.epochs;
+  const double factor = lr_factor(s.config.train.lr_schedule, epoch, epochs);
+  for (auto& o : s.ctx->optimizers())
+    for (size_t g = 0; g < o.optimizer->param_groups().size(); ++g)
+      o.optimizer->param_groups()[g].options().set_lr(o.base_lrs[g] * factor);
+  // Each epoch's random stream depends only on (seed, epoch): a resumed run draws exactly
+  // what an uninterrupted one would have.
+  s.rng.set_current_seed(stream_seed(s.seed, fmt::format("train/epoch/{}", epoch)) >> 1);
+  s.student->module().train();
+  if (s.generator) s.generator->module().train();
+  if (s.teacher) s.teacher->module().eval();
 
-    auto metrics = run_epoch(run, ctx, epoch, iters,
-                             [&](TrainContext& c) { return method->iteration(c); }, "");
-    const auto [acc, loss] = evaluate(*student, data.test(), train_cfg.at("eval_batch_size"), device);
-    if (!std::isfinite(loss))
-      throw NonFiniteError(fmt::format("non-finite test_loss at epoch {}: the student's weights "
-                                       "diverged", epoch + 1));
-    metrics["test_accuracy"] = acc;
-    metrics["test_loss"] = loss;
-    metrics["lr_factor"] = factor;
-    metrics["epoch_seconds"] = seconds_since(te);
-    // Metrics first: a crash between the two leaves the checkpoint one epoch behind, and the
-    // resumed run re-does (and re-logs) that epoch instead of skipping it.
-    store_.log_epoch(run.run_id, epoch + 1, (epoch + 1) * iters, metrics);
-    save_checkpoint(checkpoint, state, epoch + 1);
-    if (options_.on_epoch)
-      options_.on_epoch({run, epoch + 1, epochs, metrics, seconds_since(t0), resumed_from});
-  }
+  auto metrics = run_epoch(s.run, *s.ctx, epoch, s.iterations,
+                           [&](TrainContext& c) { return s.method->iteration(c); }, "");
+  const auto [acc, loss] = evaluate(*s.student, s.data->test(), s.config.train.eval_batch_size, options_.device);
+  if (!std::isfinite(loss))
+    throw NonFiniteError(fmt::format("non-finite test_loss at epoch {}: the student's weights "
+                                     "diverged", epoch + 1));
+  metrics["test_accuracy"] = acc;
+  metrics["test_loss"] = loss;
+  metrics["lr_factor"] = factor;
+  metrics["epoch_seconds"] = seconds_since(te);
+  // Metrics first: a crash between the two leaves the checkpoint one epoch behind, and the
+  // resumed run re-does (and re-logs) that epoch instead of skipping it.
+  store_.log_epoch(s.run.run_id, epoch + 1, (epoch + 1) * s.iterations, metrics);
+  save_checkpoint(s.checkpoint, s.state(), epoch + 1);
+  if (options_.on_epoch)
+    options_.on_epoch({s.run, epoch + 1, epochs, metrics, seconds_since(s.started), s.resumed_from});
+}
 
+void Engine::finish(Session& s) {
   // Final artifacts: the trained weights (teachers are loaded from these) and, for data-free
   // runs, a sample of what the generator makes, with the teacher's predictions on it.
-  const auto model_file = dir / "model.pending.pt";
-  save_weights(model_file, student->module());
-  record_artifact(store_, run, "model", model_file, dir);
-  const int64_t n_samples = train_cfg.at("save_generated");
-  if (generator && n_samples > 0) {
-    torch::NoGradGuard no_grad;
-    auto z = sample_latent(*generator, n_samples, rng, device);
-    auto x = generator->forward(z);
-    auto pred = teacher ? teacher->forward(x).logits.argmax(1) : torch::zeros({n_samples}, torch::kLong);
-    torch::serialize::OutputArchive a;
-    a.write("x", x.cpu());
-    a.write("teacher_pred", pred.cpu());
-    const auto f = dir / "generated.pending.pt";
-    a.save_to(f.string());
-    record_artifact(store_, run, "generated", f, dir);
-  }
-  store_.complete_run(run.run_id, summarise(store_, run.run_id), seconds_since(t0));
+  const auto model_file = s.dir / "model.pending.pt";
+  save_weights(model_file, s.student->module());
+  record_artifact(store_, s.run, "model", model_file, s.dir);
+  if (s.generator && s.config.train.save_generated > 0) save_generated_sample(s);
+  store_.complete_run(s.run.run_id, summarise(store_, s.run.run_id), seconds_since(s.started));
   // The epoch checkpoint has served its purpose; the model artifact remains.
-  std::filesystem::remove(checkpoint);
-  return RunOutcome::Completed;
+  std::filesystem::remove(s.checkpoint);
+}
+
+void Engine::save_generated_sample(Session& s) {
+  const int64_t n_samples = s.config.train.save_generated;
+  torch::NoGradGuard no_grad;
+  auto z = sample_latent(*s.generator, n_samples, s.rng, options_.device);
+  auto x = s.generator->forward(z);
+  auto pred = s.teacher ? s.teacher->forward(x).logits.argmax(1) : torch::zeros({n_samples}, torch::kLong);
+  torch::serialize::OutputArchive a;
+  a.write("x", x.cpu());
+  a.write("teacher_pred", pred.cpu());
+  const auto f = s.dir / "generated.pending.pt";
+  a.save_to(f.string());
+  record_artifact(store_, s.run, "generated", f, s.dir);
 }
 
 }  // namespace dfkd::host

@@ -11,7 +11,7 @@
 
 #include "engine/builders.hpp"
 #include "engine/op_profile.hpp"
-#include "plugins/plugin_host.hpp"
+#include "loader/plugin_host.hpp"
 #include "store/results_store.hpp"
 
 namespace dfkd::host {
@@ -53,7 +53,22 @@ class Engine {
 
  private:
   using Clock = std::chrono::steady_clock;
+  struct Session;  ///< one training attempt's networks, method, data and state (engine.cpp)
+
+  /// The one training loop: set up, resume or pre-train, the epochs, the final artifacts.
   RunOutcome train(const RunRecord& run);
+  std::unique_ptr<Session> set_up(const RunRecord& run);
+  void build_networks(Session& s);
+  void load_teacher(Session& s);
+  void build_context(Session& s);
+  int64_t iterations_per_epoch(const Session& s) const;
+  /// Restores the epoch checkpoint if there is one; a fresh run runs the pre-training stages.
+  void resume_or_pretrain(Session& s);
+  /// One epoch of the main loop: LR schedule, iterations, evaluation, metrics, checkpoint.
+  void train_epoch(Session& s, int64_t epoch);
+  /// The model (and generated-sample) artifacts, then the run marked completed.
+  void finish(Session& s);
+  void save_generated_sample(Session& s);
   /// `iters` iterations of one epoch (main loop or pre-training stage): interrupt checks,
   /// heartbeats, NaN/inf checks naming the metric, epoch and step (`where` says which loop);
   /// returns each metric's mean over the epoch.

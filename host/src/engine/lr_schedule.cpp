@@ -4,21 +4,30 @@
 #include <stdexcept>
 
 namespace dfkd::host {
+namespace {
 
-double lr_factor(const nlohmann::json& s, int64_t epoch, int64_t epochs) {
-  const auto type = s.at("type").get<std::string>();
-  if (type == "constant") return 1.0;
-  if (type == "step")
-    return std::pow(s.at("gamma").get<double>(),
-                    static_cast<double>(epoch / s.at("step_size").get<int64_t>()));
-  if (type == "multistep") {
+/// A field the schedule's type requires; resolve_train fills it, so its absence is a bug.
+template <class T>
+const T& required(const std::optional<T>& field, const char* name, const std::string& type) {
+  if (!field) throw std::invalid_argument("lr_factor: a " + type + " schedule without " + name);
+  return *field;
+}
+
+}  // namespace
+
+double lr_factor(const LrSchedule& s, int64_t epoch, int64_t epochs) {
+  if (s.type == "constant") return 1.0;
+  if (s.type == "step")
+    return std::pow(required(s.gamma, "gamma", s.type),
+                    static_cast<double>(epoch / required(s.step_size, "step_size", s.type)));
+  if (s.type == "multistep") {
     int passed = 0;
-    for (const auto& m : s.at("milestones"))
-      if (epoch >= m.get<int64_t>()) ++passed;
-    return std::pow(s.at("gamma").get<double>(), passed);
+    for (const int64_t m : required(s.milestones, "milestones", s.type))
+      if (epoch >= m) ++passed;
+    return std::pow(required(s.gamma, "gamma", s.type), passed);
   }
-  if (type == "cosine") return 0.5 * (1.0 + std::cos(M_PI * static_cast<double>(epoch) / epochs));
-  throw std::invalid_argument("lr_factor: unknown schedule type " + type);
+  if (s.type == "cosine") return 0.5 * (1.0 + std::cos(M_PI * static_cast<double>(epoch) / epochs));
+  throw std::invalid_argument("lr_factor: unknown schedule type " + s.type);
 }
 
 }  // namespace dfkd::host

@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <string>
 
+#include "loader/plugin_host.hpp"
 #include "planner/cells.hpp"
-#include "plugins/plugin_host.hpp"
 #include "store/results_store.hpp"
 
 namespace dfkd::host {

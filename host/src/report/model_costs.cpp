@@ -29,7 +29,7 @@ std::vector<ModelCostRow> model_costs(const Experiment& exp, const PluginHost& p
   std::vector<ModelCostRow> rows;
   DatasetCache datasets(plugins);
   auto add = [&](const nlohmann::json& column, const std::string& role, const nlohmann::json& model_spec,
-                 const nlohmann::json& dataset_spec) {
+                 const DatasetChoice& dataset_spec) {
     const auto& plugin = plugins.get(PluginKind::Model, model_spec.at("plugin").get<std::string>());
     const auto options = resolve_options(plugin.entry.info.options, model_spec.value("options", nlohmann::json()),
                                          fmt::format("{}.{}", column.at("name").get<std::string>(), role));
@@ -45,11 +45,11 @@ std::vector<ModelCostRow> model_costs(const Experiment& exp, const PluginHost& p
   };
   for (const auto& column : exp.columns) {
     const auto& dp = plugins.get(PluginKind::Dataset, column.at("dataset").at("plugin").get<std::string>());
-    const nlohmann::json dataset{
-        {"plugin", dp.entry.name},
-        {"version", dp.entry.version},
-        {"options", resolve_options(dp.entry.info.options, column.at("dataset").value("options", nlohmann::json()),
-                                    column.at("name").get<std::string>() + ".dataset")}};
+    DatasetChoice dataset;
+    dataset.plugin = dp.entry.name;
+    dataset.version = dp.entry.version;
+    dataset.options = resolve_options(dp.entry.info.options, column.at("dataset").value("options", nlohmann::json()),
+                                      column.at("name").get<std::string>() + ".dataset");
     if (column.contains("teacher")) add(column, "teacher", column.at("teacher").at("model"), dataset);
     add(column, "student", column.at("student"), dataset);
     for (const auto& row : exp.rows)

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/experiment.hpp"
-#include "plugins/plugin_host.hpp"
+#include "loader/plugin_host.hpp"
 
 namespace dfkd::host {
 

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <set>
 
+#include "config/run_config.hpp"
 #include "dfkd/errors.hpp"
 #include "engine/engine.hpp"
 #include "report/curves.hpp"
@@ -66,16 +67,14 @@ std::string points(const std::string& csv, const std::string& what) {
       csv, kPoints0, what, kPoints1);
 }
 
-/// Paper Fig. 1 (c)-(f): the data, the teacher's decision boundary, and the points each listed
-/// data-free row's generator produces, over the boundary.
-std::vector<fs::path> two_moons_panels(const Experiment& exp, const Figure& fig,
-                                       const PluginHost& plugins, const ResultsStore& store,
-                                       const fs::path& dir) {
-  const auto& spec = fig.spec;
-  const std::string column = spec.value("column", exp.column_names().front());
-  const int64_t seed = spec.value("seed", 0);
-  std::vector<std::string> rows = spec.value("rows", std::vector<std::string>{});
+/// The figure's completed runs in one column: the teacher's and, per row, the run of one seed.
+struct PanelRuns {
+  RunRecord teacher;
+  std::map<std::string, RunRecord> by_row;
+};
 
+PanelRuns find_panel_runs(const Experiment& exp, const Figure& fig, const ResultsStore& store,
+                          const std::string& column, int64_t seed) {
   std::string teacher_row;
   for (const auto& r : exp.rows)
     if (r.contains("teacher")) teacher_row = r.at("name");
@@ -92,15 +91,15 @@ std::vector<fs::path> two_moons_panels(const Experiment& exp, const Figure& fig,
     throw ConfigError(fmt::format("figure {}: no completed teacher run for column '{}' in profile '{}'; "
                                   "run `dfkd run` for this experiment and profile first",
                                   fig.name, column, exp.profile));
+  return {*teacher, std::move(by_row)};
+}
 
-  DatasetCache datasets(plugins);
-  const auto& data = datasets.get(teacher->config.at("dataset"));
-  auto model = load_trained_model(plugins, datasets, store, *teacher, torch::kCPU);
-  model->module().eval();
+using GeneratedPoints = std::map<std::string, std::pair<torch::Tensor, torch::Tensor>>;
 
-  std::map<std::string, std::pair<torch::Tensor, torch::Tensor>> generated;
-  Bounds b;
-  b.include(data.train().x);
+/// Each listed row's saved generator sample (points, teacher's predictions), if its run has one.
+GeneratedPoints load_generated(const ResultsStore& store, const std::map<std::string, RunRecord>& by_row,
+                               const std::vector<std::string>& rows) {
+  GeneratedPoints generated;
   for (const auto& row : rows) {
     auto it = by_row.find(row);
     if (it == by_row.end()) continue;
@@ -113,23 +112,22 @@ std::vector<fs::path> two_moons_panels(const Experiment& exp, const Figure& fig,
     a.read("x", x);
     a.read("teacher_pred", pred);
     generated[row] = {x, pred};
-    b.include(x);
   }
-  b = b.padded(0.05);
+  return generated;
+}
 
-  std::vector<fs::path> out;
-  const auto base = dir / fig.name;
-  // (c) the data
-  {
-    const auto csv = fs::path(base.string() + "_c_data.csv");
-    const auto png = fs::path(base.string() + "_c_data.png");
-    write_points(csv, data.train().x, data.train().y, "label");
-    std::ofstream gp(base.string() + "_c_data.gp");
-    gp << header(png, "(c) two-moons training data", b) << "plot " << points(csv.filename(), "class") << "\n";
-    gp.close();
-    out.push_back(png);
-  }
-  // (d) teacher decision boundary on a grid, data on top
+/// Panel (c): the training data.
+fs::path write_data_panel(const fs::path& base, const Split& train, const Bounds& b) {
+  const auto csv = fs::path(base.string() + "_c_data.csv");
+  const auto png = fs::path(base.string() + "_c_data.png");
+  write_points(csv, train.x, train.y, "label");
+  std::ofstream gp(base.string() + "_c_data.gp");
+  gp << header(png, "(c) two-moons training data", b) << "plot " << points(csv.filename(), "class") << "\n";
+  return png;
+}
+
+/// The teacher's probability of class 1 on a grid over the plot, as CSV; returns the file.
+fs::path write_teacher_grid(const fs::path& base, Model& teacher, const Bounds& b) {
   const int n = 160;
   auto gx = torch::linspace(b.x0, b.x1, n, torch::kDouble);
   auto gy = torch::linspace(b.y0, b.y1, n, torch::kDouble);
@@ -137,29 +135,30 @@ std::vector<fs::path> two_moons_panels(const Experiment& exp, const Figure& fig,
   torch::Tensor prob;
   {
     torch::InferenceMode guard;
-    prob = torch::softmax(model->forward(grid).logits, 1).select(1, 1).to(torch::kDouble);
+    prob = torch::softmax(teacher.forward(grid).logits, 1).select(1, 1).to(torch::kDouble);
   }
   const auto grid_csv = fs::path(base.string() + "_d_teacher_grid.csv");
-  {
-    std::ofstream g(grid_csv);
-    g << "# x1,x2,teacher_p(class 1)\n";
-    auto ga = grid.to(torch::kDouble);
-    for (int64_t i = 0; i < grid.size(0); ++i)
-      g << fmt::format("{:.5g},{:.5g},{:.5g}\n", ga[i][0].item<double>(), ga[i][1].item<double>(),
-                       prob[i].item<double>());
-  }
-  auto boundary = [&](const fs::path& png, const std::string& title, const std::string& overlay) {
-    std::ofstream gp(fs::path(png).replace_extension(".gp"));
-    gp << header(png, title, b) << "plot '" << grid_csv.filename().string()
-       << "' using 1:2:3 with image notitle, " << overlay << "\n";
-  };
-  {
-    const auto png = fs::path(base.string() + "_d_teacher_boundary.png");
-    boundary(png, "(d) teacher decision boundary (shading: class the teacher predicts)",
-             points(fs::path(base.string() + "_c_data.csv").filename(), "class"));
-    out.push_back(png);
-  }
-  // (e), (f), ...: generated points of each row, coloured by the teacher's prediction
+  std::ofstream g(grid_csv);
+  g << "# x1,x2,teacher_p(class 1)\n";
+  auto ga = grid.to(torch::kDouble);
+  for (int64_t i = 0; i < grid.size(0); ++i)
+    g << fmt::format("{:.5g},{:.5g},{:.5g}\n", ga[i][0].item<double>(), ga[i][1].item<double>(),
+                     prob[i].item<double>());
+  return grid_csv;
+}
+
+/// The gnuplot script of a panel drawn over the teacher's decision boundary.
+void write_boundary_panel(const fs::path& png, const std::string& title, const std::string& overlay,
+                          const fs::path& grid_csv, const Bounds& b) {
+  std::ofstream gp(fs::path(png).replace_extension(".gp"));
+  gp << header(png, title, b) << "plot '" << grid_csv.filename().string()
+     << "' using 1:2:3 with image notitle, " << overlay << "\n";
+}
+
+/// Panels (e), (f), ...: each row's generated points, coloured by the teacher's prediction.
+void write_generated_panels(const fs::path& base, const Figure& fig, const std::vector<std::string>& rows,
+                            const GeneratedPoints& generated, int64_t seed, const fs::path& grid_csv,
+                            const Bounds& b, std::vector<fs::path>& out) {
   char panel = 'e';
   for (const auto& row : rows) {
     auto it = generated.find(row);
@@ -172,11 +171,43 @@ std::vector<fs::path> two_moons_panels(const Experiment& exp, const Figure& fig,
     const auto csv = fs::path(stem + ".csv");
     write_points(csv, it->second.first, it->second.second, "teacher_prediction");
     const auto png = fs::path(stem + ".png");
-    boundary(png, fmt::format("({}) points generated by {} (seed {})", panel, row, seed),
-             points(csv.filename(), "teacher says"));
+    write_boundary_panel(png, fmt::format("({}) points generated by {} (seed {})", panel, row, seed),
+                         points(csv.filename(), "teacher says"), grid_csv, b);
     out.push_back(png);
     ++panel;
   }
+}
+
+/// Paper Fig. 1 (c)-(f): the data, the teacher's decision boundary, and the points each listed
+/// data-free row's generator produces, over the boundary.
+std::vector<fs::path> two_moons_panels(const Experiment& exp, const Figure& fig,
+                                       const PluginHost& plugins, const ResultsStore& store,
+                                       const fs::path& dir) {
+  const auto& spec = fig.spec;
+  const std::string column = spec.value("column", exp.column_names().front());
+  const int64_t seed = spec.value("seed", 0);
+  std::vector<std::string> rows = spec.value("rows", std::vector<std::string>{});
+  const PanelRuns runs = find_panel_runs(exp, fig, store, column, seed);
+
+  DatasetCache datasets(plugins);
+  const auto& data = datasets.get(runs.teacher.config.get<RunConfig>().dataset);
+  auto model = load_trained_model(plugins, datasets, store, runs.teacher, torch::kCPU);
+  model->module().eval();
+
+  const GeneratedPoints generated = load_generated(store, runs.by_row, rows);
+  Bounds b;
+  b.include(data.train().x);
+  for (const auto& [row, sample] : generated) b.include(sample.first);
+  b = b.padded(0.05);
+
+  const auto base = dir / fig.name;
+  std::vector<fs::path> out{write_data_panel(base, data.train(), b)};
+  const auto grid_csv = write_teacher_grid(base, *model, b);
+  const auto boundary_png = fs::path(base.string() + "_d_teacher_boundary.png");
+  write_boundary_panel(boundary_png, "(d) teacher decision boundary (shading: class the teacher predicts)",
+                       points(fs::path(base.string() + "_c_data.csv").filename(), "class"), grid_csv, b);
+  out.push_back(boundary_png);
+  write_generated_panels(base, fig, rows, generated, seed, grid_csv, b, out);
   for (const auto& png : out) run_gnuplot(dir, fs::path(png).replace_extension(".gp"));
   return out;
 }

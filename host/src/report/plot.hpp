@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "config/experiment.hpp"
-#include "plugins/plugin_host.hpp"
+#include "loader/plugin_host.hpp"
 #include "store/results_store.hpp"
 
 namespace dfkd::host {

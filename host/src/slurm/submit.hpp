@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "loader/plugin_host.hpp"
 #include "planner/cells.hpp"
-#include "plugins/plugin_host.hpp"
 #include "slurm/sweep.hpp"
 #include "store/results_store.hpp"
 

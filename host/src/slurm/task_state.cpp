@@ -2,11 +2,20 @@
 
 #include <fmt/format.h>
 
+#include "config/run_config.hpp"
+#include "dfkd/errors.hpp"
+
 namespace dfkd::host {
 namespace {
 
 int64_t epochs_of(const RunRecord& run) {
-  return run.config.contains("train") ? run.config["train"].value("epochs", int64_t{0}) : 0;
+  // A shard's record is read as it is: a config that does not parse shows 0 epochs instead of
+  // hiding the task's state behind an error.
+  try {
+    return run.config.get<RunConfig>().train.epochs;
+  } catch (const ConfigError&) {
+    return 0;
+  }
 }
 
 /// For live tasks: where it is now.

@@ -1,4 +1,4 @@
-#include "plugins/elf_check.hpp"
+#include "loader/elf_check.hpp"
 
 #include <elf.h>
 #include <fcntl.h>
@@ -128,21 +128,25 @@ struct Fd {
   }
 };
 
-}  // namespace
+using Problem = std::optional<std::string>;
 
-std::optional<std::string> check_elf_library(const std::filesystem::path& file) {
-  Fd f{::open(file.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (f.fd < 0) return fmt::format("cannot open the file: {}", std::strerror(errno));
+std::string read_error() { return fmt::format("cannot read the file: {}", std::strerror(errno)); }
+
+/// The file's size, or what keeps it from being read as a regular file.
+Problem regular_file_size(int fd, uint64_t& size) {
+  if (fd < 0) return fmt::format("cannot open the file: {}", std::strerror(errno));
   struct stat st {};
-  if (::fstat(f.fd, &st) != 0) return fmt::format("cannot stat the file: {}", std::strerror(errno));
+  if (::fstat(fd, &st) != 0) return fmt::format("cannot stat the file: {}", std::strerror(errno));
   if (!S_ISREG(st.st_mode)) return std::string("expected a regular file, found something else");
-  const auto size = static_cast<uint64_t>(st.st_size);
-  auto read_error = [&] { return fmt::format("cannot read the file: {}", std::strerror(errno)); };
+  size = static_cast<uint64_t>(st.st_size);
+  return std::nullopt;
+}
 
-  // Identification: magic, class, byte order.
+/// e_ident: magic, class, byte order.
+Problem check_identification(int fd, uint64_t size) {
   unsigned char ident[EI_NIDENT] = {};
   const size_t ident_bytes = size < EI_NIDENT ? static_cast<size_t>(size) : EI_NIDENT;
-  if (!read_at(f.fd, ident, ident_bytes, 0)) return read_error();
+  if (!read_at(fd, ident, ident_bytes, 0)) return read_error();
   if (size == 0)
     return fmt::format("expected an ELF shared library, found an empty file; {}", kRebuild);
   if (size < SELFMAG || std::memcmp(ident, ELFMAG, SELFMAG) != 0) {
@@ -164,9 +168,11 @@ std::optional<std::string> check_elf_library(const std::filesystem::path& file) 
                        "this machine",
                        data_name(kHostData), data_name(ident[EI_DATA]));
   if (size < sizeof(Ehdr)) return truncated(size, "ELF header", sizeof(Ehdr));
+  return std::nullopt;
+}
 
-  Ehdr eh{};
-  if (!read_at(f.fd, &eh, sizeof eh, 0)) return read_error();
+/// The ELF header's type and machine.
+Problem check_type_and_machine(const Ehdr& eh) {
   if (eh.e_type != ET_DYN)
     return fmt::format("ELF type: expected a shared library (ET_DYN), found {}; build plugins "
                        "with dfkd_add_plugin() (a shared library)",
@@ -175,28 +181,35 @@ std::optional<std::string> check_elf_library(const std::filesystem::path& file) 
     return fmt::format("machine: expected {} like this dfkd, found {}; rebuild the plugin for "
                        "this machine",
                        machine_name(kHostMachine), machine_name(eh.e_machine));
+  return std::nullopt;
+}
 
-  // Section header table (read first: with more than 0xfffe entries the counts live in entry 0).
-  uint64_t shnum = eh.e_shnum;
-  uint64_t phnum = eh.e_phnum;
-  if (eh.e_shoff != 0) {
-    if (eh.e_shentsize != sizeof(Shdr))
-      return fmt::format("section header size: expected {}, found {}; the file is corrupt: "
-                         "rebuild the plugin",
-                         sizeof(Shdr), eh.e_shentsize);
-    if (shnum == 0 || phnum == PN_XNUM) {
-      if (table_end(eh.e_shoff, 1, sizeof(Shdr)) > size)
-        return truncated(size, "section headers", table_end(eh.e_shoff, 1, sizeof(Shdr)));
-      Shdr first{};
-      if (!read_at(f.fd, &first, sizeof first, eh.e_shoff)) return read_error();
-      if (shnum == 0) shnum = first.sh_size;
-      if (phnum == PN_XNUM) phnum = first.sh_info;
-    }
-  } else {
+/// The section and program header counts. Read from the section header table first: with more
+/// than 0xfffe entries the counts live in its entry 0.
+Problem read_header_counts(int fd, const Ehdr& eh, uint64_t size, uint64_t& shnum, uint64_t& phnum) {
+  shnum = eh.e_shnum;
+  phnum = eh.e_phnum;
+  if (eh.e_shoff == 0) {
     shnum = 0;
+    return std::nullopt;
   }
+  if (eh.e_shentsize != sizeof(Shdr))
+    return fmt::format("section header size: expected {}, found {}; the file is corrupt: "
+                       "rebuild the plugin",
+                       sizeof(Shdr), eh.e_shentsize);
+  if (shnum == 0 || phnum == PN_XNUM) {
+    if (table_end(eh.e_shoff, 1, sizeof(Shdr)) > size)
+      return truncated(size, "section headers", table_end(eh.e_shoff, 1, sizeof(Shdr)));
+    Shdr first{};
+    if (!read_at(fd, &first, sizeof first, eh.e_shoff)) return read_error();
+    if (shnum == 0) shnum = first.sh_size;
+    if (phnum == PN_XNUM) phnum = first.sh_info;
+  }
+  return std::nullopt;
+}
 
-  // Program header table, then every loadable segment's bytes.
+/// The program header table, then every loadable segment's bytes, lie inside the file.
+Problem check_program_headers(int fd, const Ehdr& eh, uint64_t phnum, uint64_t size) {
   if (phnum > 0 && eh.e_phentsize != sizeof(Phdr))
     return fmt::format("program header size: expected {}, found {}; the file is corrupt: rebuild "
                        "the plugin",
@@ -204,7 +217,7 @@ std::optional<std::string> check_elf_library(const std::filesystem::path& file) 
   const uint64_t ph_end = table_end(eh.e_phoff, phnum, sizeof(Phdr));
   if (ph_end > size) return truncated(size, "program headers", ph_end);
   std::vector<Phdr> phdrs(static_cast<size_t>(phnum));
-  if (phnum > 0 && !read_at(f.fd, phdrs.data(), phdrs.size() * sizeof(Phdr), eh.e_phoff))
+  if (phnum > 0 && !read_at(fd, phdrs.data(), phdrs.size() * sizeof(Phdr), eh.e_phoff))
     return read_error();
   for (size_t i = 0; i < phdrs.size(); ++i) {
     const Phdr& p = phdrs[i];
@@ -218,7 +231,22 @@ std::optional<std::string> check_elf_library(const std::filesystem::path& file) 
                                    static_cast<uint64_t>(p.p_filesz)),
                        end);
   }
+  return std::nullopt;
+}
 
+}  // namespace
+
+std::optional<std::string> check_elf_library(const std::filesystem::path& file) {
+  Fd f{::open(file.c_str(), O_RDONLY | O_CLOEXEC)};
+  uint64_t size = 0;
+  if (auto problem = regular_file_size(f.fd, size)) return problem;
+  if (auto problem = check_identification(f.fd, size)) return problem;
+  Ehdr eh{};
+  if (!read_at(f.fd, &eh, sizeof eh, 0)) return read_error();
+  if (auto problem = check_type_and_machine(eh)) return problem;
+  uint64_t shnum = 0, phnum = 0;
+  if (auto problem = read_header_counts(f.fd, eh, size, shnum, phnum)) return problem;
+  if (auto problem = check_program_headers(f.fd, eh, phnum, size)) return problem;
   const uint64_t sh_end = table_end(eh.e_shoff, shnum, sizeof(Shdr));
   if (sh_end > size) return truncated(size, "section headers", sh_end);
   return std::nullopt;

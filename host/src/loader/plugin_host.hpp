@@ -80,6 +80,8 @@ class PluginHost {
   const std::vector<LoadResult>& failures() const { return failures_; }
 
  private:
+  /// load() without recording a failure.
+  LoadResult load_checked(const std::filesystem::path& file);
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::vector<LoadResult> failures_;

@@ -1,4 +1,4 @@
-#include "plugins/plugin_host.hpp"
+#include "loader/plugin_host.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -15,7 +15,7 @@
 #include <boost/dll/shared_library.hpp>
 
 #include "dfkd/errors.hpp"
-#include "plugins/elf_check.hpp"
+#include "loader/elf_check.hpp"
 #include "util/hash.hpp"
 
 namespace dfkd::host {
@@ -99,6 +99,104 @@ fs::path absolute_normal(const fs::path& p) {
   if (ec) abs = p;
   fs::path canon = fs::weakly_canonical(abs, ec);
   return ec ? abs.lexically_normal() : canon;
+}
+
+LoadResult refusal(const fs::path& path, LoadStatus status, const std::string& what) {
+  return LoadResult{status, path, fmt::format("PluginHost::load(): '{}': {}", path.string(), what)};
+}
+
+/// Opens the library and calls its entry symbol; `descriptor` is what the entry returned. The
+/// library stays open from here on, whatever the outcome.
+std::optional<LoadResult> open_plugin_library(const fs::path& path, const PluginDescriptor*& descriptor) {
+  // rtld_now: an unresolved symbol fails here, as a LoadResult, instead of aborting the
+  // process in the middle of a run. RTLD_LOCAL (the default): plugins resolve against their
+  // own DT_NEEDED libraries (libdfkd_sdk, LibTorch — already global through the host) and
+  // never against each other, so two plugins with equally named helpers cannot interpose.
+  dlerror();  // clear any stale message so the one below is ours
+  boost::dll::shared_library library;
+  boost::dll::fs::error_code bec;
+  library.load(boost::dll::fs::path(path.string()), boost::dll::load_mode::rtld_now, bec);
+  if (bec || !library.is_loaded()) {
+    const char* why = dlerror();
+    return refusal(path, LoadStatus::LoadFailed,
+                   fmt::format("file: expected a loadable shared library, found one the dynamic "
+                               "linker rejects: {}",
+                               why ? why : bec.message()));
+  }
+  const bool has_entry = library.has(DFKD_PLUGIN_ENTRY);
+  const PluginDescriptor* (*entry)() = nullptr;
+  if (has_entry) entry = &library.get_alias<const PluginDescriptor*()>(DFKD_PLUGIN_ENTRY);
+  keep_forever(std::move(library));
+  if (!has_entry)
+    return refusal(path, LoadStatus::MissingSymbol,
+                   "entry symbol: expected '" DFKD_PLUGIN_ENTRY
+                   "', found none; declare the plugin with DFKD_PLUGIN(kind, name, version, "
+                   "Class) or move this library out of the plugin search path");
+  descriptor = entry();
+  if (!descriptor)
+    return refusal(path, LoadStatus::MissingSymbol,
+                   "entry symbol: expected '" DFKD_PLUGIN_ENTRY
+                   "' to return a descriptor, found null; declare the plugin with DFKD_PLUGIN");
+  return std::nullopt;
+}
+
+/// Calls the plugin's register function; `entries` receives what it registered.
+std::optional<LoadResult> call_register_fn(const PluginDescriptor& d, const std::string& what,
+                                           const fs::path& path, std::vector<PluginEntry>& entries) {
+  // Exceptions must be caught here, while the library that threw them is loaded (it always
+  // is, but the rule keeps the message's storage valid for the copy below).
+  CapturingRegistry registry;
+  try {
+    d.register_fn(registry);
+  } catch (const std::exception& e) {
+    return refusal(path, LoadStatus::InitFailed,
+                   fmt::format("register_fn: expected to register {}, found an exception: {}; fix "
+                               "the plugin's info() or registration",
+                               what, e.what()));
+  } catch (...) {
+    return refusal(path, LoadStatus::InitFailed,
+                   fmt::format("register_fn: expected to register {}, found an exception of "
+                               "unknown type; fix the plugin's info() or registration",
+                               what));
+  }
+  entries = std::move(registry.entries);
+  return std::nullopt;
+}
+
+/// Registers the library's one plugin into `out`, checked against its (already checked)
+/// descriptor: the same kind, name and version, and a factory.
+std::optional<LoadResult> register_plugin(const PluginDescriptor& d, PluginKind kind, const fs::path& path,
+                                          PluginEntry& out) {
+  const std::string what = fmt::format("{} '{}'", to_string(kind), d.name);
+  std::vector<PluginEntry> entries;
+  if (auto refused = call_register_fn(d, what, path, entries)) return refused;
+  if (entries.size() != 1)
+    return refusal(path, LoadStatus::InitFailed,
+                   fmt::format("register_fn: expected exactly 1 entry ({}), found {}; a plugin "
+                               "library registers one plugin, with DFKD_PLUGIN",
+                               what, entries.size()));
+  PluginEntry& e = entries.front();
+  if (e.kind != kind)
+    return refusal(path, LoadStatus::InitFailed,
+                   fmt::format("registered kind: expected {} (the descriptor's), found {}; use the "
+                               "same kind in the descriptor and the registered entry",
+                               to_string(kind), to_string(e.kind)));
+  if (e.name != d.name)
+    return refusal(path, LoadStatus::InitFailed,
+                   fmt::format("registered name: expected \"{}\" (the descriptor's), found \"{}\"; "
+                               "use the same name in the descriptor and the registered entry",
+                               d.name, e.name));
+  if (e.version != d.version)
+    return refusal(path, LoadStatus::InitFailed,
+                   fmt::format("registered version: expected \"{}\" (the descriptor's), found "
+                               "\"{}\"; use the same version in the descriptor and the entry",
+                               d.version, e.version));
+  if (!has_factory(e))
+    return refusal(path, LoadStatus::InitFailed,
+                   fmt::format("registered factory: expected {} for {}, found null",
+                               factory_name(kind), what));
+  out = std::move(e);
+  return std::nullopt;
 }
 
 }  // namespace
@@ -233,125 +331,48 @@ std::vector<LoadResult> PluginHost::load_all(const std::vector<fs::path>& dirs) 
 }
 
 LoadResult PluginHost::load(const fs::path& file) {
-  LoadResult result = [&] {
-    const fs::path path = absolute_normal(file);
-    auto fail = [&](LoadStatus status, const std::string& what) {
-      return LoadResult{status, path,
-                        fmt::format("PluginHost::load(): '{}': {}", path.string(), what)};
-    };
-    std::error_code ec;
-    if (!fs::exists(path, ec))
-      return fail(LoadStatus::NotFound,
-                  "file: expected a plugin library, found nothing at this path; check the "
-                  "plugin search path");
-    if (impl_->by_file.count(path)) return LoadResult{LoadStatus::Loaded, path, {}};
-    // dlopen() trusts the ELF headers: a truncated library (an interrupted build) is mapped
-    // anyway and kills the process with SIGBUS. Look at the headers first.
-    if (auto problem = check_elf_library(path)) return fail(LoadStatus::BadFile, "file: " + *problem);
-
-    // rtld_now: an unresolved symbol fails here, as a LoadResult, instead of aborting the
-    // process in the middle of a run. RTLD_LOCAL (the default): plugins resolve against their
-    // own DT_NEEDED libraries (libdfkd_sdk, LibTorch — already global through the host) and
-    // never against each other, so two plugins with equally named helpers cannot interpose.
-    dlerror();  // clear any stale message so the one below is ours
-    boost::dll::shared_library library;
-    boost::dll::fs::error_code bec;
-    library.load(boost::dll::fs::path(path.string()), boost::dll::load_mode::rtld_now, bec);
-    if (bec || !library.is_loaded()) {
-      const char* why = dlerror();
-      return fail(LoadStatus::LoadFailed,
-                  fmt::format("file: expected a loadable shared library, found one the dynamic "
-                              "linker rejects: {}",
-                              why ? why : bec.message()));
-    }
-    const bool has_entry = library.has(DFKD_PLUGIN_ENTRY);
-    const PluginDescriptor* (*entry)() = nullptr;
-    if (has_entry) entry = &library.get_alias<const PluginDescriptor*()>(DFKD_PLUGIN_ENTRY);
-    // From here on the library is open; it stays open whatever the outcome.
-    keep_forever(std::move(library));
-    if (!has_entry)
-      return fail(LoadStatus::MissingSymbol,
-                  "entry symbol: expected '" DFKD_PLUGIN_ENTRY
-                  "', found none; declare the plugin with DFKD_PLUGIN(kind, name, version, "
-                  "Class) or move this library out of the plugin search path");
-
-    const PluginDescriptor* d = entry();
-    if (!d)
-      return fail(LoadStatus::MissingSymbol,
-                  "entry symbol: expected '" DFKD_PLUGIN_ENTRY
-                  "' to return a descriptor, found null; declare the plugin with DFKD_PLUGIN");
-
-    // The descriptor is checked field by field before any C++ in the plugin runs.
-    const DescriptorCheck check = check_descriptor(*d);
-    if (!check.ok()) return fail(check.status, check.what);
-    const std::optional<PluginKind> kind = check.kind;
-
-    const std::string what = fmt::format("{} '{}'", to_string(*kind), d->name);
-    const Impl::Key key{*kind, d->name};
-    if (auto it = impl_->plugins.find(key); it != impl_->plugins.end())
-      return fail(LoadStatus::InitFailed,
-                  fmt::format("{}: expected a unique name, found it already registered by '{}'; "
-                              "remove one of the two libraries from the plugin search path",
-                              what, it->second.file.string()));
-
-    // Exceptions must be caught here, while the library that threw them is loaded (it always
-    // is, but the rule keeps the message's storage valid for the copy below).
-    CapturingRegistry registry;
-    try {
-      d->register_fn(registry);
-    } catch (const std::exception& e) {
-      return fail(LoadStatus::InitFailed,
-                  fmt::format("register_fn: expected to register {}, found an exception: {}; fix "
-                              "the plugin's info() or registration",
-                              what, e.what()));
-    } catch (...) {
-      return fail(LoadStatus::InitFailed,
-                  fmt::format("register_fn: expected to register {}, found an exception of "
-                              "unknown type; fix the plugin's info() or registration",
-                              what));
-    }
-    if (registry.entries.size() != 1)
-      return fail(LoadStatus::InitFailed,
-                  fmt::format("register_fn: expected exactly 1 entry ({}), found {}; a plugin "
-                              "library registers one plugin, with DFKD_PLUGIN",
-                              what, registry.entries.size()));
-    PluginEntry& e = registry.entries.front();
-    if (e.kind != *kind)
-      return fail(LoadStatus::InitFailed,
-                  fmt::format("registered kind: expected {} (the descriptor's), found {}; use the "
-                              "same kind in the descriptor and the registered entry",
-                              to_string(*kind), to_string(e.kind)));
-    if (e.name != d->name)
-      return fail(LoadStatus::InitFailed,
-                  fmt::format("registered name: expected \"{}\" (the descriptor's), found \"{}\"; "
-                              "use the same name in the descriptor and the registered entry",
-                              d->name, e.name));
-    if (e.version != d->version)
-      return fail(LoadStatus::InitFailed,
-                  fmt::format("registered version: expected \"{}\" (the descriptor's), found "
-                              "\"{}\"; use the same version in the descriptor and the entry",
-                              d->version, e.version));
-    if (!has_factory(e))
-      return fail(LoadStatus::InitFailed,
-                  fmt::format("registered factory: expected {} for {}, found null",
-                              factory_name(*kind), what));
-
-    LoadedPlugin loaded;
-    try {
-      loaded.file_sha256 = sha256_file(path);
-    } catch (const std::exception& ex) {
-      return fail(LoadStatus::LoadFailed, fmt::format("file: cannot hash it: {}", ex.what()));
-    }
-    loaded.entry = std::move(e);
-    loaded.file = path;
-    loaded.interface_id = d->interface_id;
-    loaded.torch_version = d->torch_version;
-    impl_->plugins.emplace(key, std::move(loaded));
-    impl_->by_file.emplace(path, key);
-    return LoadResult{LoadStatus::Loaded, path, {}};
-  }();
+  LoadResult result = load_checked(file);
   if (!result.ok()) failures_.push_back(result);
   return result;
+}
+
+LoadResult PluginHost::load_checked(const fs::path& file) {
+  const fs::path path = absolute_normal(file);
+  std::error_code ec;
+  if (!fs::exists(path, ec))
+    return refusal(path, LoadStatus::NotFound,
+                   "file: expected a plugin library, found nothing at this path; check the "
+                   "plugin search path");
+  if (impl_->by_file.count(path)) return LoadResult{LoadStatus::Loaded, path, {}};
+  // dlopen() trusts the ELF headers: a truncated library (an interrupted build) is mapped
+  // anyway and kills the process with SIGBUS. Look at the headers first.
+  if (auto problem = check_elf_library(path)) return refusal(path, LoadStatus::BadFile, "file: " + *problem);
+  const PluginDescriptor* d = nullptr;
+  if (auto refused = open_plugin_library(path, d)) return *refused;
+
+  // The descriptor is checked field by field before any C++ in the plugin runs.
+  const DescriptorCheck check = check_descriptor(*d);
+  if (!check.ok()) return refusal(path, check.status, check.what);
+  const std::string what = fmt::format("{} '{}'", to_string(check.kind), d->name);
+  const Impl::Key key{check.kind, d->name};
+  if (auto it = impl_->plugins.find(key); it != impl_->plugins.end())
+    return refusal(path, LoadStatus::InitFailed,
+                   fmt::format("{}: expected a unique name, found it already registered by '{}'; "
+                               "remove one of the two libraries from the plugin search path",
+                               what, it->second.file.string()));
+  LoadedPlugin loaded;
+  if (auto refused = register_plugin(*d, check.kind, path, loaded.entry)) return *refused;
+  try {
+    loaded.file_sha256 = sha256_file(path);
+  } catch (const std::exception& ex) {
+    return refusal(path, LoadStatus::LoadFailed, fmt::format("file: cannot hash it: {}", ex.what()));
+  }
+  loaded.file = path;
+  loaded.interface_id = d->interface_id;
+  loaded.torch_version = d->torch_version;
+  impl_->plugins.emplace(key, std::move(loaded));
+  impl_->by_file.emplace(path, key);
+  return LoadResult{LoadStatus::Loaded, path, {}};
 }
 
 const LoadedPlugin* PluginHost::find(PluginKind kind, const std::string& name) const {
