@@ -9,8 +9,8 @@
 #include "config/json_check.hpp"
 #include "config/origins.hpp"
 #include "config/plugin_spec.hpp"
+#include "config/run_config.hpp"
 #include "dfkd/errors.hpp"
-#include "util/hash.hpp"
 
 namespace dfkd::host {
 namespace {
@@ -138,7 +138,7 @@ CellRun ColumnCells::make_teacher() const {
     throw ConfigError(fmt::format("{}.method: a teacher is trained on real data; method '{}' is not "
                                   "a supervised method", tpath, run.config["method"]["plugin"].get<std::string>()));
   run.method = run.config["method"]["plugin"];
-  run.run_key = sha256_hex(run.config.dump());
+  run.run_key = run_key(run.config.get<RunConfig>());
   return run;
 }
 
@@ -224,7 +224,7 @@ void ColumnCells::add_students(size_t ri, const json& row, int64_t seeds, std::v
       run.parent_run_key = t.run_key;
       run.parent_row = t.row;
     }
-    run.run_key = sha256_hex(run.config.dump());
+    run.run_key = run_key(run.config.get<RunConfig>());
     out.push_back(std::move(run));
   }
 }

@@ -4,11 +4,14 @@
 
 #include <cmath>
 
+#include "config/run_config.hpp"
+
 namespace dfkd::host {
 namespace {
 
 std::string key(const RunRecord& r) {
-  return fmt::format("{}|{}|{}|{}|{}", r.profile, r.column, r.role, r.method, r.config["train"].dump());
+  const nlohmann::json train = r.config.get<RunConfig>().train;
+  return fmt::format("{}|{}|{}|{}|{}", r.profile, r.column, r.role, r.method, train.dump());
 }
 
 }  // namespace

@@ -213,7 +213,7 @@ bool LocalScheduler::claim(QueuedRun& q, const RunRecord& rec, const std::string
     q.held_elsewhere = true;
     return false;
   }
-  store_.record_plugins(rec.run_id, plugins_of(rec.config, plugins_));
+  store_.record_plugins(rec.run_id, plugins_of(rec.config.get<RunConfig>(), plugins_));
   q.started = Clock::now();
   return true;
 }

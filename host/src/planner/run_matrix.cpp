@@ -53,9 +53,9 @@ void print_plan(const std::vector<RunRecord>& runs, const Experiment& exp, const
       }
     }
     const std::string state = cached ? "cached" : rerun ? "rerun" : r.run_id.empty() ? "new" : to_string(r.status);
+    const TrainSettings train = r.config.get<RunConfig>().train;
     fmt::print(out, "  {:<10} {:<34} {:<10} {} epochs x {} it/epoch, method {}{}\n", r.run_key.substr(0, 10),
-               run_label(r), state, r.config["train"]["epochs"].get<int64_t>(),
-               r.config["train"]["iterations_per_epoch"].get<int64_t>(), r.method, cost);
+               run_label(r), state, train.epochs, train.iterations_per_epoch, r.method, cost);
   }
   fmt::print(out, "{} to run, {} cached. Estimated {} of training", to_run, runs.size() - to_run,
              format_duration(total));
@@ -66,19 +66,18 @@ void print_plan(const std::vector<RunRecord>& runs, const Experiment& exp, const
 
 }  // namespace
 
-std::vector<PluginRecord> plugins_of(const nlohmann::json& config, const PluginHost& plugins) {
+std::vector<PluginRecord> plugins_of(const RunConfig& config, const PluginHost& plugins) {
   std::vector<PluginRecord> out;
-  auto add = [&](PluginKind kind, const nlohmann::json& spec) {
-    if (spec.is_null()) return;
-    const auto& p = plugins.get(kind, spec.at("plugin").get<std::string>());
+  auto add = [&](PluginKind kind, const PluginChoice& choice) {
+    const auto& p = plugins.get(kind, choice.plugin);
     out.push_back({to_string(kind), p.entry.name, p.entry.version, p.file_sha256, p.file.string(),
                    p.interface_id});
   };
-  add(PluginKind::Dataset, config.at("dataset"));
-  add(PluginKind::Model, config.at("model"));
-  add(PluginKind::Method, config.at("method"));
-  add(PluginKind::Generator, config.at("generator"));
-  for (const auto& r : config.at("regularizers")) add(PluginKind::Regularizer, r);
+  add(PluginKind::Dataset, config.dataset);
+  add(PluginKind::Model, config.model);
+  add(PluginKind::Method, config.method);
+  if (config.generator) add(PluginKind::Generator, *config.generator);
+  for (const auto& r : config.regularizers) add(PluginKind::Regularizer, r);
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string>
 
+#include "config/run_config.hpp"
 #include "loader/plugin_host.hpp"
 #include "planner/cells.hpp"
 #include "store/results_store.hpp"
@@ -50,7 +51,7 @@ void preview_matrix(const Experiment& exp, const std::vector<CellRun>& cells, co
                     const RunMatrixOptions& options, std::FILE* out);
 
 /// The plugins a run config names, as the store records them.
-std::vector<PluginRecord> plugins_of(const nlohmann::json& config, const PluginHost& plugins);
+std::vector<PluginRecord> plugins_of(const RunConfig& config, const PluginHost& plugins);
 
 /// `cells` come from expand_cells(exp, ...), done before the store is opened so that a config
 /// error never creates or touches a store.

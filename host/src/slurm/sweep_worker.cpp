@@ -140,7 +140,7 @@ int requeue_after_warning(const RunRecord& rec, const std::string& what, std::FI
 int train_in_shard(const PluginHost& plugins, ResultsStore& shard, const RunRecord& run, const torch::Device& device,
                    const std::string& env_id, int index, const fs::path& dir, const std::string& what,
                    std::FILE* out) {
-  shard.record_plugins(run.run_id, plugins_of(run.config, plugins));
+  shard.record_plugins(run.run_id, plugins_of(run.config.get<RunConfig>(), plugins));
   install_interrupt_handlers(/*slurm_warning_signal=*/true);
   Progress progress(out, /*lines_only=*/true);
   const std::string position = fmt::format("[task {}]", index);
