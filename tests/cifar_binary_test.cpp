@@ -316,7 +316,6 @@ TEST(ImageDataAugment, CostOfABatchOf128) {
   EXPECT_LT(augment_ms, 50.0);
 }
 
-
 TEST(ImageDataLazy, ShapeAndSourceNeedNoFiles) {
   const auto spec = dfkd_image::cifar100_spec();
   nlohmann::json given{{"dir", "/nonexistent/cifar"}, {"labels", "coarse"}};

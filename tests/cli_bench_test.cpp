@@ -11,8 +11,10 @@ using dfkd::test_support::CliTest;
 using dfkd::test_support::count;
 
 TEST_F(CliTest, TimeIterationsWritesOneLinePerMainLoopIteration) {
-  const auto r = cli("run '" + experiment() + "' --profile smoke --seeds 1 --only DFAL --no-table "
-                     "--time-iterations it.jsonl --profile-ops 5 " + db_arg());
+  const auto r = cli("run '" + experiment() +
+                     "' --profile smoke --seeds 1 --only DFAL --no-table "
+                     "--time-iterations it.jsonl --profile-ops 5 " +
+                     db_arg());
   ASSERT_EQ(r.exit_code, 0) << r.output;
   std::ifstream in(dir_ / "it.jsonl");
   std::map<std::string, std::vector<int64_t>> steps;

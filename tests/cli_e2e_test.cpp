@@ -1,10 +1,10 @@
 // End-to-end tests of the dfkd executable on the two-moons experiment's smoke profile: what a
 // user types, what lands in the store, what the reports print.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <array>
 #include <chrono>
@@ -23,9 +23,9 @@ using dfkd::host::RunStatus;
 
 namespace {
 
+using dfkd::test_support::CliResult;
 using dfkd::test_support::CliTest;
 using dfkd::test_support::count;
-using dfkd::test_support::CliResult;
 
 TEST_F(CliTest, PluginsJsonListsTheEightSlicePlugins) {
   const auto r = cli("plugins --json");
@@ -33,11 +33,14 @@ TEST_F(CliTest, PluginsJsonListsTheEightSlicePlugins) {
   const auto j = nlohmann::json::parse(r.output);
   std::map<std::string, std::string> kinds;
   for (const auto& p : j.at("plugins")) kinds[p.at("name")] = p.at("kind");
-  const std::map<std::string, std::string> expected{
-      {"two_moons", "dataset"},           {"mlp", "model"},
-      {"mlp_generator", "generator"},     {"supervised", "method"},
-      {"dfad", "method"},                 {"activation_logit", "regularizer"},
-      {"activation_feature", "regularizer"}, {"virtual_interpolation", "regularizer"}};
+  const std::map<std::string, std::string> expected{{"two_moons", "dataset"},
+                                                    {"mlp", "model"},
+                                                    {"mlp_generator", "generator"},
+                                                    {"supervised", "method"},
+                                                    {"dfad", "method"},
+                                                    {"activation_logit", "regularizer"},
+                                                    {"activation_feature", "regularizer"},
+                                                    {"virtual_interpolation", "regularizer"}};
   for (const auto& [name, kind] : expected) {
     ASSERT_TRUE(kinds.count(name)) << name << " missing from\n" << r.output;
     EXPECT_EQ(kinds[name], kind) << name;
@@ -95,7 +98,8 @@ TEST_F(CliTest, SmokeRunFillsStoreTableAndFigures) {
   EXPECT_EQ(rows, (std::vector<std::string>{"Teacher", "Student", "DFAL", "Proposed"}));
 
   for (const char* format : {"md", "latex", "csv"}) {
-    const auto r = cli(std::string("table two_moons --profile smoke --format ") + format + " " + db_arg());
+    const auto r =
+        cli(std::string("table two_moons --profile smoke --format ") + format + " " + db_arg());
     EXPECT_EQ(r.exit_code, 0) << r.output;
     EXPECT_NE(r.output.find("Proposed"), std::string::npos) << format;
   }
@@ -137,18 +141,26 @@ TEST_F(CliTest, ConfigErrorsNameThePathAndExitTwo) {
   auto r = cli("run '" + broken({{"rows", {{{"name", "X"}, {"methd", {{"plugin", "dfad"}}}}}}}) +
                "' --profile smoke " + db_arg());
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_NE(r.output.find("rows[0].methd: unknown key; valid keys here: name, method"), std::string::npos)
+  EXPECT_NE(r.output.find("rows[0].methd: unknown key; valid keys here: name, method"),
+            std::string::npos)
       << r.output;
 
-  r = cli("run '" + broken({{"rows", {{{"name", "X"}, {"method", {{"plugin", "dfad"}, {"options", {{"student_steps", "five"}}}}}, {"generator", {{"plugin", "mlp_generator"}}}}}}}) +
+  r = cli("run '" +
+          broken({{"rows",
+                   {{{"name", "X"},
+                     {"method", {{"plugin", "dfad"}, {"options", {{"student_steps", "five"}}}}},
+                     {"generator", {{"plugin", "mlp_generator"}}}}}}}) +
           "' --profile smoke " + db_arg());
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_NE(r.output.find("rows[0].method.options.student_steps: wrong type: expected integer, found string"),
-            std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(
+                "rows[0].method.options.student_steps: wrong type: expected integer, found string"),
+            std::string::npos)
+      << r.output;
 
   r = cli("run '" + experiment() + "' --profile nosuch " + db_arg());
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.output.find("no profile 'nosuch'; profiles in this experiment: default, smoke"), std::string::npos)
+  EXPECT_NE(r.output.find("no profile 'nosuch'; profiles in this experiment: default, smoke"),
+            std::string::npos)
       << r.output;
   EXPECT_FALSE(fs::exists(db_)) << "a config error must not create a store";
 }
@@ -158,14 +170,21 @@ TEST_F(CliTest, ConfigErrorsNameThePathAndExitTwo) {
 // third run trains nothing.
 TEST_F(CliTest, KillNineThenRerunResumes) {
   const auto file = patched_experiment(
-      {{"profiles", {{"smoke", {{"rows", {{"DFAL", {{"train", {{"epochs", 60}, {"iterations_per_epoch", 10}}}}}}}}}}}});
-  const pid_t child = start_in_background("run '" + file + "' --profile smoke --only DFAL --seeds 1 --threads 1 --no-table " +
-                                          db_arg(), "first.log");
+      {{"profiles",
+        {{"smoke",
+          {{"rows", {{"DFAL", {{"train", {{"epochs", 60}, {"iterations_per_epoch", 10}}}}}}}}}}}});
+  const pid_t child = start_in_background(
+      "run '" + file + "' --profile smoke --only DFAL --seeds 1 --threads 1 --no-table " + db_arg(),
+      "first.log");
   ASSERT_GE(child, 0);
   // Wait until the DFAL run has finished a few epochs.
-  const bool mid_run = wait_until([&] {
-    return count_runs("DFAL", [](const auto& r) { return r.status == RunStatus::Running && r.epochs_done >= 3; }) > 0;
-  }, 1200);
+  const bool mid_run = wait_until(
+      [&] {
+        return count_runs("DFAL", [](const auto& r) {
+                 return r.status == RunStatus::Running && r.epochs_done >= 3;
+               }) > 0;
+      },
+      1200);
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);
   ASSERT_TRUE(mid_run) << "the DFAL run never reached epoch 3 while running";
@@ -182,14 +201,18 @@ TEST_F(CliTest, KillNineThenRerunResumes) {
       }
     }
   }
-  const auto second = cli("run '" + file + "' --profile smoke --only DFAL --seeds 1 --threads 1 --no-table " + db_arg());
+  const auto second =
+      cli("run '" + file + "' --profile smoke --only DFAL --seeds 1 --threads 1 --no-table " +
+          db_arg());
   ASSERT_EQ(second.exit_code, 0) << second.output;
-  EXPECT_EQ(count(second.output, "  cached ("), 1) << "the teacher was completed before the kill\n" << second.output;
+  EXPECT_EQ(count(second.output, "  cached ("), 1) << "the teacher was completed before the kill\n"
+                                                   << second.output;
   // Resumed, not restarted: the first epoch it reports is after the checkpoint.
   EXPECT_EQ(second.output.find("epoch 1/60"), std::string::npos) << second.output;
   EXPECT_GE(epochs_before, 3);
   expect_resumed_to_completion("DFAL", 60);
-  const auto third = cli("run '" + file + "' --profile smoke --only DFAL --seeds 1 --no-table " + db_arg());
+  const auto third =
+      cli("run '" + file + "' --profile smoke --only DFAL --seeds 1 --no-table " + db_arg());
   EXPECT_EQ(third.exit_code, 0);
   EXPECT_EQ(count(third.output, "  cached ("), 2) << third.output;
   EXPECT_EQ(count(third.output, "  epoch "), 0) << third.output;
@@ -200,32 +223,45 @@ TEST_F(CliTest, KillNineThenRerunResumes) {
 // `dfkd run` resumes it at once instead of waiting for a stale heartbeat.
 TEST_F(CliTest, KillNineWithWorkersLeavesNoOrphanAndResumes) {
   const auto file = patched_experiment(
-      {{"profiles", {{"smoke", {{"rows", {{"DFAL", {{"train", {{"epochs", 60}, {"iterations_per_epoch", 10}}}}}}}}}}}});
-  const auto args = "run '" + file + "' --profile smoke --only DFAL --seeds 2 --jobs 2 --threads 2 --no-table " + db_arg();
+      {{"profiles",
+        {{"smoke",
+          {{"rows", {{"DFAL", {{"train", {{"epochs", 60}, {"iterations_per_epoch", 10}}}}}}}}}}}});
+  const auto args = "run '" + file +
+                    "' --profile smoke --only DFAL --seeds 2 --jobs 2 --threads 2 --no-table " +
+                    db_arg();
   const pid_t child = start_in_background(args, "first.log");
   ASSERT_GE(child, 0);
-  const bool both_mid_run = wait_until([&] {
-    return count_runs("DFAL", [](const auto& r) { return r.status == RunStatus::Running && r.epochs_done >= 2; }) == 2;
-  }, 2400);
+  const bool both_mid_run = wait_until(
+      [&] {
+        return count_runs("DFAL", [](const auto& r) {
+                 return r.status == RunStatus::Running && r.epochs_done >= 2;
+               }) == 2;
+      },
+      2400);
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);
   ASSERT_TRUE(both_mid_run) << "the two DFAL seeds never trained side by side";
   // The orphaned workers record the interrupt themselves.
   const bool recorded = wait_until(
-      [&] { return count_runs("DFAL", [](const auto& r) { return r.status == RunStatus::Killed; }) == 2; }, 600);
+      [&] {
+        return count_runs("DFAL", [](const auto& r) { return r.status == RunStatus::Killed; }) == 2;
+      },
+      600);
   ASSERT_TRUE(recorded) << "workers kept training after their parent was killed";
 
   const auto second = cli(args);
   ASSERT_EQ(second.exit_code, 0) << second.output;
   EXPECT_EQ(second.output.find("held by another dfkd process"), std::string::npos) << second.output;
-  EXPECT_EQ(second.output.find("epoch 1/60"), std::string::npos) << "resumed, not restarted\n" << second.output;
+  EXPECT_EQ(second.output.find("epoch 1/60"), std::string::npos) << "resumed, not restarted\n"
+                                                                 << second.output;
   expect_resumed_to_completion("DFAL", 60);
 }
 
 // Two `dfkd run` processes on one store at once: every run is trained exactly once (claims are
 // transactional), each process reports what the other one did, and the table is complete.
 TEST_F(CliTest, TwoConcurrentRunsNeverTrainARunTwice) {
-  const auto args = "run '" + experiment() + "' --profile smoke --seeds 3 --jobs 1 --threads 1 --no-table " + db_arg();
+  const auto args = "run '" + experiment() +
+                    "' --profile smoke --seeds 3 --jobs 1 --threads 1 --no-table " + db_arg();
   const pid_t child = start_in_background(args, "other.log");
   ASSERT_GE(child, 0);
   const auto mine = cli(args);
@@ -244,7 +280,8 @@ TEST_F(CliTest, TwoConcurrentRunsNeverTrainARunTwice) {
     EXPECT_EQ(run.attempt, 1) << run.row << " seed " << run.seed << " was trained more than once";
   }
   EXPECT_EQ(count(mine.output, "  completed in ") + count(other, "  completed in "), 10)
-      << mine.output << "\n---\n" << other;
+      << mine.output << "\n---\n"
+      << other;
 }
 
 }  // namespace
@@ -256,7 +293,8 @@ namespace {
 TEST_F(CliTest, TeachersSmokeTrainsOnceThenReuses) {
   const std::string file = std::string(DFKD_SOURCE_DIR) + "/experiments/teachers.json";
   const auto first = cli("run '" + file + "' --profile smoke --no-table " + db_arg());
-  if (first.output.find("data files") != std::string::npos || first.output.find("not found") != std::string::npos)
+  if (first.output.find("data files") != std::string::npos ||
+      first.output.find("not found") != std::string::npos)
     GTEST_SKIP() << "image data not installed (scripts/setup.sh installs it):\n" << first.output;
   ASSERT_EQ(first.exit_code, 0) << first.output;
   {
@@ -279,9 +317,10 @@ TEST_F(CliTest, TeachersSmokeTrainsOnceThenReuses) {
   ASSERT_EQ(models.exit_code, 0) << models.output;
   const auto j = nlohmann::json::parse(models.output);
   std::map<std::string, int64_t> macs;
-  for (const auto& r : j) macs[r.at("column").get<std::string>() + "/" + r.at("role").get<std::string>()] = r.at("macs");
-  EXPECT_EQ(macs.at("MNIST/teacher"), 416520);       // LeNet-5 (tests/networks_test.cpp derives it)
-  EXPECT_EQ(macs.at("MNIST/student"), 133740);       // LeNet-5-half
+  for (const auto& r : j)
+    macs[r.at("column").get<std::string>() + "/" + r.at("role").get<std::string>()] = r.at("macs");
+  EXPECT_EQ(macs.at("MNIST/teacher"), 416520);  // LeNet-5 (tests/networks_test.cpp derives it)
+  EXPECT_EQ(macs.at("MNIST/student"), 133740);  // LeNet-5-half
   EXPECT_EQ(macs.at("CIFAR-10/teacher"), 1159402496);  // ResNet-34, without the CIFAR data on disk
   EXPECT_EQ(macs.at("CIFAR-10/student"), 555422720);   // ResNet-18
 }
@@ -294,10 +333,12 @@ namespace {
 // and the failure is recorded (exit code 1), not lost.
 TEST_F(CliTest, NonFiniteLossFailsTheRunNamingWhere) {
   const auto file = patched_experiment(
-      {{"rows", {{{"name", "Teacher"}, {"teacher", true}},
-                 {{"name", "Diverges"},
-                  {"method", {{"plugin", "dfad"}, {"options", {{"student_lr", 1e30}, {"generator_lr", 1e30}}}}},
-                  {"generator", {{"plugin", "mlp_generator"}}}}}},
+      {{"rows",
+        {{{"name", "Teacher"}, {"teacher", true}},
+         {{"name", "Diverges"},
+          {"method",
+           {{"plugin", "dfad"}, {"options", {{"student_lr", 1e30}, {"generator_lr", 1e30}}}}},
+          {"generator", {{"plugin", "mlp_generator"}}}}}},
        {"profiles", {{"smoke", {{"rows", nullptr}}}}}});
   const auto r = cli("run '" + file + "' --profile smoke --seeds 1 --no-table " + db_arg());
   EXPECT_EQ(r.exit_code, 1) << r.output;
@@ -347,8 +388,8 @@ TEST_F(CliTest, Table1SmokeRunsAllEightRows) {
         EXPECT_EQ(store.artifacts(r.run_id, "generated").size(), 1u);
       }
       if (r.row == "Proposed")
-        for (const char* k : {"reg_activation_logit", "reg_activation_feature",
-                              "reg_virtual_interpolation"})
+        for (const char* k :
+             {"reg_activation_logit", "reg_activation_feature", "reg_virtual_interpolation"})
           EXPECT_TRUE(has(k)) << k;
       if (r.row == "FT") EXPECT_TRUE(has("paraphraser/loss_reconstruction"));
     }
@@ -383,19 +424,25 @@ TEST_F(CliTest, Figure2SmokeFromTheStore) {
     GTEST_SKIP() << "image data not installed (scripts/setup.sh installs it):\n" << table1.output;
   ASSERT_EQ(table1.exit_code, 0) << table1.output;
 
-  const auto labelled = cli("run '" + dir + "labelled_data.json' --profile smoke --no-table " + db_arg());
+  const auto labelled =
+      cli("run '" + dir + "labelled_data.json' --profile smoke --no-table " + db_arg());
   ASSERT_EQ(labelled.exit_code, 0) << labelled.output;
-  EXPECT_EQ(count(labelled.output, "  cached ("), 1 + 4) << "Table 1's teacher and its 4 full-data runs\n"
-                                                         << labelled.output;
-  EXPECT_EQ(count(labelled.output, "  completed in "), 12) << "4 rows x 3 labelled subsets\n" << labelled.output;
+  EXPECT_EQ(count(labelled.output, "  cached ("), 1 + 4)
+      << "Table 1's teacher and its 4 full-data runs\n"
+      << labelled.output;
+  EXPECT_EQ(count(labelled.output, "  completed in "), 12) << "4 rows x 3 labelled subsets\n"
+                                                           << labelled.output;
 
-  const auto ablation = cli("run '" + dir + "ablation.json' --profile smoke --no-table " + db_arg());
+  const auto ablation =
+      cli("run '" + dir + "ablation.json' --profile smoke --no-table " + db_arg());
   ASSERT_EQ(ablation.exit_code, 0) << ablation.output;
-  EXPECT_EQ(count(ablation.output, "  completed in "), 4) << "+AR and +VI on two columns\n" << ablation.output;
+  EXPECT_EQ(count(ablation.output, "  completed in "), 4) << "+AR and +VI on two columns\n"
+                                                          << ablation.output;
 
   const auto out = dir_ / "figures";
   for (const char* name : {"table1", "labelled_data", "ablation"}) {
-    const auto r = cli(std::string("plot '") + dir + name + ".json' --profile smoke --out '" + out.string() + "' " + db_arg());
+    const auto r = cli(std::string("plot '") + dir + name + ".json' --profile smoke --out '" +
+                       out.string() + "' " + db_arg());
     ASSERT_EQ(r.exit_code, 0) << name << "\n" << r.output;
   }
   auto read = [&](const std::string& file) {
@@ -414,9 +461,11 @@ TEST_F(CliTest, Figure2SmokeFromTheStore) {
   EXPECT_NE(a.find("\nKD,8000,MNIST,"), std::string::npos) << a;
   EXPECT_EQ(count(a, "\nProposed (no labelled data),"), 2) << "a flat reference from table1\n" << a;
   const auto b = read("fig2b.csv");
-  for (const char* row : {"\nDFL,1,", "\nDFAL,1,", "\nProposed,1,"}) EXPECT_NE(b.find(row), std::string::npos) << b;
+  for (const char* row : {"\nDFL,1,", "\nDFAL,1,", "\nProposed,1,"})
+    EXPECT_NE(b.find(row), std::string::npos) << b;
   const auto c = read("fig2c.csv");
-  for (const char* row : {"\nDFAD,1,", "\n+AR,1,", "\n+VI,1,", "\n+AR+VI,1,"}) EXPECT_NE(c.find(row), std::string::npos) << c;
+  for (const char* row : {"\nDFAD,1,", "\n+AR,1,", "\n+VI,1,", "\n+AR+VI,1,"})
+    EXPECT_NE(c.find(row), std::string::npos) << c;
 }
 
 }  // namespace
@@ -425,16 +474,22 @@ TEST_F(CliTest, Figure2SmokeFromTheStore) {
 // nothing; a teacher completed locally turns its students into level-0 tasks. (The real-Slurm
 // path is tests/slurm/slurm_e2e_test.sh.)
 TEST_F(CliTest, SlurmSubmitDryRunPlansByLevelAndWritesNothing) {
-  auto r = cli("slurm submit '" + experiment() + "' --profile smoke --max-parallel 2 --dry-run " + db_arg());
+  auto r = cli("slurm submit '" + experiment() + "' --profile smoke --max-parallel 2 --dry-run " +
+               db_arg());
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("7 tasks in 2 arrays, 0 cached"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("sbatch --array=0-2%2 task.sbatch"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("sbatch --array=3-6%2 --dependency=afterany:<array job 0> task.sbatch"), std::string::npos)
+  EXPECT_NE(r.output.find("sbatch --array=3-6%2 --dependency=afterany:<array job 0> task.sbatch"),
+            std::string::npos)
       << r.output;
-  EXPECT_EQ(count(r.output, "level 1"), 4) << "DFAL and Proposed x 2 seeds wait for the teacher\n" << r.output;
+  EXPECT_EQ(count(r.output, "level 1"), 4) << "DFAL and Proposed x 2 seeds wait for the teacher\n"
+                                           << r.output;
   EXPECT_FALSE(fs::exists(dir_ / "sweeps"));
 
-  ASSERT_EQ(cli("run '" + experiment() + "' --profile smoke --only Teacher --jobs 1 --no-table " + db_arg()).exit_code, 0);
+  ASSERT_EQ(cli("run '" + experiment() + "' --profile smoke --only Teacher --jobs 1 --no-table " +
+                db_arg())
+                .exit_code,
+            0);
   r = cli("slurm submit '" + experiment() + "' --profile smoke --dry-run " + db_arg());
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("6 tasks in 1 array, 1 cached"), std::string::npos) << r.output;
@@ -444,11 +499,13 @@ TEST_F(CliTest, SlurmSubmitDryRunPlansByLevelAndWritesNothing) {
 TEST_F(CliTest, SweepCommandsNameWhatIsWrongAndExitTwo) {
   auto r = cli("ingest '" + dir_.string() + "' " + db_arg());
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_NE(r.output.find("is neither a sweep directory (manifest.json) nor a shard (run.db)"), std::string::npos)
+  EXPECT_NE(r.output.find("is neither a sweep directory (manifest.json) nor a shard (run.db)"),
+            std::string::npos)
       << r.output;
   r = cli("worker --sweep '" + dir_.string() + "' --index 0");
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_NE(r.output.find("is not a sweep directory (no manifest.json)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("is not a sweep directory (no manifest.json)"), std::string::npos)
+      << r.output;
   r = cli("slurm status '" + dir_.string() + "'");
   EXPECT_EQ(r.exit_code, 2) << r.output;
   r = cli("worker");
@@ -459,27 +516,43 @@ TEST_F(CliTest, SweepCommandsNameWhatIsWrongAndExitTwo) {
   std::ofstream(dir_ / "tasks.jsonl") << "";
   r = cli("worker --sweep '" + dir_.string() + "'");
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_NE(r.output.find("manifest.json' is not a valid dfkd sweep file"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("manifest.json' is not a valid dfkd sweep file"), std::string::npos)
+      << r.output;
 }
 
 // ---- issue 13: numbers validated at parse time, errors naming the right place ----
 
 TEST_F(CliTest, BadNumbersAreConfigErrorsWithTheirPath) {
   // Values that used to become failed runs (LibTorch's "Invalid learning rate", a 32 GB batch).
-  auto r = cli("run '" + patched_experiment({{"profiles", {{"smoke", {{"rows", {{"DFAL", {{"method", {{"options", {{"student_lr", -0.05}}}}}}}}}}}}}}) +
-               "' --profile smoke --dry-run " + db_arg());
+  auto r = cli(
+      "run '" +
+      patched_experiment(
+          {{"profiles",
+            {{"smoke",
+              {{"rows", {{"DFAL", {{"method", {{"options", {{"student_lr", -0.05}}}}}}}}}}}}}}) +
+      "' --profile smoke --dry-run " + db_arg());
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_NE(r.output.find("experiment.json.profiles.smoke.rows.DFAL.method.options.student_lr: expected a number > 0, "
-                          "found -0.05"), std::string::npos) << r.output;
-  r = cli("run '" + patched_experiment({{"train", {{"batch_size", 1000000000}}}}) + "' --profile smoke --dry-run " + db_arg());
+  EXPECT_NE(r.output.find("experiment.json.profiles.smoke.rows.DFAL.method.options.student_lr: "
+                          "expected a number > 0, "
+                          "found -0.05"),
+            std::string::npos)
+      << r.output;
+  r = cli("run '" + patched_experiment({{"train", {{"batch_size", 1000000000}}}}) +
+          "' --profile smoke --dry-run " + db_arg());
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_NE(r.output.find("experiment.json.train.batch_size: expected an integer in [1, 65536], found 1000000000"),
-            std::string::npos) << r.output;
+  EXPECT_NE(
+      r.output.find(
+          "experiment.json.train.batch_size: expected an integer in [1, 65536], found 1000000000"),
+      std::string::npos)
+      << r.output;
   // A value set in the profile is reported at the profile's path, not the merged one.
-  r = cli("run '" + patched_experiment({{"profiles", {{"smoke", {{"train", {{"epochs", 0}}}}}}}}) + "' --profile smoke " + db_arg());
+  r = cli("run '" + patched_experiment({{"profiles", {{"smoke", {{"train", {{"epochs", 0}}}}}}}}) +
+          "' --profile smoke " + db_arg());
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_NE(r.output.find("experiment.json.profiles.smoke.train.epochs: expected an integer in [1, 100000], found 0"),
-            std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("experiment.json.profiles.smoke.train.epochs: expected an integer in [1, "
+                          "100000], found 0"),
+            std::string::npos)
+      << r.output;
   // 1e309 does not fit a double: file and line, exit 2.
   std::ofstream(dir_ / "overflow.json") << "{\n  \"experiment\": \"x\",\n  \"seeds\": 1e309\n}\n";
   r = cli("run overflow.json " + db_arg());
@@ -490,7 +563,8 @@ TEST_F(CliTest, BadNumbersAreConfigErrorsWithTheirPath) {
   fs::create_directories(dir_ / "exp.json");
   r = cli("run exp.json " + db_arg());
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_NE(r.output.find("exp.json: is a directory, not an experiment file"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("exp.json: is a directory, not an experiment file"), std::string::npos)
+      << r.output;
   EXPECT_FALSE(fs::exists(db_)) << "a config error must not create a store";
 }
 
@@ -498,14 +572,21 @@ TEST_F(CliTest, ATypoInAProfileNotRunIsStillAnError) {
   const auto file = patched_experiment({{"profiles", {{"default", {{"train", {{"epohcs", 3}}}}}}}});
   auto r = cli("run '" + file + "' --profile smoke --dry-run " + db_arg());
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_NE(r.output.find("experiment.json.profiles.default.train.epohcs: unknown key"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("experiment.json.profiles.default.train.epohcs: unknown key"),
+            std::string::npos)
+      << r.output;
   // Plugin options of another profile too.
   const auto opts = patched_experiment(
-      {{"profiles", {{"default", {{"rows", {{"DFAL", {{"method", {{"options", {{"lr_studnet", 0.1}}}}}}}}}}}}}});
+      {{"profiles",
+        {{"default",
+          {{"rows", {{"DFAL", {{"method", {{"options", {{"lr_studnet", 0.1}}}}}}}}}}}}}});
   r = cli("run '" + opts + "' --profile smoke --dry-run " + db_arg());
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_NE(r.output.find("experiment.json.profiles.default.rows.DFAL.method.options.lr_studnet: unknown option"),
-            std::string::npos) << r.output;
+  EXPECT_NE(
+      r.output.find(
+          "experiment.json.profiles.default.rows.DFAL.method.options.lr_studnet: unknown option"),
+      std::string::npos)
+      << r.output;
 }
 
 TEST_F(CliTest, PluginsJsonReportsAFileThatFailsToLoadAsALoadFailure) {
@@ -525,7 +606,8 @@ TEST_F(CliTest, PluginsJsonReportsAFileThatFailsToLoadAsALoadFailure) {
   const auto j = nlohmann::json::parse(r.output);
   ASSERT_EQ(j.at("failures").size(), 1u) << r.output;
   EXPECT_EQ(j.at("failures")[0].at("status"), "load_failed") << r.output;
-  EXPECT_NE(j.at("failures")[0].at("message").get<std::string>().find("libdfkd_xyz.so"), std::string::npos);
+  EXPECT_NE(j.at("failures")[0].at("message").get<std::string>().find("libdfkd_xyz.so"),
+            std::string::npos);
   // The options carry their ranges.
   for (const auto& p : j.at("plugins"))
     if (p.at("name") == "dfad")
@@ -541,7 +623,8 @@ TEST_F(CliTest, StoreErrorsSayWhatIsWrongAndReadsWorkInAReadOnlyDirectory) {
   fs::create_directories(dir_ / "store_dir");
   auto r = cli("runs --db '" + (dir_ / "store_dir").string() + "'");
   EXPECT_NE(r.output.find("is a directory, not a store file"), std::string::npos) << r.output;
-  r = cli("run '" + experiment() + "' --profile smoke --dry-run --db '" + (dir_ / "store_dir").string() + "'");
+  r = cli("run '" + experiment() + "' --profile smoke --dry-run --db '" +
+          (dir_ / "store_dir").string() + "'");
   EXPECT_NE(r.output.find("is a directory, not a store file"), std::string::npos) << r.output;
 
   // A store in a directory the user cannot write (root ignores permissions: run as nobody).
@@ -558,9 +641,11 @@ TEST_F(CliTest, StoreErrorsSayWhatIsWrongAndReadsWorkInAReadOnlyDirectory) {
   // The build (its binary and libdfkd_sdk) may sit where nobody cannot reach, e.g. under a 0700
   // mktemp directory: then this part cannot be tested here.
   if (std::system((as_nobody + "'" + DFKD_BINARY + "' --version > /dev/null 2>&1").c_str()) != 0)
-    GTEST_SKIP() << "user nobody cannot run " << DFKD_BINARY << " (a parent directory is not readable by others)";
+    GTEST_SKIP() << "user nobody cannot run " << DFKD_BINARY
+                 << " (a parent directory is not readable by others)";
   auto nobody = [&](const std::string& args) {
-    const auto cmd = "cd '" + dir_.string() + "' && " + as_nobody + "'" + DFKD_BINARY + "' " + args + " 2>&1";
+    const auto cmd =
+        "cd '" + dir_.string() + "' && " + as_nobody + "'" + DFKD_BINARY + "' " + args + " 2>&1";
     CliResult res;
     FILE* pipe = popen(cmd.c_str(), "r");
     std::array<char, 4096> buf{};
@@ -605,12 +690,16 @@ TEST_F(CliTest, RunsShowTakesDbAfterTheIdAndTableHintsKeepTheDb) {
 TEST_F(CliTest, EarlyCtrlCWithWorkersRecordsKilledNotFailed) {
   // Slow runs: none can complete before the Ctrl-C, whatever the machine's speed.
   const pid_t child = start_in_background(
-      "run '" + slow_experiment(60.0) + "' --profile smoke --only Slow --seeds 2 --jobs 2 --no-table " + db_arg(),
+      "run '" + slow_experiment(60.0) +
+          "' --profile smoke --only Slow --seeds 2 --jobs 2 --no-table " + db_arg(),
       "first.log", slow_plugin_env());
   ASSERT_GE(child, 0);
-  const bool claimed = wait_until([&] {
-    return count_runs("Slow", [](const auto& run) { return run.status == RunStatus::Running; }) > 0;
-  }, 1200);
+  const bool claimed = wait_until(
+      [&] {
+        return count_runs("Slow",
+                          [](const auto& run) { return run.status == RunStatus::Running; }) > 0;
+      },
+      1200);
   kill(child, SIGINT);
   // Iterations sleep 60 s: a worker that missed the interrupt would keep dfkd alive for minutes.
   int status = 0;

@@ -3,10 +3,10 @@
 // with a message and a documented exit code. Every command runs under `timeout -s KILL`, so a
 // regression fails the test instead of hanging it.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cstdlib>
@@ -50,8 +50,8 @@ class CliGuards : public ::testing::Test {
 
   /// `env dfkd ARGS` in the test directory, stdout and stderr apart, killed after 120 s.
   Result cli(const std::string& args, const std::string& env = "") const {
-    const auto cmd = "cd '" + dir_.string() + "' && " + env + " timeout -s KILL 120 '" + DFKD_BINARY +
-                     "' " + args + " > out.txt 2> err.txt";
+    const auto cmd = "cd '" + dir_.string() + "' && " + env + " timeout -s KILL 120 '" +
+                     DFKD_BINARY + "' " + args + " > out.txt 2> err.txt";
     const int status = std::system(cmd.c_str());
     Result r;
     // timeout(1) reports a killed child as 128 + 9; the shell reports a crash as 128 + signal.
@@ -67,7 +67,9 @@ class CliGuards : public ::testing::Test {
   fs::path dir_, db_;
 };
 
-std::string nested_arrays(size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+std::string nested_arrays(size_t depth) {
+  return std::string(depth, '[') + std::string(depth, ']');
+}
 
 TEST_F(CliGuards, DeepExperimentIsAConfigErrorNotACrash) {
   std::ifstream in(std::string(DFKD_SOURCE_DIR) + "/experiments/two_moons.json");
@@ -77,10 +79,12 @@ TEST_F(CliGuards, DeepExperimentIsAConfigErrorNotACrash) {
   std::string text = source.dump(2);
   text.replace(text.find("\"PLACEHOLDER\""), 13, nested_arrays(100000));
   std::ofstream(dir_ / "deep.json") << text;
-  for (const std::string cmd : {"run deep.json --dry-run " + db_arg(), std::string("models deep.json")}) {
+  for (const std::string cmd :
+       {"run deep.json --dry-run " + db_arg(), std::string("models deep.json")}) {
     const auto r = cli(cmd);
     EXPECT_EQ(r.exit_code, 2) << cmd << "\n" << r.out << r.err;
-    EXPECT_NE(r.err.find("dfkd: configuration error: deep.json: line "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("dfkd: configuration error: deep.json: line "), std::string::npos)
+        << r.err;
     EXPECT_NE(r.err.find("nesting: expected at most 64 levels of arrays and objects, found more at "
                          "rows[2].method.options.student_lr...(57 more)...[0][0]"),
               std::string::npos)
@@ -106,7 +110,8 @@ TEST_F(CliGuards, TruncatedPluginIsALoadFailureAndTheOthersStillLoad) {
                        "': file: truncated: the file is 4096 bytes but its "),
             std::string::npos)
       << r.err;
-  EXPECT_NE(r.err.find("was the build interrupted? rebuild the plugin"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("was the build interrupted? rebuild the plugin"), std::string::npos)
+      << r.err;
 
   r = cli("plugins --json", env);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -117,8 +122,8 @@ TEST_F(CliGuards, TruncatedPluginIsALoadFailureAndTheOthersStillLoad) {
   EXPECT_GE(j.at("plugins").size(), 8u);
 
   // Other commands warn and carry on.
-  r = cli("run '" + std::string(DFKD_SOURCE_DIR) + "/experiments/two_moons.json' --profile smoke --dry-run " +
-              db_arg(),
+  r = cli("run '" + std::string(DFKD_SOURCE_DIR) +
+              "/experiments/two_moons.json' --profile smoke --dry-run " + db_arg(),
           env);
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.err.find("dfkd: warning: plugin not loaded: "), std::string::npos) << r.err;
@@ -129,9 +134,10 @@ TEST_F(CliGuards, QueryTimeoutStopsAnEndlessQuery) {
   const auto r = cli(std::string("query \"") + kEndlessCount + "\" --timeout 1 " + db_arg());
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_EQ(r.out, "| count(*) |\n|---|\n");
-  EXPECT_NE(r.err.find("dfkd query: stopped after 1 s (--timeout 1) with 0 rows printed; the output is "
-                       "incomplete"),
-            std::string::npos)
+  EXPECT_NE(
+      r.err.find("dfkd query: stopped after 1 s (--timeout 1) with 0 rows printed; the output is "
+                 "incomplete"),
+      std::string::npos)
       << r.err;
 }
 
@@ -140,9 +146,10 @@ TEST_F(CliGuards, QueryLimitPrintsThatManyRowsAndSaysSo) {
   auto r = cli(std::string("query \"") + kEndlessRows + "\" --limit 5 --format csv " + db_arg());
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "x\n1\n2\n3\n4\n5\n");
-  EXPECT_EQ(r.err,
-            "dfkd query: stopped after 5 rows (--limit 5); raise --limit (0 = no limit) or add LIMIT "
-            "to the SQL\n");
+  EXPECT_EQ(
+      r.err,
+      "dfkd query: stopped after 5 rows (--limit 5); raise --limit (0 = no limit) or add LIMIT "
+      "to the SQL\n");
 
   r = cli(std::string("query \"") + kEndlessRows + "\" --limit 3 " + db_arg());
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -151,7 +158,8 @@ TEST_F(CliGuards, QueryLimitPrintsThatManyRowsAndSaysSo) {
   // JSON stays one valid array when cut.
   r = cli(std::string("query \"") + kEndlessRows + "\" --limit 3 --format json " + db_arg());
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(nlohmann::json::parse(r.out), nlohmann::json::parse(R"([{"x": 1}, {"x": 2}, {"x": 3}])"));
+  EXPECT_EQ(nlohmann::json::parse(r.out),
+            nlohmann::json::parse(R"([{"x": 1}, {"x": 2}, {"x": 3}])"));
   EXPECT_NE(r.err.find("stopped after 3 rows (--limit 3)"), std::string::npos);
 
   // The default limit applies without --limit; a result within the limit has no note.
@@ -168,8 +176,8 @@ TEST_F(CliGuards, QueryLimitPrintsThatManyRowsAndSaysSo) {
 
 TEST_F(CliGuards, SigintStopsARunningQuery) {
   create_store();
-  const auto cmd = "cd '" + dir_.string() + "' && exec '" + DFKD_BINARY + "' query \"" + kEndlessCount +
-                   "\" --timeout 0 " + db_arg() + " > out.txt 2> err.txt";
+  const auto cmd = "cd '" + dir_.string() + "' && exec '" + DFKD_BINARY + "' query \"" +
+                   kEndlessCount + "\" --timeout 0 " + db_arg() + " > out.txt 2> err.txt";
   const pid_t child = fork();
   if (child == 0) {
     execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
@@ -180,7 +188,8 @@ TEST_F(CliGuards, SigintStopsARunningQuery) {
   // starts): /proc/PID/status SigCgt has bit SIGINT - 1.
   auto catches_sigint = [&] {
     std::error_code ec;  // still the shell before its exec?
-    if (fs::read_symlink("/proc/" + std::to_string(child) + "/exe", ec).filename() != "dfkd") return 0ull;
+    if (fs::read_symlink("/proc/" + std::to_string(child) + "/exe", ec).filename() != "dfkd")
+      return 0ull;
     std::ifstream in("/proc/" + std::to_string(child) + "/status");
     std::string line;
     while (std::getline(in, line))
@@ -188,7 +197,8 @@ TEST_F(CliGuards, SigintStopsARunningQuery) {
         return (std::stoull(line.substr(7), nullptr, 16) >> (SIGINT - 1)) & 1;
     return 0ull;
   };
-  for (int i = 0; i < 200 && !catches_sigint(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (int i = 0; i < 200 && !catches_sigint(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // into the query
   ASSERT_EQ(kill(child, SIGINT), 0);
   int status = 0;
@@ -200,7 +210,8 @@ TEST_F(CliGuards, SigintStopsARunningQuery) {
     waitpid(child, &status, 0);
     FAIL() << "dfkd query did not stop within 20 s of SIGINT";
   }
-  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal "
+                                 << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
   EXPECT_EQ(WEXITSTATUS(status), 130);
   const auto err = slurp(dir_ / "err.txt");
   EXPECT_EQ(err, "dfkd query: interrupted after 0 rows printed; the output is incomplete\n");

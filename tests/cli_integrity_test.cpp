@@ -36,8 +36,8 @@ std::string read_file(const fs::path& f) {
 class IntegrityTest : public CliTest {
  protected:
   std::string run(const std::string& extra) const {
-    return "run '" + experiment() + "' --profile smoke --seeds 1 --jobs 1 --threads 1 --no-table " + extra + " " +
-           db_arg();
+    return "run '" + experiment() + "' --profile smoke --seeds 1 --jobs 1 --threads 1 --no-table " +
+           extra + " " + db_arg();
   }
   fs::path artifacts() const { return dir_ / "results.db-artifacts"; }
 
@@ -70,12 +70,14 @@ TEST_F(IntegrityTest, ForceRetrainsOnlyWhatWasAskedAndNeverRewritesAnArtifact) {
   ASSERT_EQ(first.exit_code, 0) << first.output;
   const auto before = snapshot(artifacts());
   ASSERT_FALSE(before.empty());
-  EXPECT_FALSE(fs::exists(dir_ / "artifacts")) << "artifacts belong to one store: <store>-artifacts/";
+  EXPECT_FALSE(fs::exists(dir_ / "artifacts"))
+      << "artifacts belong to one store: <store>-artifacts/";
 
   // --force reruns the selected row, not the teacher it depends on.
   const auto forced = cli(run("--force --only DFAL"));
   ASSERT_EQ(forced.exit_code, 0) << forced.output;
-  EXPECT_NE(forced.output.find("--force keeps 1 completed teacher"), std::string::npos) << forced.output;
+  EXPECT_NE(forced.output.find("--force keeps 1 completed teacher"), std::string::npos)
+      << forced.output;
   {
     ResultsStore store(db_, ResultsStore::Mode::ReadOnly);
     for (const auto& r : store.runs("two_moons"))
@@ -85,7 +87,8 @@ TEST_F(IntegrityTest, ForceRetrainsOnlyWhatWasAskedAndNeverRewritesAnArtifact) {
   // --force-teacher retrains the teacher and DFAL, and names the student outside the plan.
   const auto teacher = cli(run("--force-teacher --only DFAL"));
   ASSERT_EQ(teacher.exit_code, 0) << teacher.output;
-  EXPECT_NE(teacher.output.find("outside this plan learned from teacher"), std::string::npos) << teacher.output;
+  EXPECT_NE(teacher.output.find("outside this plan learned from teacher"), std::string::npos)
+      << teacher.output;
   EXPECT_NE(teacher.output.find("/ Proposed /"), std::string::npos) << teacher.output;
 
   ResultsStore store(db_, ResultsStore::Mode::ReadOnly);
@@ -106,17 +109,20 @@ TEST_F(IntegrityTest, ForceRetrainsOnlyWhatWasAskedAndNeverRewritesAnArtifact) {
   for (const auto& r : store.runs("two_moons", "completed"))
     if (r.row == "Proposed") {
       const auto show = cli("runs show " + r.run_id + " " + db_arg());
-      EXPECT_NE(show.output.find("learned from teacher weights " + store.run_input(r.run_id, "teacher")->artifact_id.substr(0, 12)),
-                std::string::npos) << show.output;
+      EXPECT_NE(show.output.find("learned from teacher weights " +
+                                 store.run_input(r.run_id, "teacher")->artifact_id.substr(0, 12)),
+                std::string::npos)
+          << show.output;
     }
 }
 
 TEST_F(IntegrityTest, StoresInOneFolderKeepSeparateArtifacts) {
   ASSERT_EQ(cli(run("--only DFAL")).exit_code, 0);
   const auto mine = snapshot(artifacts());
-  const auto other = cli("run '" + experiment() +
-                         "' --profile smoke --seeds 1 --jobs 1 --threads 1 --no-table --only DFAL --force-teacher "
-                         "--db other.db");
+  const auto other =
+      cli("run '" + experiment() +
+          "' --profile smoke --seeds 1 --jobs 1 --threads 1 --no-table --only DFAL --force-teacher "
+          "--db other.db");
   ASSERT_EQ(other.exit_code, 0) << other.output;
   EXPECT_FALSE(snapshot(dir_ / "other.db-artifacts").empty());
   EXPECT_EQ(snapshot(artifacts()), mine) << "a run in other.db changed results.db's files";
@@ -131,8 +137,9 @@ TEST_F(IntegrityTest, DryRunWritesNothing) {
   ASSERT_EQ(cli(run("--only Student")).exit_code, 0);
   const auto db_before = read_file(db_);  // the last connection closed: the WAL is in the file
   const auto file = patched_experiment({{"description", "edited"}});
-  const auto dry = cli("run '" + file + "' --profile smoke --seeds 1 --force-teacher --replace-definition --dry-run " +
-                       db_arg());
+  const auto dry =
+      cli("run '" + file +
+          "' --profile smoke --seeds 1 --force-teacher --replace-definition --dry-run " + db_arg());
   ASSERT_EQ(dry.exit_code, 0) << dry.output;
   EXPECT_NE(dry.output.find("changes the stored definition"), std::string::npos) << dry.output;
   EXPECT_NE(dry.output.find(" new "), std::string::npos) << dry.output;
@@ -147,14 +154,16 @@ TEST_F(IntegrityTest, EmptyMatrixExitsTwoNamingThePath) {
   const auto file = patched_experiment({{"rows", nlohmann::json::array()}});
   const auto r = cli("run '" + file + "' --profile smoke --dry-run " + db_arg());
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_NE(r.output.find("experiment.json.rows: expected at least one entry"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("experiment.json.rows: expected at least one entry"), std::string::npos)
+      << r.output;
 }
 
 TEST_F(IntegrityTest, AStoredDefinitionIsNeverReplacedSilently) {
   ASSERT_EQ(cli(run("--only Student")).exit_code, 0);
   // A copy of the file keeping "experiment": "two_moons", from another path.
   const auto copy = patched_experiment({{"description", "my variant"}});
-  const auto refused = cli("run '" + copy + "' --profile smoke --seeds 1 --only Student --no-table " + db_arg());
+  const auto refused =
+      cli("run '" + copy + "' --profile smoke --seeds 1 --only Student --no-table " + db_arg());
   EXPECT_EQ(refused.exit_code, 2) << refused.output;
   EXPECT_NE(refused.output.find("--replace-definition"), std::string::npos) << refused.output;
   EXPECT_NE(refused.output.find("changed: description"), std::string::npos) << refused.output;
@@ -163,7 +172,8 @@ TEST_F(IntegrityTest, AStoredDefinitionIsNeverReplacedSilently) {
     EXPECT_NE(store.experiment_definition("two_moons")->value("description", ""), "my variant");
   }
   const auto replaced =
-      cli("run '" + copy + "' --profile smoke --seeds 1 --only Student --no-table --replace-definition " + db_arg());
+      cli("run '" + copy +
+          "' --profile smoke --seeds 1 --only Student --no-table --replace-definition " + db_arg());
   ASSERT_EQ(replaced.exit_code, 0) << replaced.output;
   ResultsStore store(db_, ResultsStore::Mode::ReadOnly);
   EXPECT_EQ(store.experiment_definition("two_moons")->value("description", ""), "my variant");
@@ -177,9 +187,11 @@ TEST_F(IntegrityTest, AStoredDefinitionIsNeverReplacedSilently) {
   def["rows"] = rows;
   def["profiles"]["smoke"]["rows"].erase("Student");
   std::ofstream(copy) << def.dump(2);
-  const auto lost = cli("run '" + copy + "' --profile smoke --seeds 1 --no-table --dry-run " + db_arg());
+  const auto lost =
+      cli("run '" + copy + "' --profile smoke --seeds 1 --no-table --dry-run " + db_arg());
   EXPECT_EQ(lost.exit_code, 2) << lost.output;
-  EXPECT_NE(lost.output.find("drops row(s) with completed runs: Student"), std::string::npos) << lost.output;
+  EXPECT_NE(lost.output.find("drops row(s) with completed runs: Student"), std::string::npos)
+      << lost.output;
 }
 
 // kill -9 of `dfkd run --jobs 2` while both workers are inside a 60-second iteration: the kernel
@@ -187,13 +199,14 @@ TEST_F(IntegrityTest, AStoredDefinitionIsNeverReplacedSilently) {
 // rather than finish the iteration with no parent (the wait below is far shorter than it).
 TEST_F(IntegrityTest, WorkersStopPromptlyWhenTheirParentIsKilled) {
   const pid_t child = start_in_background(
-      "run '" + slow_experiment(60.0) + "' --profile smoke --only Slow --seeds 2 --jobs 2 --threads 2 --no-table " +
-          db_arg(),
+      "run '" + slow_experiment(60.0) +
+          "' --profile smoke --only Slow --seeds 2 --jobs 2 --threads 2 --no-table " + db_arg(),
       "run.log", slow_plugin_env());
   ASSERT_GE(child, 0);
   auto started = [&] {
     int n = 0;
-    for (const auto& f : fs::directory_iterator(dir_)) n += f.path().filename().string().rfind("started.", 0) == 0;
+    for (const auto& f : fs::directory_iterator(dir_))
+      n += f.path().filename().string().rfind("started.", 0) == 0;
     return n;
   };
   const bool both_inside = wait_until([&] { return started() == 2; }, 1200);
@@ -201,12 +214,16 @@ TEST_F(IntegrityTest, WorkersStopPromptlyWhenTheirParentIsKilled) {
   waitpid(child, nullptr, 0);
   ASSERT_TRUE(both_inside) << read_file(dir_ / "run.log");
   const bool recorded = wait_until(
-      [&] { return count_runs("Slow", [](const auto& r) { return r.status == RunStatus::Killed; }) == 2; }, 300);
+      [&] {
+        return count_runs("Slow", [](const auto& r) { return r.status == RunStatus::Killed; }) == 2;
+      },
+      300);
   EXPECT_TRUE(recorded) << "workers went on with their iteration after their parent was killed\n"
                         << read_file(dir_ / "run.log");
   ResultsStore store(db_, ResultsStore::Mode::ReadOnly);
   for (const auto& r : store.runs("two_moons"))
-    if (r.row == "Slow") EXPECT_NE(r.error.find("the last epoch checkpoint is kept"), std::string::npos) << r.error;
+    if (r.row == "Slow")
+      EXPECT_NE(r.error.find("the last epoch checkpoint is kept"), std::string::npos) << r.error;
 }
 
 }  // namespace

@@ -52,7 +52,8 @@ std::string config_error(const json& source, const std::string& profile = "") {
 }
 
 std::vector<CellRun> cells(const json& source, const std::string& profile = "") {
-  return dfkd::host::expand_cells(dfkd::host::parse_experiment(source, profile, "x.json"), plugins(), {});
+  return dfkd::host::expand_cells(dfkd::host::parse_experiment(source, profile, "x.json"),
+                                  plugins(), {});
 }
 
 }  // namespace
@@ -84,20 +85,22 @@ TEST(Config, ProfilesPatchTrainAndRows) {
   ASSERT_EQ(runs.size(), 2u);  // seeds default to 1
   EXPECT_EQ(runs[1].config.at("train").at("epochs"), 1);
   EXPECT_EQ(runs[1].config.at("train").at("batch_size"), 4);
-  EXPECT_EQ(runs[0].config.at("train").at("batch_size"), 8) << "the row patch must not reach the teacher";
+  EXPECT_EQ(runs[0].config.at("train").at("batch_size"), 8)
+      << "the row patch must not reach the teacher";
 }
 
 TEST(Config, RunKeyIsCanonical) {
   auto a = minimal();
   auto b = minimal();
-  b["experiment"] = "another_name";                                 // labels are not part of the key
-  b["columns"][0]["dataset"]["options"]["noise"] = 0.1;             // = the default, stated
+  b["experiment"] = "another_name";                               // labels are not part of the key
+  b["columns"][0]["dataset"]["options"]["noise"] = 0.1;           // = the default, stated
   b["rows"][1]["method"]["options"] = {{"generator_lr", 0.001}};  // = the default, stated
   b["rows"][1]["method"]["options"]["student_momentum"] = 0.9;
   EXPECT_EQ(cells(a, "full")[1].run_key, cells(b, "full")[1].run_key);
   b["rows"][1]["method"]["options"]["student_momentum"] = 0.8;
   EXPECT_NE(cells(a, "full")[1].run_key, cells(b, "full")[1].run_key);
-  EXPECT_NE(cells(a, "full")[1].run_key, cells(a, "tiny")[1].run_key) << "profile is part of the key";
+  EXPECT_NE(cells(a, "full")[1].run_key, cells(a, "tiny")[1].run_key)
+      << "profile is part of the key";
 }
 
 TEST(Config, IntegerWhereRealExpectedHashesLikeTheReal) {
@@ -111,40 +114,50 @@ TEST(Config, IntegerWhereRealExpectedHashesLikeTheReal) {
 TEST(Config, UnknownKeysNameThePathAndListValidKeys) {
   auto e = minimal();
   e["rows"][1]["generater"] = e["rows"][1]["generator"];
-  EXPECT_NE(config_error(e).find("x.json.rows[1].generater: unknown key; valid keys here: name, method, generator"),
-            std::string::npos) << config_error(e);
+  EXPECT_NE(config_error(e).find(
+                "x.json.rows[1].generater: unknown key; valid keys here: name, method, generator"),
+            std::string::npos)
+      << config_error(e);
   e = minimal();
   e["trian"] = json::object();
   EXPECT_NE(config_error(e).find("x.json.trian: unknown key"), std::string::npos);
   e = minimal();
   e["train"]["epoch"] = 3;
-  EXPECT_NE(config_error(e).find("train.epoch: unknown key; valid keys here: epochs, iterations_per_epoch"),
-            std::string::npos) << config_error(e);
+  EXPECT_NE(config_error(e).find(
+                "train.epoch: unknown key; valid keys here: epochs, iterations_per_epoch"),
+            std::string::npos)
+      << config_error(e);
 }
 
 TEST(Config, WrongTypesAndMissingKeysAreErrors) {
   auto e = minimal();
   e["train"]["epochs"] = "two";
-  EXPECT_NE(config_error(e).find("x.json.train.epochs: expected an integer, found string"), std::string::npos)
+  EXPECT_NE(config_error(e).find("x.json.train.epochs: expected an integer, found string"),
+            std::string::npos)
       << config_error(e);
   e = minimal();
   e["rows"][1]["method"]["options"] = {{"student_steps", 2.5}};
-  EXPECT_NE(config_error(e).find("rows[1].method.options.student_steps: wrong type: expected integer, found real"),
-            std::string::npos) << config_error(e);
+  EXPECT_NE(config_error(e).find(
+                "rows[1].method.options.student_steps: wrong type: expected integer, found real"),
+            std::string::npos)
+      << config_error(e);
   e = minimal();
   e["columns"][0].erase("student");
-  EXPECT_NE(config_error(e).find("x.json.columns[0]: missing required key 'student'"), std::string::npos)
+  EXPECT_NE(config_error(e).find("x.json.columns[0]: missing required key 'student'"),
+            std::string::npos)
       << config_error(e);
   e = minimal();
   e["rows"][1]["method"]["plugin"] = "dfadd";
-  EXPECT_NE(config_error(e).find("no method plugin named 'dfadd'; loaded method plugins: "), std::string::npos)
+  EXPECT_NE(config_error(e).find("no method plugin named 'dfadd'; loaded method plugins: "),
+            std::string::npos)
       << config_error(e);
 }
 
 TEST(Config, MethodTraitsAreChecked) {
   auto e = minimal();
   e["rows"][1].erase("generator");
-  EXPECT_NE(config_error(e).find("method 'dfad' needs a generator"), std::string::npos) << config_error(e);
+  EXPECT_NE(config_error(e).find("method 'dfad' needs a generator"), std::string::npos)
+      << config_error(e);
   e = minimal();
   e["rows"][1]["method"] = {{"plugin", "supervised"}};
   EXPECT_NE(config_error(e).find("method 'supervised' does not use a generator"), std::string::npos)
@@ -157,15 +170,18 @@ TEST(Config, MethodTraitsAreChecked) {
 }
 
 TEST(Config, ProfileErrors) {
-  EXPECT_NE(config_error(minimal(), "nope").find("no profile 'nope'; profiles in this experiment: full, tiny"),
+  EXPECT_NE(config_error(minimal(), "nope")
+                .find("no profile 'nope'; profiles in this experiment: full, tiny"),
             std::string::npos);
   auto e = minimal();
   e["profiles"]["tiny"]["rows"] = {{"NoSuchRow", json::object()}};
-  EXPECT_NE(config_error(e, "tiny").find("no row named 'NoSuchRow'; rows: Teacher, DFAD"), std::string::npos)
+  EXPECT_NE(config_error(e, "tiny").find("no row named 'NoSuchRow'; rows: Teacher, DFAD"),
+            std::string::npos)
       << config_error(e, "tiny");
   e = minimal();
   e["profiles"]["tiny"]["datasets"] = {"cifar"};
-  EXPECT_NE(config_error(e, "tiny").find("datasets[0]: no column named 'cifar'"), std::string::npos);
+  EXPECT_NE(config_error(e, "tiny").find("datasets[0]: no column named 'cifar'"),
+            std::string::npos);
 }
 
 // Found by tests/fuzz/experiment_fuzz (regressions/experiment/): a profile patch that renamed an
@@ -193,7 +209,8 @@ TEST(Config, ProfileDatasetsRestrictColumnsUnlessTheCliNamesThem) {
   e["columns"][1]["name"] = "other";
   e["profiles"]["tiny"]["datasets"] = {"other"};
   auto exp = dfkd::host::parse_experiment(e, "tiny", "x.json");
-  for (const auto& run : dfkd::host::expand_cells(exp, plugins(), {})) EXPECT_EQ(run.column, "other");
+  for (const auto& run : dfkd::host::expand_cells(exp, plugins(), {}))
+    EXPECT_EQ(run.column, "other");
   bool saw_moons = false;
   for (const auto& run : dfkd::host::expand_cells(exp, plugins(), {{}, {"moons"}, 0}))
     saw_moons |= run.column == "moons";
@@ -211,19 +228,30 @@ std::string has(const std::string& message, const std::string& part) {
 TEST(Config, TrainBlockHasUpperBounds) {
   auto e = minimal();
   e["train"]["batch_size"] = 1000000000;  // was a 32 GB allocation at run time
-  EXPECT_EQ(has(config_error(e), "x.json.train.batch_size: expected an integer in [1, 65536], found 1000000000"), "");
+  EXPECT_EQ(has(config_error(e),
+                "x.json.train.batch_size: expected an integer in [1, 65536], found 1000000000"),
+            "");
   e = minimal();
   e["train"]["epochs"] = 100001;
-  EXPECT_EQ(has(config_error(e), "x.json.train.epochs: expected an integer in [1, 100000], found 100001"), "");
+  EXPECT_EQ(
+      has(config_error(e), "x.json.train.epochs: expected an integer in [1, 100000], found 100001"),
+      "");
   e = minimal();
   e["columns"][0]["train"] = {{"eval_batch_size", 70000}};
-  EXPECT_EQ(has(config_error(e), "x.json.columns[0].train.eval_batch_size: expected an integer in [1, 65536]"), "");
+  EXPECT_EQ(has(config_error(e),
+                "x.json.columns[0].train.eval_batch_size: expected an integer in [1, 65536]"),
+            "");
   e = minimal();
   e["rows"][1]["train"] = {{"save_generated", -1}};
-  EXPECT_EQ(has(config_error(e), "x.json.rows[1].train.save_generated: expected an integer in [0, 1000000], found -1"), "");
+  EXPECT_EQ(
+      has(config_error(e),
+          "x.json.rows[1].train.save_generated: expected an integer in [0, 1000000], found -1"),
+      "");
   e = minimal();
   e["train"]["lr_schedule"] = {{"type", "step"}, {"step_size", 2}, {"gamma", -0.5}};
-  EXPECT_EQ(has(config_error(e), "x.json.train.lr_schedule.gamma: expected a number > 0, found -0.5"), "");
+  EXPECT_EQ(
+      has(config_error(e), "x.json.train.lr_schedule.gamma: expected a number > 0, found -0.5"),
+      "");
   e = minimal();
   e["train"]["batch_size"] = 65536;  // the bound itself is fine
   EXPECT_EQ(config_error(e), "");
@@ -232,49 +260,80 @@ TEST(Config, TrainBlockHasUpperBounds) {
 TEST(Config, PluginOptionRangesNameThePath) {
   auto e = minimal();
   e["rows"][1]["method"]["options"] = {{"student_lr", -0.05}};
-  EXPECT_EQ(has(config_error(e), "x.json.rows[1].method.options.student_lr: expected a number > 0, found -0.05"), "");
+  EXPECT_EQ(has(config_error(e),
+                "x.json.rows[1].method.options.student_lr: expected a number > 0, found -0.05"),
+            "");
   e["rows"][1]["method"]["options"] = {{"student_lr", 1e308}};  // finite, but not as a float
-  EXPECT_EQ(has(config_error(e), "x.json.rows[1].method.options.student_lr: expected a finite number "
-                                 "representable as a float (|x| <= 3.40282e+38), found 1e+308"), "");
+  EXPECT_EQ(has(config_error(e),
+                "x.json.rows[1].method.options.student_lr: expected a finite number "
+                "representable as a float (|x| <= 3.40282e+38), found 1e+308"),
+            "");
   e["rows"][1]["method"]["options"] = {{"student_momentum", 1}};
-  EXPECT_EQ(has(config_error(e), "x.json.rows[1].method.options.student_momentum: expected a number in [0, 1), found 1"), "");
+  EXPECT_EQ(
+      has(config_error(e),
+          "x.json.rows[1].method.options.student_momentum: expected a number in [0, 1), found 1"),
+      "");
   e["rows"][1]["method"]["options"] = {{"student_steps", 0}};
-  EXPECT_EQ(has(config_error(e), "x.json.rows[1].method.options.student_steps: expected an integer in [1, 10000], found 0"), "");
+  EXPECT_EQ(has(config_error(e),
+                "x.json.rows[1].method.options.student_steps: expected an integer in [1, 10000], "
+                "found 0"),
+            "");
   e = minimal();
   e["columns"][0]["student"]["options"]["hidden"] = {8, 0};
-  EXPECT_EQ(has(config_error(e), "x.json.columns[0].student.options.hidden[1]: expected an integer in [1, 65536], found 0"), "");
+  EXPECT_EQ(has(config_error(e),
+                "x.json.columns[0].student.options.hidden[1]: expected an integer in [1, 65536], "
+                "found 0"),
+            "");
   e = minimal();
   e["columns"][0]["teacher"]["method"]["options"] = {{"student_lr", 0}};
-  EXPECT_EQ(has(config_error(e), "x.json.columns[0].teacher.method.options.student_lr: expected a number > 0, found 0"), "");
+  EXPECT_EQ(
+      has(config_error(e),
+          "x.json.columns[0].teacher.method.options.student_lr: expected a number > 0, found 0"),
+      "");
 }
 
 TEST(Config, RegularizerWeightMustBeAFiniteFloat) {
   auto e = minimal();
   e["rows"][1]["regularizers"] = {{{"plugin", "activation_logit"}, {"weight", 1e300}}};
-  EXPECT_EQ(has(config_error(e), "x.json.rows[1].regularizers[0].weight: expected a finite number"), "");
-  e["rows"][1]["regularizers"] = {{{"plugin", "activation_logit"}, {"weight", -0.5}}};  // flips the sign: fine
+  EXPECT_EQ(has(config_error(e), "x.json.rows[1].regularizers[0].weight: expected a finite number"),
+            "");
+  e["rows"][1]["regularizers"] = {
+      {{"plugin", "activation_logit"}, {"weight", -0.5}}};  // flips the sign: fine
   EXPECT_EQ(config_error(e), "");
 }
 
 TEST(Config, ProfileValuesAreReportedAtTheProfilesOwnPath) {
   auto e = minimal();
   e["profiles"]["tiny"]["train"]["epochs"] = 0;
-  EXPECT_EQ(has(config_error(e, "tiny"), "x.json.profiles.tiny.train.epochs: expected an integer in [1, 100000], found 0"), "");
+  EXPECT_EQ(has(config_error(e, "tiny"),
+                "x.json.profiles.tiny.train.epochs: expected an integer in [1, 100000], found 0"),
+            "");
   e = minimal();
   e["profiles"]["tiny"]["rows"]["DFAD"]["train"]["batch_size"] = 0;
-  EXPECT_EQ(has(config_error(e, "tiny"), "x.json.profiles.tiny.rows.DFAD.train.batch_size: expected an integer in [1, 65536], found 0"), "");
+  EXPECT_EQ(has(config_error(e, "tiny"),
+                "x.json.profiles.tiny.rows.DFAD.train.batch_size: expected an integer in [1, "
+                "65536], found 0"),
+            "");
   e = minimal();
   e["profiles"]["tiny"]["rows"]["DFAD"]["method"] = {{"options", {{"student_lr", -0.05}}}};
-  EXPECT_EQ(has(config_error(e, "tiny"), "x.json.profiles.tiny.rows.DFAD.method.options.student_lr: expected a number > 0, found -0.05"), "");
+  EXPECT_EQ(has(config_error(e, "tiny"),
+                "x.json.profiles.tiny.rows.DFAD.method.options.student_lr: expected a number > 0, "
+                "found -0.05"),
+            "");
   e = minimal();
   e["profiles"]["tiny"]["rows"]["DFAD"]["method"] = {{"optons", json::object()}};
-  EXPECT_EQ(has(config_error(e, "tiny"), "x.json.profiles.tiny.rows.DFAD.method.optons: unknown key"), "");
+  EXPECT_EQ(
+      has(config_error(e, "tiny"), "x.json.profiles.tiny.rows.DFAD.method.optons: unknown key"),
+      "");
   e = minimal();
   e["profiles"]["tiny"]["columns"] = {{"moons", {{"dataset", {{"options", {{"n_train", 0}}}}}}}};
-  EXPECT_EQ(has(config_error(e, "tiny"), "x.json.profiles.tiny.columns.moons.dataset.options.n_train: expected an integer"), "");
+  EXPECT_EQ(has(config_error(e, "tiny"),
+                "x.json.profiles.tiny.columns.moons.dataset.options.n_train: expected an integer"),
+            "");
   e = minimal();
   e["profiles"]["tiny"]["columns"] = {{"moons", {{"teacher", {{"train", {{"epochs", -3}}}}}}}};
-  EXPECT_EQ(has(config_error(e, "tiny"), "x.json.profiles.tiny.columns.moons.teacher.train.epochs"), "");
+  EXPECT_EQ(has(config_error(e, "tiny"), "x.json.profiles.tiny.columns.moons.teacher.train.epochs"),
+            "");
   // A value the profile does not set is still reported where the file sets it.
   e = minimal();
   e["rows"][1]["method"]["options"] = {{"student_lr", -1}};
@@ -284,7 +343,10 @@ TEST(Config, ProfileValuesAreReportedAtTheProfilesOwnPath) {
 TEST(Config, ByColumnValuesAreReportedAtTheirOwnPath) {
   auto e = minimal();
   e["rows"][1]["by_column"] = {{"moons", {{"method", {{"options", {{"generator_lr", -1}}}}}}}};
-  EXPECT_EQ(has(config_error(e), "x.json.rows[1].by_column.moons.method.options.generator_lr: expected a number > 0"), "");
+  EXPECT_EQ(
+      has(config_error(e),
+          "x.json.rows[1].by_column.moons.method.options.generator_lr: expected a number > 0"),
+      "");
   e["rows"][1]["by_column"] = {{"moons", {{"train", {{"batch_size", 0}}}}}};
   EXPECT_EQ(has(config_error(e), "x.json.rows[1].by_column.moons.train.batch_size"), "");
 }
@@ -298,26 +360,31 @@ TEST(Config, EveryProfileIsValidatedNotOnlyTheChosenOne) {
   EXPECT_EQ(has(config_error(e, "tiny"), "x.json.profiles.full.rows.DFAD.train.epochs"), "");
   e = minimal();
   e["profiles"]["full"]["rows"] = {{"DFDA", json::object()}};
-  EXPECT_EQ(has(config_error(e, "tiny"), "x.json.profiles.full.rows.DFDA: no row named 'DFDA'"), "");
+  EXPECT_EQ(has(config_error(e, "tiny"), "x.json.profiles.full.rows.DFDA: no row named 'DFDA'"),
+            "");
   // Plugin options need the plugins: check_every_profile expands every profile's cells.
   e = minimal();
   e["profiles"]["full"]["rows"] = {{"DFAD", {{"method", {{"options", {{"lr_studnet", 0.1}}}}}}}};
   const auto exp = dfkd::host::parse_experiment(e, "tiny", "x.json");
   EXPECT_NO_THROW(dfkd::host::expand_cells(exp, plugins(), {}));
-  EXPECT_THROW_WITH_MESSAGE(dfkd::host::check_every_profile(exp, plugins()), ConfigError,
-                            "x.json.profiles.full.rows.DFAD.method.options.lr_studnet: unknown option");
-  EXPECT_NO_THROW(dfkd::host::check_every_profile(dfkd::host::parse_experiment(minimal(), "tiny", "x.json"), plugins()));
+  EXPECT_THROW_WITH_MESSAGE(
+      dfkd::host::check_every_profile(exp, plugins()), ConfigError,
+      "x.json.profiles.full.rows.DFAD.method.options.lr_studnet: unknown option");
+  EXPECT_NO_THROW(dfkd::host::check_every_profile(
+      dfkd::host::parse_experiment(minimal(), "tiny", "x.json"), plugins()));
 }
 
 TEST(Config, ExperimentFileThatIsADirectoryOrOverflowsANumber) {
   const dfkd::test_support::TempDir temp("dfkd_config_");
   const std::filesystem::path& dir = temp.path();
   std::filesystem::create_directories(dir / "exp.json");
-  EXPECT_THROW_WITH_MESSAGE(dfkd::host::load_experiment(dir / "exp.json", ""), ConfigError,
-                            (dir / "exp.json").string() + ": is a directory, not an experiment file");
+  EXPECT_THROW_WITH_MESSAGE(
+      dfkd::host::load_experiment(dir / "exp.json", ""), ConfigError,
+      (dir / "exp.json").string() + ": is a directory, not an experiment file");
   std::ofstream(dir / "big.json") << "{\n  \"experiment\": \"x\",\n  \"seeds\": 1e309\n}\n";
   const std::string overflow = dfkd::test_support::thrown_message<ConfigError>(
-      [&] { dfkd::host::load_experiment(dir / "big.json", ""); }, "ConfigError (1e309 was accepted)");
+      [&] { dfkd::host::load_experiment(dir / "big.json", ""); },
+      "ConfigError (1e309 was accepted)");
   EXPECT_EQ(has(overflow, (dir / "big.json").string() + ": not valid JSON"), "");
   EXPECT_EQ(has(overflow, "number overflow"), "");
   EXPECT_EQ(has(overflow, "at line 3, column"), "");
@@ -331,20 +398,29 @@ TEST(Options, RangesAreCheckedWithThePath) {
       dfkd::option_ints("widths", {4}, "w").non_empty().at_least(1),
       dfkd::option_real("free", 0.0, "any finite value")};
   auto error = [&](const json& given) {
-    return dfkd::test_support::message_of<ConfigError>([&] { dfkd::resolve_options(specs, given, "p.options"); });
+    return dfkd::test_support::message_of<ConfigError>(
+        [&] { dfkd::resolve_options(specs, given, "p.options"); });
   };
   EXPECT_EQ(error({{"lr", -0.05}}), "p.options.lr: expected a number > 0, found -0.05");
   EXPECT_EQ(error({{"lr", 0}}), "p.options.lr: expected a number > 0, found 0");
-  EXPECT_EQ(error({{"momentum", 1.0}}), "p.options.momentum: expected a number in [0, 1), found 1.0");
+  EXPECT_EQ(error({{"momentum", 1.0}}),
+            "p.options.momentum: expected a number in [0, 1), found 1.0");
   EXPECT_EQ(error({{"steps", 11}}), "p.options.steps: expected an integer in [1, 10], found 11");
-  EXPECT_EQ(error({{"widths", {3, -1}}}), "p.options.widths[1]: expected an integer >= 1, found -1");
-  EXPECT_EQ(error({{"widths", json::array()}}), "p.options.widths: expected a list of at least 1 element, found []");
-  EXPECT_EQ(has(error({{"free", -1e300}}), "p.options.free: expected a finite number representable as a float"), "");
+  EXPECT_EQ(error({{"widths", {3, -1}}}),
+            "p.options.widths[1]: expected an integer >= 1, found -1");
+  EXPECT_EQ(error({{"widths", json::array()}}),
+            "p.options.widths: expected a list of at least 1 element, found []");
+  EXPECT_EQ(has(error({{"free", -1e300}}),
+                "p.options.free: expected a finite number representable as a float"),
+            "");
   EXPECT_EQ(error({{"lr", 1e-9}, {"momentum", 0}, {"steps", 10}, {"free", -3.5e38 / 2}}), "");
   // The per-value paths a host passes (e.g. the profile patch that set the value).
-  EXPECT_EQ(dfkd::test_support::thrown_message<ConfigError>([&] {
-              dfkd::resolve_options(specs, {{"lr", -1}}, "p.options", {{"lr", "f.json.profiles.smoke.rows.X.lr"}});
-            }, "ConfigError"),
+  EXPECT_EQ(dfkd::test_support::thrown_message<ConfigError>(
+                [&] {
+                  dfkd::resolve_options(specs, {{"lr", -1}}, "p.options",
+                                        {{"lr", "f.json.profiles.smoke.rows.X.lr"}});
+                },
+                "ConfigError"),
             "f.json.profiles.smoke.rows.X.lr: expected a number > 0, found -1");
   EXPECT_EQ(dfkd::describe_range(specs[0]), "> 0");
   EXPECT_EQ(dfkd::describe_range(specs[1]), "in [0, 1)");
@@ -354,8 +430,10 @@ TEST(Options, RangesAreCheckedWithThePath) {
 TEST(Options, RangesAreMetadataTheResolvedValuesAreUnchanged) {
   const auto plain = dfkd::option_real("lr", 0.1, "lr");
   const auto ranged = plain.greater_than(0).at_most(1);
-  EXPECT_EQ(dfkd::resolve_options({plain}, {{"lr", 0.5}}, "p"), dfkd::resolve_options({ranged}, {{"lr", 0.5}}, "p"));
-  EXPECT_EQ(dfkd::resolve_options({plain}, {}, "p").dump(), dfkd::resolve_options({ranged}, {}, "p").dump());
+  EXPECT_EQ(dfkd::resolve_options({plain}, {{"lr", 0.5}}, "p"),
+            dfkd::resolve_options({ranged}, {{"lr", 0.5}}, "p"));
+  EXPECT_EQ(dfkd::resolve_options({plain}, {}, "p").dump(),
+            dfkd::resolve_options({ranged}, {}, "p").dump());
   EXPECT_FALSE(plain.min_value.has_value()) << "at_least & co. return a copy";
 }
 
@@ -388,9 +466,13 @@ TEST(LrSchedule, Factors) {
 TEST(LrSchedule, BadSchedulesAreConfigErrors) {
   auto e = minimal();
   e["train"]["lr_schedule"] = {{"type", "linear"}};
-  EXPECT_NE(config_error(e).find("lr_schedule.type: expected one of constant, step, multistep, cosine; found \"linear\""),
-            std::string::npos) << config_error(e);
+  EXPECT_NE(
+      config_error(e).find(
+          "lr_schedule.type: expected one of constant, step, multistep, cosine; found \"linear\""),
+      std::string::npos)
+      << config_error(e);
   e["train"]["lr_schedule"] = {{"type", "step"}};
-  EXPECT_NE(config_error(e).find("lr_schedule.step_size: expected an integer, found null"), std::string::npos)
+  EXPECT_NE(config_error(e).find("lr_schedule.step_size: expected an integer, found null"),
+            std::string::npos)
       << config_error(e);
 }

@@ -24,9 +24,9 @@
 #include "loader/plugin_host.hpp"
 #include "slurm/sweep.hpp"
 #include "store/results_store.hpp"
-#include "util/hash.hpp"
 #include "support/expect_throw.hpp"
 #include "support/temp_dir.hpp"
+#include "util/hash.hpp"
 
 namespace fs = std::filesystem;
 using dfkd::ConfigError;
@@ -52,7 +52,9 @@ std::string config_error_of(F&& f) {
   return dfkd::test_support::message_of<ConfigError>(std::forward<F>(f));
 }
 
-std::string nested_arrays(size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+std::string nested_arrays(size_t depth) {
+  return std::string(depth, '[') + std::string(depth, ']');
+}
 
 /// A fresh directory per test, removed afterwards.
 class TempDir : public ::testing::Test {
@@ -81,20 +83,25 @@ TEST(JsonDepth, EveryShippedExperimentIsWellUnderTheLimit) {
 TEST(JsonDepth, TheLimitItselfParsesOneMoreLevelIsRefused) {
   EXPECT_EQ(parse_json_limited(nested_arrays(kJsonDepthLimit), "x.json"),
             json::parse(nested_arrays(kJsonDepthLimit)));
-  const auto msg = config_error_of([] { parse_json_limited(nested_arrays(kJsonDepthLimit + 1), "x.json"); });
-  EXPECT_TRUE(contains_all(msg, {"x.json: line 1, column 65: nesting: expected at most 64 levels of "
-                                 "arrays and objects, found more at [0][0][0][0][0]...(57 more)...[0][0]",
-                                 "flatten or remove that value"}));
+  const auto msg =
+      config_error_of([] { parse_json_limited(nested_arrays(kJsonDepthLimit + 1), "x.json"); });
+  EXPECT_TRUE(
+      contains_all(msg, {"x.json: line 1, column 65: nesting: expected at most 64 levels of "
+                         "arrays and objects, found more at [0][0][0][0][0]...(57 more)...[0][0]",
+                         "flatten or remove that value"}));
 }
 
 TEST(JsonDepth, A100kDeepValueIsAConfigErrorNamingLineColumnAndPath) {
-  const std::string text = "{\n  \"experiment\": \"deep\",\n  \"description\": " + nested_arrays(100000) + "\n}\n";
+  const std::string text =
+      "{\n  \"experiment\": \"deep\",\n  \"description\": " + nested_arrays(100000) + "\n}\n";
   const auto msg = config_error_of([&] { parse_json_limited(text, "deep.json"); });
-  EXPECT_TRUE(contains_all(msg, {"deep.json: line 3, column 81: nesting: expected at most 64 levels",
-                                 "found more at description[0][0][0][0]...(57 more)...[0][0]"}));
+  EXPECT_TRUE(
+      contains_all(msg, {"deep.json: line 3, column 81: nesting: expected at most 64 levels",
+                         "found more at description[0][0][0][0]...(57 more)...[0][0]"}));
   // Unbalanced (no closing brackets at all): still the depth error, not a crash.
-  EXPECT_TRUE(contains_all(config_error_of([] { parse_json_limited(std::string(100000, '{'), "o.json"); }),
-                           {"o.json: line 1, column 65"}));
+  EXPECT_TRUE(
+      contains_all(config_error_of([] { parse_json_limited(std::string(100000, '{'), "o.json"); }),
+                   {"o.json: line 1, column 65"}));
 }
 
 TEST(JsonDepth, PathNamesObjectKeysAndArrayIndexes) {
@@ -126,8 +133,9 @@ TEST_F(JsonDepthFiles, LoadExperimentRefusesADeepOptionValue) {
   text.replace(text.find(placeholder), placeholder.size(), nested_arrays(100000));
   const auto file = write("deep.json", text);
   const auto msg = config_error_of([&] { dfkd::host::load_experiment(file, ""); });
-  EXPECT_TRUE(contains_all(msg, {file.string() + ": line ", "nesting: expected at most 64 levels",
-                                 "found more at rows[2].method.options.student_lr...(57 more)...[0][0]"}));
+  EXPECT_TRUE(
+      contains_all(msg, {file.string() + ": line ", "nesting: expected at most 64 levels",
+                         "found more at rows[2].method.options.student_lr...(57 more)...[0][0]"}));
 }
 
 TEST_F(JsonDepthFiles, StoredDefinitionNestedTooDeepIsAConfigErrorNamingTheStore) {
@@ -144,8 +152,9 @@ TEST_F(JsonDepthFiles, StoredDefinitionNestedTooDeepIsAConfigErrorNamingTheStore
   sqlite3_close(h);
   ResultsStore store(db, ResultsStore::Mode::ReadOnly);
   const auto msg = config_error_of([&] { store.experiment_definition("deep"); });
-  EXPECT_TRUE(contains_all(msg, {"results store '" + db.string() + "'", "experiment 'deep' definition_json",
-                                 "expected at most 128 levels"}));
+  EXPECT_TRUE(
+      contains_all(msg, {"results store '" + db.string() + "'", "experiment 'deep' definition_json",
+                         "expected at most 128 levels"}));
 }
 
 TEST_F(JsonDepthFiles, SweepManifestNestedTooDeepIsAConfigError) {
@@ -215,9 +224,12 @@ TEST_F(ElfCheck, EveryBuiltPluginPasses) {
 TEST_F(ElfCheck, NotElfAndEmptyFiles) {
   EXPECT_TRUE(contains_all(problem("not an ELF file\n"),
                            {"expected an ELF shared library (starting 7f 45 4c 46), found a file "
-                            "starting 6e 6f 74 20", "move this file out of"}));
+                            "starting 6e 6f 74 20",
+                            "move this file out of"}));
   EXPECT_TRUE(contains_all(problem(""), {"found an empty file", "was the build interrupted?"}));
-  EXPECT_TRUE(contains_all(problem("\x7f" "E"), {"found a file starting 7f 45"}));
+  EXPECT_TRUE(contains_all(problem("\x7f"
+                                   "E"),
+                           {"found a file starting 7f 45"}));
 }
 
 TEST_F(ElfCheck, TruncatedHeader) {
@@ -231,18 +243,20 @@ TEST_F(ElfCheck, TruncatedHeader) {
 TEST_F(ElfCheck, TruncatedProgramHeaders) {
   const uint64_t need = eh_.e_phoff + uint64_t(eh_.e_phnum) * sizeof(Elf64_Phdr);
   const size_t cut = eh_.e_phoff + sizeof(Elf64_Phdr) + 3;
-  EXPECT_TRUE(contains_all(problem(bytes_.substr(0, cut)),
-                           {fmt::format("truncated: the file is {} bytes but its program headers need {}; "
-                                        "was the build interrupted? rebuild the plugin",
-                                        cut, need)}));
+  EXPECT_TRUE(
+      contains_all(problem(bytes_.substr(0, cut)),
+                   {fmt::format("truncated: the file is {} bytes but its program headers need {}; "
+                                "was the build interrupted? rebuild the plugin",
+                                cut, need)}));
 }
 
 TEST_F(ElfCheck, TruncatedSegment) {
   // What an interrupted build leaves: the first 4 KiB (headers intact, segments cut).
   ASSERT_GT(segments_end(), 4096u);
-  EXPECT_TRUE(contains_all(problem(bytes_.substr(0, 4096)),
-                           {"truncated: the file is 4096 bytes but its loadable segment (program header ",
-                            "PT_LOAD at offset", "was the build interrupted? rebuild the plugin"}));
+  EXPECT_TRUE(
+      contains_all(problem(bytes_.substr(0, 4096)),
+                   {"truncated: the file is 4096 bytes but its loadable segment (program header ",
+                    "PT_LOAD at offset", "was the build interrupted? rebuild the plugin"}));
   // One byte short of the last segment's end.
   const auto cut = segments_end() - 1;
   EXPECT_TRUE(contains_all(problem(bytes_.substr(0, cut)),
@@ -254,27 +268,33 @@ TEST_F(ElfCheck, TruncatedSectionHeaders) {
   ASSERT_GE(eh_.e_shoff, segments_end());  // section headers at the end, as linkers write them
   const uint64_t need = eh_.e_shoff + uint64_t(eh_.e_shnum) * sizeof(Elf64_Shdr);
   EXPECT_EQ(need, bytes_.size());
-  EXPECT_TRUE(contains_all(problem(bytes_.substr(0, bytes_.size() - 1)),
-                           {fmt::format("truncated: the file is {} bytes but its section headers need {}",
-                                        bytes_.size() - 1, need)}));
+  EXPECT_TRUE(
+      contains_all(problem(bytes_.substr(0, bytes_.size() - 1)),
+                   {fmt::format("truncated: the file is {} bytes but its section headers need {}",
+                                bytes_.size() - 1, need)}));
 }
 
 TEST_F(ElfCheck, WrongClassMachineOrType) {
   std::string b = bytes_;
   b[EI_CLASS] = ELFCLASS32;
-  EXPECT_TRUE(contains_all(problem(b), {"ELF class: expected ELF64 (64-bit) like this dfkd, found ELF32 (32-bit)"}));
+  EXPECT_TRUE(contains_all(
+      problem(b), {"ELF class: expected ELF64 (64-bit) like this dfkd, found ELF32 (32-bit)"}));
   b = bytes_;
   b[EI_DATA] = ELFDATA2MSB;
-  EXPECT_TRUE(contains_all(problem(b), {"byte order: expected little-endian like this dfkd, found big-endian"}));
+  EXPECT_TRUE(contains_all(
+      problem(b), {"byte order: expected little-endian like this dfkd, found big-endian"}));
   b = bytes_;
   Elf64_Ehdr eh = eh_;
   eh.e_machine = eh_.e_machine == EM_AARCH64 ? EM_X86_64 : EM_AARCH64;
   std::memcpy(b.data(), &eh, sizeof eh);
-  EXPECT_TRUE(contains_all(problem(b), {"machine: expected ", "like this dfkd, found ", "rebuild the plugin for this machine"}));
+  EXPECT_TRUE(contains_all(problem(b), {"machine: expected ", "like this dfkd, found ",
+                                        "rebuild the plugin for this machine"}));
   eh = eh_;
   eh.e_type = ET_REL;
   std::memcpy(b.data(), &eh, sizeof eh);
-  EXPECT_TRUE(contains_all(problem(b), {"ELF type: expected a shared library (ET_DYN), found a relocatable object file (.o)"}));
+  EXPECT_TRUE(contains_all(
+      problem(b),
+      {"ELF type: expected a shared library (ET_DYN), found a relocatable object file (.o)"}));
 }
 
 TEST_F(ElfCheck, PluginHostRefusesATruncatedLibraryAndLoadsTheOthers) {
@@ -285,8 +305,10 @@ TEST_F(ElfCheck, PluginHostRefusesATruncatedLibraryAndLoadsTheOthers) {
   const auto& f = host.failures()[0];
   EXPECT_EQ(f.status, dfkd::host::LoadStatus::BadFile);
   EXPECT_STREQ(dfkd::host::to_string(f.status), "bad_file");
-  EXPECT_TRUE(contains_all(f.message, {"PluginHost::load(): '" + truncated.string() + "': file: truncated: the "
-                                       "file is 4096 bytes but its ", "rebuild the plugin"}));
+  EXPECT_TRUE(contains_all(f.message, {"PluginHost::load(): '" + truncated.string() +
+                                           "': file: truncated: the "
+                                           "file is 4096 bytes but its ",
+                                       "rebuild the plugin"}));
   EXPECT_GT(host.plugins().size(), 5u);
 }
 
@@ -334,7 +356,8 @@ TEST_F(StreamingQuery, TimeoutInterruptsAStepThatReturnsNoRows) {
   limits.timeout_seconds = 0.3;
   const auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(run(kEndlessCount, limits), ResultsStore::QueryEnd::Timeout);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));  // bounded, not timed
+  EXPECT_LT(std::chrono::steady_clock::now() - start,
+            std::chrono::seconds(30));  // bounded, not timed
   EXPECT_TRUE(rows_.empty());
 }
 

@@ -2,8 +2,8 @@
 // files, every corrupt-file error, and the real Fashion-MNIST / MNIST subset when installed.
 #include <gtest/gtest.h>
 
-#include <iostream>
 #include <filesystem>
+#include <iostream>
 #include <string>
 #include <utility>
 #include <vector>

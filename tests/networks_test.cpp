@@ -1,11 +1,11 @@
 // The paper's networks: lenet5 (LeNet-5 / LeNet-5-half), resnet (CIFAR ResNet-18/34) and
 // conv_generator (DFAD's GeneratorA), built directly from their maths libraries.
 //
-// Cost checks are made three ways: against the numbers the papers print (docs/methods.md §1 and its sources, DFAD
-// Table 2, paper Table 1), against exact MACs / parameter counts derived by hand from the layer
-// shapes (derivations above each constant), and against a count taken from an actual forward
-// pass: the autograd graph it records is walked, and every node that multiplies by a weight of
-// rank >= 2 (a convolution, or a Linear through its transpose) adds weight.numel() x its output
+// Cost checks are made three ways: against the numbers the papers print (docs/methods.md §1 and its
+// sources, DFAD Table 2, paper Table 1), against exact MACs / parameter counts derived by hand from
+// the layer shapes (derivations above each constant), and against a count taken from an actual
+// forward pass: the autograd graph it records is walked, and every node that multiplies by a weight
+// of rank >= 2 (a convolution, or a Linear through its transpose) adds weight.numel() x its output
 // positions per image. Parameter counts are also compared with the sum of parameter numels.
 #include <gtest/gtest.h>
 #include <torch/csrc/autograd/function.h>
@@ -229,8 +229,8 @@ TEST(LeNet5, CostMatchesThePaper) {
   EXPECT_EQ(half->cost().parameters, 15738);
   EXPECT_EQ(lenet(1.0, 100)->cost().macs, 424080);
   EXPECT_EQ(lenet(1.0, 100)->cost().parameters, 69356);
-  // docs/methods.md §1 and its sources: ~0.417 M and ~0.134 M MACs; paper Table 1 prints 433K and 139K "FLOPs"
-  // (within 4%: those counts include biases / activations).
+  // docs/methods.md §1 and its sources: ~0.417 M and ~0.134 M MACs; paper Table 1 prints 433K and
+  // 139K "FLOPs" (within 4%: those counts include biases / activations).
   EXPECT_NEAR(full->cost().macs / 1e6, 0.417, 0.001);
   EXPECT_NEAR(half->cost().macs / 1e6, 0.134, 0.001);
   EXPECT_NEAR(full->cost().macs / 433e3, 1.0, 0.04);
@@ -430,8 +430,8 @@ TEST(ConvGenerator, RejectsShapesItCannotGenerate) {
 
 // GeneratorA MACs per image at S = 32 (init 8): Linear nz*2ngf*64, conv1 2ngf*2ngf*9*16*16,
 // conv2 ngf*2ngf*9*32*32, conv3 nc*ngf*9*32*32.
-//   nz 100, nc 1, ngf 64: 819200 + 37748736 + 75497472 + 589824   = 114655232  (114.7 M, DFAD's GeneratorA)
-//   nz 100, nc 1, ngf 32: 409600 + 9437184 + 18874368 + 294912    = 29016064   (29.0 M)
+//   nz 100, nc 1, ngf 64: 819200 + 37748736 + 75497472 + 589824   = 114655232  (114.7 M, DFAD's
+//   GeneratorA) nz 100, nc 1, ngf 32: 409600 + 9437184 + 18874368 + 294912    = 29016064   (29.0 M)
 //   nz 100, nc 1, ngf 16: 204800 + 2359296 + 4718592 + 147456     = 7430144    (7.4 M)
 //   nz 256, nc 3, ngf 64: 2097152 + 37748736 + 75497472 + 1769472 = 117112832  (~117 M)
 TEST(ConvGenerator, MacsMatchMethodsMd) {

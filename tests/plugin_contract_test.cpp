@@ -46,7 +46,9 @@ struct PluginCase {
 };
 
 // Readable test listings (ctest shows GetParam()); gtest would otherwise dump the bytes.
-void PrintTo(const PluginCase& c, std::ostream* os) { *os << dfkd::to_string(c.kind) << ' ' << c.name; }
+void PrintTo(const PluginCase& c, std::ostream* os) {
+  *os << dfkd::to_string(c.kind) << ' ' << c.name;
+}
 
 std::vector<PluginCase> plugin_cases() {
   std::vector<PluginCase> cases;
@@ -75,7 +77,9 @@ dfkd::Options default_options(const LoadedPlugin& p) {
   return dfkd::Options(p.entry.name, dfkd::resolve_options(p.entry.info.options, {}, json_path(p)));
 }
 
-bool all_finite(const torch::Tensor& t) { return torch::isfinite(t).all().item<bool>(); }
+bool all_finite(const torch::Tensor& t) {
+  return torch::isfinite(t).all().item<bool>();
+}
 
 std::vector<torch::Tensor> snapshot(torch::nn::Module& m) {
   std::vector<torch::Tensor> out;
@@ -150,7 +154,8 @@ std::string make_image_kit(Kit& kit) {
   torch::manual_seed(0);
   kit.shape = {{1, 32, 32}, 10};
   auto options = [](const LoadedPlugin& p, nlohmann::json given) {
-    return dfkd::Options(p.entry.name, dfkd::resolve_options(p.entry.info.options, given, json_path(p)));
+    return dfkd::Options(p.entry.name,
+                         dfkd::resolve_options(p.entry.info.options, given, json_path(p)));
   };
   kit.student = lenet->entry.make_model(options(*lenet, {{"width", 0.5}}), kit.shape);
   kit.teacher = lenet->entry.make_model(options(*lenet, {{"width", 1.0}}), kit.shape);
@@ -229,28 +234,33 @@ TEST_P(PluginContract, OptionRangesRejectValuesOutsideThemNamingThePath) {
   const auto& p = plugin();
   for (const auto& o : p.entry.info.options) {
     SCOPED_TRACE("option " + o.name);
-    const bool integer = o.type == dfkd::OptionType::Integer || o.type == dfkd::OptionType::IntegerList;
+    const bool integer =
+        o.type == dfkd::OptionType::Integer || o.type == dfkd::OptionType::IntegerList;
     const bool real = o.type == dfkd::OptionType::Real || o.type == dfkd::OptionType::RealList;
-    const bool list = o.type == dfkd::OptionType::IntegerList || o.type == dfkd::OptionType::RealList;
+    const bool list =
+        o.type == dfkd::OptionType::IntegerList || o.type == dfkd::OptionType::RealList;
     if (!integer && !real) {
       EXPECT_FALSE(o.min_value || o.max_value) << "a range on a non-numeric option";
       continue;
     }
     auto outside = [&](double bound, bool exclusive, double step) -> nlohmann::json {
       const double v = exclusive ? bound : bound + step;
-      const nlohmann::json x = integer ? nlohmann::json(static_cast<int64_t>(v)) : nlohmann::json(v);
+      const nlohmann::json x =
+          integer ? nlohmann::json(static_cast<int64_t>(v)) : nlohmann::json(v);
       return list ? nlohmann::json::array({x}) : x;
     };
     std::vector<nlohmann::json> bad;
     if (o.min_value) bad.push_back(outside(*o.min_value, o.min_exclusive, integer ? -1.0 : -0.5));
     if (o.max_value) bad.push_back(outside(*o.max_value, o.max_exclusive, integer ? 1.0 : 0.5));
-    if (real) bad.push_back(list ? nlohmann::json::array({1e300}) : nlohmann::json(1e300));  // not a float
+    if (real)
+      bad.push_back(list ? nlohmann::json::array({1e300}) : nlohmann::json(1e300));  // not a float
     for (const auto& v : bad) {
       try {
         dfkd::resolve_options(p.entry.info.options, {{o.name, v}}, json_path(p));
         ADD_FAILURE() << v.dump() << " was accepted";
       } catch (const dfkd::ConfigError& e) {
-        EXPECT_NE(std::string(e.what()).find(json_path(p) + "." + o.name), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find(json_path(p) + "." + o.name), std::string::npos)
+            << e.what();
       }
     }
   }
@@ -277,8 +287,7 @@ TEST_P(PluginContract, UnknownOptionIsRejectedNamingThePath) {
     dfkd::resolve_options(p.entry.info.options, {{"no_such_option", 1}}, path);
     FAIL() << "an unknown option key was accepted";
   } catch (const dfkd::ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find(path + ".no_such_option"), std::string::npos)
-        << e.what();
+    EXPECT_NE(std::string(e.what()).find(path + ".no_such_option"), std::string::npos) << e.what();
   }
 }
 
@@ -395,7 +404,8 @@ void run_method(dfkd::Method& method, const dfkd::MethodTraits& traits, Kit& kit
   method.setup(ctx);
   for (const auto& stage : method.pretraining(ctx)) {
     SCOPED_TRACE("pre-training stage " + stage.name);
-    for (const auto& [name, value] : stage.iteration(ctx)) EXPECT_TRUE(std::isfinite(value)) << name;
+    for (const auto& [name, value] : stage.iteration(ctx))
+      EXPECT_TRUE(std::isfinite(value)) << name;
   }
   const auto before = snapshot(kit.student->module());
   const dfkd::StepMetrics metrics = method.iteration(ctx);
@@ -438,11 +448,21 @@ TEST_P(PluginContract, WorksWithDefaultOptions) {
   const auto& p = plugin();
   if (has_required_options(p)) GTEST_SKIP() << "has required options; nothing to default from";
   switch (p.entry.kind) {
-    case PluginKind::Model: check_model(p); break;
-    case PluginKind::Generator: check_generator(p); break;
-    case PluginKind::Dataset: check_dataset(p); break;
-    case PluginKind::Regularizer: check_regularizer(p); break;
-    case PluginKind::Method: check_method(p); break;
+    case PluginKind::Model:
+      check_model(p);
+      break;
+    case PluginKind::Generator:
+      check_generator(p);
+      break;
+    case PluginKind::Dataset:
+      check_dataset(p);
+      break;
+    case PluginKind::Regularizer:
+      check_regularizer(p);
+      break;
+    case PluginKind::Method:
+      check_method(p);
+      break;
   }
 }
 

@@ -13,9 +13,9 @@
 
 #include "dfkd/errors.hpp"
 #include "loader/plugin_host.hpp"
-#include "util/hash.hpp"
 #include "support/expect_throw.hpp"
 #include "support/temp_dir.hpp"
+#include "util/hash.hpp"
 
 namespace {
 
@@ -59,8 +59,10 @@ class ScopedEnv {
     ::setenv(name, value, 1);
   }
   ~ScopedEnv() {
-    if (old_) ::setenv(name_, old_->c_str(), 1);
-    else ::unsetenv(name_);
+    if (old_)
+      ::setenv(name_, old_->c_str(), 1);
+    else
+      ::unsetenv(name_);
   }
 
  private:
@@ -146,10 +148,10 @@ TEST(PluginHostWrong, DuplicateNameNamesBothFiles) {
   ASSERT_TRUE(first.ok()) << first.message;
   const LoadResult second = host.load(wrong_plugin("duplicate_name_b"));
   EXPECT_EQ(second.status, LoadStatus::InitFailed);
-  EXPECT_TRUE(contains_all(second.message,
-                           {"PluginHost::load(): '", "duplicate_name_b.so': regularizer 'dup'",
-                            "already registered by '", "duplicate_name_a.so'",
-                            "remove one of the two libraries"}));
+  EXPECT_TRUE(contains_all(
+      second.message,
+      {"PluginHost::load(): '", "duplicate_name_b.so': regularizer 'dup'",
+       "already registered by '", "duplicate_name_a.so'", "remove one of the two libraries"}));
   ASSERT_EQ(host.plugins().size(), 1u);
   EXPECT_EQ(host.plugins()[0]->file.filename(), "duplicate_name_a.so");
 }
@@ -261,12 +263,14 @@ TEST(PluginHost, UnknownNameListsTheKnownNamesOfThatKind) {
   PluginHost host;
   ASSERT_TRUE(host.load(wrong_plugin("duplicate_name_a")).ok());
   using dfkd::test_support::thrown_message;
-  EXPECT_TRUE(contains_all(
-      thrown_message<dfkd::ConfigError>([&] { host.get(PluginKind::Regularizer, "nope"); }, "dfkd::ConfigError"),
-      {"PluginHost::get(): unknown regularizer 'nope'", "known regularizers: dup"}));
-  EXPECT_TRUE(contains_all(
-      thrown_message<dfkd::ConfigError>([&] { host.get(PluginKind::Method, "dup"); }, "dfkd::ConfigError"),
-      {"unknown method 'dup'", "no method plugins are loaded", "(a regularizer plugin has that name)"}));
+  EXPECT_TRUE(
+      contains_all(thrown_message<dfkd::ConfigError>(
+                       [&] { host.get(PluginKind::Regularizer, "nope"); }, "dfkd::ConfigError"),
+                   {"PluginHost::get(): unknown regularizer 'nope'", "known regularizers: dup"}));
+  EXPECT_TRUE(contains_all(thrown_message<dfkd::ConfigError>(
+                               [&] { host.get(PluginKind::Method, "dup"); }, "dfkd::ConfigError"),
+                           {"unknown method 'dup'", "no method plugins are loaded",
+                            "(a regularizer plugin has that name)"}));
   EXPECT_EQ(host.find(PluginKind::Method, "dup"), nullptr);
 }
 

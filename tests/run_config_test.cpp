@@ -8,10 +8,10 @@
 #include <string>
 
 #include "config/experiment.hpp"
-#include "planner/cells.hpp"
 #include "config/run_config.hpp"
 #include "dfkd/errors.hpp"
 #include "loader/plugin_host.hpp"
+#include "planner/cells.hpp"
 #include "util/hash.hpp"
 
 namespace {
@@ -39,8 +39,10 @@ class ScopedEnv {
     ::setenv(name, value, 1);
   }
   ~ScopedEnv() {
-    if (old_) ::setenv(name_, old_->c_str(), 1);
-    else ::unsetenv(name_);
+    if (old_)
+      ::setenv(name_, old_->c_str(), 1);
+    else
+      ::unsetenv(name_);
   }
 
  private:
@@ -53,7 +55,8 @@ std::vector<CellRun> cells_of(const fs::path& file, const std::string& profile) 
   return dfkd::host::expand_cells(exp, plugins(), {{}, exp.column_names(), 0});
 }
 
-const CellRun& find_cell(const std::vector<CellRun>& cells, const std::string& row, const std::string& column) {
+const CellRun& find_cell(const std::vector<CellRun>& cells, const std::string& row,
+                         const std::string& column) {
   for (const auto& c : cells)
     if (c.row == row && c.column == column && c.seed == 0) return c;
   throw std::logic_error("no cell " + row + " / " + column);
@@ -68,7 +71,8 @@ const CellRun& find_cell(const std::vector<CellRun>& cells, const std::string& r
 // changes the identity of every stored run: results would no longer be found as cached.
 // History: 453e4ac6.., 601eb85c.., 57a38432.. until the option vocabulary (student_lr,
 // generator_lr, ...; method plugins 2.0.0) changed every method's resolved options.
-constexpr const char* kTeacherKey = "fa3fa75e781998f76bacfa68a846bf8ac546759773ea5c5e10d6f881a01d58dc";
+constexpr const char* kTeacherKey =
+    "fa3fa75e781998f76bacfa68a846bf8ac546759773ea5c5e10d6f881a01d58dc";
 constexpr const char* kKdKey = "03403d4266cf3c70942e25d88d797169f0822d2f2d03540d5a06d006c1f62c06";
 constexpr const char* kDfadKey = "9aa6c471ad2bb56325edbe9fb3a0bd3643341484963f42f294414feb08dfb530";
 
@@ -122,7 +126,8 @@ TEST(RunConfig, RoundTripsEveryShippedConfig) {
     if (entry.path().extension() != ".json") continue;
     for (const auto& profile : dfkd::host::load_experiment(entry.path(), "").profiles) {
       for (const auto& cell : cells_of(entry.path(), profile)) {
-        SCOPED_TRACE(entry.path().filename().string() + " " + profile + " " + cell.row + " " + cell.column);
+        SCOPED_TRACE(entry.path().filename().string() + " " + profile + " " + cell.row + " " +
+                     cell.column);
         const auto typed = cell.config.get<RunConfig>();
         const json back = typed;
         EXPECT_EQ(back, cell.config);
@@ -188,7 +193,8 @@ TEST(RunConfig, ReadingNamesTheKeyThatIsWrong) {
 
   auto wrong = stored_config();
   wrong["regularizers"][0]["weight"] = "heavy";
-  EXPECT_NE(read_error(wrong).find("run config.regularizers[0].weight"), std::string::npos) << read_error(wrong);
+  EXPECT_NE(read_error(wrong).find("run config.regularizers[0].weight"), std::string::npos)
+      << read_error(wrong);
 
   EXPECT_NE(read_error(json()).find("run config"), std::string::npos) << read_error(json());
 }

@@ -63,10 +63,10 @@ TEST(OptimizerOptions, ReadsBackWhatTheRunSet) {
   student.declare(specs);
   generator.declare(specs);
   const dfkd::Options options(
-      "p", dfkd::resolve_options(specs,
-                                 {{"student_optimizer", "adam"}, {"student_lr", 0.02},
-                                  {"generator_beta1", 0.5}},
-                                 "p"));
+      "p",
+      dfkd::resolve_options(
+          specs, {{"student_optimizer", "adam"}, {"student_lr", 0.02}, {"generator_beta1", 0.5}},
+          "p"));
   const auto s = student.read(options);
   EXPECT_EQ(s.kind, "adam");
   EXPECT_DOUBLE_EQ(s.lr, 0.02);
@@ -107,7 +107,8 @@ namespace {
 /// logits.sum() of the student on x (student stage) or x.sum() (generator stage), and what it saw.
 class ProbeRegularizer : public dfkd::Regularizer {
  public:
-  ProbeRegularizer(dfkd::RegularizerStage stage, bool* saw_grad) : stage_(stage), saw_grad_(saw_grad) {}
+  ProbeRegularizer(dfkd::RegularizerStage stage, bool* saw_grad)
+      : stage_(stage), saw_grad_(saw_grad) {}
   dfkd::RegularizerStage stage() const override { return stage_; }
   torch::Tensor generator_term(const dfkd::GeneratorStepInputs& in) override { return in.x.sum(); }
   torch::Tensor student_term(const dfkd::StudentStepInputs& in) override {
@@ -141,7 +142,8 @@ TEST(RegularizerHooks, ZeroWithoutRegularizers) {
   dfkd::ModelOutput t{x, {}};
   dfkd::StepMetrics metrics;
   const auto g = ctx.generator_terms(x, t, t, metrics);
-  const auto s = ctx.student_terms(x, t, [](auto a, auto b) { return (a - b).abs().mean(); }, metrics);
+  const auto s = ctx.student_terms(
+      x, t, [](auto a, auto b) { return (a - b).abs().mean(); }, metrics);
   EXPECT_EQ(g.dim(), 0);
   EXPECT_EQ(g.item<double>(), 0.0);
   EXPECT_EQ(s.item<double>(), 0.0);
@@ -154,10 +156,12 @@ TEST(RegularizerHooks, WeightedTermsLoggedAndStudentInputsDetached) {
   dfkd::TrainContext ctx(student, torch::kCPU, 2, rng);
   bool saw_grad = true;
   std::vector<dfkd::RegularizerSet::Entry> entries;
-  entries.push_back({"gen", 0.5,
-                     std::make_unique<ProbeRegularizer>(dfkd::RegularizerStage::Generator, &saw_grad)});
-  entries.push_back({"stu", -2.0,
-                     std::make_unique<ProbeRegularizer>(dfkd::RegularizerStage::Student, &saw_grad)});
+  entries.push_back(
+      {"gen", 0.5,
+       std::make_unique<ProbeRegularizer>(dfkd::RegularizerStage::Generator, &saw_grad)});
+  entries.push_back(
+      {"stu", -2.0,
+       std::make_unique<ProbeRegularizer>(dfkd::RegularizerStage::Student, &saw_grad)});
   dfkd::RegularizerSet set(std::move(entries));
   ctx.regularizers = &set;
 
@@ -171,7 +175,8 @@ TEST(RegularizerHooks, WeightedTermsLoggedAndStudentInputsDetached) {
   EXPECT_DOUBLE_EQ(metrics.at("reg_gen"), 2.0);
   EXPECT_TRUE(g.requires_grad()) << "generator terms keep x's graph";
   // student: -2 * mean|2t - t| = -2 * (1+2+3+4)/4 = -5
-  const auto s = ctx.student_terms(x, t, [](auto a, auto b) { return (a - b).abs().mean(); }, metrics);
+  const auto s = ctx.student_terms(
+      x, t, [](auto a, auto b) { return (a - b).abs().mean(); }, metrics);
   EXPECT_DOUBLE_EQ(s.item<double>(), -5.0);
   EXPECT_DOUBLE_EQ(metrics.at("reg_stu"), 2.5);
   EXPECT_FALSE(saw_grad) << "student terms see x and the teacher as constants";

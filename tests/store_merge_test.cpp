@@ -7,9 +7,9 @@
 #include <string>
 
 #include "store/results_store.hpp"
-#include "util/hash.hpp"
 #include "support/expect_throw.hpp"
 #include "support/temp_dir.hpp"
+#include "util/hash.hpp"
 
 namespace fs = std::filesystem;
 using dfkd::host::ArtifactRecord;
@@ -34,7 +34,8 @@ class MergeRunTest : public ::testing::Test {
     shard_db_ = dir_ / "shard" / "run.db";
   }
 
-  static RunPlan plan(const std::string& key, const std::string& id, const std::string& parent = "") {
+  static RunPlan plan(const std::string& key, const std::string& id,
+                      const std::string& parent = "") {
     RunPlan p;
     p.run_key = key;
     p.run_id = id;
@@ -49,8 +50,10 @@ class MergeRunTest : public ::testing::Test {
     return p;
   }
 
-  /// A shard as a Slurm task leaves it: the run trained for two epochs with a model file, completed.
-  void write_completed_shard(const std::string& key, const std::string& id, const std::string& parent = "") {
+  /// A shard as a Slurm task leaves it: the run trained for two epochs with a model file,
+  /// completed.
+  void write_completed_shard(const std::string& key, const std::string& id,
+                             const std::string& parent = "") {
     ResultsStore shard(shard_db_, ResultsStore::Mode::ReadWrite, ResultsStore::Journal::Rollback);
     shard.upsert_experiment("two_moons", "Two moons", {{"experiment", "two_moons"}});
     const auto run = shard.plan_run(plan(key, id, parent));
@@ -106,7 +109,8 @@ TEST_F(MergeRunTest, MergesTheShardsRunIntoThePlannedRunAndTwiceChangesNothing) 
   // Content-addressed under the main store's own artifact directory.
   const auto expected_prefix = main_db_.filename().string() + "-artifacts/k-teacher/model-";
   EXPECT_EQ(arts[0].path.rfind(expected_prefix, 0), 0u) << arts[0].path;
-  EXPECT_EQ(arts[0].path.substr(expected_prefix.size(), 16), arts[0].sha256.substr(0, 16)) << arts[0].path;
+  EXPECT_EQ(arts[0].path.substr(expected_prefix.size(), 16), arts[0].sha256.substr(0, 16))
+      << arts[0].path;
   EXPECT_EQ(dfkd::host::sha256_file(dir_ / "main" / arts[0].path), arts[0].sha256);
   ASSERT_EQ(main.ingest_log().size(), 1u);
   EXPECT_EQ(main.ingest_log()[0].slurm_job, "7_0");
@@ -193,16 +197,17 @@ TEST_F(MergeRunTest, ABorrowedTeacherReferencesItsModelWhereItLies) {
 TEST_F(MergeRunTest, MissingRunOrArtifactFailsNamingTheShard) {
   write_completed_shard("k", "id");
   ResultsStore main(main_db_);
-  const std::string msg =
-      dfkd::test_support::message_of<std::exception>([&] { main.merge_run(shard_db_, "no-such-key", ingest_options()); });
+  const std::string msg = dfkd::test_support::message_of<std::exception>(
+      [&] { main.merge_run(shard_db_, "no-such-key", ingest_options()); });
   EXPECT_NE(msg.find("holds no run with key no-such-key"), std::string::npos) << msg;
   EXPECT_NE(msg.find(shard_db_.string()), std::string::npos) << msg;
 
   fs::remove(dir_ / "shard" / "artifacts" / "k" / "model.pt");
-  const std::string missing_file =
-      dfkd::test_support::message_of<std::exception>([&] { main.merge_run(shard_db_, "k", ingest_options()); });
+  const std::string missing_file = dfkd::test_support::message_of<std::exception>(
+      [&] { main.merge_run(shard_db_, "k", ingest_options()); });
   EXPECT_NE(missing_file.find("model.pt"), std::string::npos) << missing_file;
-  EXPECT_NE(missing_file.find("copy the shard's artifact directory"), std::string::npos) << missing_file;
+  EXPECT_NE(missing_file.find("copy the shard's artifact directory"), std::string::npos)
+      << missing_file;
   EXPECT_FALSE(main.find_run_by_key("k"));  // the transaction rolled back
 }
 

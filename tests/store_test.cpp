@@ -16,9 +16,9 @@
 
 #include "store/results_store.hpp"
 #include "store/schema.hpp"
-#include "util/hash.hpp"
 #include "support/expect_throw.hpp"
 #include "support/temp_dir.hpp"
+#include "util/hash.hpp"
 
 namespace fs = std::filesystem;
 using dfkd::host::ArtifactRecord;
@@ -115,12 +115,12 @@ TEST_F(StoreTest, FreshStoreHasSchemaVersionThreeAndWal) {
   EXPECT_EQ(raw_scalar("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(raw_scalar("PRAGMA user_version"), "3");
   EXPECT_EQ(store.query("PRAGMA user_version").rows[0][0], 3);  // read-only pragmas are allowed
-  auto tables = store.query(
-      "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
+  auto tables = store.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
   std::set<std::string> names;
   for (const auto& r : tables.rows) names.insert(r[0].get<std::string>());
-  for (const char* t : {"experiment", "run", "cell", "param", "metric", "metric_summary",
-                        "artifact", "environment", "plugin", "run_plugin", "ingest_log", "run_input"})
+  for (const char* t :
+       {"experiment", "run", "cell", "param", "metric", "metric_summary", "artifact", "environment",
+        "plugin", "run_plugin", "ingest_log", "run_input"})
     EXPECT_TRUE(names.count(t)) << t;
 }
 
@@ -131,8 +131,10 @@ TEST_F(StoreTest, ShardStoreUsesTheRollbackJournal) {
 
 TEST_F(StoreTest, VersionOneStoreMigratesToTheLatestKeepingItsRuns) {
   // A store as dfkd wrote it before ingest_log existed: migration 1's SQL, user_version 1.
-  raw_exec(std::string(dfkd::host::store_schema::migrations().at(0).sql) + "PRAGMA user_version = 1;");
-  raw_exec("INSERT INTO run (run_id, run_key, experiment, config_json) VALUES ('r1', 'k1', 'e', '{}')");
+  raw_exec(std::string(dfkd::host::store_schema::migrations().at(0).sql) +
+           "PRAGMA user_version = 1;");
+  raw_exec(
+      "INSERT INTO run (run_id, run_key, experiment, config_json) VALUES ('r1', 'k1', 'e', '{}')");
   {
     const std::string msg = error_of([&] { ResultsStore ro(db_, ResultsStore::Mode::ReadOnly); });
     EXPECT_NE(msg.find("older than this dfkd"), std::string::npos) << msg;
@@ -242,8 +244,8 @@ TEST_F(StoreTest, FindRunAcceptsUniquePrefixAndRejectsAmbiguousOne) {
 
 TEST_F(StoreTest, ClaimRunIsExclusiveUntilTheHeartbeatIsStale) {
   ResultsStore store(db_);
-  const auto env = store.ensure_environment({"abc123", true, "GNU 12", "1.13.1", "cpu", 2,
-                                             "openblas", "host1"});
+  const auto env =
+      store.ensure_environment({"abc123", true, "GNU 12", "1.13.1", "cpu", 2, "openblas", "host1"});
   const auto id = store.plan_run(plan("k")).run_id;
 
   ASSERT_TRUE(store.claim_run(id, env));
@@ -258,8 +260,10 @@ TEST_F(StoreTest, ClaimRunIsExclusiveUntilTheHeartbeatIsStale) {
   EXPECT_FALSE(store.claim_run(id, env));  // fresh heartbeat: someone holds it
 
   // Its claimant died an hour ago.
-  raw_exec("UPDATE run SET heartbeat_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-3600 seconds') "
-           "WHERE run_id = '" + id + "'");
+  raw_exec(
+      "UPDATE run SET heartbeat_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-3600 seconds') "
+      "WHERE run_id = '" +
+      id + "'");
   run = store.find_run(id);
   EXPECT_GT(run->heartbeat_age_seconds, 3500.0);
   EXPECT_LT(run->heartbeat_age_seconds, 3700.0);
@@ -277,7 +281,8 @@ TEST_F(StoreTest, ClaimRunIsExclusiveUntilTheHeartbeatIsStale) {
   EXPECT_FALSE(store.claim_run(id, env, 0));  // completed runs are never reclaimed
   EXPECT_EQ(store.find_run(id)->status, RunStatus::Completed);
 
-  EXPECT_THROW_WITH_MESSAGE(store.claim_run("0123456789abcdef0123456789abcdef", env), std::exception, "no run with id");
+  EXPECT_THROW_WITH_MESSAGE(store.claim_run("0123456789abcdef0123456789abcdef", env),
+                            std::exception, "no run with id");
 }
 
 TEST_F(StoreTest, FailedAndKilledRunsAreReclaimed) {
@@ -346,8 +351,7 @@ TEST_F(StoreTest, CompleteRunStoresSummariesParamsAndStatus) {
   store.log_epoch(id, 1, 10, {{"test_accuracy", 0.7}});
   store.log_epoch(id, 2, 20, {{"test_accuracy", 0.9}});
   store.log_epoch(id, 3, 30, {{"test_accuracy", 0.8}});
-  store.complete_run(id,
-                     {{"test_accuracy", 0.8, 0.9, 2, "max"}, {"loss", 0.1, 0.05, 2, "min"}},
+  store.complete_run(id, {{"test_accuracy", 0.8, 0.9, 2, "max"}, {"loss", 0.1, 0.05, 2, "min"}},
                      12.5);
 
   const auto run = store.find_run(id);
@@ -365,9 +369,9 @@ TEST_F(StoreTest, CompleteRunStoresSummariesParamsAndStatus) {
   EXPECT_EQ(s[1].best_epoch, 2);
   EXPECT_EQ(s[1].mode, "max");
 
-  const auto params = store.query(
-      "SELECT key, value_type, value_text, value_real FROM param WHERE run_id = '" + id +
-      "' ORDER BY key");
+  const auto params =
+      store.query("SELECT key, value_type, value_text, value_real FROM param WHERE run_id = '" +
+                  id + "' ORDER BY key");
   std::map<std::string, std::vector<json>> by_key;
   for (const auto& r : params.rows) by_key[r[0].get<std::string>()] = r;
   ASSERT_TRUE(by_key.count("method.options.student_lr"));
@@ -385,11 +389,13 @@ TEST_F(StoreTest, CompleteRunStoresSummariesParamsAndStatus) {
 
   // Completed is final for complete_run and end_run.
   EXPECT_THROW_WITH_MESSAGE(store.complete_run(id, {}, 1), std::exception, "already completed");
-  EXPECT_THROW_WITH_MESSAGE(store.end_run(id, RunStatus::Killed, "x", 1), std::exception, "already completed");
+  EXPECT_THROW_WITH_MESSAGE(store.end_run(id, RunStatus::Killed, "x", 1), std::exception,
+                            "already completed");
   // A bad summary mode is refused before anything is written.
   const auto id2 = store.plan_run(plan("k2")).run_id;
   ASSERT_TRUE(store.claim_run(id2, ""));
-  EXPECT_THROW_WITH_MESSAGE(store.complete_run(id2, {{"acc", 1, 1, 1, "best"}}, 1), std::exception, "expected 'max' or 'min'");
+  EXPECT_THROW_WITH_MESSAGE(store.complete_run(id2, {{"acc", 1, 1, 1, "best"}}, 1), std::exception,
+                            "expected 'max' or 'min'");
   EXPECT_EQ(store.find_run(id2)->status, RunStatus::Running);
 }
 
@@ -501,8 +507,8 @@ TEST_F(StoreTest, CellsExperimentsEnvironmentAndPlugins) {
   store.record_plugins(r1.run_id, plugins);
   store.record_plugins(r2.run_id, plugins);
   store.record_plugins(r2.run_id, plugins);  // idempotent
-  const auto counts = store.query(
-      "SELECT (SELECT count(*) FROM plugin), (SELECT count(*) FROM run_plugin)");
+  const auto counts =
+      store.query("SELECT (SELECT count(*) FROM plugin), (SELECT count(*) FROM run_plugin)");
   EXPECT_EQ(counts.rows[0][0], 2);
   EXPECT_EQ(counts.rows[0][1], 4);
 }
@@ -511,12 +517,15 @@ TEST_F(StoreTest, QueryIsReadOnly) {
   ResultsStore store(db_);
   const auto id = store.plan_run(plan("k")).run_id;
   const std::vector<std::string> writes = {
-       "INSERT INTO experiment (name, definition_json) VALUES ('x', '{}')",
-        "DELETE FROM run", "UPDATE run SET status = 'completed'",
-        "ATTACH DATABASE '" + (dir_ / "other.db").string() + "' AS other",
-        "  -- comment\n  delete from run", "DROP TABLE run",
-        "WITH x AS (SELECT 1) DELETE FROM run", "PRAGMA user_version = 7",
-        "SELECT 1; DELETE FROM run"};
+      "INSERT INTO experiment (name, definition_json) VALUES ('x', '{}')",
+      "DELETE FROM run",
+      "UPDATE run SET status = 'completed'",
+      "ATTACH DATABASE '" + (dir_ / "other.db").string() + "' AS other",
+      "  -- comment\n  delete from run",
+      "DROP TABLE run",
+      "WITH x AS (SELECT 1) DELETE FROM run",
+      "PRAGMA user_version = 7",
+      "SELECT 1; DELETE FROM run"};
   for (const std::string& sql : writes) {
     const std::string msg = error_of([&] { store.query(sql); });
     EXPECT_FALSE(msg.empty()) << sql;
@@ -526,7 +535,8 @@ TEST_F(StoreTest, QueryIsReadOnly) {
         << sql << " -> " << msg;
     EXPECT_NE(msg.find(db_.string()), std::string::npos) << msg;
   }
-  EXPECT_THROW_WITH_MESSAGE(store.query("INSERT INTO run DEFAULT VALUES"), std::exception, "INSERT");
+  EXPECT_THROW_WITH_MESSAGE(store.query("INSERT INTO run DEFAULT VALUES"), std::exception,
+                            "INSERT");
   EXPECT_FALSE(fs::exists(dir_ / "other.db"));
   EXPECT_EQ(store.runs().size(), 1u);
   EXPECT_EQ(store.schema_version(), 3);
@@ -546,7 +556,8 @@ TEST_F(StoreTest, QueryIsReadOnly) {
   EXPECT_EQ(r.rows[0][5], "planned");
 
   EXPECT_TRUE(store.query("SELECT * FROM metric").rows.empty());
-  EXPECT_THROW_WITH_MESSAGE(store.query("SELECT * FROM no_such_table"), std::exception, "no such table");
+  EXPECT_THROW_WITH_MESSAGE(store.query("SELECT * FROM no_such_table"), std::exception,
+                            "no such table");
   EXPECT_THROW_WITH_MESSAGE(store.query("   "), std::exception, "empty");
 }
 
@@ -572,8 +583,7 @@ TEST_F(StoreTest, ForeignDatabaseIsRefused) {
 }
 
 TEST_F(StoreTest, ReadOnlyOpenOfMissingFileFailsNamingThePath) {
-  const std::string msg =
-      error_of([&] { ResultsStore store(db_, ResultsStore::Mode::ReadOnly); });
+  const std::string msg = error_of([&] { ResultsStore store(db_, ResultsStore::Mode::ReadOnly); });
   EXPECT_NE(msg.find(db_.string()), std::string::npos) << msg;
   EXPECT_NE(msg.find("dfkd run"), std::string::npos) << msg;
   EXPECT_FALSE(fs::exists(db_));
@@ -614,7 +624,8 @@ TEST_F(StoreTest, ConcurrentClaimsFromSeparateConnectionsNeverDoubleClaim) {
   std::vector<std::string> ids;
   {
     ResultsStore store(db_);
-    for (int i = 0; i < 30; ++i) ids.push_back(store.plan_run(plan("k" + std::to_string(i))).run_id);
+    for (int i = 0; i < 30; ++i)
+      ids.push_back(store.plan_run(plan("k" + std::to_string(i))).run_id);
   }
   constexpr int kWorkers = 4;
   std::vector<std::vector<std::string>> claimed(kWorkers);

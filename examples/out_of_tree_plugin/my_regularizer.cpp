@@ -10,7 +10,8 @@ class LogitNorm : public dfkd::Regularizer {
   static dfkd::PluginInfo info() {
     dfkd::PluginInfo info;
     info.doc = "Example out-of-tree plugin: mean p-th power of the student's logit norm";
-    info.options = {dfkd::option_real("p", 2.0, "power of the logit norm (2: squared L2)").greater_than(0)};
+    info.options = {
+        dfkd::option_real("p", 2.0, "power of the logit norm (2: squared L2)").greater_than(0)};
     return info;
   }
 

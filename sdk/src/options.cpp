@@ -15,13 +15,20 @@ namespace dfkd {
 
 const char* to_string(OptionType type) {
   switch (type) {
-    case OptionType::Integer: return "integer";
-    case OptionType::Real: return "real";
-    case OptionType::Boolean: return "boolean";
-    case OptionType::String: return "string";
-    case OptionType::IntegerList: return "list of integers";
-    case OptionType::RealList: return "list of reals";
-    case OptionType::StringList: return "list of strings";
+    case OptionType::Integer:
+      return "integer";
+    case OptionType::Real:
+      return "real";
+    case OptionType::Boolean:
+      return "boolean";
+    case OptionType::String:
+      return "string";
+    case OptionType::IntegerList:
+      return "list of integers";
+    case OptionType::RealList:
+      return "list of reals";
+    case OptionType::StringList:
+      return "list of strings";
   }
   return "?";
 }
@@ -97,7 +104,9 @@ bool is_numeric(OptionType t) {
   return t == OptionType::Integer || t == OptionType::Real || t == OptionType::IntegerList ||
          t == OptionType::RealList;
 }
-bool is_real(OptionType t) { return t == OptionType::Real || t == OptionType::RealList; }
+bool is_real(OptionType t) {
+  return t == OptionType::Real || t == OptionType::RealList;
+}
 bool is_list(OptionType t) {
   return t == OptionType::IntegerList || t == OptionType::RealList || t == OptionType::StringList;
 }
@@ -126,10 +135,14 @@ std::string json_type_name(const nlohmann::json& v) {
 // reals are never silently truncated to integers.
 bool matches(OptionType type, const nlohmann::json& v) {
   switch (type) {
-    case OptionType::Integer: return v.is_number_integer();
-    case OptionType::Real: return v.is_number();
-    case OptionType::Boolean: return v.is_boolean();
-    case OptionType::String: return v.is_string();
+    case OptionType::Integer:
+      return v.is_number_integer();
+    case OptionType::Real:
+      return v.is_number();
+    case OptionType::Boolean:
+      return v.is_boolean();
+    case OptionType::String:
+      return v.is_string();
     case OptionType::IntegerList:
       if (!v.is_array()) return false;
       for (const auto& e : v)
@@ -182,15 +195,15 @@ nlohmann::json resolve_options(const std::vector<OptionSpec>& specs, const nlohm
     return it != value_paths.end() ? it->second : path + "." + name;
   };
   if (!given.is_null() && !given.is_object())
-    throw ConfigError(fmt::format("{}: expected an object of options, found {}", path,
-                                  json_type_name(given)));
+    throw ConfigError(
+        fmt::format("{}: expected an object of options, found {}", path, json_type_name(given)));
   std::set<std::string> known;
   for (const auto& s : specs) known.insert(s.name);
   if (given.is_object()) {
     for (const auto& [key, value] : given.items()) {
       if (!known.count(key))
-        throw ConfigError(fmt::format("{}: unknown option; valid options: {}", where(key),
-                                      valid_keys(specs)));
+        throw ConfigError(
+            fmt::format("{}: unknown option; valid options: {}", where(key), valid_keys(specs)));
     }
   }
   nlohmann::json out = nlohmann::json::object();
@@ -219,7 +232,8 @@ nlohmann::json resolve_options(const std::vector<OptionSpec>& specs, const nlohm
       if (v.is_array()) {
         for (size_t i = 0; i < v.size(); ++i)
           if (const auto e = range_violation(s, v[i]); !e.empty())
-            throw ConfigError(fmt::format("{}[{}]: expected {}, found {}", vpath, i, e, v[i].dump()));
+            throw ConfigError(
+                fmt::format("{}[{}]: expected {}, found {}", vpath, i, e, v[i].dump()));
       } else if (const auto e = range_violation(s, v); !e.empty()) {
         throw ConfigError(fmt::format("{}: expected {}, found {}", vpath, e, v.dump()));
       }
@@ -235,15 +249,23 @@ Options::Options(std::string owner, nlohmann::json resolved)
 const nlohmann::json& Options::at(const std::string& name) const {
   auto it = values_.find(name);
   if (it == values_.end())
-    throw std::logic_error(fmt::format("{}: option '{}' was read but never declared in info()",
-                                       owner_, name));
+    throw std::logic_error(
+        fmt::format("{}: option '{}' was read but never declared in info()", owner_, name));
   return *it;
 }
 
-int64_t Options::integer(const std::string& n) const { return at(n).get<int64_t>(); }
-double Options::real(const std::string& n) const { return at(n).get<double>(); }
-bool Options::boolean(const std::string& n) const { return at(n).get<bool>(); }
-std::string Options::string(const std::string& n) const { return at(n).get<std::string>(); }
+int64_t Options::integer(const std::string& n) const {
+  return at(n).get<int64_t>();
+}
+double Options::real(const std::string& n) const {
+  return at(n).get<double>();
+}
+bool Options::boolean(const std::string& n) const {
+  return at(n).get<bool>();
+}
+std::string Options::string(const std::string& n) const {
+  return at(n).get<std::string>();
+}
 std::vector<int64_t> Options::integers(const std::string& n) const {
   return at(n).get<std::vector<int64_t>>();
 }

@@ -13,11 +13,15 @@ Model::~Model() = default;
 Generator::~Generator() = default;
 Regularizer::~Regularizer() = default;
 Method::~Method() = default;
-std::vector<PretrainingStage> Method::pretraining(TrainContext&) { return {}; }
+std::vector<PretrainingStage> Method::pretraining(TrainContext&) {
+  return {};
+}
 BatchSource::~BatchSource() = default;
 Registry::~Registry() = default;
 
-nlohmann::json Dataset::source() const { return nullptr; }
+nlohmann::json Dataset::source() const {
+  return nullptr;
+}
 
 torch::Tensor Dataset::augment(const torch::Tensor& batch, torch::Generator&) const {
   return batch;
@@ -28,8 +32,8 @@ const torch::Tensor& ModelOutput::feature(const std::string& name) const {
   if (it == features.end()) {
     std::vector<std::string> names;
     for (const auto& kv : features) names.push_back(kv.first);
-    throw std::out_of_range(fmt::format("feature tap '{}' not found; this model exposes: {}",
-                                        name, fmt::join(names, ", ")));
+    throw std::out_of_range(fmt::format("feature tap '{}' not found; this model exposes: {}", name,
+                                        fmt::join(names, ", ")));
   }
   return it->second;
 }
@@ -79,8 +83,9 @@ torch::Tensor weighted_sum(std::vector<RegularizerSet::Entry>& entries, Regulari
 
 torch::Tensor RegularizerSet::generator_loss(const GeneratorStepInputs& in,
                                              std::map<std::string, double>& log) {
-  return weighted_sum(entries_, RegularizerStage::Generator, in, log,
-                      [](Regularizer& r, const GeneratorStepInputs& i) { return r.generator_term(i); });
+  return weighted_sum(
+      entries_, RegularizerStage::Generator, in, log,
+      [](Regularizer& r, const GeneratorStepInputs& i) { return r.generator_term(i); });
 }
 
 torch::Tensor RegularizerSet::student_loss(const StudentStepInputs& in,
@@ -125,8 +130,7 @@ torch::Tensor TrainContext::student_terms(const torch::Tensor& x, const ModelOut
   for (const auto& [name, f] : teacher.features) teacher_const.features[name] = f.detach();
   const torch::Tensor x_const = x.detach();
   return regularizers->student_loss(
-      {x_const, teacher_const, student, discrepancy, rng, this->teacher, generator},
-      metrics);
+      {x_const, teacher_const, student, discrepancy, rng, this->teacher, generator}, metrics);
 }
 
 void TrainContext::add_module(const std::string& name, std::shared_ptr<torch::nn::Module> module) {
@@ -135,22 +139,32 @@ void TrainContext::add_module(const std::string& name, std::shared_ptr<torch::nn
 
 const char* to_string(PluginKind kind) {
   switch (kind) {
-    case PluginKind::Model: return "model";
-    case PluginKind::Dataset: return "dataset";
-    case PluginKind::Generator: return "generator";
-    case PluginKind::Regularizer: return "regularizer";
-    case PluginKind::Method: return "method";
+    case PluginKind::Model:
+      return "model";
+    case PluginKind::Dataset:
+      return "dataset";
+    case PluginKind::Generator:
+      return "generator";
+    case PluginKind::Regularizer:
+      return "regularizer";
+    case PluginKind::Method:
+      return "method";
   }
   return "?";
 }
 
 const char* interface_id(PluginKind kind) {
   switch (kind) {
-    case PluginKind::Model: return DFKD_DETAIL_IFACE_model;
-    case PluginKind::Dataset: return DFKD_DETAIL_IFACE_dataset;
-    case PluginKind::Generator: return DFKD_DETAIL_IFACE_generator;
-    case PluginKind::Regularizer: return DFKD_DETAIL_IFACE_regularizer;
-    case PluginKind::Method: return DFKD_DETAIL_IFACE_method;
+    case PluginKind::Model:
+      return DFKD_DETAIL_IFACE_model;
+    case PluginKind::Dataset:
+      return DFKD_DETAIL_IFACE_dataset;
+    case PluginKind::Generator:
+      return DFKD_DETAIL_IFACE_generator;
+    case PluginKind::Regularizer:
+      return DFKD_DETAIL_IFACE_regularizer;
+    case PluginKind::Method:
+      return DFKD_DETAIL_IFACE_method;
   }
   return "?";
 }
@@ -183,9 +197,8 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(std::vector<torch::Tenso
         torch::optim::SGDOptions(s.lr).momentum(s.momentum).weight_decay(s.weight_decay));
   if (s.kind == "adam")
     return std::make_unique<torch::optim::Adam>(
-        std::move(parameters), torch::optim::AdamOptions(s.lr)
-                                   .betas({s.beta1, s.beta2})
-                                   .weight_decay(s.weight_decay));
+        std::move(parameters),
+        torch::optim::AdamOptions(s.lr).betas({s.beta1, s.beta2}).weight_decay(s.weight_decay));
   throw std::invalid_argument(
       fmt::format("make_optimizer: expected kind \"sgd\" or \"adam\", found \"{}\"", s.kind));
 }

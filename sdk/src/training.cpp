@@ -29,8 +29,8 @@ OptimizerSettings adam(double lr, double beta1, double beta2) {
   return s;
 }
 
-OptimizerOptions::OptimizerOptions(std::string role, OptimizerSettings defaults,
-                                   std::string whose, bool kind_is_option)
+OptimizerOptions::OptimizerOptions(std::string role, OptimizerSettings defaults, std::string whose,
+                                   bool kind_is_option)
     : role_(std::move(role)),
       defaults_(std::move(defaults)),
       whose_(whose.empty() ? "the " + role_ : std::move(whose)),
@@ -53,18 +53,18 @@ void OptimizerOptions::declare(std::vector<OptionSpec>& options) const {
     options.push_back(
         option_string(key("optimizer"), defaults_.kind, "optimizer of " + whose, {"sgd", "adam"}));
   }
-  options.push_back(option_real(key("lr"), defaults_.lr,
-                                std::string(kind_is_option_ ? "" : "Adam ") + "learning rate of " +
-                                    whose)
-                        .greater_than(0));
+  options.push_back(
+      option_real(key("lr"), defaults_.lr,
+                  std::string(kind_is_option_ ? "" : "Adam ") + "learning rate of " + whose)
+          .greater_than(0));
   if (kind_is_option_) {
     options.push_back(option_real(key("momentum"), defaults_.momentum,
                                   "SGD momentum of " + whose + " (unused by adam)")
                           .at_least(0)
                           .less_than(1));
-    options.push_back(option_real(key("weight_decay"), defaults_.weight_decay,
-                                  "L2 weight decay of " + whose)
-                          .at_least(0));
+    options.push_back(
+        option_real(key("weight_decay"), defaults_.weight_decay, "L2 weight decay of " + whose)
+            .at_least(0));
   } else {
     options.push_back(option_real(key("beta1"), defaults_.beta1, "Adam beta1 of " + whose)
                           .at_least(0)
@@ -106,9 +106,9 @@ StepMetrics MetricMeans::means() const {
 
 DistillForward distill_forward(TrainContext& ctx, const std::string& method) {
   if (!ctx.teacher || !ctx.train_data)
-    throw std::logic_error(fmt::format(
-        "{}: iteration: expected a teacher and training data, found {}", method,
-        !ctx.teacher ? "no teacher" : "no training data"));
+    throw std::logic_error(
+        fmt::format("{}: iteration: expected a teacher and training data, found {}", method,
+                    !ctx.teacher ? "no teacher" : "no training data"));
   // The host switches to eval mode for evaluation; BN must use batch statistics here.
   ctx.student.module().train();
   DistillForward f;
@@ -128,10 +128,10 @@ DataFreeOptimizers add_data_free_optimizers(TrainContext& ctx, const OptimizerSe
     throw std::logic_error(
         fmt::format("{}: setup: expected a teacher and a generator, found none", method));
   DataFreeOptimizers o;
-  o.student = &ctx.add_optimizer("student",
-                                 make_optimizer(ctx.student.module().parameters(), student));
-  o.generator = &ctx.add_optimizer(
-      "generator", make_optimizer(ctx.generator->module().parameters(), generator));
+  o.student =
+      &ctx.add_optimizer("student", make_optimizer(ctx.student.module().parameters(), student));
+  o.generator = &ctx.add_optimizer("generator",
+                                   make_optimizer(ctx.generator->module().parameters(), generator));
   return o;
 }
 
@@ -151,8 +151,10 @@ const torch::Tensor& tap_of(const ModelOutput& output, const std::string& tap,
   try {
     return output.feature(tap);
   } catch (const std::out_of_range& e) {
-    throw ConfigError(fmt::format("{}: the {} network: {}; choose the method's tap options "
-                                  "among them", method, role, e.what()));
+    throw ConfigError(
+        fmt::format("{}: the {} network: {}; choose the method's tap options "
+                    "among them",
+                    method, role, e.what()));
   }
 }
 

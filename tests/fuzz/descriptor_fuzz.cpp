@@ -51,7 +51,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const dfkd::host::DescriptorCheck check = dfkd::host::check_descriptor(d);
   if (check.ok()) {
     FUZZ_CHECK(check.what.empty());
-    FUZZ_CHECK(d.abi_version == DFKD_ABI_VERSION && d.struct_size == sizeof(dfkd::PluginDescriptor));
+    FUZZ_CHECK(d.abi_version == DFKD_ABI_VERSION &&
+               d.struct_size == sizeof(dfkd::PluginDescriptor));
     FUZZ_CHECK(d.cxx11_abi == _GLIBCXX_USE_CXX11_ABI);
     FUZZ_CHECK(d.torch_version && std::string_view(d.torch_version) == TORCH_VERSION);
     FUZZ_CHECK(d.kind && std::string_view(d.kind) == dfkd::to_string(check.kind));

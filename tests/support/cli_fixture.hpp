@@ -2,10 +2,10 @@
 // The fixture of the end-to-end CLI tests: a temporary directory with its own store, the dfkd
 // binary run as a user would (in the foreground or in the background), and bounded waits.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <array>
 #include <chrono>
@@ -50,9 +50,10 @@ class CliTest : public ::testing::Test {
   /// Starts `dfkd ARGS` in the test directory without waiting, output to `log` there; the pid is
   /// the dfkd process itself (exec), so a test can kill it.
   /// `env`: "NAME=value ..." set for it.
-  pid_t start_in_background(const std::string& args, const std::string& log, const std::string& env = "") const {
-    const auto cmd = "cd '" + dir_.string() + "' && exec env " + env + " '" + DFKD_BINARY + "' " + args + " > " +
-                     log + " 2>&1";
+  pid_t start_in_background(const std::string& args, const std::string& log,
+                            const std::string& env = "") const {
+    const auto cmd = "cd '" + dir_.string() + "' && exec env " + env + " '" + DFKD_BINARY + "' " +
+                     args + " > " + log + " 2>&1";
     const pid_t child = fork();
     if (child == 0) {
       execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
@@ -98,7 +99,9 @@ class CliTest : public ::testing::Test {
     }
   }
 
-  std::string experiment() const { return std::string(DFKD_SOURCE_DIR) + "/experiments/two_moons.json"; }
+  std::string experiment() const {
+    return std::string(DFKD_SOURCE_DIR) + "/experiments/two_moons.json";
+  }
   std::string db_arg() const { return "--db '" + db_.string() + "'"; }
 
   /// The two-moons experiment with `patch` merged in, written into the test directory.
@@ -116,14 +119,18 @@ class CliTest : public ::testing::Test {
   std::string slow_experiment(double seconds) const {
     std::ifstream in(experiment());
     auto e = nlohmann::json::parse(in);
-    e["rows"] = {e["rows"][0], {{"name", "Slow"}, {"method", {{"plugin", "slow_supervised"},
-                                                              {"options", {{"sleep_seconds", seconds}}}}}}};
+    e["rows"] = {
+        e["rows"][0],
+        {{"name", "Slow"},
+         {"method", {{"plugin", "slow_supervised"}, {"options", {{"sleep_seconds", seconds}}}}}}};
     e["profiles"]["smoke"].erase("rows");
     const auto file = dir_ / "slow.json";
     std::ofstream(file) << e.dump(2);
     return file.string();
   }
-  static std::string slow_plugin_env() { return std::string("DFKD_PLUGIN_PATH=") + DFKD_TEST_PLUGIN_DIR; }
+  static std::string slow_plugin_env() {
+    return std::string("DFKD_PLUGIN_PATH=") + DFKD_TEST_PLUGIN_DIR;
+  }
 
   TempDir temp_{"dfkd_e2e_"};
   fs::path dir_, db_;
@@ -131,7 +138,8 @@ class CliTest : public ::testing::Test {
 
 inline int count(const std::string& haystack, const std::string& needle) {
   int n = 0;
-  for (auto p = haystack.find(needle); p != std::string::npos; p = haystack.find(needle, p + 1)) ++n;
+  for (auto p = haystack.find(needle); p != std::string::npos; p = haystack.find(needle, p + 1))
+    ++n;
   return n;
 }
 

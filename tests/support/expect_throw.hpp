@@ -50,17 +50,18 @@ std::string thrown_message(F&& f, const char* exception_name = "the expected exc
 
 /// Success when `f` throws an `Exception` whose message contains `substring`.
 template <class Exception, class F>
-::testing::AssertionResult throws_with_message(F&& f, const char* exception_name, const std::string& substring) {
+::testing::AssertionResult throws_with_message(F&& f, const char* exception_name,
+                                               const std::string& substring) {
   try {
     std::forward<F>(f)();
   } catch (const Exception& e) {
     const std::string message = e.what();
     if (message.find(substring) != std::string::npos) return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << exception_name << " message lacks \"" << substring << "\":\n  "
-                                         << message;
+    return ::testing::AssertionFailure()
+           << exception_name << " message lacks \"" << substring << "\":\n  " << message;
   } catch (...) {
-    return ::testing::AssertionFailure() << "expected " << exception_name
-                                         << ", got: " << current_exception_message();
+    return ::testing::AssertionFailure()
+           << "expected " << exception_name << ", got: " << current_exception_message();
   }
   return ::testing::AssertionFailure() << "expected " << exception_name << ", nothing was thrown";
 }
@@ -69,9 +70,9 @@ template <class Exception, class F>
 
 /// Expects `statement` to throw `exception_type` (or a type derived from it) whose what()
 /// contains `substring`.
-#define EXPECT_THROW_WITH_MESSAGE(statement, exception_type, substring)                          \
-  EXPECT_TRUE(::dfkd::test_support::throws_with_message<exception_type>([&] { statement; },       \
-                                                                        #exception_type, substring))
-#define ASSERT_THROW_WITH_MESSAGE(statement, exception_type, substring)                          \
-  ASSERT_TRUE(::dfkd::test_support::throws_with_message<exception_type>([&] { statement; },       \
-                                                                        #exception_type, substring))
+#define EXPECT_THROW_WITH_MESSAGE(statement, exception_type, substring)  \
+  EXPECT_TRUE(::dfkd::test_support::throws_with_message<exception_type>( \
+      [&] { statement; }, #exception_type, substring))
+#define ASSERT_THROW_WITH_MESSAGE(statement, exception_type, substring)  \
+  ASSERT_TRUE(::dfkd::test_support::throws_with_message<exception_type>( \
+      [&] { statement; }, #exception_type, substring))

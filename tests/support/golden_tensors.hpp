@@ -28,7 +28,9 @@ inline void expect_tensor_near(const torch::Tensor& actual, const torch::Tensor&
                                double tol) {
   ASSERT_EQ(actual.sizes(), expected.sizes());
   EXPECT_TRUE(torch::allclose(actual, expected, /*rtol=*/0, /*atol=*/tol))
-      << "actual:\n" << actual << "\nexpected:\n" << expected;
+      << "actual:\n"
+      << actual << "\nexpected:\n"
+      << expected;
 }
 
 }  // namespace golden

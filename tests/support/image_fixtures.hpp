@@ -36,7 +36,9 @@ inline void write_file(const fs::path& path, const Bytes& bytes) {
   ASSERT_TRUE(out.good()) << path;
 }
 
-inline Bytes read_back(const fs::path& path) { return dfkd_image::read_bytes(path); }
+inline Bytes read_back(const fs::path& path) {
+  return dfkd_image::read_bytes(path);
+}
 
 inline void put_u32(Bytes& b, uint32_t v) {
   for (int shift : {24, 16, 8, 0}) b.push_back(static_cast<uint8_t>(v >> shift));
@@ -100,12 +102,13 @@ inline void write_idx_fixture(const fs::path& dir, bool gz) {
 }
 
 inline dfkd::Options options(const dfkd::PluginInfo& info, const std::string& plugin,
-                      const nlohmann::json& given) {
+                             const nlohmann::json& given) {
   return dfkd::Options(plugin, dfkd::resolve_options(info.options, given, "dataset.options"));
 }
 
-inline IdxImageDataset load_idx(const fs::path& dir, nlohmann::json given = nlohmann::json::object(),
-                         const dfkd_image::IdxDatasetSpec& spec = dfkd_image::mnist_spec()) {
+inline IdxImageDataset load_idx(const fs::path& dir,
+                                nlohmann::json given = nlohmann::json::object(),
+                                const dfkd_image::IdxDatasetSpec& spec = dfkd_image::mnist_spec()) {
   given["dir"] = dir.string();
   IdxImageDataset data(spec, options(dfkd_image::idx_dataset_info(spec), spec.plugin, given));
   data.train();  // files are read on first use of a split
@@ -173,7 +176,7 @@ inline void write_cifar100_fixture(const fs::path& dir) {
 }
 
 inline CifarDataset load_cifar(const dfkd_image::CifarDatasetSpec& spec, const fs::path& dir,
-                        nlohmann::json given = nlohmann::json::object()) {
+                               nlohmann::json given = nlohmann::json::object()) {
   given["dir"] = dir.string();
   CifarDataset data(spec, options(dfkd_image::cifar_dataset_info(spec), spec.plugin, given));
   data.train();  // files are read on first use of a split
@@ -188,6 +191,5 @@ inline std::vector<int64_t> class_counts(const torch::Tensor& y, int64_t classes
 inline float px(const torch::Tensor& x, int64_t n, int64_t c, int64_t r, int64_t col) {
   return x.index({n, c, r, col}).item<float>();
 }
-
 
 }  // namespace dfkd::test_support::image_fixtures

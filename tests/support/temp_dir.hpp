@@ -20,7 +20,8 @@ class TempDir {
     // processes) ever share a directory. Default permissions, not mkdtemp's 0700: some tests let
     // another user (nobody) into it.
     for (int attempt = 0; attempt < 100; ++attempt) {
-      path_ = std::filesystem::temp_directory_path() / fmt::format("{}{:08x}{:08x}", prefix, random(), random());
+      path_ = std::filesystem::temp_directory_path() /
+              fmt::format("{}{:08x}{:08x}", prefix, random(), random());
       if (std::filesystem::create_directory(path_)) return;
     }
     throw std::runtime_error("TempDir: no free name for prefix " + prefix);

@@ -32,7 +32,8 @@ std::string allocator_description() {
   n = sizeof dirty_decay;
   mallctl("opt.dirty_decay_ms", &dirty_decay, &n, nullptr, 0);
   return std::string("jemalloc ") + (version ? version : "?") + (retain ? ", retained pages" : "") +
-         (dirty_decay < 0 ? ", no decay" : ", pages returned after " + std::to_string(dirty_decay) + " ms");
+         (dirty_decay < 0 ? ", no decay"
+                          : ", pages returned after " + std::to_string(dirty_decay) + " ms");
 }
 
 }  // namespace dfkd::cli

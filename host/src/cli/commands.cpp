@@ -7,20 +7,20 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <optional>
-#include <tuple>
 #include <filesystem>
+#include <optional>
 #include <set>
+#include <tuple>
 
 #include "config/experiment.hpp"
 #include "config/run_config.hpp"
-#include "engine/signals.hpp"
 #include "dfkd/errors.hpp"
-#include "planner/cost_estimate.hpp"
+#include "engine/signals.hpp"
+#include "loader/plugin_host.hpp"
 #include "planner/cells.hpp"
+#include "planner/cost_estimate.hpp"
 #include "planner/progress.hpp"
 #include "planner/run_matrix.hpp"
-#include "loader/plugin_host.hpp"
 #include "report/model_costs.hpp"
 #include "report/plot.hpp"
 #include "report/table.hpp"
@@ -46,8 +46,10 @@ host::Experiment resolve_experiment(const std::string& what, const std::string& 
       return host::parse_experiment(*def, profile, what);
     std::string known;
     for (const auto& e : store->experiments()) known += (known.empty() ? "" : ", ") + e;
-    throw ConfigError(fmt::format("'{}' is neither a JSON file nor an experiment in {}; experiments "
-                                  "there: {}", what, store->path().string(), known.empty() ? "none" : known));
+    throw ConfigError(
+        fmt::format("'{}' is neither a JSON file nor an experiment in {}; experiments "
+                    "there: {}",
+                    what, store->path().string(), known.empty() ? "none" : known));
   }
   throw ConfigError(fmt::format("'{}': no such experiment file", what));
 }
@@ -75,16 +77,19 @@ using ExperimentCells = std::vector<std::pair<std::string, std::vector<host::Cel
 /// including cells no `dfkd run` has planned yet; a name lists the cells the store knows.
 ExperimentCells status_cells(const ResultsStore& store, const ReportArgs& args) {
   ExperimentCells experiments;
-  if (!args.experiment.empty() && (looks_like_file(args.experiment) || fs::exists(args.experiment))) {
+  if (!args.experiment.empty() &&
+      (looks_like_file(args.experiment) || fs::exists(args.experiment))) {
     auto plugins = load_plugins();
     auto exp = host::load_experiment(args.experiment, args.profile);
     std::vector<host::CellRecord> cells;
     for (const auto& c : host::expand_cells(exp, *plugins, {}))
-      if (!c.row.empty()) cells.push_back({exp.name, exp.profile, c.row, c.column, c.seed, c.run_key});
+      if (!c.row.empty())
+        cells.push_back({exp.name, exp.profile, c.row, c.column, c.seed, c.run_key});
     experiments.emplace_back(exp.name, cells);
     return experiments;
   }
-  for (const auto& name : args.experiment.empty() ? store.experiments() : std::vector<std::string>{args.experiment}) {
+  for (const auto& name :
+       args.experiment.empty() ? store.experiments() : std::vector<std::string>{args.experiment}) {
     auto cells = store.cells(name, args.profile);
     // Rows in the experiment's (table) order, not alphabetically.
     std::map<std::string, size_t> order;
@@ -103,26 +108,30 @@ ExperimentCells status_cells(const ResultsStore& store, const ReportArgs& args) 
 
 /// What a running or failed run's status line adds: progress and ETA, or the error.
 std::string status_detail(const ResultsStore& store, const host::RunRecord& run) {
-  if (run.status == host::RunStatus::Failed || run.status == host::RunStatus::Killed) return "  " + run.error;
+  if (run.status == host::RunStatus::Failed || run.status == host::RunStatus::Killed)
+    return "  " + run.error;
   if (run.status != host::RunStatus::Running) return "";
   const auto epochs = run.config.get<host::RunConfig>().train.epochs;
   std::string extra = fmt::format("  epoch {}/{}, heartbeat {:.0f}s ago{}", run.epochs_done, epochs,
                                   run.heartbeat_age_seconds,
-                                  run.heartbeat_age_seconds > ResultsStore::kStaleHeartbeatSeconds ? " (stale: its process died; the next "
-                                                                     "`dfkd run` reclaims it)" : "");
+                                  run.heartbeat_age_seconds > ResultsStore::kStaleHeartbeatSeconds
+                                      ? " (stale: its process died; the next "
+                                        "`dfkd run` reclaims it)"
+                                      : "");
   if (run.epochs_done > 0) {
     auto series = store.metric_series(run.run_id, "epoch_seconds");
     double sum = 0;
     for (const auto& p : series) sum += p.value;
     if (!series.empty())
-      extra += fmt::format(", ETA {}", host::format_duration(sum / series.size() * (epochs - run.epochs_done)));
+      extra += fmt::format(", ETA {}",
+                           host::format_duration(sum / series.size() * (epochs - run.epochs_done)));
   }
   return extra;
 }
 
 /// One experiment's cells with their status, then the totals and the training left.
-void print_status(const ResultsStore& store, const host::CostEstimate& estimate, const std::string& name,
-                  const std::vector<host::CellRecord>& cells) {
+void print_status(const ResultsStore& store, const host::CostEstimate& estimate,
+                  const std::string& name, const std::vector<host::CellRecord>& cells) {
   fmt::print("{}\n", name);
   if (cells.empty()) fmt::print("  no planned cells\n");
   std::map<std::string, int> totals;
@@ -132,27 +141,33 @@ void print_status(const ResultsStore& store, const host::CostEstimate& estimate,
   for (const auto& c : cells) {
     const auto run = store.find_run_by_key(c.run_key);
     const std::string status = run ? host::to_string(run->status) : "not planned";
-    // Training left: each unfinished run once (cells may share one), a running run's unfinished part.
-    if ((!run || run->status != host::RunStatus::Completed) && remaining_keys.insert(c.run_key).second) {
+    // Training left: each unfinished run once (cells may share one), a running run's unfinished
+    // part.
+    if ((!run || run->status != host::RunStatus::Completed) &&
+        remaining_keys.insert(c.run_key).second) {
       const double s = run ? estimate.seconds(*run) : std::nan("");
-      const double left = run && run->status == host::RunStatus::Running
-                              ? 1.0 - static_cast<double>(run->epochs_done) /
-                                          std::max<int64_t>(1, run->config.get<host::RunConfig>().train.epochs)
-                              : 1.0;
-      if (std::isnan(s)) ++unknown;
-      else remaining += s * left;
+      const double left =
+          run && run->status == host::RunStatus::Running
+              ? 1.0 - static_cast<double>(run->epochs_done) /
+                          std::max<int64_t>(1, run->config.get<host::RunConfig>().train.epochs)
+              : 1.0;
+      if (std::isnan(s))
+        ++unknown;
+      else
+        remaining += s * left;
     }
     ++totals[status];
-    fmt::print("  {:<8} {:<16} {:<16} seed {:<3} {:<11}{}\n", c.profile, c.row, c.column, c.seed, status,
-               run ? status_detail(store, *run) : "");
+    fmt::print("  {:<8} {:<16} {:<16} seed {:<3} {:<11}{}\n", c.profile, c.row, c.column, c.seed,
+               status, run ? status_detail(store, *run) : "");
   }
   std::string t;
   for (const auto& [k, v] : totals) t += fmt::format("{}{} {}", t.empty() ? "" : ", ", v, k);
   if (!t.empty()) fmt::print("  total: {}\n", t);
   if (!remaining_keys.empty())
-    fmt::print("  to do: {} runs, about {} of training{} (from completed runs of the same budget)\n",
-               remaining_keys.size(), host::format_duration(remaining),
-               unknown ? fmt::format(" plus {} without an estimate yet", unknown) : "");
+    fmt::print(
+        "  to do: {} runs, about {} of training{} (from completed runs of the same budget)\n",
+        remaining_keys.size(), host::format_duration(remaining),
+        unknown ? fmt::format(" plus {} without an estimate yet", unknown) : "");
 }
 
 /// Prints a query's rows as SQLite produces them, so memory stays bounded whatever the query
@@ -177,9 +192,12 @@ class QueryPrinter {
   }
 
   void row(const std::vector<nlohmann::json>& row) {
-    if (format_ == "json") print_json_row(row);
-    else if (format_ == "csv") print_csv_row(row);
-    else print_md_row(row);
+    if (format_ == "json")
+      print_json_row(row);
+    else if (format_ == "csv")
+      print_csv_row(row);
+    else
+      print_md_row(row);
     ++printed_;
   }
 
@@ -237,13 +255,15 @@ int query_exit_code(ResultsStore::QueryEnd end, const QueryArgs& args, int64_t p
                  printed, args.limit);
       return 0;
     case End::Timeout:
-      fmt::print(stderr,
-                 "dfkd query: stopped after {:g} s (--timeout {:g}) with {} rows printed; the output "
-                 "is incomplete: narrow the query (WHERE, LIMIT) or raise --timeout (0 = no limit)\n",
-                 args.timeout, args.timeout, printed);
+      fmt::print(
+          stderr,
+          "dfkd query: stopped after {:g} s (--timeout {:g}) with {} rows printed; the output "
+          "is incomplete: narrow the query (WHERE, LIMIT) or raise --timeout (0 = no limit)\n",
+          args.timeout, args.timeout, printed);
       return 1;
     case End::Cancelled:
-      fmt::print(stderr, "dfkd query: interrupted after {} rows printed; the output is incomplete\n",
+      fmt::print(stderr,
+                 "dfkd query: interrupted after {} rows printed; the output is incomplete\n",
                  printed);
       return 128 + host::interrupt_signal();
   }
@@ -252,7 +272,9 @@ int query_exit_code(ResultsStore::QueryEnd end, const QueryArgs& args, int64_t p
 
 }  // namespace
 
-const char* version() { return DFKD_VERSION; }
+const char* version() {
+  return DFKD_VERSION;
+}
 
 std::unique_ptr<host::PluginHost> load_plugins(bool quiet_failures) {
   auto host = std::make_unique<host::PluginHost>();
@@ -276,26 +298,33 @@ int cmd_plugins(bool as_json) {
     for (const auto* p : host->plugins()) {
       nlohmann::json options = nlohmann::json::array();
       for (const auto& o : p->entry.info.options)
-        options.push_back({{"name", o.name}, {"type", to_string(o.type)}, {"default", o.default_value},
-                           {"required", o.default_value.is_null()}, {"doc", o.doc}, {"choices", o.choices},
+        options.push_back({{"name", o.name},
+                           {"type", to_string(o.type)},
+                           {"default", o.default_value},
+                           {"required", o.default_value.is_null()},
+                           {"doc", o.doc},
+                           {"choices", o.choices},
                            {"min", o.min_value ? nlohmann::json(*o.min_value) : nlohmann::json()},
                            {"min_exclusive", o.min_exclusive},
                            {"max", o.max_value ? nlohmann::json(*o.max_value) : nlohmann::json()},
-                           {"max_exclusive", o.max_exclusive}, {"range", describe_range(o)}});
+                           {"max_exclusive", o.max_exclusive},
+                           {"range", describe_range(o)}});
       nlohmann::json entry{{"name", p->entry.name},       {"kind", to_string(p->entry.kind)},
                            {"version", p->entry.version}, {"interface", p->interface_id},
                            {"file", p->file.string()},    {"sha256", p->file_sha256},
                            {"doc", p->entry.info.doc},    {"options", options}};
       if (p->entry.kind == PluginKind::Method) {
         const auto& t = p->entry.info.method_traits;
-        entry["traits"] = {{"needs_teacher", t.needs_teacher}, {"needs_generator", t.needs_generator},
+        entry["traits"] = {{"needs_teacher", t.needs_teacher},
+                           {"needs_generator", t.needs_generator},
                            {"uses_training_data", t.uses_training_data},
                            {"accepts_regularizers", t.accepts_regularizers}};
       }
       out["plugins"].push_back(entry);
     }
     for (const auto& f : host->failures())
-      out["failures"].push_back({{"file", f.file.string()}, {"status", host::to_string(f.status)},
+      out["failures"].push_back({{"file", f.file.string()},
+                                 {"status", host::to_string(f.status)},
                                  {"message", f.message}});
     fmt::print("{}\n", out.dump(2));
     return 0;
@@ -342,8 +371,8 @@ int cmd_run(const Common& common, const RunArgs& args) {
   }
   ResultsStore store(db);
   const auto s = host::run_matrix(exp, cells, *plugins, store, opt, stdout);
-  fmt::print("dfkd: {} runs: {} completed now, {} cached, {} failed, {} skipped{}{} in {}\n", s.planned,
-             s.completed, s.cached, s.failed, s.skipped,
+  fmt::print("dfkd: {} runs: {} completed now, {} cached, {} failed, {} skipped{}{} in {}\n",
+             s.planned, s.completed, s.cached, s.failed, s.skipped,
              s.by_others ? fmt::format(", {} completed by another process", s.by_others) : "",
              s.interrupted ? ", interrupted" : "", host::format_duration(s.wall_seconds));
   if (!args.no_table && !s.interrupted)
@@ -358,15 +387,18 @@ int cmd_run(const Common& common, const RunArgs& args) {
 int cmd_worker(const Common& common, const WorkerArgs& args) {
   auto plugins = load_plugins(true);
   if (!args.sweep.empty())
-    return host::run_sweep_task(*plugins, {args.sweep, args.index, args.device, args.threads}, stdout);
+    return host::run_sweep_task(*plugins, {args.sweep, args.index, args.device, args.threads},
+                                stdout);
   ResultsStore store(db_path(common));
-  return host::run_claimed(*plugins, store, {args.run_id, args.device, args.threads, args.position}, stdout);
+  return host::run_claimed(*plugins, store, {args.run_id, args.device, args.threads, args.position},
+                           stdout);
 }
 
 int cmd_status(const Common& common, const ReportArgs& args) {
   ResultsStore store(db_path(common), ResultsStore::Mode::ReadOnly);
   const host::CostEstimate estimate(store);
-  for (const auto& [name, cells] : status_cells(store, args)) print_status(store, estimate, name, cells);
+  for (const auto& [name, cells] : status_cells(store, args))
+    print_status(store, estimate, name, cells);
   return 0;
 }
 
@@ -413,21 +445,27 @@ int cmd_runs(const Common& common, const RunsArgs& args) {
   ResultsStore store(db_path(common), ResultsStore::Mode::ReadOnly);
   if (!args.show_id.empty()) {
     auto run = store.find_run(args.show_id);
-    if (!run) throw ConfigError(fmt::format("no run with id or prefix '{}' in {}", args.show_id, store.path().string()));
-    fmt::print("run {}\n  key        {}\n  cell       {} / {} / {} / seed {} (profile {})\n  status     {} "
-               "(attempt {}, {} epochs, {:.1f} s)\n",
-               run->run_id, run->run_key, run->experiment, run->row, run->column, run->seed, run->profile,
-               host::to_string(run->status), run->attempt, run->epochs_done, run->wall_seconds);
+    if (!run)
+      throw ConfigError(
+          fmt::format("no run with id or prefix '{}' in {}", args.show_id, store.path().string()));
+    fmt::print(
+        "run {}\n  key        {}\n  cell       {} / {} / {} / seed {} (profile {})\n  status     "
+        "{} "
+        "(attempt {}, {} epochs, {:.1f} s)\n",
+        run->run_id, run->run_key, run->experiment, run->row, run->column, run->seed, run->profile,
+        host::to_string(run->status), run->attempt, run->epochs_done, run->wall_seconds);
     if (!run->error.empty()) fmt::print("  error      {}\n", run->error);
     if (!run->parent_run_id.empty()) {
       fmt::print("  teacher    {}\n", run->parent_run_id);
       if (const auto in = store.run_input(run->run_id, "teacher")) {
         // Stale when the teacher was retrained since: this run keeps the weights it learned from.
         std::string newest;
-        if (const auto arts = store.artifacts(run->parent_run_id, "model"); !arts.empty()) newest = arts.back().sha256;
-        fmt::print("  learned from teacher weights {} (sha256 {}){}\n", in->artifact_id.substr(0, 12),
-                   in->sha256.substr(0, 16),
-                   newest.empty() || newest == in->sha256 ? "" : "; the teacher has been retrained since");
+        if (const auto arts = store.artifacts(run->parent_run_id, "model"); !arts.empty())
+          newest = arts.back().sha256;
+        fmt::print(
+            "  learned from teacher weights {} (sha256 {}){}\n", in->artifact_id.substr(0, 12),
+            in->sha256.substr(0, 16),
+            newest.empty() || newest == in->sha256 ? "" : "; the teacher has been retrained since");
       }
     }
     fmt::print("  summaries\n");
@@ -436,15 +474,17 @@ int cmd_runs(const Common& common, const RunsArgs& args) {
                  s.best_value, s.best_epoch, s.mode);
     fmt::print("  artifacts\n");
     for (const auto& a : store.artifacts(run->run_id))
-      fmt::print("    {:<10} {} ({} bytes, sha256 {})\n", a.kind, a.path, a.bytes, a.sha256.substr(0, 16));
+      fmt::print("    {:<10} {} ({} bytes, sha256 {})\n", a.kind, a.path, a.bytes,
+                 a.sha256.substr(0, 16));
     fmt::print("  config\n{}\n", run->config.dump(2));
     return 0;
   }
-  fmt::print("{:<12} {:<10} {:<12} {:<12} {:<14} {:<5} {:<10} {:>8}\n", "RUN", "PROFILE", "EXPERIMENT",
-             "ROW", "COLUMN", "SEED", "STATUS", "SECONDS");
+  fmt::print("{:<12} {:<10} {:<12} {:<12} {:<14} {:<5} {:<10} {:>8}\n", "RUN", "PROFILE",
+             "EXPERIMENT", "ROW", "COLUMN", "SEED", "STATUS", "SECONDS");
   for (const auto& r : store.runs(args.experiment, args.status))
-    fmt::print("{:<12} {:<10} {:<12} {:<12} {:<14} {:<5} {:<10} {:>8.1f}\n", r.run_id.substr(0, 12), r.profile,
-               r.experiment, r.row, r.column, r.seed, host::to_string(r.status), r.wall_seconds);
+    fmt::print("{:<12} {:<10} {:<12} {:<12} {:<14} {:<5} {:<10} {:>8.1f}\n", r.run_id.substr(0, 12),
+               r.profile, r.experiment, r.row, r.column, r.seed, host::to_string(r.status),
+               r.wall_seconds);
   return 0;
 }
 

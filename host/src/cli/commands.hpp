@@ -32,7 +32,8 @@ struct RunArgs {
   std::string experiment, profile, device = "auto";
   int seeds = 0, threads = 0, jobs = 0;
   std::vector<std::string> rows, columns;
-  bool force = false, force_teacher = false, replace_definition = false, dry_run = false, no_table = false;
+  bool force = false, force_teacher = false, replace_definition = false, dry_run = false,
+       no_table = false;
   std::string time_iterations;
   int64_t profile_step = -1;
 };
@@ -43,7 +44,7 @@ struct WorkerArgs {
 };
 
 struct SubmitArgs {
-  RunArgs run;               ///< experiment, profile, seeds, rows, columns, dry_run
+  RunArgs run;                ///< experiment, profile, seeds, rows, columns, dry_run
   host::SlurmJobOptions job;  ///< sbatch options and the tasks' device
   std::string sweeps_dir;
   bool no_ingest_job = false;

@@ -29,8 +29,8 @@ int cmd_slurm_submit(const Common& common, const SubmitArgs& args) {
 }
 
 int cmd_slurm_status(const Common& common, const std::string& sweep_dir, double lost_after) {
-  host::print_sweep_status(sweep_dir, common.db.empty() ? std::filesystem::path() : db_path(common), lost_after,
-                           stdout);
+  host::print_sweep_status(sweep_dir, common.db.empty() ? std::filesystem::path() : db_path(common),
+                           lost_after, stdout);
   return 0;
 }
 

@@ -19,21 +19,22 @@ namespace {
 
 using json = nlohmann::json;
 
-const KeySet kFileKeys{{"experiment", "columns", "rows", "profiles"},
-                       {"title", "description", "metric", "seeds", "train", "figures",
-                        "default_profile"}};
+const KeySet kFileKeys{
+    {"experiment", "columns", "rows", "profiles"},
+    {"title", "description", "metric", "seeds", "train", "figures", "default_profile"}};
 const KeySet kProfileKeys{{}, {"description", "seeds", "datasets", "train", "columns", "rows"}};
-const KeySet kColumnKeys{{"name", "dataset", "student"}, {"teacher", "train", "description", "paper"}};
+const KeySet kColumnKeys{{"name", "dataset", "student"},
+                         {"teacher", "train", "description", "paper"}};
 const KeySet kTeacherKeys{{"model", "method"}, {"dataset", "train", "seed"}};
 const KeySet kTeacherRowKeys{{"name", "teacher"}, {"paper", "description"}};
-const KeySet kRowKeys{{"name", "method"},
-                      {"generator", "regularizers", "train", "student", "paper", "description",
-                       "by_column"}};
+const KeySet kRowKeys{
+    {"name", "method"},
+    {"generator", "regularizers", "train", "student", "paper", "description", "by_column"}};
 const KeySet kPluginKeys{{"plugin"}, {"options"}};
 const KeySet kRegularizerKeys{{"plugin"}, {"weight", "options"}};
 const KeySet kMetricKeys{{}, {"key", "selection"}};
-const KeySet kFigureKeys{{"name", "kind"},
-                          {"column", "rows", "seed", "title", "description", "points", "references"}};
+const KeySet kFigureKeys{
+    {"name", "kind"}, {"column", "rows", "seed", "title", "description", "points", "references"}};
 
 std::vector<std::string> names_of(const std::vector<json>& items) {
   std::vector<std::string> out;
@@ -54,10 +55,11 @@ void patch_named(std::vector<json>& items, std::vector<json>& origins, const jso
     require_object(patch, json_path(path, name));
     // The name is what patches, by_column, --only and the store find the entry by.
     if (patch.contains("name"))
-      throw ConfigError(fmt::format("{}.{}.name: a profile patch cannot change the {}'s name",
-                                    path, name, what));
+      throw ConfigError(
+          fmt::format("{}.{}.name: a profile patch cannot change the {}'s name", path, name, what));
     items[static_cast<size_t>(it - names.begin())].merge_patch(patch);
-    origins[static_cast<size_t>(it - names.begin())].merge_patch(origin_tree(patch, json_path(path, name)));
+    origins[static_cast<size_t>(it - names.begin())].merge_patch(
+        origin_tree(patch, json_path(path, name)));
   }
 }
 
@@ -74,7 +76,8 @@ void check_regularizers(const json& list, const std::string& path) {
     check_keys(regs[k], rp, kRegularizerKeys);
     require_string(regs[k].at("plugin"), json_path(rp, "plugin"));
     if (regs[k].contains("weight")) require_number(regs[k].at("weight"), json_path(rp, "weight"));
-    if (regs[k].contains("options")) require_object(regs[k].at("options"), json_path(rp, "options"));
+    if (regs[k].contains("options"))
+      require_object(regs[k].at("options"), json_path(rp, "options"));
   }
 }
 
@@ -83,7 +86,8 @@ void check_method_row(const json& r, const std::string& path) {
   check_plugin_spec(r.at("method"), json_path(path, "method"));
   if (r.contains("generator")) check_plugin_spec(r.at("generator"), json_path(path, "generator"));
   if (r.contains("student")) check_plugin_spec(r.at("student"), json_path(path, "student"));
-  if (r.contains("regularizers")) check_regularizers(r.at("regularizers"), json_path(path, "regularizers"));
+  if (r.contains("regularizers"))
+    check_regularizers(r.at("regularizers"), json_path(path, "regularizers"));
 }
 
 // A plugin block as a profile or by_column patch writes it: any subset of its keys.
@@ -101,7 +105,9 @@ KeySet all_optional(const KeySet& k) {
   return out;
 }
 
-bool present(const json& v, const char* key) { return v.contains(key) && !v.at(key).is_null(); }
+bool present(const json& v, const char* key) {
+  return v.contains(key) && !v.at(key).is_null();
+}
 
 // A row as written in the file or as a profile or by_column patch writes it: every value it sets,
 // at its own path (the patched row is validated again as a whole).
@@ -111,7 +117,8 @@ void check_row_patch(const json& r, const std::string& path, bool teacher_row,
   if (teacher_row) return;
   for (const char* key : {"method", "generator", "student"})
     if (present(r, key)) check_plugin_patch(r.at(key), json_path(path, key));
-  if (present(r, "regularizers")) check_regularizers(r.at("regularizers"), json_path(path, "regularizers"));
+  if (present(r, "regularizers"))
+    check_regularizers(r.at("regularizers"), json_path(path, "regularizers"));
   if (present(r, "train")) check_train_patch(r.at("train"), json_path(path, "train"));
   if (present(r, "by_column")) {
     const auto bpath = json_path(path, "by_column");
@@ -124,8 +131,8 @@ void check_row_patch(const json& r, const std::string& path, bool teacher_row,
       require_object(patch, cpath);
       for (const char* key : {"name", "by_column", "paper"})
         if (patch.contains(key))
-          throw ConfigError(fmt::format("{}.{}: a per-column patch cannot change the row's {}",
-                                        cpath, key, key));
+          throw ConfigError(
+              fmt::format("{}.{}: a per-column patch cannot change the row's {}", cpath, key, key));
       check_row_patch(patch, cpath, false, columns);
     }
   }
@@ -157,23 +164,25 @@ void check_own_paths(const json& source, const std::string& root, const json& pr
   for (size_t i = 0; i < exp.columns.size(); ++i)
     check_column_patch(exp.columns[i], json_path(json_path(root, "columns"), i));
   for (size_t i = 0; i < exp.rows.size(); ++i)
-    check_row_patch(exp.rows[i], json_path(json_path(root, "rows"), i), exp.rows[i].contains("teacher"), columns);
+    check_row_patch(exp.rows[i], json_path(json_path(root, "rows"), i),
+                    exp.rows[i].contains("teacher"), columns);
   // (A patch of an unknown name is reported by patch_named.)
   if (present(prof, "columns"))
-    for (const auto& [name, patch] : require_object(prof.at("columns"), json_path(ppath, "columns")).items())
+    for (const auto& [name, patch] :
+         require_object(prof.at("columns"), json_path(ppath, "columns")).items())
       if (patch.is_object() && std::find(columns.begin(), columns.end(), name) != columns.end())
         check_column_patch(patch, json_path(json_path(ppath, "columns"), name));
   if (present(prof, "rows"))
-    for (const auto& [name, patch] : require_object(prof.at("rows"), json_path(ppath, "rows")).items()) {
+    for (const auto& [name, patch] :
+         require_object(prof.at("rows"), json_path(ppath, "rows")).items()) {
       for (const auto& r : exp.rows)
         if (r.at("name") == name && patch.is_object())
-          check_row_patch(patch, json_path(json_path(ppath, "rows"), name), r.contains("teacher"), columns);
+          check_row_patch(patch, json_path(json_path(ppath, "rows"), name), r.contains("teacher"),
+                          columns);
     }
 }
 
-
 }  // namespace
-
 
 json row_for_column(const json& row, const std::string& column) {
   json r = row;
@@ -183,8 +192,12 @@ json row_for_column(const json& row, const std::string& column) {
   return r;
 }
 
-std::vector<std::string> Experiment::row_names() const { return names_of(rows); }
-std::vector<std::string> Experiment::column_names() const { return names_of(columns); }
+std::vector<std::string> Experiment::row_names() const {
+  return names_of(rows);
+}
+std::vector<std::string> Experiment::column_names() const {
+  return names_of(columns);
+}
 
 std::optional<double> Experiment::paper_value(const std::string& row,
                                               const std::string& column) const {
@@ -199,8 +212,8 @@ std::optional<double> Experiment::paper_value(const std::string& row,
 namespace {
 
 // The profile `requested` names ("" = the file's default); records every profile's name.
-const json& select_profile(const json& source, const std::string& root, const std::string& requested,
-                           Experiment& exp) {
+const json& select_profile(const json& source, const std::string& root,
+                           const std::string& requested, Experiment& exp) {
   const auto& profiles = require_object(source.at("profiles"), json_path(root, "profiles"));
   if (profiles.empty())
     throw ConfigError(fmt::format("{}.profiles: expected at least one profile", root));
@@ -222,13 +235,17 @@ void read_profile_settings(const json& source, const std::string& root, const js
                            const std::string& ppath, Experiment& exp) {
   check_keys(prof, ppath, kProfileKeys);
   if (prof.contains("description"))
-    exp.profile_description = require_string(prof.at("description"), json_path(ppath, "description"));
-  exp.seeds = source.contains("seeds") ? require_int(source.at("seeds"), json_path(root, "seeds"), 1) : 1;
-  if (prof.contains("seeds")) exp.seeds = require_int(prof.at("seeds"), json_path(ppath, "seeds"), 1);
+    exp.profile_description =
+        require_string(prof.at("description"), json_path(ppath, "description"));
+  exp.seeds =
+      source.contains("seeds") ? require_int(source.at("seeds"), json_path(root, "seeds"), 1) : 1;
+  if (prof.contains("seeds"))
+    exp.seeds = require_int(prof.at("seeds"), json_path(ppath, "seeds"), 1);
   if (prof.contains("datasets")) {
     const auto& d = require_array(prof.at("datasets"), json_path(ppath, "datasets"));
     for (size_t i = 0; i < d.size(); ++i)
-      exp.profile_columns.push_back(require_string(d[i], json_path(json_path(ppath, "datasets"), i)));
+      exp.profile_columns.push_back(
+          require_string(d[i], json_path(json_path(ppath, "datasets"), i)));
   }
 }
 
@@ -241,14 +258,15 @@ void read_metric(const json& source, const std::string& root, Experiment& exp) {
   if (m.contains("selection")) {
     exp.metric.selection = require_string(m.at("selection"), json_path(mpath, "selection"));
     if (exp.metric.selection != "final" && exp.metric.selection != "best")
-      throw ConfigError(fmt::format("{}.metric.selection: expected \"final\" or \"best\", found \"{}\"",
-                                    root, exp.metric.selection));
+      throw ConfigError(
+          fmt::format("{}.metric.selection: expected \"final\" or \"best\", found \"{}\"", root,
+                      exp.metric.selection));
   }
 }
 
 // The file's train block with the profile's patch, and where each value was written.
-void read_train(const json& source, const std::string& root, const json& prof, const std::string& ppath,
-                Experiment& exp) {
+void read_train(const json& source, const std::string& root, const json& prof,
+                const std::string& ppath, Experiment& exp) {
   const auto tpath = json_path(root, "train");
   exp.train = source.contains("train") ? require_object(source.at("train"), tpath) : json::object();
   exp.train_origin = origin_tree(exp.train, tpath);
@@ -267,21 +285,25 @@ void read_named(const json& source, const std::string& root, const char* key, co
     const auto path = json_path(json_path(root, key), i);
     require_object(list[i], path);
     const auto name = require_string(list[i].value("name", json(nullptr)), json_path(path, "name"));
-    if (!seen.insert(name).second) throw ConfigError(fmt::format("{}.name: duplicate {} '{}'", path, what, name));
+    if (!seen.insert(name).second)
+      throw ConfigError(fmt::format("{}.name: duplicate {} '{}'", path, what, name));
     out.push_back(list[i]);
     origins.push_back(origin_tree(list[i], path));
   }
 }
 
 // The columns and rows as the file writes them, and the columns the profile names.
-void read_matrix(const json& source, const std::string& root, const std::string& ppath, Experiment& exp) {
+void read_matrix(const json& source, const std::string& root, const std::string& ppath,
+                 Experiment& exp) {
   read_named(source, root, "columns", "column", exp.columns, exp.column_origins);
   read_named(source, root, "rows", "row", exp.rows, exp.row_origins);
   // An empty matrix has nothing to run, and storing it would hide the results of the rows it had.
   for (const char* key : {"columns", "rows"})
     if (source.at(key).empty())
-      throw ConfigError(fmt::format("{}.{}: expected at least one entry, found an empty list (an experiment "
-                                    "without {} has nothing to run)", root, key, key));
+      throw ConfigError(
+          fmt::format("{}.{}: expected at least one entry, found an empty list (an experiment "
+                      "without {} has nothing to run)",
+                      root, key, key));
   const auto names = exp.column_names();
   for (size_t i = 0; i < exp.profile_columns.size(); ++i)
     if (std::find(names.begin(), names.end(), exp.profile_columns[i]) == names.end())
@@ -291,8 +313,10 @@ void read_matrix(const json& source, const std::string& root, const std::string&
 
 void apply_profile_patches(const json& prof, const std::string& ppath, Experiment& exp) {
   if (prof.contains("columns"))
-    patch_named(exp.columns, exp.column_origins, prof.at("columns"), json_path(ppath, "columns"), "column");
-  if (prof.contains("rows")) patch_named(exp.rows, exp.row_origins, prof.at("rows"), json_path(ppath, "rows"), "row");
+    patch_named(exp.columns, exp.column_origins, prof.at("columns"), json_path(ppath, "columns"),
+                "column");
+  if (prof.contains("rows"))
+    patch_named(exp.rows, exp.row_origins, prof.at("rows"), json_path(ppath, "rows"), "row");
 }
 
 // A column after the profile's patch, as a whole (its plugins are checked when cells are expanded).
@@ -313,7 +337,8 @@ void check_merged_column(const json& c, const std::string& path) {
 }
 
 // A method row's by_column patches: each names a column and gives a valid row once applied.
-void check_merged_by_column(const json& r, const std::string& path, const std::vector<std::string>& columns) {
+void check_merged_by_column(const json& r, const std::string& path,
+                            const std::vector<std::string>& columns) {
   const auto bpath = json_path(path, "by_column");
   require_object(r.at("by_column"), bpath);
   for (const auto& [column, patch] : r.at("by_column").items()) {
@@ -324,8 +349,8 @@ void check_merged_by_column(const json& r, const std::string& path, const std::v
     require_object(patch, cpath);
     for (const char* key : {"name", "by_column", "paper"})
       if (patch.contains(key))
-        throw ConfigError(fmt::format("{}.{}: a per-column patch cannot change the row's {}",
-                                      cpath, key, key));
+        throw ConfigError(
+            fmt::format("{}.{}: a per-column patch cannot change the row's {}", cpath, key, key));
     check_method_row(row_for_column(r, column), cpath);
   }
 }
@@ -340,7 +365,8 @@ void check_merged_rows(const Experiment& exp, const std::string& root) {
     if (r.contains("teacher")) {
       check_keys(r, path, kTeacherRowKeys);
       if (!require_bool(r.at("teacher"), json_path(path, "teacher")))
-        throw ConfigError(fmt::format("{}.teacher: only `true` is meaningful; remove the key for a method row", path));
+        throw ConfigError(fmt::format(
+            "{}.teacher: only `true` is meaningful; remove the key for a method row", path));
       ++teacher_rows;
     } else {
       check_method_row(r, path);
@@ -365,14 +391,17 @@ void read_figures(const json& source, const std::string& root, Experiment& exp) 
 
 // The experiment with one profile applied; every value the profile or the file sets is checked at
 // its own path first, then the merged structure.
-Experiment parse_profile(const json& source, const std::string& requested_profile, const std::string& origin) {
+Experiment parse_profile(const json& source, const std::string& requested_profile,
+                         const std::string& origin) {
   const std::string& root = origin;
   check_keys(source, root, kFileKeys);
   Experiment exp;
   exp.source = source;
   exp.origin = origin;
   exp.name = require_string(source.at("experiment"), json_path(root, "experiment"));
-  exp.title = source.contains("title") ? require_string(source.at("title"), json_path(root, "title")) : exp.name;
+  exp.title = source.contains("title")
+                  ? require_string(source.at("title"), json_path(root, "title"))
+                  : exp.name;
   const json& prof = select_profile(source, root, requested_profile, exp);
   const auto ppath = json_path(json_path(root, "profiles"), exp.profile);
   read_profile_settings(source, root, prof, ppath, exp);
@@ -419,7 +448,8 @@ struct ErrorOffset : nlohmann::json_sax<json> {
   bool end_object() override { return true; }
   bool start_array(std::size_t) override { return true; }
   bool end_array() override { return true; }
-  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception&) override {
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::detail::exception&) override {
     offset = position;
     return false;
   }
@@ -432,7 +462,8 @@ std::string error_place(const std::filesystem::path& file) {
   ErrorOffset sax;
   json::sax_parse(text, &sax);
   const auto end = std::min(sax.offset, text.size());
-  const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(end), '\n');
+  const auto line =
+      1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(end), '\n');
   const auto last_newline = text.rfind('\n', end == 0 ? 0 : end - 1);
   const auto column = last_newline == std::string::npos || end == 0 ? end : end - last_newline - 1;
   return fmt::format("line {}, column {}", line, column);
@@ -444,8 +475,10 @@ Experiment load_experiment(const std::filesystem::path& file, const std::string&
     throw ConfigError(fmt::format("{}: is a directory, not an experiment file", file.string()));
   std::ifstream in(file);
   if (!in)
-    throw ConfigError(fmt::format("{}: cannot open the experiment file (does it exist? experiments "
-                                  "shipped with dfkd are in experiments/)", file.string()));
+    throw ConfigError(
+        fmt::format("{}: cannot open the experiment file (does it exist? experiments "
+                    "shipped with dfkd are in experiments/)",
+                    file.string()));
   std::stringstream text;
   text << in.rdbuf();
   json source;
@@ -454,7 +487,8 @@ Experiment load_experiment(const std::filesystem::path& file, const std::string&
   } catch (const json::parse_error& e) {
     throw ConfigError(fmt::format("{}: not valid JSON: {}", file.string(), e.what()));
   } catch (const json::exception& e) {  // e.g. out_of_range.406: a number overflowing a double
-    throw ConfigError(fmt::format("{}: not valid JSON: {} at {}", file.string(), e.what(), error_place(file)));
+    throw ConfigError(
+        fmt::format("{}: not valid JSON: {} at {}", file.string(), e.what(), error_place(file)));
   }
   auto exp = parse_experiment(source, profile, file.filename().string());
   exp.source_file = std::filesystem::weakly_canonical(std::filesystem::absolute(file)).string();
@@ -463,7 +497,8 @@ Experiment load_experiment(const std::filesystem::path& file, const std::string&
 
 std::vector<Experiment> every_profile(const Experiment& exp) {
   std::vector<Experiment> out;
-  for (const auto& p : exp.profiles) out.push_back(p == exp.profile ? exp : parse_profile(exp.source, p, exp.origin));
+  for (const auto& p : exp.profiles)
+    out.push_back(p == exp.profile ? exp : parse_profile(exp.source, p, exp.origin));
   return out;
 }
 

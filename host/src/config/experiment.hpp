@@ -33,16 +33,16 @@ struct Experiment {
   std::string profile;
   std::string profile_description;
   std::vector<std::string> profile_columns;  ///< columns the profile runs by default (empty: all)
-  std::vector<std::string> profiles;  ///< every profile the file defines
+  std::vector<std::string> profiles;         ///< every profile the file defines
   int64_t seeds = 1;
   MetricSelection metric;
   std::vector<nlohmann::json> columns;  ///< each with "name", "dataset", "student", "teacher"
   std::vector<nlohmann::json> rows;     ///< each with "name" and either "teacher": true or "method"
   nlohmann::json train;                 ///< experiment-wide training defaults
   std::vector<Figure> figures;
-  nlohmann::json source;  ///< the whole file as read (stored with the runs)
+  nlohmann::json source;    ///< the whole file as read (stored with the runs)
   std::string source_file;  ///< absolute path of the file it was read from ("" if from the store)
-  std::string origin;     ///< what error paths start with: the file name (or the stored name)
+  std::string origin;       ///< what error paths start with: the file name (or the stored name)
   /// Where each value of `columns`, `rows` and `train` was written: the same trees with every
   /// value replaced by its JSON path in the file (the base entry, or the profile patch that set
   /// it), so that errors found after merging name the place to fix.

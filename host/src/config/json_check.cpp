@@ -38,14 +38,15 @@ std::string require_string(const nlohmann::json& v, const std::string& path) {
 int64_t require_int(const nlohmann::json& v, const std::string& path, int64_t min_value,
                     int64_t max_value) {
   if (!v.is_number_integer())
-    throw ConfigError(fmt::format("{}: expected an integer, found {} ({})", path, json_kind(v),
-                                  v.dump()));
+    throw ConfigError(
+        fmt::format("{}: expected an integer, found {} ({})", path, json_kind(v), v.dump()));
   // (An unsigned value above INT64_MAX must not wrap to a negative one.)
   const bool above = v.is_number_unsigned() ? v.get<uint64_t>() > static_cast<uint64_t>(max_value)
                                             : v.get<int64_t>() > max_value;
   if (above || v.get<int64_t>() < min_value) {
     if (max_value == std::numeric_limits<int64_t>::max())
-      throw ConfigError(fmt::format("{}: expected an integer >= {}, found {}", path, min_value, v.dump()));
+      throw ConfigError(
+          fmt::format("{}: expected an integer >= {}, found {}", path, min_value, v.dump()));
     throw ConfigError(fmt::format("{}: expected an integer in [{}, {}], found {}", path, min_value,
                                   max_value, v.dump()));
   }
@@ -54,19 +55,21 @@ int64_t require_int(const nlohmann::json& v, const std::string& path, int64_t mi
 
 double require_number(const nlohmann::json& v, const std::string& path) {
   if (!v.is_number())
-    throw ConfigError(fmt::format("{}: expected a number, found {} ({})", path, json_kind(v),
-                                  v.dump()));
+    throw ConfigError(
+        fmt::format("{}: expected a number, found {} ({})", path, json_kind(v), v.dump()));
   const double x = v.get<double>();
   if (!std::isfinite(x) || std::fabs(x) > FLT_MAX)
-    throw ConfigError(fmt::format("{}: expected a finite number representable as a float "
-                                  "(|x| <= {:g}), found {}", path, FLT_MAX, v.dump()));
+    throw ConfigError(
+        fmt::format("{}: expected a finite number representable as a float "
+                    "(|x| <= {:g}), found {}",
+                    path, FLT_MAX, v.dump()));
   return x;
 }
 
 bool require_bool(const nlohmann::json& v, const std::string& path) {
   if (!v.is_boolean())
-    throw ConfigError(fmt::format("{}: expected true or false, found {} ({})", path, json_kind(v),
-                                  v.dump()));
+    throw ConfigError(
+        fmt::format("{}: expected true or false, found {} ({})", path, json_kind(v), v.dump()));
   return v.get<bool>();
 }
 
@@ -76,8 +79,8 @@ void check_keys(const nlohmann::json& v, const std::string& path, const KeySet& 
   all.insert(all.end(), keys.optional.begin(), keys.optional.end());
   for (const auto& [key, value] : v.items()) {
     if (std::find(all.begin(), all.end(), key) == all.end())
-      throw ConfigError(fmt::format("{}.{}: unknown key; valid keys here: {}", path, key,
-                                    fmt::join(all, ", ")));
+      throw ConfigError(
+          fmt::format("{}.{}: unknown key; valid keys here: {}", path, key, fmt::join(all, ", ")));
   }
   for (const auto& key : keys.required)
     if (!v.contains(key))

@@ -15,7 +15,8 @@ struct KeySet {
   std::vector<std::string> optional;
 };
 
-/// Throws ConfigError if `value` is not an object, has a key outside `keys`, or lacks a required one.
+/// Throws ConfigError if `value` is not an object, has a key outside `keys`, or lacks a required
+/// one.
 void check_keys(const nlohmann::json& value, const std::string& path, const KeySet& keys);
 
 const nlohmann::json& require_object(const nlohmann::json& value, const std::string& path);

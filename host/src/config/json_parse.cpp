@@ -13,8 +13,8 @@ namespace {
 /// One open array or object during the scan.
 struct Frame {
   bool object = false;
-  bool expect_key = false;  ///< object: the next string is a member name
-  size_t index = 0;         ///< array: the element being read
+  bool expect_key = false;            ///< object: the next string is a member name
+  size_t index = 0;                   ///< array: the element being read
   size_t key_begin = 0, key_end = 0;  ///< object: the member being read, as a range of the text
 };
 
@@ -81,8 +81,7 @@ JsonDepthExcess find_json_depth_excess(const std::string& text, int max_depth) {
       }
       case '{':
       case '[':
-        if (stack.size() >= limit)
-          return {true, line, i - line_start + 1, path_of(text, stack)};
+        if (stack.size() >= limit) return {true, line, i - line_start + 1, path_of(text, stack)};
         stack.push_back(Frame{text[i] == '{', text[i] == '{', 0, 0, 0});
         break;
       case '}':
@@ -91,8 +90,10 @@ JsonDepthExcess find_json_depth_excess(const std::string& text, int max_depth) {
         break;
       case ',':
         if (!stack.empty()) {
-          if (stack.back().object) stack.back().expect_key = true;
-          else ++stack.back().index;
+          if (stack.back().object)
+            stack.back().expect_key = true;
+          else
+            ++stack.back().index;
         }
         break;
       default:

@@ -6,8 +6,12 @@ namespace dfkd::host {
 
 using json = nlohmann::json;
 
-std::string json_path(const std::string& path, const std::string& key) { return path + "." + key; }
-std::string json_path(const std::string& path, size_t i) { return fmt::format("{}[{}]", path, i); }
+std::string json_path(const std::string& path, const std::string& key) {
+  return path + "." + key;
+}
+std::string json_path(const std::string& path, size_t i) {
+  return fmt::format("{}[{}]", path, i);
+}
 
 json origin_tree(const json& v, const std::string& path) {
   if (v.is_object()) {
@@ -19,7 +23,8 @@ json origin_tree(const json& v, const std::string& path) {
   return path;
 }
 
-std::string origin_at(const json& tree, const std::vector<std::string>& keys, const std::string& fallback) {
+std::string origin_at(const json& tree, const std::vector<std::string>& keys,
+                      const std::string& fallback) {
   const json* n = &tree;
   for (size_t i = 0; i < keys.size(); ++i) {
     if (n->is_string()) {  // a list (or scalar) set as a whole: its elements live under its path

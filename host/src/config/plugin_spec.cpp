@@ -34,7 +34,8 @@ json resolve_plugin(const json& spec, PluginKind kind, const std::string& merged
   std::map<std::string, std::string> value_paths;
   if (options.is_object())
     for (const auto& [key, v] : options.items())
-      value_paths[key] = origin_at(origin, {"options", key}, json_path(json_path(merged_path, "options"), key));
+      value_paths[key] =
+          origin_at(origin, {"options", key}, json_path(json_path(merged_path, "options"), key));
   return json{{"plugin", name},
               {"version", p->entry.version},
               {"options", resolve_options(p->entry.info.options, options,

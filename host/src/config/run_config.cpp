@@ -17,17 +17,20 @@ const KeySet kRunConfigKeys{{"profile", "role", "seed", "dataset", "model", "met
 const KeySet kPluginKeys{{"plugin", "version", "options"}, {}};
 const KeySet kDatasetKeys{{"plugin", "version", "options", "source"}, {}};
 const KeySet kRegularizerKeys{{"plugin", "version", "options", "weight"}, {}};
-const KeySet kTrainKeys{{"epochs", "iterations_per_epoch", "batch_size", "eval_batch_size", "lr_schedule",
-                         "save_generated"},
+const KeySet kTrainKeys{{"epochs", "iterations_per_epoch", "batch_size", "eval_batch_size",
+                         "lr_schedule", "save_generated"},
                         {}};
 const KeySet kScheduleKeys{{"type"}, {"step_size", "milestones", "gamma"}};
 
-std::string at(const std::string& path, const std::string& key) { return path + "." + key; }
+std::string at(const std::string& path, const std::string& key) {
+  return path + "." + key;
+}
 
 double number_at(const json& j, const std::string& key, const std::string& path) {
   const json& v = j.at(key);
   if (!v.is_number())
-    throw ConfigError(fmt::format("{}: expected a number, found {} ({})", at(path, key), json_kind(v), v.dump()));
+    throw ConfigError(
+        fmt::format("{}: expected a number, found {} ({})", at(path, key), json_kind(v), v.dump()));
   return v.get<double>();
 }
 
@@ -37,8 +40,8 @@ int64_t int_at(const json& j, const std::string& key, const std::string& path) {
 
 PluginChoice read_plugin(const json& j, const std::string& path, const KeySet& keys = kPluginKeys) {
   check_keys(j, path, keys);
-  return {require_string(j.at("plugin"), at(path, "plugin")), require_string(j.at("version"), at(path, "version")),
-          j.at("options")};
+  return {require_string(j.at("plugin"), at(path, "plugin")),
+          require_string(j.at("version"), at(path, "version")), j.at("options")};
 }
 
 json write_plugin(const PluginChoice& p) {
@@ -95,7 +98,8 @@ RunConfig read_run_config(const json& j, const std::string& path) {
   c.dataset = read_dataset(j.at("dataset"), at(path, "dataset"));
   c.model = read_plugin(j.at("model"), at(path, "model"));
   c.method = read_plugin(j.at("method"), at(path, "method"));
-  if (!j.at("generator").is_null()) c.generator = read_plugin(j.at("generator"), at(path, "generator"));
+  if (!j.at("generator").is_null())
+    c.generator = read_plugin(j.at("generator"), at(path, "generator"));
   const auto rpath = at(path, "regularizers");
   const json& regs = require_array(j.at("regularizers"), rpath);
   for (size_t i = 0; i < regs.size(); ++i)
@@ -107,22 +111,32 @@ RunConfig read_run_config(const json& j, const std::string& path) {
 
 }  // namespace
 
-void from_json(const json& j, PluginChoice& out) { out = read_plugin(j, "plugin block"); }
-void to_json(json& j, const PluginChoice& in) { j = write_plugin(in); }
+void from_json(const json& j, PluginChoice& out) {
+  out = read_plugin(j, "plugin block");
+}
+void to_json(json& j, const PluginChoice& in) {
+  j = write_plugin(in);
+}
 
-void from_json(const json& j, DatasetChoice& out) { out = read_dataset(j, "dataset block"); }
+void from_json(const json& j, DatasetChoice& out) {
+  out = read_dataset(j, "dataset block");
+}
 void to_json(json& j, const DatasetChoice& in) {
   j = write_plugin(in);
   j["source"] = in.source;
 }
 
-void from_json(const json& j, RegularizerChoice& out) { out = read_regularizer(j, "regularizer block"); }
+void from_json(const json& j, RegularizerChoice& out) {
+  out = read_regularizer(j, "regularizer block");
+}
 void to_json(json& j, const RegularizerChoice& in) {
   j = write_plugin(in);
   j["weight"] = in.weight;
 }
 
-void from_json(const json& j, LrSchedule& out) { out = read_schedule(j, "lr_schedule"); }
+void from_json(const json& j, LrSchedule& out) {
+  out = read_schedule(j, "lr_schedule");
+}
 void to_json(json& j, const LrSchedule& in) {
   j = {{"type", in.type}};
   if (in.step_size) j["step_size"] = *in.step_size;
@@ -130,17 +144,18 @@ void to_json(json& j, const LrSchedule& in) {
   if (in.gamma) j["gamma"] = *in.gamma;
 }
 
-void from_json(const json& j, TrainSettings& out) { out = read_train(j, "train"); }
+void from_json(const json& j, TrainSettings& out) {
+  out = read_train(j, "train");
+}
 void to_json(json& j, const TrainSettings& in) {
-  j = {{"epochs", in.epochs},
-       {"iterations_per_epoch", in.iterations_per_epoch},
-       {"batch_size", in.batch_size},
-       {"eval_batch_size", in.eval_batch_size},
-       {"lr_schedule", in.lr_schedule},
-       {"save_generated", in.save_generated}};
+  j = {{"epochs", in.epochs},           {"iterations_per_epoch", in.iterations_per_epoch},
+       {"batch_size", in.batch_size},   {"eval_batch_size", in.eval_batch_size},
+       {"lr_schedule", in.lr_schedule}, {"save_generated", in.save_generated}};
 }
 
-void from_json(const json& j, RunConfig& out) { out = read_run_config(j, "run config"); }
+void from_json(const json& j, RunConfig& out) {
+  out = read_run_config(j, "run config");
+}
 void to_json(json& j, const RunConfig& in) {
   j = {{"profile", in.profile},
        {"role", in.role},
@@ -154,6 +169,8 @@ void to_json(json& j, const RunConfig& in) {
        {"train", in.train}};
 }
 
-std::string run_key(const RunConfig& config) { return sha256_hex(json(config).dump()); }
+std::string run_key(const RunConfig& config) {
+  return sha256_hex(json(config).dump());
+}
 
 }  // namespace dfkd::host

@@ -30,8 +30,8 @@ json check_schedule_value(const std::string& key, const json& v, const std::stri
   if (key == "type") {
     const auto type = require_string(v, path);
     if (type != "constant" && type != "step" && type != "multistep" && type != "cosine")
-      throw ConfigError(fmt::format("{}: expected one of constant, step, multistep, cosine; found \"{}\"",
-                                    path, type));
+      throw ConfigError(fmt::format(
+          "{}: expected one of constant, step, multistep, cosine; found \"{}\"", path, type));
     return type;
   }
   if (key == "step_size") return require_int(v, path, 1, kMaxEpochs);
@@ -42,7 +42,8 @@ json check_schedule_value(const std::string& key, const json& v, const std::stri
   }
   // gamma: the factor the learning rate is multiplied by at each step.
   const double gamma = require_number(v, path);
-  if (!(gamma > 0)) throw ConfigError(fmt::format("{}: expected a number > 0, found {}", path, v.dump()));
+  if (!(gamma > 0))
+    throw ConfigError(fmt::format("{}: expected a number > 0, found {}", path, v.dump()));
   return gamma;
 }
 
@@ -82,12 +83,14 @@ json resolve_train(const json& merged, const std::string& path, const json& orig
     for (const auto& k : keys) fallback = json_path(fallback, k);
     return origin_at(origin, keys, fallback);
   };
-  for (const char* key : {"epochs", "iterations_per_epoch", "batch_size", "eval_batch_size", "save_generated"})
+  for (const char* key :
+       {"epochs", "iterations_per_epoch", "batch_size", "eval_batch_size", "save_generated"})
     check_train_value(key, out.at(key), where({key}));
   auto& s = out.at("lr_schedule");
   const auto spath = json_path(path, "lr_schedule");
   check_keys(s, spath, kScheduleKeys);
-  const auto type = check_schedule_value("type", s.at("type"), where({"lr_schedule", "type"})).get<std::string>();
+  const auto type =
+      check_schedule_value("type", s.at("type"), where({"lr_schedule", "type"})).get<std::string>();
   auto value = [&](const char* key, const json& fallback) {
     return s.contains(key) ? check_schedule_value(key, s.at(key), where({"lr_schedule", key}))
                            : check_schedule_value(key, fallback, json_path(spath, key));
@@ -104,7 +107,8 @@ json resolve_train(const json& merged, const std::string& path, const json& orig
     resolved["gamma"] = value("gamma", 0.1);
   } else if (type == "cosine") {
     if (s.size() != 1)
-      throw ConfigError(fmt::format("{}: a cosine schedule (to 0 over all epochs) takes no other keys", spath));
+      throw ConfigError(
+          fmt::format("{}: a cosine schedule (to 0 over all epochs) takes no other keys", spath));
   }
   out["lr_schedule"] = resolved;
   return out;

@@ -5,7 +5,8 @@
 namespace dfkd::host {
 namespace {
 
-const LoadedPlugin& plugin_for(const PluginHost& plugins, PluginKind kind, const PluginChoice& spec) {
+const LoadedPlugin& plugin_for(const PluginHost& plugins, PluginKind kind,
+                               const PluginChoice& spec) {
   const auto& p = plugins.get(kind, spec.plugin);
   const auto& want = spec.version;
   if (p.entry.version != want)
@@ -27,19 +28,23 @@ DatasetCache::Entry& DatasetCache::entry(const DatasetChoice& spec) {
   auto it = cache_.find(key);
   if (it != cache_.end()) return it->second;
   const auto& p = plugin_for(plugins_, PluginKind::Dataset, spec);
-  return cache_.emplace(key, Entry{p.entry.make_dataset(options_for(p, spec)), false}).first->second;
+  return cache_.emplace(key, Entry{p.entry.make_dataset(options_for(p, spec)), false})
+      .first->second;
 }
 
-DataShape DatasetCache::shape(const DatasetChoice& spec) { return entry(spec).dataset->shape(); }
+DataShape DatasetCache::shape(const DatasetChoice& spec) {
+  return entry(spec).dataset->shape();
+}
 
 const Dataset& DatasetCache::get(const DatasetChoice& spec) {
   auto& e = entry(spec);
   if (!e.checked) {
     const auto& tr = e.dataset->train();
     const auto& te = e.dataset->test();
-    if (!tr.x.defined() || !te.x.defined() || tr.x.size(0) != tr.y.size(0) || te.x.size(0) != te.y.size(0))
-      throw DataError(fmt::format("dataset '{}': train/test splits must have as many labels as inputs",
-                                  spec.plugin));
+    if (!tr.x.defined() || !te.x.defined() || tr.x.size(0) != tr.y.size(0) ||
+        te.x.size(0) != te.y.size(0))
+      throw DataError(fmt::format(
+          "dataset '{}': train/test splits must have as many labels as inputs", spec.plugin));
     e.checked = true;
   }
   return *e.dataset;
@@ -62,12 +67,12 @@ std::unique_ptr<Method> build_method(const PluginHost& plugins, const PluginChoi
   return p.entry.make_method(options_for(p, spec));
 }
 
-RegularizerSet build_regularizers(const PluginHost& plugins, const std::vector<RegularizerChoice>& list) {
+RegularizerSet build_regularizers(const PluginHost& plugins,
+                                  const std::vector<RegularizerChoice>& list) {
   std::vector<RegularizerSet::Entry> entries;
   for (const auto& spec : list) {
     const auto& p = plugin_for(plugins, PluginKind::Regularizer, spec);
-    entries.push_back({p.entry.name, spec.weight,
-                       p.entry.make_regularizer(options_for(p, spec))});
+    entries.push_back({p.entry.name, spec.weight, p.entry.make_regularizer(options_for(p, spec))});
   }
   return RegularizerSet(std::move(entries));
 }
@@ -76,11 +81,13 @@ torch::Device resolve_device(const std::string& name) {
   if (name == "cpu") return torch::kCPU;
   if (name == "cuda") {
     if (!torch::cuda::is_available())
-      throw ConfigError("--device cuda: this LibTorch build has no CUDA or no GPU is visible; "
-                        "use --device cpu or build dfkd against a CUDA LibTorch");
+      throw ConfigError(
+          "--device cuda: this LibTorch build has no CUDA or no GPU is visible; "
+          "use --device cpu or build dfkd against a CUDA LibTorch");
     return torch::kCUDA;
   }
-  if (name == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  if (name == "auto")
+    return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
   throw ConfigError(fmt::format("--device: expected auto, cpu or cuda; found \"{}\"", name));
 }
 

@@ -36,7 +36,8 @@ std::unique_ptr<Model> build_model(const PluginHost& plugins, const PluginChoice
 std::unique_ptr<Generator> build_generator(const PluginHost& plugins, const PluginChoice& spec,
                                            const DataShape& shape);
 std::unique_ptr<Method> build_method(const PluginHost& plugins, const PluginChoice& spec);
-RegularizerSet build_regularizers(const PluginHost& plugins, const std::vector<RegularizerChoice>& list);
+RegularizerSet build_regularizers(const PluginHost& plugins,
+                                  const std::vector<RegularizerChoice>& list);
 
 /// "auto" picks CUDA when this LibTorch has it and a device is present.
 torch::Device resolve_device(const std::string& name);

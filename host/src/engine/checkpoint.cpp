@@ -66,9 +66,10 @@ int64_t load_checkpoint(const std::filesystem::path& file, const TrainState& s,
     }
     return epoch.item<int64_t>();
   } catch (const c10::Error& e) {
-    throw std::runtime_error(fmt::format("checkpoint '{}' does not match this run ({}); delete it "
-                                         "to restart the run from epoch 0",
-                                         file.string(), e.what_without_backtrace()));
+    throw std::runtime_error(
+        fmt::format("checkpoint '{}' does not match this run ({}); delete it "
+                    "to restart the run from epoch 0",
+                    file.string(), e.what_without_backtrace()));
   }
 }
 

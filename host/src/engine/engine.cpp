@@ -49,10 +49,13 @@ std::pair<double, double> evaluate(Model& model, const Split& test, int64_t batc
                 .item<double>();
     correct += logits.argmax(1).eq(y).sum().item<int64_t>();
   }
-  return {100.0 * static_cast<double>(correct) / static_cast<double>(n), loss / static_cast<double>(n)};
+  return {100.0 * static_cast<double>(correct) / static_cast<double>(n),
+          loss / static_cast<double>(n)};
 }
 
-bool maximised(const std::string& key) { return key.find("accuracy") != std::string::npos; }
+bool maximised(const std::string& key) {
+  return key.find("accuracy") != std::string::npos;
+}
 
 std::vector<MetricSummary> summarise(const ResultsStore& store, const std::string& run_id) {
   std::vector<MetricSummary> out;
@@ -105,10 +108,11 @@ RunOutcome Engine::execute(const RunRecord& run) {
   try {
     return train(run);
   } catch (const Interrupted&) {
-    last_error_ = fmt::format("interrupted by signal {} ({}) after epoch {}; the last epoch checkpoint is "
-                              "kept and a rerun resumes from it", interrupt_signal(),
-                              strsignal(interrupt_signal()),
-                              store_.find_run(run.run_id)->epochs_done);
+    last_error_ = fmt::format(
+        "interrupted by signal {} ({}) after epoch {}; the last epoch checkpoint is "
+        "kept and a rerun resumes from it",
+        interrupt_signal(), strsignal(interrupt_signal()),
+        store_.find_run(run.run_id)->epochs_done);
     store_.end_run(run.run_id, RunStatus::Killed, last_error_, seconds_since(t0));
     return RunOutcome::Killed;
   } catch (const c10::Error& e) {
@@ -133,18 +137,18 @@ std::unique_ptr<Model> load_trained_model(const PluginHost& plugins, DatasetCach
   // The newest attempt's weights; older attempts' files stay for the runs that learned from them.
   const auto& art = arts.back();
   const auto file = store.artifact_file(art);
-  verify_artifact(file, art.sha256, fmt::format("the trained model of run {} ({} {})", run.run_id.substr(0, 12),
-                                                run.row.empty() ? run.role : run.row, run.column));
+  verify_artifact(file, art.sha256,
+                  fmt::format("the trained model of run {} ({} {})", run.run_id.substr(0, 12),
+                              run.row.empty() ? run.role : run.row, run.column));
   model->module().to(device);
   load_weights(file, model->module(), device);
   if (used) *used = art;
   return model;
 }
 
-std::map<std::string, double> Engine::run_epoch(const RunRecord& run, TrainContext& ctx,
-                                                int64_t epoch, int64_t iters,
-                                                const std::function<StepMetrics(TrainContext&)>& iteration,
-                                                const std::string& where) {
+std::map<std::string, double> Engine::run_epoch(
+    const RunRecord& run, TrainContext& ctx, int64_t epoch, int64_t iters,
+    const std::function<StepMetrics(TrainContext&)>& iteration, const std::string& where) {
   std::map<std::string, double> sums;
   for (int64_t i = 0; i < iters; ++i) {
     if (interrupt_requested()) throw Interrupted{};
@@ -167,9 +171,10 @@ std::map<std::string, double> Engine::run_epoch(const RunRecord& run, TrainConte
     if (main_loop && options_.on_iteration) options_.on_iteration(run, ctx.step, seconds_since(ti));
     for (const auto& [key, value] : step_metrics) {
       if (!std::isfinite(value))
-        throw NonFiniteError(fmt::format("non-finite {} = {}{} at epoch {}, iteration {} (global step "
-                                         "{}); lower the learning rates or check the method's loss",
-                                         key, value, where, epoch + 1, i + 1, ctx.step));
+        throw NonFiniteError(
+            fmt::format("non-finite {} = {}{} at epoch {}, iteration {} (global step "
+                        "{}); lower the learning rates or check the method's loss",
+                        key, value, where, epoch + 1, i + 1, ctx.step));
       sums[key] += value;
     }
   }
@@ -182,9 +187,10 @@ void Engine::pretrain(const RunRecord& run, const PretrainingStage& stage, Train
   int64_t iters = stage.iterations_per_epoch;
   if (iters == 0) {
     if (!batches)
-      throw ConfigError(fmt::format("method '{}': pre-training stage '{}' asks for one pass over the "
-                                    "training data, but the method uses none",
-                                    run.method, stage.name));
+      throw ConfigError(
+          fmt::format("method '{}': pre-training stage '{}' asks for one pass over the "
+                      "training data, but the method uses none",
+                      run.method, stage.name));
     iters = std::max<int64_t>(1, batches->size() / ctx.batch_size);
   }
   for (int64_t epoch = 0; epoch < stage.epochs; ++epoch) {
@@ -192,8 +198,8 @@ void Engine::pretrain(const RunRecord& run, const PretrainingStage& stage, Train
     ctx.rng.set_current_seed(
         stream_seed(seed, fmt::format("pretrain/{}/epoch/{}", stage.name, epoch)) >> 1);
     std::map<std::string, double> metrics;
-    for (const auto& [key, mean] :
-         run_epoch(run, ctx, epoch, iters, stage.iteration, " in pre-training stage '" + stage.name + "'"))
+    for (const auto& [key, mean] : run_epoch(run, ctx, epoch, iters, stage.iteration,
+                                             " in pre-training stage '" + stage.name + "'"))
       metrics[stage.name + "/" + key] = mean;
     metrics[stage.name + "/epoch_seconds"] = seconds_since(te);
     store_.log_stage_epoch(run.run_id, epoch + 1, metrics);
@@ -203,7 +209,10 @@ void Engine::pretrain(const RunRecord& run, const PretrainingStage& stage, Train
 /// One training attempt: the run's config, its networks, method and data, and where its files go.
 struct Engine::Session {
   Session(const RunRecord& r, RunConfig c, const std::filesystem::path& d)
-      : run(r), config(std::move(c)), seed(static_cast<uint64_t>(config.seed)), dir(d),
+      : run(r),
+        config(std::move(c)),
+        seed(static_cast<uint64_t>(config.seed)),
+        dir(d),
         checkpoint(d / "checkpoint.pt") {}
   const RunRecord& run;
   const RunConfig config;
@@ -230,7 +239,8 @@ RunOutcome Engine::train(const RunRecord& run) {
   const auto session = set_up(run);
   auto& s = *session;
   resume_or_pretrain(s);
-  for (int64_t epoch = s.resumed_from; epoch < s.config.train.epochs; ++epoch) train_epoch(s, epoch);
+  for (int64_t epoch = s.resumed_from; epoch < s.config.train.epochs; ++epoch)
+    train_epoch(s, epoch);
   finish(s);
   return RunOutcome::Completed;
 }
@@ -271,8 +281,10 @@ void Engine::load_teacher(Session& s) {
   const auto& key = *s.config.teacher;
   auto trec = store_.find_run_by_key(key);
   if (!trec || trec->status != RunStatus::Completed)
-    throw std::runtime_error(fmt::format("teacher run {} is not completed; train it first (dfkd run "
-                                         "plans teachers before students)", key.substr(0, 12)));
+    throw std::runtime_error(
+        fmt::format("teacher run {} is not completed; train it first (dfkd run "
+                    "plans teachers before students)",
+                    key.substr(0, 12)));
   ArtifactRecord weights;
   s.teacher = load_trained_model(plugins_, datasets_, store_, *trec, options_.device, &weights);
   // Pinned by content: a later forced retrain of the teacher adds a new file and cannot change
@@ -283,7 +295,8 @@ void Engine::load_teacher(Session& s) {
 }
 
 void Engine::build_context(Session& s) {
-  const auto& traits = plugins_.get(PluginKind::Method, s.config.method.plugin).entry.info.method_traits;
+  const auto& traits =
+      plugins_.get(PluginKind::Method, s.config.method.plugin).entry.info.method_traits;
   const int64_t batch = s.config.train.batch_size;
   s.rng = make_generator(s.seed, "train");
   s.ctx = std::make_unique<TrainContext>(*s.student, options_.device, batch, s.rng);
@@ -301,9 +314,10 @@ int64_t Engine::iterations_per_epoch(const Session& s) const {
   const int64_t iters = s.config.train.iterations_per_epoch;
   if (iters > 0) return iters;
   if (!s.batches)
-    throw ConfigError(fmt::format("train.iterations_per_epoch: method '{}' uses no training data, so "
-                                  "an epoch has no natural length; set iterations_per_epoch > 0",
-                                  s.run.method));
+    throw ConfigError(
+        fmt::format("train.iterations_per_epoch: method '{}' uses no training data, so "
+                    "an epoch has no natural length; set iterations_per_epoch > 0",
+                    s.run.method));
   return std::max<int64_t>(1, s.batches->size() / s.config.train.batch_size);
 }
 
@@ -342,12 +356,16 @@ void Engine::train_epoch(Session& s, int64_t epoch) {
   if (s.generator) s.generator->module().train();
   if (s.teacher) s.teacher->module().eval();
 
-  auto metrics = run_epoch(s.run, *s.ctx, epoch, s.iterations,
-                           [&](TrainContext& c) { return s.method->iteration(c); }, "");
-  const auto [acc, loss] = evaluate(*s.student, s.data->test(), s.config.train.eval_batch_size, options_.device);
+  auto metrics = run_epoch(
+      s.run, *s.ctx, epoch, s.iterations, [&](TrainContext& c) { return s.method->iteration(c); },
+      "");
+  const auto [acc, loss] =
+      evaluate(*s.student, s.data->test(), s.config.train.eval_batch_size, options_.device);
   if (!std::isfinite(loss))
-    throw NonFiniteError(fmt::format("non-finite test_loss at epoch {}: the student's weights "
-                                     "diverged", epoch + 1));
+    throw NonFiniteError(
+        fmt::format("non-finite test_loss at epoch {}: the student's weights "
+                    "diverged",
+                    epoch + 1));
   metrics["test_accuracy"] = acc;
   metrics["test_loss"] = loss;
   metrics["lr_factor"] = factor;
@@ -357,7 +375,8 @@ void Engine::train_epoch(Session& s, int64_t epoch) {
   store_.log_epoch(s.run.run_id, epoch + 1, (epoch + 1) * s.iterations, metrics);
   save_checkpoint(s.checkpoint, s.state(), epoch + 1);
   if (options_.on_epoch)
-    options_.on_epoch({s.run, epoch + 1, epochs, metrics, seconds_since(s.started), s.resumed_from});
+    options_.on_epoch(
+        {s.run, epoch + 1, epochs, metrics, seconds_since(s.started), s.resumed_from});
 }
 
 void Engine::finish(Session& s) {
@@ -377,7 +396,8 @@ void Engine::save_generated_sample(Session& s) {
   torch::NoGradGuard no_grad;
   auto z = sample_latent(*s.generator, n_samples, s.rng, options_.device);
   auto x = s.generator->forward(z);
-  auto pred = s.teacher ? s.teacher->forward(x).logits.argmax(1) : torch::zeros({n_samples}, torch::kLong);
+  auto pred =
+      s.teacher ? s.teacher->forward(x).logits.argmax(1) : torch::zeros({n_samples}, torch::kLong);
   torch::serialize::OutputArchive a;
   a.write("x", x.cpu());
   a.write("teacher_pred", pred.cpu());

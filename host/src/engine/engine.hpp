@@ -72,10 +72,9 @@ class Engine {
   /// `iters` iterations of one epoch (main loop or pre-training stage): interrupt checks,
   /// heartbeats, NaN/inf checks naming the metric, epoch and step (`where` says which loop);
   /// returns each metric's mean over the epoch.
-  std::map<std::string, double> run_epoch(const RunRecord& run, TrainContext& ctx, int64_t epoch,
-                                          int64_t iters,
-                                          const std::function<StepMetrics(TrainContext&)>& iteration,
-                                          const std::string& where);
+  std::map<std::string, double> run_epoch(
+      const RunRecord& run, TrainContext& ctx, int64_t epoch, int64_t iters,
+      const std::function<StepMetrics(TrainContext&)>& iteration, const std::string& where);
   /// Runs one pre-training stage of the method, logging "<stage>/<metric>" per stage epoch.
   void pretrain(const RunRecord& run, const PretrainingStage& stage, TrainContext& ctx,
                 const BatchSource* batches, uint64_t seed);
@@ -91,6 +90,7 @@ class Engine {
 /// sha256), loaded into a fresh model; `used` receives that artifact's record.
 std::unique_ptr<Model> load_trained_model(const PluginHost& plugins, DatasetCache& datasets,
                                           const ResultsStore& store, const RunRecord& run,
-                                          const torch::Device& device, ArtifactRecord* used = nullptr);
+                                          const torch::Device& device,
+                                          ArtifactRecord* used = nullptr);
 
 }  // namespace dfkd::host

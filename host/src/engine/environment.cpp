@@ -43,7 +43,9 @@ EnvironmentInfo probe_environment(const std::string& device, int threads) {
   const std::string src = DFKD_SOURCE_DIR;
   env.git_commit = run_command("git -C '" + src + "' rev-parse HEAD 2>/dev/null");
   if (env.git_commit.empty()) env.git_commit = "unknown";
-  env.git_dirty = !run_command("git -C '" + src + "' status --porcelain --untracked-files=no 2>/dev/null").empty();
+  env.git_dirty =
+      !run_command("git -C '" + src + "' status --porcelain --untracked-files=no 2>/dev/null")
+           .empty();
   env.compiler = DFKD_COMPILER;
   env.torch_version = TORCH_VERSION;
   env.device = device;

@@ -1,8 +1,8 @@
 #include "engine/op_profile.hpp"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <torch/csrc/autograd/profiler_legacy.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -28,7 +28,8 @@ OpProfile profile_ops(const std::function<void()>& body) {
     body();
   }
   OpProfile out;
-  out.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  out.wall_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 
   std::map<std::string, std::vector<Span>> by_thread;
   for (const auto& e : nlohmann::json::parse(trace.str())) {
@@ -60,21 +61,26 @@ OpProfile profile_ops(const std::function<void()>& body) {
     while (!open.empty()) close();
   }
   for (auto& [name, t] : totals) out.ops.push_back(t);
-  std::sort(out.ops.begin(), out.ops.end(), [](const OpTime& a, const OpTime& b) { return a.self_ms > b.self_ms; });
+  std::sort(out.ops.begin(), out.ops.end(),
+            [](const OpTime& a, const OpTime& b) { return a.self_ms > b.self_ms; });
   return out;
 }
 
 std::string render_op_profile(const OpProfile& p, size_t top) {
   double self_sum = 0;
   for (const auto& o : p.ops) self_sum += o.self_ms;
-  std::string s = fmt::format("{:<44} {:>10} {:>7} {:>10} {:>7}\n", "operator", "self ms", "self %", "total ms", "calls");
+  std::string s = fmt::format("{:<44} {:>10} {:>7} {:>10} {:>7}\n", "operator", "self ms", "self %",
+                              "total ms", "calls");
   for (size_t i = 0; i < std::min(top, p.ops.size()); ++i) {
     const auto& o = p.ops[i];
-    s += fmt::format("{:<44} {:>10.1f} {:>6.1f}% {:>10.1f} {:>7}\n", o.name.substr(0, 44), o.self_ms,
-                     self_sum > 0 ? 100.0 * o.self_ms / self_sum : 0.0, o.total_ms, o.calls);
+    s +=
+        fmt::format("{:<44} {:>10.1f} {:>6.1f}% {:>10.1f} {:>7}\n", o.name.substr(0, 44), o.self_ms,
+                    self_sum > 0 ? 100.0 * o.self_ms / self_sum : 0.0, o.total_ms, o.calls);
   }
-  s += fmt::format("self time of all {} operators: {:.1f} ms; wall time of the iteration (profiled): {:.1f} ms\n",
-                   p.ops.size(), self_sum, p.wall_ms);
+  s += fmt::format(
+      "self time of all {} operators: {:.1f} ms; wall time of the iteration (profiled): {:.1f} "
+      "ms\n",
+      p.ops.size(), self_sum, p.wall_ms);
   return s;
 }
 

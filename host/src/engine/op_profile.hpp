@@ -15,8 +15,8 @@ struct OpTime {
 };
 
 struct OpProfile {
-  double wall_ms = 0;        ///< of the profiled call, profiler overhead included
-  std::vector<OpTime> ops;   ///< by self time, largest first
+  double wall_ms = 0;       ///< of the profiled call, profiler overhead included
+  std::vector<OpTime> ops;  ///< by self time, largest first
 };
 
 /// Runs `body` under the autograd profiler (CPU events, every thread) and aggregates its events.

@@ -20,8 +20,12 @@ void install_interrupt_handlers(bool slurm_warning_signal) {
   if (slurm_warning_signal) std::signal(SIGUSR1, on_signal);
 }
 
-bool interrupt_requested() { return g_signal != 0; }
-int interrupt_signal() { return g_signal; }
+bool interrupt_requested() {
+  return g_signal != 0;
+}
+int interrupt_signal() {
+  return g_signal;
+}
 
 }  // namespace dfkd::host
 

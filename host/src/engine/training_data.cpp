@@ -4,7 +4,11 @@ namespace dfkd::host {
 
 ShuffledBatches::ShuffledBatches(const Dataset& data, int64_t batch_size, torch::Device device,
                                  torch::Generator& rng)
-    : data_(data), batch_size_(batch_size), n_(data.train().x.size(0)), device_(device), rng_(rng) {}
+    : data_(data),
+      batch_size_(batch_size),
+      n_(data.train().x.size(0)),
+      device_(device),
+      rng_(rng) {}
 
 Batch ShuffledBatches::next() {
   // A new permutation per pass; the last incomplete batch of a pass is dropped (as

@@ -58,40 +58,56 @@ constexpr uint16_t kHostMachine =
 
 std::string class_name(unsigned c) {
   switch (c) {
-    case ELFCLASS32: return "ELF32 (32-bit)";
-    case ELFCLASS64: return "ELF64 (64-bit)";
+    case ELFCLASS32:
+      return "ELF32 (32-bit)";
+    case ELFCLASS64:
+      return "ELF64 (64-bit)";
   }
   return fmt::format("class {}", c);
 }
 
 std::string data_name(unsigned d) {
   switch (d) {
-    case ELFDATA2LSB: return "little-endian";
-    case ELFDATA2MSB: return "big-endian";
+    case ELFDATA2LSB:
+      return "little-endian";
+    case ELFDATA2MSB:
+      return "big-endian";
   }
   return fmt::format("byte order {}", d);
 }
 
 std::string machine_name(unsigned m) {
   switch (m) {
-    case EM_X86_64: return "x86-64";
-    case EM_AARCH64: return "AArch64";
-    case EM_386: return "i386";
-    case EM_ARM: return "ARM";
-    case EM_PPC64: return "PowerPC64";
-    case EM_RISCV: return "RISC-V";
-    case EM_S390: return "S/390";
+    case EM_X86_64:
+      return "x86-64";
+    case EM_AARCH64:
+      return "AArch64";
+    case EM_386:
+      return "i386";
+    case EM_ARM:
+      return "ARM";
+    case EM_PPC64:
+      return "PowerPC64";
+    case EM_RISCV:
+      return "RISC-V";
+    case EM_S390:
+      return "S/390";
   }
   return fmt::format("machine {}", m);
 }
 
 std::string type_name(unsigned t) {
   switch (t) {
-    case ET_NONE: return "an ELF file of no type";
-    case ET_REL: return "a relocatable object file (.o)";
-    case ET_EXEC: return "an executable";
-    case ET_DYN: return "a shared library";
-    case ET_CORE: return "a core dump";
+    case ET_NONE:
+      return "an ELF file of no type";
+    case ET_REL:
+      return "a relocatable object file (.o)";
+    case ET_EXEC:
+      return "an executable";
+    case ET_DYN:
+      return "a shared library";
+    case ET_CORE:
+      return "a core dump";
   }
   return fmt::format("an ELF file of type {}", t);
 }
@@ -130,7 +146,9 @@ struct Fd {
 
 using Problem = std::optional<std::string>;
 
-std::string read_error() { return fmt::format("cannot read the file: {}", std::strerror(errno)); }
+std::string read_error() {
+  return fmt::format("cannot read the file: {}", std::strerror(errno));
+}
 
 /// The file's size, or what keeps it from being read as a regular file.
 Problem regular_file_size(int fd, uint64_t& size) {
@@ -153,20 +171,23 @@ Problem check_identification(int fd, uint64_t size) {
     std::string found;
     for (size_t i = 0; i < SELFMAG && i < ident_bytes; ++i)
       found += fmt::format("{}{:02x}", i ? " " : "", ident[i]);
-    return fmt::format("expected an ELF shared library (starting 7f 45 4c 46), found a file "
-                       "starting {}; only compiled plugins belong in the plugin search path: "
-                       "move this file out of it",
-                       found);
+    return fmt::format(
+        "expected an ELF shared library (starting 7f 45 4c 46), found a file "
+        "starting {}; only compiled plugins belong in the plugin search path: "
+        "move this file out of it",
+        found);
   }
   if (size < EI_NIDENT) return truncated(size, "ELF header", sizeof(Ehdr));
   if (ident[EI_CLASS] != kHostClass)
-    return fmt::format("ELF class: expected {} like this dfkd, found {}; rebuild the plugin for "
-                       "this machine",
-                       class_name(kHostClass), class_name(ident[EI_CLASS]));
+    return fmt::format(
+        "ELF class: expected {} like this dfkd, found {}; rebuild the plugin for "
+        "this machine",
+        class_name(kHostClass), class_name(ident[EI_CLASS]));
   if (ident[EI_DATA] != kHostData)
-    return fmt::format("byte order: expected {} like this dfkd, found {}; rebuild the plugin for "
-                       "this machine",
-                       data_name(kHostData), data_name(ident[EI_DATA]));
+    return fmt::format(
+        "byte order: expected {} like this dfkd, found {}; rebuild the plugin for "
+        "this machine",
+        data_name(kHostData), data_name(ident[EI_DATA]));
   if (size < sizeof(Ehdr)) return truncated(size, "ELF header", sizeof(Ehdr));
   return std::nullopt;
 }
@@ -174,19 +195,22 @@ Problem check_identification(int fd, uint64_t size) {
 /// The ELF header's type and machine.
 Problem check_type_and_machine(const Ehdr& eh) {
   if (eh.e_type != ET_DYN)
-    return fmt::format("ELF type: expected a shared library (ET_DYN), found {}; build plugins "
-                       "with dfkd_add_plugin() (a shared library)",
-                       type_name(eh.e_type));
+    return fmt::format(
+        "ELF type: expected a shared library (ET_DYN), found {}; build plugins "
+        "with dfkd_add_plugin() (a shared library)",
+        type_name(eh.e_type));
   if (kHostMachine != 0 && eh.e_machine != kHostMachine)
-    return fmt::format("machine: expected {} like this dfkd, found {}; rebuild the plugin for "
-                       "this machine",
-                       machine_name(kHostMachine), machine_name(eh.e_machine));
+    return fmt::format(
+        "machine: expected {} like this dfkd, found {}; rebuild the plugin for "
+        "this machine",
+        machine_name(kHostMachine), machine_name(eh.e_machine));
   return std::nullopt;
 }
 
 /// The section and program header counts. Read from the section header table first: with more
 /// than 0xfffe entries the counts live in its entry 0.
-Problem read_header_counts(int fd, const Ehdr& eh, uint64_t size, uint64_t& shnum, uint64_t& phnum) {
+Problem read_header_counts(int fd, const Ehdr& eh, uint64_t size, uint64_t& shnum,
+                           uint64_t& phnum) {
   shnum = eh.e_shnum;
   phnum = eh.e_phnum;
   if (eh.e_shoff == 0) {
@@ -194,9 +218,10 @@ Problem read_header_counts(int fd, const Ehdr& eh, uint64_t size, uint64_t& shnu
     return std::nullopt;
   }
   if (eh.e_shentsize != sizeof(Shdr))
-    return fmt::format("section header size: expected {}, found {}; the file is corrupt: "
-                       "rebuild the plugin",
-                       sizeof(Shdr), eh.e_shentsize);
+    return fmt::format(
+        "section header size: expected {}, found {}; the file is corrupt: "
+        "rebuild the plugin",
+        sizeof(Shdr), eh.e_shentsize);
   if (shnum == 0 || phnum == PN_XNUM) {
     if (table_end(eh.e_shoff, 1, sizeof(Shdr)) > size)
       return truncated(size, "section headers", table_end(eh.e_shoff, 1, sizeof(Shdr)));
@@ -211,9 +236,10 @@ Problem read_header_counts(int fd, const Ehdr& eh, uint64_t size, uint64_t& shnu
 /// The program header table, then every loadable segment's bytes, lie inside the file.
 Problem check_program_headers(int fd, const Ehdr& eh, uint64_t phnum, uint64_t size) {
   if (phnum > 0 && eh.e_phentsize != sizeof(Phdr))
-    return fmt::format("program header size: expected {}, found {}; the file is corrupt: rebuild "
-                       "the plugin",
-                       sizeof(Phdr), eh.e_phentsize);
+    return fmt::format(
+        "program header size: expected {}, found {}; the file is corrupt: rebuild "
+        "the plugin",
+        sizeof(Phdr), eh.e_phentsize);
   const uint64_t ph_end = table_end(eh.e_phoff, phnum, sizeof(Phdr));
   if (ph_end > size) return truncated(size, "program headers", ph_end);
   std::vector<Phdr> phdrs(static_cast<size_t>(phnum));
@@ -224,12 +250,12 @@ Problem check_program_headers(int fd, const Ehdr& eh, uint64_t phnum, uint64_t s
     if (p.p_type != PT_LOAD) continue;
     const uint64_t end = table_end(p.p_offset, 1, p.p_filesz);
     if (end > size)
-      return truncated(size,
-                       fmt::format("loadable segment (program header {}: PT_LOAD at offset {}, "
-                                   "{} bytes)",
-                                   i, static_cast<uint64_t>(p.p_offset),
-                                   static_cast<uint64_t>(p.p_filesz)),
-                       end);
+      return truncated(
+          size,
+          fmt::format("loadable segment (program header {}: PT_LOAD at offset {}, "
+                      "{} bytes)",
+                      i, static_cast<uint64_t>(p.p_offset), static_cast<uint64_t>(p.p_filesz)),
+          end);
   }
   return std::nullopt;
 }

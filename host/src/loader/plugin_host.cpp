@@ -24,14 +24,22 @@ namespace fs = std::filesystem;
 
 const char* to_string(LoadStatus status) {
   switch (status) {
-    case LoadStatus::Loaded: return "loaded";
-    case LoadStatus::NotFound: return "not_found";
-    case LoadStatus::BadFile: return "bad_file";
-    case LoadStatus::LoadFailed: return "load_failed";
-    case LoadStatus::MissingSymbol: return "missing_symbol";
-    case LoadStatus::WrongAbi: return "wrong_abi";
-    case LoadStatus::WrongInterface: return "wrong_interface";
-    case LoadStatus::InitFailed: return "init_failed";
+    case LoadStatus::Loaded:
+      return "loaded";
+    case LoadStatus::NotFound:
+      return "not_found";
+    case LoadStatus::BadFile:
+      return "bad_file";
+    case LoadStatus::LoadFailed:
+      return "load_failed";
+    case LoadStatus::MissingSymbol:
+      return "missing_symbol";
+    case LoadStatus::WrongAbi:
+      return "wrong_abi";
+    case LoadStatus::WrongInterface:
+      return "wrong_interface";
+    case LoadStatus::InitFailed:
+      return "init_failed";
   }
   return "?";
 }
@@ -54,7 +62,9 @@ void keep_forever(boost::dll::shared_library library) {
   libraries->push_back(std::move(library));
 }
 
-std::string quoted(const char* s) { return s ? fmt::format("\"{}\"", s) : std::string("null"); }
+std::string quoted(const char* s) {
+  return s ? fmt::format("\"{}\"", s) : std::string("null");
+}
 
 std::optional<PluginKind> parse_kind(const char* s) {
   if (!s) return std::nullopt;
@@ -65,22 +75,32 @@ std::optional<PluginKind> parse_kind(const char* s) {
 
 bool has_factory(const PluginEntry& e) {
   switch (e.kind) {
-    case PluginKind::Model: return e.make_model != nullptr;
-    case PluginKind::Dataset: return e.make_dataset != nullptr;
-    case PluginKind::Generator: return e.make_generator != nullptr;
-    case PluginKind::Regularizer: return e.make_regularizer != nullptr;
-    case PluginKind::Method: return e.make_method != nullptr;
+    case PluginKind::Model:
+      return e.make_model != nullptr;
+    case PluginKind::Dataset:
+      return e.make_dataset != nullptr;
+    case PluginKind::Generator:
+      return e.make_generator != nullptr;
+    case PluginKind::Regularizer:
+      return e.make_regularizer != nullptr;
+    case PluginKind::Method:
+      return e.make_method != nullptr;
   }
   return false;
 }
 
 const char* factory_name(PluginKind kind) {
   switch (kind) {
-    case PluginKind::Model: return "make_model";
-    case PluginKind::Dataset: return "make_dataset";
-    case PluginKind::Generator: return "make_generator";
-    case PluginKind::Regularizer: return "make_regularizer";
-    case PluginKind::Method: return "make_method";
+    case PluginKind::Model:
+      return "make_model";
+    case PluginKind::Dataset:
+      return "make_dataset";
+    case PluginKind::Generator:
+      return "make_generator";
+    case PluginKind::Regularizer:
+      return "make_regularizer";
+    case PluginKind::Method:
+      return "make_method";
   }
   return "?";
 }
@@ -107,7 +127,8 @@ LoadResult refusal(const fs::path& path, LoadStatus status, const std::string& w
 
 /// Opens the library and calls its entry symbol; `descriptor` is what the entry returned. The
 /// library stays open from here on, whatever the outcome.
-std::optional<LoadResult> open_plugin_library(const fs::path& path, const PluginDescriptor*& descriptor) {
+std::optional<LoadResult> open_plugin_library(const fs::path& path,
+                                              const PluginDescriptor*& descriptor) {
   // rtld_now: an unresolved symbol fails here, as a LoadResult, instead of aborting the
   // process in the middle of a run. RTLD_LOCAL (the default): plugins resolve against their
   // own DT_NEEDED libraries (libdfkd_sdk, LibTorch — already global through the host) and
@@ -142,7 +163,8 @@ std::optional<LoadResult> open_plugin_library(const fs::path& path, const Plugin
 
 /// Calls the plugin's register function; `entries` receives what it registered.
 std::optional<LoadResult> call_register_fn(const PluginDescriptor& d, const std::string& what,
-                                           const fs::path& path, std::vector<PluginEntry>& entries) {
+                                           const fs::path& path,
+                                           std::vector<PluginEntry>& entries) {
   // Exceptions must be caught here, while the library that threw them is loaded (it always
   // is, but the rule keeps the message's storage valid for the copy below).
   CapturingRegistry registry;
@@ -165,8 +187,8 @@ std::optional<LoadResult> call_register_fn(const PluginDescriptor& d, const std:
 
 /// Registers the library's one plugin into `out`, checked against its (already checked)
 /// descriptor: the same kind, name and version, and a factory.
-std::optional<LoadResult> register_plugin(const PluginDescriptor& d, PluginKind kind, const fs::path& path,
-                                          PluginEntry& out) {
+std::optional<LoadResult> register_plugin(const PluginDescriptor& d, PluginKind kind,
+                                          const fs::path& path, PluginEntry& out) {
   const std::string what = fmt::format("{} '{}'", to_string(kind), d.name);
   std::vector<PluginEntry> entries;
   if (auto refused = call_register_fn(d, what, path, entries)) return refused;
@@ -210,9 +232,8 @@ DescriptorCheck check_descriptor(const PluginDescriptor& descriptor) {
   // runs: a different abi_version or struct_size means later fields may not even exist.
   constexpr const char* kRebuild = "rebuild the plugin against this dfkd SDK";
   if (d->abi_version != DFKD_ABI_VERSION)
-    return fail(LoadStatus::WrongAbi,
-                fmt::format("abi_version: expected {}, found {}; {}", DFKD_ABI_VERSION,
-                            d->abi_version, kRebuild));
+    return fail(LoadStatus::WrongAbi, fmt::format("abi_version: expected {}, found {}; {}",
+                                                  DFKD_ABI_VERSION, d->abi_version, kRebuild));
   if (d->struct_size != sizeof(PluginDescriptor))
     return fail(LoadStatus::WrongAbi,
                 fmt::format("struct_size: expected {}, found {}; {}", sizeof(PluginDescriptor),
@@ -309,8 +330,9 @@ std::vector<LoadResult> PluginHost::load_all(const std::vector<fs::path>& dirs) 
     if (fs::is_regular_file(dir, ec)) {  // a DFKD_PLUGIN_PATH entry may name one library
       files.push_back(absolute_normal(dir));
     } else if (!fs::is_directory(dir, ec)) {
-      refuse_dir(dir, "expected a directory of plugins, found nothing; fix the path "
-                      "(DFKD_PLUGIN_PATH?)");
+      refuse_dir(dir,
+                 "expected a directory of plugins, found nothing; fix the path "
+                 "(DFKD_PLUGIN_PATH?)");
       continue;
     } else {
       const auto options = fs::directory_options::follow_directory_symlink |
@@ -346,7 +368,8 @@ LoadResult PluginHost::load_checked(const fs::path& file) {
   if (impl_->by_file.count(path)) return LoadResult{LoadStatus::Loaded, path, {}};
   // dlopen() trusts the ELF headers: a truncated library (an interrupted build) is mapped
   // anyway and kills the process with SIGBUS. Look at the headers first.
-  if (auto problem = check_elf_library(path)) return refusal(path, LoadStatus::BadFile, "file: " + *problem);
+  if (auto problem = check_elf_library(path))
+    return refusal(path, LoadStatus::BadFile, "file: " + *problem);
   const PluginDescriptor* d = nullptr;
   if (auto refused = open_plugin_library(path, d)) return *refused;
 
@@ -365,7 +388,8 @@ LoadResult PluginHost::load_checked(const fs::path& file) {
   try {
     loaded.file_sha256 = sha256_file(path);
   } catch (const std::exception& ex) {
-    return refusal(path, LoadStatus::LoadFailed, fmt::format("file: cannot hash it: {}", ex.what()));
+    return refusal(path, LoadStatus::LoadFailed,
+                   fmt::format("file: cannot hash it: {}", ex.what()));
   }
   loaded.file = path;
   loaded.interface_id = d->interface_id;
@@ -385,8 +409,10 @@ const LoadedPlugin& PluginHost::get(PluginKind kind, const std::string& name) co
   std::vector<std::string> known;
   std::vector<std::string> other_kinds;
   for (const auto& [key, plugin] : impl_->plugins) {
-    if (key.first == kind) known.push_back(key.second);
-    else if (key.second == name) other_kinds.push_back(to_string(key.first));
+    if (key.first == kind)
+      known.push_back(key.second);
+    else if (key.second == name)
+      other_kinds.push_back(to_string(key.first));
   }
   std::string msg = fmt::format("PluginHost::get(): unknown {} '{}'; ", to_string(kind), name);
   if (known.empty()) {
@@ -394,9 +420,10 @@ const LoadedPlugin& PluginHost::get(PluginKind kind, const std::string& name) co
     for (const auto& d : impl_->searched) dirs.push_back(d.string());
     const std::string searched =
         dirs.empty() ? std::string("nothing") : fmt::format("{}", fmt::join(dirs, ", "));
-    msg += fmt::format("no {} plugins are loaded (searched: {}); build the plugins or set "
-                       "DFKD_PLUGIN_PATH",
-                       to_string(kind), searched);
+    msg += fmt::format(
+        "no {} plugins are loaded (searched: {}); build the plugins or set "
+        "DFKD_PLUGIN_PATH",
+        to_string(kind), searched);
   } else {
     msg += fmt::format("known {}s: {}", to_string(kind), fmt::join(known, ", "));
   }

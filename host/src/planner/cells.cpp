@@ -63,7 +63,8 @@ class ColumnCells {
         cpath_(fmt::format("{}.columns[{}]", root_, ci)),
         // Where the column's values were written (absent for a hand-made Experiment: merged paths).
         co_(ci < exp.column_origins.size() ? exp.column_origins[ci] : json(nullptr)),
-        dataset_(resolve_dataset(col_.at("dataset"), cpath_ + ".dataset", origin_sub(co_, "dataset"))),
+        dataset_(
+            resolve_dataset(col_.at("dataset"), cpath_ + ".dataset", origin_sub(co_, "dataset"))),
         teacher_row_(std::move(teacher_row)) {}
 
   const std::string& name() const { return name_; }
@@ -74,14 +75,16 @@ class ColumnCells {
 
  private:
   json resolve_dataset(const json& spec, const std::string& path, const json& origin) const;
-  json resolve(const json& spec, PluginKind kind, const std::string& path, const json& origin) const {
+  json resolve(const json& spec, PluginKind kind, const std::string& path,
+               const json& origin) const {
     return resolve_plugin(spec, kind, path, plugins_, origin);
   }
   CellRun make_teacher() const;
   json student_method(const json& row, const std::string& rpath, const json& ro) const;
   json student_regularizers(const json& row, const std::string& rpath, const json& ro) const;
   TrainBlock student_train(const json& row, const std::string& rpath, const json& ro) const;
-  json student_config(const json& row, const std::string& rpath, const json& ro, const json& method) const;
+  json student_config(const json& row, const std::string& rpath, const json& ro,
+                      const json& method) const;
 
   const Experiment& exp_;
   const PluginHost& plugins_;
@@ -95,7 +98,8 @@ class ColumnCells {
 
 // Constructing a dataset reads no data; it validates the options and says where the data
 // comes from (a resolved directory), which becomes part of every run_key.
-json ColumnCells::resolve_dataset(const json& spec, const std::string& path, const json& origin) const {
+json ColumnCells::resolve_dataset(const json& spec, const std::string& path,
+                                  const json& origin) const {
   json d = resolve(spec, PluginKind::Dataset, path, origin);
   const auto& p = plugins_.get(PluginKind::Dataset, d.at("plugin").get<std::string>());
   d["source"] = p.entry.make_dataset(Options(p.entry.name, d.at("options")))->source();
@@ -109,8 +113,10 @@ const CellRun& ColumnCells::teacher() {
 
 CellRun ColumnCells::make_teacher() const {
   if (!col_.contains("teacher"))
-    throw ConfigError(fmt::format("{}: a row needs a teacher but column '{}' defines none; add "
-                                  "\"teacher\": {{\"model\": ..., \"method\": ...}}", cpath_, name_));
+    throw ConfigError(
+        fmt::format("{}: a row needs a teacher but column '{}' defines none; add "
+                    "\"teacher\": {{\"model\": ..., \"method\": ...}}",
+                    cpath_, name_));
   const auto& t = col_.at("teacher");
   const auto tpath = cpath_ + ".teacher";
   CellRun run;
@@ -121,22 +127,29 @@ CellRun ColumnCells::make_teacher() const {
   const json& to = origin_sub(co_, "teacher");
   TrainBlock train{exp_.train, exp_.train_origin};
   if (t.contains("train")) train.patch(t.at("train"), origin_sub(to, "train"));
-  run.config = {{"profile", exp_.profile},
-                {"seed", run.seed},
-                {"role", "teacher"},
-                // A teacher may see more data than the column's students (paper Fig. 2a:
-                // students get a labelled subset, the teacher was trained on all of it).
-                {"dataset", t.contains("dataset") ? resolve_dataset(t.at("dataset"), tpath + ".dataset", origin_sub(to, "dataset")) : dataset_},
-                {"model", resolve(t.at("model"), PluginKind::Model, tpath + ".model", origin_sub(to, "model"))},
-                {"method", resolve(t.at("method"), PluginKind::Method, tpath + ".method", origin_sub(to, "method"))},
-                {"generator", nullptr},
-                {"regularizers", json::array()},
-                {"teacher", nullptr},
-                {"train", resolve_train(train.train, tpath + ".train", train.origin)}};
+  run.config = {
+      {"profile", exp_.profile},
+      {"seed", run.seed},
+      {"role", "teacher"},
+      // A teacher may see more data than the column's students (paper Fig. 2a:
+      // students get a labelled subset, the teacher was trained on all of it).
+      {"dataset", t.contains("dataset") ? resolve_dataset(t.at("dataset"), tpath + ".dataset",
+                                                          origin_sub(to, "dataset"))
+                                        : dataset_},
+      {"model",
+       resolve(t.at("model"), PluginKind::Model, tpath + ".model", origin_sub(to, "model"))},
+      {"method",
+       resolve(t.at("method"), PluginKind::Method, tpath + ".method", origin_sub(to, "method"))},
+      {"generator", nullptr},
+      {"regularizers", json::array()},
+      {"teacher", nullptr},
+      {"train", resolve_train(train.train, tpath + ".train", train.origin)}};
   const auto& traits = traits_of(run.config.at("method"), plugins_);
   if (traits.needs_teacher || traits.needs_generator || !traits.uses_training_data)
-    throw ConfigError(fmt::format("{}.method: a teacher is trained on real data; method '{}' is not "
-                                  "a supervised method", tpath, run.config["method"]["plugin"].get<std::string>()));
+    throw ConfigError(
+        fmt::format("{}.method: a teacher is trained on real data; method '{}' is not "
+                    "a supervised method",
+                    tpath, run.config["method"]["plugin"].get<std::string>()));
   run.method = run.config["method"]["plugin"];
   run.run_key = run_key(run.config.get<RunConfig>());
   return run;
@@ -144,21 +157,25 @@ CellRun ColumnCells::make_teacher() const {
 
 // The row's method, checked against what the row provides for it.
 json ColumnCells::student_method(const json& row, const std::string& rpath, const json& ro) const {
-  const json method = resolve(row.at("method"), PluginKind::Method, rpath + ".method", origin_sub(ro, "method"));
+  const json method =
+      resolve(row.at("method"), PluginKind::Method, rpath + ".method", origin_sub(ro, "method"));
   const auto& traits = traits_of(method, plugins_);
   const std::string mname = method.at("plugin");
   if (traits.needs_generator && !row.contains("generator"))
-    throw ConfigError(fmt::format("{}: method '{}' needs a generator; add \"generator\": {{\"plugin\": ...}}",
-                                  rpath, mname));
+    throw ConfigError(fmt::format(
+        "{}: method '{}' needs a generator; add \"generator\": {{\"plugin\": ...}}", rpath, mname));
   if (!traits.needs_generator && row.contains("generator"))
-    throw ConfigError(fmt::format("{}.generator: method '{}' does not use a generator; remove the key",
-                                  rpath, mname));
-  if (!traits.accepts_regularizers && row.contains("regularizers") && !row.at("regularizers").empty())
-    throw ConfigError(fmt::format("{}.regularizers: method '{}' takes no regularizers", rpath, mname));
+    throw ConfigError(fmt::format(
+        "{}.generator: method '{}' does not use a generator; remove the key", rpath, mname));
+  if (!traits.accepts_regularizers && row.contains("regularizers") &&
+      !row.at("regularizers").empty())
+    throw ConfigError(
+        fmt::format("{}.regularizers: method '{}' takes no regularizers", rpath, mname));
   return method;
 }
 
-json ColumnCells::student_regularizers(const json& row, const std::string& rpath, const json& ro) const {
+json ColumnCells::student_regularizers(const json& row, const std::string& rpath,
+                                       const json& ro) const {
   json regs = json::array();
   if (!row.contains("regularizers")) return regs;
   const auto& list = row.at("regularizers");
@@ -173,10 +190,12 @@ json ColumnCells::student_regularizers(const json& row, const std::string& rpath
 }
 
 // The experiment's defaults, then the column's, then the row's.
-TrainBlock ColumnCells::student_train(const json& row, const std::string& rpath, const json& ro) const {
+TrainBlock ColumnCells::student_train(const json& row, const std::string& rpath,
+                                      const json& ro) const {
   TrainBlock train{exp_.train, exp_.train_origin};
   if (col_.contains("train")) train.patch(col_.at("train"), origin_sub(co_, "train"));
-  if (row.contains("train")) train.patch(require_object(row.at("train"), rpath + ".train"), origin_sub(ro, "train"));
+  if (row.contains("train"))
+    train.patch(require_object(row.at("train"), rpath + ".train"), origin_sub(ro, "train"));
   return train;
 }
 
@@ -194,17 +213,19 @@ json ColumnCells::student_config(const json& row, const std::string& rpath, cons
                             own_student ? origin_sub(ro, "student") : origin_sub(co_, "student"))},
           {"method", method},
           {"generator", row.contains("generator")
-                            ? resolve(row.at("generator"), PluginKind::Generator, rpath + ".generator",
-                                      origin_sub(ro, "generator"))
+                            ? resolve(row.at("generator"), PluginKind::Generator,
+                                      rpath + ".generator", origin_sub(ro, "generator"))
                             : json(nullptr)},
           {"regularizers", regs},
           {"train", resolve_train(train.train, rpath + ".train", train.origin)}};
 }
 
-void ColumnCells::add_students(size_t ri, const json& row, int64_t seeds, std::vector<CellRun>& out) {
+void ColumnCells::add_students(size_t ri, const json& row, int64_t seeds,
+                               std::vector<CellRun>& out) {
   const auto rpath = fmt::format("{}.rows[{}]", root_, ri);
   // The row's origins patched exactly as the row was (profile, then by_column).
-  const json ro = row_for_column(ri < exp_.row_origins.size() ? exp_.row_origins[ri] : json(nullptr), name_);
+  const json ro =
+      row_for_column(ri < exp_.row_origins.size() ? exp_.row_origins[ri] : json(nullptr), name_);
   const json method = student_method(row, rpath, ro);
   const bool needs_teacher = traits_of(method, plugins_).needs_teacher;
   const json base = student_config(row, rpath, ro, method);
@@ -231,11 +252,13 @@ void ColumnCells::add_students(size_t ri, const json& row, int64_t seeds, std::v
 
 }  // namespace
 
-std::vector<CellRun> expand_cells(const Experiment& exp, const PluginHost& plugins, const CellFilter& filter) {
+std::vector<CellRun> expand_cells(const Experiment& exp, const PluginHost& plugins,
+                                  const CellFilter& filter) {
   check_filter(exp, filter);
   const int64_t seeds = filter.seeds > 0 ? filter.seeds : exp.seeds;
   // Without --dataset, a profile may restrict the columns it runs (e.g. CPU profiles skip CIFAR).
-  const std::vector<std::string>& columns = filter.columns.empty() ? exp.profile_columns : filter.columns;
+  const std::vector<std::string>& columns =
+      filter.columns.empty() ? exp.profile_columns : filter.columns;
   const std::string teacher_row = teacher_row_of(exp);
   std::vector<CellRun> teachers, students;
   for (size_t ci = 0; ci < exp.columns.size(); ++ci) {

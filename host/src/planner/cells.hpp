@@ -18,8 +18,9 @@ struct CellRun {
   int64_t seed = 0;
   std::string role;  ///< "teacher" or "student"
   std::string method;
-  nlohmann::json config;  ///< canonical: plugin versions + resolved options + train + profile + seed
-  std::string run_key;    ///< sha256 of config.dump()
+  nlohmann::json
+      config;           ///< canonical: plugin versions + resolved options + train + profile + seed
+  std::string run_key;  ///< sha256 of config.dump()
   std::string parent_run_key;
   std::string parent_row;  ///< the teacher's row label ("Teacher")
 };

@@ -33,14 +33,18 @@ void compare_named(const json& a, const json& b, const char* key, std::vector<st
   std::vector<std::string> removed, added, changed;
   for (const auto& [name, item] : old_items) {
     auto it = new_items.find(name);
-    if (it == new_items.end()) removed.push_back(name);
-    else if (it->second != item) changed.push_back(name);
+    if (it == new_items.end())
+      removed.push_back(name);
+    else if (it->second != item)
+      changed.push_back(name);
   }
   for (const auto& [name, item] : new_items)
     if (!old_items.count(name)) added.push_back(name);
-  if (!removed.empty()) parts.push_back(fmt::format("{} removed: {}", key, fmt::join(removed, ", ")));
+  if (!removed.empty())
+    parts.push_back(fmt::format("{} removed: {}", key, fmt::join(removed, ", ")));
   if (!added.empty()) parts.push_back(fmt::format("{} added: {}", key, fmt::join(added, ", ")));
-  if (!changed.empty()) parts.push_back(fmt::format("{} changed: {}", key, fmt::join(changed, ", ")));
+  if (!changed.empty())
+    parts.push_back(fmt::format("{} changed: {}", key, fmt::join(changed, ", ")));
 }
 
 std::vector<std::string> removed_rows(const json& stored, const json& incoming) {
@@ -82,26 +86,34 @@ std::string describe_definition_change(const json& stored, const json& incoming)
   return fmt::format("{}", fmt::join(parts, "; "));
 }
 
-void check_definition(const Experiment& exp, const ResultsStore* store, bool replace, std::FILE* out) {
+void check_definition(const Experiment& exp, const ResultsStore* store, bool replace,
+                      std::FILE* out) {
   const auto stored = store ? store->experiment_definition(exp.name) : std::nullopt;
   if (!stored || *stored == exp.source) return;
   const std::string changes = describe_definition_change(*stored, exp.source);
   const std::string stored_file = store->experiment_source_file(exp.name);
-  const bool other_file = !stored_file.empty() && !exp.source_file.empty() && stored_file != exp.source_file;
+  const bool other_file =
+      !stored_file.empty() && !exp.source_file.empty() && stored_file != exp.source_file;
   const auto lost = rows_with_results(*store, exp.name, removed_rows(*stored, exp.source));
-  const std::string from = exp.source_file.empty() ? std::string("this definition") : exp.source_file;
+  const std::string from =
+      exp.source_file.empty() ? std::string("this definition") : exp.source_file;
   const std::string what = changes.empty() ? std::string("no structural change") : changes;
   if ((other_file || !lost.empty()) && !replace) {
     const std::string why =
-        other_file ? fmt::format("it was stored from {}, and {} defines the same name differently", stored_file, from)
-                   : fmt::format("{} drops row(s) with completed runs: {}", from, fmt::join(lost, ", "));
-    throw ConfigError(fmt::format(
-        "experiment '{}' in {}: {} ({}). Tables and `dfkd status` read the stored definition, so replacing it "
-        "would change what they show. To keep both, give the file its own \"experiment\" name; to replace the "
-        "stored one, add --replace-definition",
-        exp.name, store->path().string(), why, what));
+        other_file
+            ? fmt::format("it was stored from {}, and {} defines the same name differently",
+                          stored_file, from)
+            : fmt::format("{} drops row(s) with completed runs: {}", from, fmt::join(lost, ", "));
+    throw ConfigError(
+        fmt::format("experiment '{}' in {}: {} ({}). Tables and `dfkd status` read the stored "
+                    "definition, so replacing it "
+                    "would change what they show. To keep both, give the file its own "
+                    "\"experiment\" name; to replace the "
+                    "stored one, add --replace-definition",
+                    exp.name, store->path().string(), why, what));
   }
-  fmt::print(out, "dfkd: {} changes the stored definition of experiment '{}': {}\n", from, exp.name, what);
+  fmt::print(out, "dfkd: {} changes the stored definition of experiment '{}': {}\n", from, exp.name,
+             what);
 }
 
 void store_definition(const Experiment& exp, ResultsStore& store, bool replace, std::FILE* out) {

@@ -2,9 +2,12 @@
 
 namespace dfkd::host {
 
-const std::string& teacher_of(const RunRecord& run) { return run.parent_run_key; }
+const std::string& teacher_of(const RunRecord& run) {
+  return run.parent_run_key;
+}
 
-Readiness readiness(const RunRecord& run, const std::function<TeacherStatus(const std::string&)>& status_of) {
+Readiness readiness(const RunRecord& run,
+                    const std::function<TeacherStatus(const std::string&)>& status_of) {
   const auto& teacher = teacher_of(run);
   if (teacher.empty()) return Readiness::Ready;
   const TeacherStatus status = status_of(teacher);

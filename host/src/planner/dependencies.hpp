@@ -18,7 +18,7 @@ const std::string& teacher_of(const RunRecord& run);
 /// Where a run's teacher stands, as the asking scheduler sees it.
 struct TeacherStatus {
   bool completed = false;  ///< its weights exist
-  bool to_run = false;     ///< not completed but still to be trained first (by this plan or elsewhere)
+  bool to_run = false;  ///< not completed but still to be trained first (by this plan or elsewhere)
 };
 
 enum class Readiness {
@@ -28,7 +28,8 @@ enum class Readiness {
 };
 
 /// Whether `run` can start. `status_of` is asked about teacher_of(run) only when it has one.
-Readiness readiness(const RunRecord& run, const std::function<TeacherStatus(const std::string&)>& status_of);
+Readiness readiness(const RunRecord& run,
+                    const std::function<TeacherStatus(const std::string&)>& status_of);
 
 /// The level of a run among those a plan trains: 0 when it waits for no run of the plan, else
 /// one more than its teacher's. `levels` (run_key -> level) holds the runs decided so far.

@@ -6,8 +6,8 @@
 
 namespace dfkd::host {
 
-ForcedReruns plan_forced_reruns(const std::vector<RunRecord>& runs, const ResultsStore* store, bool force,
-                                bool force_teacher) {
+ForcedReruns plan_forced_reruns(const std::vector<RunRecord>& runs, const ResultsStore* store,
+                                bool force, bool force_teacher) {
   ForcedReruns out;
   std::set<std::string> in_plan, teachers;
   int kept_teachers = 0, dependents = 0;
@@ -31,15 +31,17 @@ ForcedReruns plan_forced_reruns(const std::vector<RunRecord>& runs, const Result
     }
   }
   if (kept_teachers > 0)
-    out.notes.push_back(fmt::format("--force keeps {} completed teacher{} (students learned from their weights); "
-                                    "add --force-teacher to retrain {} and every student of {} in this plan",
-                                    kept_teachers, kept_teachers == 1 ? "" : "s", kept_teachers == 1 ? "it" : "them",
-                                    kept_teachers == 1 ? "it" : "them"));
+    out.notes.push_back(
+        fmt::format("--force keeps {} completed teacher{} (students learned from their weights); "
+                    "add --force-teacher to retrain {} and every student of {} in this plan",
+                    kept_teachers, kept_teachers == 1 ? "" : "s",
+                    kept_teachers == 1 ? "it" : "them", kept_teachers == 1 ? "it" : "them"));
   if (dependents > 0)
-    out.notes.push_back(fmt::format("--force-teacher: {} completed student{} of the retrained teacher{} in this "
-                                    "plan {} retrained too",
-                                    dependents, dependents == 1 ? "" : "s", teachers.size() == 1 ? "" : "s",
-                                    dependents == 1 ? "is" : "are"));
+    out.notes.push_back(
+        fmt::format("--force-teacher: {} completed student{} of the retrained teacher{} in this "
+                    "plan {} retrained too",
+                    dependents, dependents == 1 ? "" : "s", teachers.size() == 1 ? "" : "s",
+                    dependents == 1 ? "is" : "are"));
   if (store) {
     for (const auto& key : teachers) {
       std::vector<RunRecord> outside;
@@ -47,12 +49,14 @@ ForcedReruns plan_forced_reruns(const std::vector<RunRecord>& runs, const Result
         if (!in_plan.count(d.run_key)) outside.push_back(std::move(d));
       if (outside.empty()) continue;
       out.notes.push_back(fmt::format(
-          "{} completed student{} outside this plan learned from teacher {}'s current weights; they keep "
+          "{} completed student{} outside this plan learned from teacher {}'s current weights; "
+          "they keep "
           "them (the file stays, pinned by sha256 in run_input) until rerun with --force:",
           outside.size(), outside.size() == 1 ? "" : "s", key.substr(0, 10)));
       for (const auto& d : outside)
-        out.notes.push_back(fmt::format("  {} {} / {} / {} seed {} (run {})", d.experiment, d.profile,
-                                        d.row.empty() ? d.method : d.row, d.column, d.seed, d.run_id.substr(0, 12)));
+        out.notes.push_back(fmt::format("  {} {} / {} / {} seed {} (run {})", d.experiment,
+                                        d.profile, d.row.empty() ? d.method : d.row, d.column,
+                                        d.seed, d.run_id.substr(0, 12)));
     }
   }
   return out;

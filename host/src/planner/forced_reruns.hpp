@@ -16,7 +16,7 @@ struct ForcedReruns {
   std::vector<std::string> notes;  ///< what was kept or follows, one line each
 };
 
-ForcedReruns plan_forced_reruns(const std::vector<RunRecord>& runs, const ResultsStore* store, bool force,
-                                bool force_teacher);
+ForcedReruns plan_forced_reruns(const std::vector<RunRecord>& runs, const ResultsStore* store,
+                                bool force, bool force_teacher);
 
 }  // namespace dfkd::host

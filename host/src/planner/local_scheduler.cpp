@@ -16,7 +16,9 @@
 namespace dfkd::host {
 namespace {
 
-int cores() { return static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN))); }
+int cores() {
+  return static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
+}
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -30,16 +32,19 @@ double final_value(const ResultsStore& store, const std::string& run_id, const s
 
 std::string worker_death_message(const WorkerPool::Finished& f) {
   if (f.signal)
-    return fmt::format("its worker process died of signal {} ({}) before recording an outcome", f.signal,
-                       strsignal(f.signal));
+    return fmt::format("its worker process died of signal {} ({}) before recording an outcome",
+                       f.signal, strsignal(f.signal));
   if (f.exit_code == 127) return "its worker process could not be started (exec failed)";
-  return fmt::format("its worker process exited with code {} before recording an outcome; its output is above",
-                     f.exit_code);
+  return fmt::format(
+      "its worker process exited with code {} before recording an outcome; its output is above",
+      f.exit_code);
 }
 
 }  // namespace
 
-int default_jobs() { return cores(); }
+int default_jobs() {
+  return cores();
+}
 
 Parallelism parallelism_for(const RunMatrixOptions& opt) {
   Parallelism p;
@@ -52,7 +57,8 @@ Parallelism parallelism_for(const RunMatrixOptions& opt) {
   return p;
 }
 
-LocalScheduler::ProcessSetup LocalScheduler::set_up_process(const Parallelism& par, const RunMatrixOptions& opt,
+LocalScheduler::ProcessSetup LocalScheduler::set_up_process(const Parallelism& par,
+                                                            const RunMatrixOptions& opt,
                                                             ResultsStore& store) {
   // With workers the parent only schedules; its own pool stays small.
   torch::set_num_threads(par.in_process() ? par.threads : 1);
@@ -62,8 +68,8 @@ LocalScheduler::ProcessSetup LocalScheduler::set_up_process(const Parallelism& p
   return {device, env_id};
 }
 
-LocalScheduler::LocalScheduler(const Experiment& exp, const PluginHost& plugins, ResultsStore& store,
-                               const RunMatrixOptions& opt, std::FILE* out)
+LocalScheduler::LocalScheduler(const Experiment& exp, const PluginHost& plugins,
+                               ResultsStore& store, const RunMatrixOptions& opt, std::FILE* out)
     : exp_(exp),
       plugins_(plugins),
       store_(store),
@@ -84,15 +90,16 @@ EngineOptions LocalScheduler::engine_options() {
       throw ConfigError(fmt::format("--time-iterations {}: cannot open the file for writing: {}",
                                     opt_.time_iterations, std::strerror(errno)));
     o.on_iteration = [this](const RunRecord& r, int64_t step, double seconds) {
-      fmt::print(timings_.get(), "{{\"run_key\": \"{}\", \"row\": \"{}\", \"step\": {}, \"seconds\": {:.6f}}}\n",
+      fmt::print(timings_.get(),
+                 "{{\"run_key\": \"{}\", \"row\": \"{}\", \"step\": {}, \"seconds\": {:.6f}}}\n",
                  r.run_key, r.row, step, seconds);
       std::fflush(timings_.get());
     };
   }
   o.profile_step = opt_.profile_step;
   o.on_op_profile = [this](const RunRecord& r, const OpProfile& p) {
-    progress_.line(fmt::format("dfkd: operators of {} at global step {} by self time:\n{}", run_label(r),
-                               opt_.profile_step, render_op_profile(p, 25)));
+    progress_.line(fmt::format("dfkd: operators of {} at global step {} by self time:\n{}",
+                               run_label(r), opt_.profile_step, render_op_profile(p, 25)));
   };
   return o;
 }
@@ -111,8 +118,8 @@ void LocalScheduler::reset_forced_reruns(std::vector<RunRecord>& runs) {
 
 RunMatrixSummary LocalScheduler::train(const std::vector<RunRecord>& runs) {
   if (!par_.in_process())
-    progress_.line(fmt::format("dfkd: {} worker processes x {} thread{}", par_.jobs, par_.worker_threads,
-                               par_.worker_threads == 1 ? "" : "s"));
+    progress_.line(fmt::format("dfkd: {} worker processes x {} thread{}", par_.jobs,
+                               par_.worker_threads, par_.worker_threads == 1 ? "" : "s"));
   total_ = static_cast<int>(runs.size());
   for (size_t i = 0; i < runs.size(); ++i) {
     queue_.push_back({runs[i], static_cast<int>(i) + 1});
@@ -122,7 +129,8 @@ RunMatrixSummary LocalScheduler::train(const std::vector<RunRecord>& runs) {
     stop_on_interrupt();
     const bool launched = launch_ready_runs();
     if (stopping_ && pool_.empty()) break;
-    // Wait for a worker (or, with nothing to launch, for runs other processes hold) before rescanning.
+    // Wait for a worker (or, with nothing to launch, for runs other processes hold) before
+    // rescanning.
     const size_t finished = reap_workers(launched ? 0.0 : 1.0);
     if (!launched && finished == 0 && pool_.empty() && !queue_.empty())
       std::this_thread::sleep_for(std::chrono::seconds(1));
@@ -130,7 +138,9 @@ RunMatrixSummary LocalScheduler::train(const std::vector<RunRecord>& runs) {
   return summary_;
 }
 
-std::string LocalScheduler::position(const QueuedRun& q) const { return fmt::format("[{}/{}]", q.index, total_); }
+std::string LocalScheduler::position(const QueuedRun& q) const {
+  return fmt::format("[{}/{}]", q.index, total_);
+}
 
 void LocalScheduler::stop_on_interrupt() {
   if (!interrupt_requested() || stopping_) return;
@@ -183,14 +193,15 @@ bool LocalScheduler::launch_ready_runs() {
   return launched;
 }
 
-void LocalScheduler::count_already_completed(const QueuedRun& q, const RunRecord& rec, const std::string& what) {
+void LocalScheduler::count_already_completed(const QueuedRun& q, const RunRecord& rec,
+                                             const std::string& what) {
   if (q.held_elsewhere) {
     ++summary_.by_others;
     progress_.line(fmt::format("{}  completed by another dfkd process", what));
   } else {
     ++summary_.cached;
-    progress_.line(fmt::format("{}  cached ({:.2f}% {})", what, final_value(store_, rec.run_id, exp_.metric.key),
-                               exp_.metric.key));
+    progress_.line(fmt::format("{}  cached ({:.2f}% {})", what,
+                               final_value(store_, rec.run_id, exp_.metric.key), exp_.metric.key));
   }
 }
 
@@ -209,7 +220,8 @@ Readiness LocalScheduler::teacher_readiness(const RunRecord& rec) const {
 
 bool LocalScheduler::claim(QueuedRun& q, const RunRecord& rec, const std::string& what) {
   if (!store_.claim_run(rec.run_id, setup_.env_id)) {
-    if (!q.held_elsewhere) progress_.line(fmt::format("{}  held by another dfkd process; waiting for it", what));
+    if (!q.held_elsewhere)
+      progress_.line(fmt::format("{}  held by another dfkd process; waiting for it", what));
     q.held_elsewhere = true;
     return false;
   }
@@ -229,7 +241,8 @@ void LocalScheduler::train_here(const QueuedRun& q, const RunRecord& rec) {
 void LocalScheduler::start_worker(const QueuedRun& q, const RunRecord& rec) {
   const auto db = std::filesystem::absolute(store_.path()).string();
   pool_.start(rec.run_id, {"worker", "--db", db, "--run", rec.run_id, "--threads",
-                           std::to_string(par_.worker_threads), "--device", opt_.device, "--position", position(q)});
+                           std::to_string(par_.worker_threads), "--device", opt_.device,
+                           "--position", position(q)});
   active_.emplace(rec.run_id, q);
 }
 
@@ -245,9 +258,11 @@ size_t LocalScheduler::reap_workers(double wait_seconds) {
 // The worker died without recording an outcome (crash, OOM kill): say so, and free the run.
 // After Ctrl-C it was our SIGTERM, before the worker could handle it (still starting): the run
 // was interrupted, not broken, and resumes like any killed run.
-void LocalScheduler::end_dead_worker_run(const QueuedRun& q, const RunRecord& rec, const std::string& worker_death) {
+void LocalScheduler::end_dead_worker_run(const QueuedRun& q, const RunRecord& rec,
+                                         const std::string& worker_death) {
   if (interrupt_requested())
-    store_.end_run(rec.run_id, RunStatus::Killed, "interrupted (Ctrl-C) while its worker process was starting",
+    store_.end_run(rec.run_id, RunStatus::Killed,
+                   "interrupted (Ctrl-C) while its worker process was starting",
                    seconds_since(q.started));
   else
     store_.end_run(rec.run_id, RunStatus::Failed, worker_death, seconds_since(q.started));
@@ -265,8 +280,9 @@ void LocalScheduler::report(const QueuedRun& q, const std::string& worker_death)
   switch (rec ? rec->status : RunStatus::Failed) {
     case RunStatus::Completed:
       ++summary_.completed;
-      progress_.line(fmt::format("{}  completed in {}: {} {:.2f}", what, format_duration(seconds_since(q.started)),
-                                 exp_.metric.key, final_value(store_, rec->run_id, exp_.metric.key)));
+      progress_.line(fmt::format("{}  completed in {}: {} {:.2f}", what,
+                                 format_duration(seconds_since(q.started)), exp_.metric.key,
+                                 final_value(store_, rec->run_id, exp_.metric.key)));
       break;
     case RunStatus::Killed:
       summary_.interrupted = true;
@@ -275,7 +291,8 @@ void LocalScheduler::report(const QueuedRun& q, const std::string& worker_death)
     default:
       ++summary_.failed;
       failed_keys_.insert(q.planned.run_key);
-      progress_.line(fmt::format("{}  FAILED: {}", what, rec ? rec->error : "its record disappeared"));
+      progress_.line(
+          fmt::format("{}  FAILED: {}", what, rec ? rec->error : "its record disappeared"));
   }
 }
 

@@ -58,7 +58,8 @@ class LocalScheduler {
   void train_here(const QueuedRun& q, const RunRecord& rec);
   void start_worker(const QueuedRun& q, const RunRecord& rec);
   size_t reap_workers(double wait_seconds);
-  void end_dead_worker_run(const QueuedRun& q, const RunRecord& rec, const std::string& worker_death);
+  void end_dead_worker_run(const QueuedRun& q, const RunRecord& rec,
+                           const std::string& worker_death);
   void report(const QueuedRun& q, const std::string& worker_death);
 
   const Experiment& exp_;
@@ -71,7 +72,8 @@ class LocalScheduler {
     torch::Device device;
     std::string env_id;
   };
-  static ProcessSetup set_up_process(const Parallelism& par, const RunMatrixOptions& opt, ResultsStore& store);
+  static ProcessSetup set_up_process(const Parallelism& par, const RunMatrixOptions& opt,
+                                     ResultsStore& store);
   const ProcessSetup setup_;
   Progress progress_;
   std::string current_position_;  ///< of the run training in this process, for its epoch lines
@@ -82,7 +84,7 @@ class LocalScheduler {
   std::deque<QueuedRun> queue_;
   std::set<std::string> queued_keys_;
   std::map<std::string, QueuedRun> active_;  ///< run_id -> run being trained by a worker
-  std::set<std::string> failed_keys_;        ///< failed in this invocation: their students are skipped
+  std::set<std::string> failed_keys_;  ///< failed in this invocation: their students are skipped
   WorkerPool pool_;
   bool stopping_ = false;
   RunMatrixSummary summary_;

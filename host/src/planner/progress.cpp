@@ -10,13 +10,18 @@
 namespace dfkd::host {
 
 namespace {
-std::string label(const std::string& row, const std::string& role, const std::string& column, int64_t seed) {
+std::string label(const std::string& row, const std::string& role, const std::string& column,
+                  int64_t seed) {
   return fmt::format("{} / {} / seed {}", row.empty() ? role : row, column, seed);
 }
 }  // namespace
 
-std::string run_label(const RunRecord& r) { return label(r.row, r.role, r.column, r.seed); }
-std::string run_label(const RunPlan& p) { return label(p.row, p.role, p.column, p.seed); }
+std::string run_label(const RunRecord& r) {
+  return label(r.row, r.role, r.column, r.seed);
+}
+std::string run_label(const RunPlan& p) {
+  return label(p.row, p.role, p.column, p.seed);
+}
 
 std::string format_duration(double s) {
   if (s < 60) return fmt::format("{:.0f}s", s);
@@ -36,15 +41,16 @@ void Progress::epoch(const EpochReport& r, const std::string& position) {
     if (it != r.metrics.end()) loss += fmt::format(" {} {:.4g}", key, it->second);
   }
   const bool first_after_resume = r.resumed_from > 0 && r.epoch == r.resumed_from + 1;
-  const auto text = fmt::format("{} {}  epoch {}/{}{}  test_acc {:.2f}%  ETA {}{}", position, run_label(r.run),
-                                r.epoch, r.epochs, loss, r.metrics.at("test_accuracy"), format_duration(eta),
-                                first_after_resume ? fmt::format("  (resumed from the epoch {} checkpoint)",
-                                                                 r.resumed_from)
-                                                   : "");
+  const auto text = fmt::format(
+      "{} {}  epoch {}/{}{}  test_acc {:.2f}%  ETA {}{}", position, run_label(r.run), r.epoch,
+      r.epochs, loss, r.metrics.at("test_accuracy"), format_duration(eta),
+      first_after_resume ? fmt::format("  (resumed from the epoch {} checkpoint)", r.resumed_from)
+                         : "");
   if (tty_) {
     const int width = 28;
     const int filled = static_cast<int>(width * r.epoch / r.epochs);
-    fmt::print(out_, "\r\033[K{} [{}{}]", text, std::string(filled, '#'), std::string(width - filled, '.'));
+    fmt::print(out_, "\r\033[K{} [{}{}]", text, std::string(filled, '#'),
+               std::string(width - filled, '.'));
   } else {
     fmt::print(out_, "{}\n", text);
   }

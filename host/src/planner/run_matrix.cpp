@@ -31,8 +31,9 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-void print_plan(const std::vector<RunRecord>& runs, const Experiment& exp, const ResultsStore* store,
-                const std::set<std::string>& reruns, int jobs, std::FILE* out) {
+void print_plan(const std::vector<RunRecord>& runs, const Experiment& exp,
+                const ResultsStore* store, const std::set<std::string>& reruns, int jobs,
+                std::FILE* out) {
   std::optional<CostEstimate> estimate;
   if (store) estimate.emplace(*store);
   int to_run = 0, unknown = 0;
@@ -52,15 +53,21 @@ void print_plan(const std::vector<RunRecord>& runs, const Experiment& exp, const
         cost = fmt::format(", ~{}", format_duration(s));
       }
     }
-    const std::string state = cached ? "cached" : rerun ? "rerun" : r.run_id.empty() ? "new" : to_string(r.status);
+    const std::string state = cached             ? "cached"
+                              : rerun            ? "rerun"
+                              : r.run_id.empty() ? "new"
+                                                 : to_string(r.status);
     const TrainSettings train = r.config.get<RunConfig>().train;
-    fmt::print(out, "  {:<10} {:<34} {:<10} {} epochs x {} it/epoch, method {}{}\n", r.run_key.substr(0, 10),
-               run_label(r), state, train.epochs, train.iterations_per_epoch, r.method, cost);
+    fmt::print(out, "  {:<10} {:<34} {:<10} {} epochs x {} it/epoch, method {}{}\n",
+               r.run_key.substr(0, 10), run_label(r), state, train.epochs,
+               train.iterations_per_epoch, r.method, cost);
   }
   fmt::print(out, "{} to run, {} cached. Estimated {} of training", to_run, runs.size() - to_run,
              format_duration(total));
-  if (unknown > 0) fmt::print(out, " plus {} run(s) with nothing comparable in the store yet", unknown);
-  fmt::print(out, " (from completed runs of the same profile, column, method and budget; {} job{}).\n",
+  if (unknown > 0)
+    fmt::print(out, " plus {} run(s) with nothing comparable in the store yet", unknown);
+  fmt::print(out,
+             " (from completed runs of the same profile, column, method and budget; {} job{}).\n",
              jobs, jobs == 1 ? "" : "s");
 }
 
@@ -81,12 +88,13 @@ std::vector<PluginRecord> plugins_of(const RunConfig& config, const PluginHost& 
   return out;
 }
 
-std::vector<RunRecord> plan_runs(const Experiment& exp, const std::vector<CellRun>& cells, ResultsStore& store) {
+std::vector<RunRecord> plan_runs(const Experiment& exp, const std::vector<CellRun>& cells,
+                                 ResultsStore& store) {
   std::vector<RunRecord> runs;
   std::set<std::string> planned_keys;
   for (const auto& c : cells) {
-    RunPlan plan{c.run_key, exp.name, c.row, c.column, c.seed, exp.profile, c.role, c.method,
-                 c.parent_run_key, c.config};
+    RunPlan plan{c.run_key,   exp.name, c.row,    c.column,         c.seed,
+                 exp.profile, c.role,   c.method, c.parent_run_key, c.config};
     auto rec = store.plan_run(plan);
     if (!c.row.empty())
       store.link_cell({exp.name, exp.profile, c.row, c.column, c.seed, c.run_key});
@@ -125,14 +133,15 @@ std::vector<RunRecord> preview_runs(const Experiment& exp, const std::vector<Cel
   return runs;
 }
 
-void preview_matrix(const Experiment& exp, const std::vector<CellRun>& cells, const ResultsStore* store,
-                    const RunMatrixOptions& opt, std::FILE* out) {
+void preview_matrix(const Experiment& exp, const std::vector<CellRun>& cells,
+                    const ResultsStore* store, const RunMatrixOptions& opt, std::FILE* out) {
   check_definition(exp, store, opt.replace_definition, out);
   const auto runs = preview_runs(exp, cells, store);
   const auto forced = plan_forced_reruns(runs, store, opt.force, opt.force_teacher);
   print_plan(runs, exp, store, forced.run_keys, parallelism_for(opt).jobs, out);
   for (const auto& note : forced.notes) fmt::print(out, "{}\n", note);
-  fmt::print(out, "Dry run: nothing was written{}.\n", store ? fmt::format(" to {}", store->path().string()) : "");
+  fmt::print(out, "Dry run: nothing was written{}.\n",
+             store ? fmt::format(" to {}", store->path().string()) : "");
 }
 
 RunMatrixSummary run_matrix(const Experiment& exp, const std::vector<CellRun>& cells,
@@ -149,13 +158,16 @@ RunMatrixSummary run_matrix(const Experiment& exp, const std::vector<CellRun>& c
   return summary;
 }
 
-int run_claimed(const PluginHost& plugins, ResultsStore& store, const WorkerOptions& opt, std::FILE* out) {
+int run_claimed(const PluginHost& plugins, ResultsStore& store, const WorkerOptions& opt,
+                std::FILE* out) {
   auto run = store.find_run(opt.run_id);
-  if (!run) throw ConfigError(fmt::format("no run with id '{}' in {}", opt.run_id, store.path().string()));
+  if (!run)
+    throw ConfigError(fmt::format("no run with id '{}' in {}", opt.run_id, store.path().string()));
   if (run->status != RunStatus::Running || !store.adopt_claim(run->run_id))
-    throw ConfigError(fmt::format("run {} is {}, not claimed for a worker: `dfkd worker --run` trains runs a "
-                                  "`dfkd run --jobs N` process has claimed; run the experiment with `dfkd run`",
-                                  run->run_id, to_string(run->status)));
+    throw ConfigError(
+        fmt::format("run {} is {}, not claimed for a worker: `dfkd worker --run` trains runs a "
+                    "`dfkd run --jobs N` process has claimed; run the experiment with `dfkd run`",
+                    run->run_id, to_string(run->status)));
   torch::set_num_threads(std::max(1, opt.threads));
   install_interrupt_handlers();
   const auto t0 = Clock::now();
@@ -165,11 +177,13 @@ int run_claimed(const PluginHost& plugins, ResultsStore& store, const WorkerOpti
     try {
       ResultsStore own(store.path());  // its own connection: the main thread may be mid-statement
       const auto now = own.find_run(run->run_id);
-      own.end_run(run->run_id, RunStatus::Killed,
-                  fmt::format("interrupted by signal {} ({}) during epoch {}; the worker stopped without finishing "
-                              "its iteration; the last epoch checkpoint is kept and a rerun resumes from it",
-                              interrupt_signal(), strsignal(interrupt_signal()), now ? now->epochs_done + 1 : 0),
-                  seconds_since(t0));
+      own.end_run(
+          run->run_id, RunStatus::Killed,
+          fmt::format(
+              "interrupted by signal {} ({}) during epoch {}; the worker stopped without finishing "
+              "its iteration; the last epoch checkpoint is kept and a rerun resumes from it",
+              interrupt_signal(), strsignal(interrupt_signal()), now ? now->epochs_done + 1 : 0),
+          seconds_since(t0));
     } catch (const std::exception& e) {  // e.g. it completed meanwhile: nothing left to record
       fmt::print(stderr, "dfkd worker: {}\n", e.what());
     }
@@ -181,9 +195,12 @@ int run_claimed(const PluginHost& plugins, ResultsStore& store, const WorkerOpti
                 EngineOptions{resolve_device(opt.device), run->environment_id,
                               [&](const EpochReport& r) { progress.epoch(r, opt.position); }});
   switch (engine.execute(*run)) {
-    case RunOutcome::Completed: return 0;
-    case RunOutcome::Killed: return 130;
-    default: return 1;
+    case RunOutcome::Completed:
+      return 0;
+    case RunOutcome::Killed:
+      return 130;
+    default:
+      return 1;
   }
 }
 

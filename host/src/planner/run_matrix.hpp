@@ -16,10 +16,10 @@ struct RunMatrixOptions {
   bool force = false;          ///< rerun the plan's completed runs, teachers excepted
   bool force_teacher = false;  ///< also retrain completed teachers, and their students in the plan
   bool replace_definition = false;  ///< replace a stored definition from another file / losing rows
-  bool dry_run = false;        ///< print the plan only (preview_matrix; writes nothing)
+  bool dry_run = false;             ///< print the plan only (preview_matrix; writes nothing)
   std::string device = "auto";
-  int threads = 0;       ///< intra-op threads in all; 0 = all cores
-  int jobs = 0;          ///< concurrent runs; 0 = default_jobs(); 1 = in this process
+  int threads = 0;  ///< intra-op threads in all; 0 = all cores
+  int jobs = 0;     ///< concurrent runs; 0 = default_jobs(); 1 = in this process
   /// Benchmarks: append each main-loop iteration's seconds to this file as JSON lines (in process).
   std::string time_iterations;
   /// Print the top operators by self time of this main-loop global step (in process; -1 = off).
@@ -40,15 +40,16 @@ int default_jobs();
 /// Plans every cell into the store (a run per run_key, cells linked) and returns each run once,
 /// in the cells' order (teachers first). Runs are labelled with this experiment's row names.
 /// The caller stores the definition first (planner/definitions.hpp).
-std::vector<RunRecord> plan_runs(const Experiment& exp, const std::vector<CellRun>& cells, ResultsStore& store);
+std::vector<RunRecord> plan_runs(const Experiment& exp, const std::vector<CellRun>& cells,
+                                 ResultsStore& store);
 /// The same runs as plan_runs would return, read-only: runs the store lacks come back Planned with
 /// no run_id. `store` may be null (no store yet).
 std::vector<RunRecord> preview_runs(const Experiment& exp, const std::vector<CellRun>& cells,
                                     const ResultsStore* store);
 
 /// `dfkd run --dry-run`: the plan, its cost estimate and what --force would rerun; writes nothing.
-void preview_matrix(const Experiment& exp, const std::vector<CellRun>& cells, const ResultsStore* store,
-                    const RunMatrixOptions& options, std::FILE* out);
+void preview_matrix(const Experiment& exp, const std::vector<CellRun>& cells,
+                    const ResultsStore* store, const RunMatrixOptions& options, std::FILE* out);
 
 /// The plugins a run config names, as the store records them.
 std::vector<PluginRecord> plugins_of(const RunConfig& config, const PluginHost& plugins);

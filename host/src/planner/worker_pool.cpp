@@ -43,8 +43,9 @@ void WorkerPool::start(const std::string& run_id, const std::vector<std::string>
   pthread_sigmask(SIG_BLOCK, &interrupts, &previous);
   const pid_t pid = fork();
   if (pid != 0) pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-  if (pid < 0) throw std::runtime_error(fmt::format("starting a worker for run {}: fork failed: {}", run_id,
-                                                    std::strerror(errno)));
+  if (pid < 0)
+    throw std::runtime_error(
+        fmt::format("starting a worker for run {}: fork failed: {}", run_id, std::strerror(errno)));
   if (pid == 0) {
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
@@ -64,7 +65,8 @@ void WorkerPool::start(const std::string& run_id, const std::vector<std::string>
 
 std::vector<WorkerPool::Finished> WorkerPool::reap(double timeout_seconds) {
   std::vector<Finished> done;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
   while (true) {
     for (auto it = workers_.begin(); it != workers_.end();) {
       int status = 0;
@@ -72,15 +74,18 @@ std::vector<WorkerPool::Finished> WorkerPool::reap(double timeout_seconds) {
       if (r == it->first) {
         Finished f;
         f.run_id = it->second;
-        if (WIFSIGNALED(status)) f.signal = WTERMSIG(status);
-        else f.exit_code = WEXITSTATUS(status);
+        if (WIFSIGNALED(status))
+          f.signal = WTERMSIG(status);
+        else
+          f.exit_code = WEXITSTATUS(status);
         done.push_back(f);
         it = workers_.erase(it);
       } else {
         ++it;
       }
     }
-    if (!done.empty() || workers_.empty() || std::chrono::steady_clock::now() >= deadline) return done;
+    if (!done.empty() || workers_.empty() || std::chrono::steady_clock::now() >= deadline)
+      return done;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }

@@ -14,8 +14,8 @@ class WorkerPool {
  public:
   struct Finished {
     std::string run_id;
-    int exit_code = 0;    ///< valid when signal == 0
-    int signal = 0;       ///< the signal that killed the worker, 0 if it exited
+    int exit_code = 0;  ///< valid when signal == 0
+    int signal = 0;     ///< the signal that killed the worker, 0 if it exited
   };
 
   explicit WorkerPool(int slots);

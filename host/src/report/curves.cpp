@@ -38,7 +38,8 @@ Stats stats(const std::vector<double>& v) {
 /// the store per figure, not one per plotted point.
 class CompletedRuns {
  public:
-  CompletedRuns(const ResultsStore& store, const std::string& experiment, const std::string& profile) {
+  CompletedRuns(const ResultsStore& store, const std::string& experiment,
+                const std::string& profile) {
     for (const auto& c : store.cells(experiment, profile)) {
       auto run = store.find_run_by_key(c.run_key);
       if (run && run->status == RunStatus::Completed) by_cell_[{c.row, c.column}].push_back(*run);
@@ -55,7 +56,8 @@ class CompletedRuns {
 };
 
 /// A run's value of the experiment metric under its selection rule (final or best epoch).
-std::optional<double> selected(const ResultsStore& store, const RunRecord& run, const MetricSelection& m) {
+std::optional<double> selected(const ResultsStore& store, const RunRecord& run,
+                               const MetricSelection& m) {
   for (const auto& s : store.summaries(run.run_id))
     if (s.key == m.key) return m.selection == "final" ? s.final_value : s.best_value;
   return std::nullopt;
@@ -70,19 +72,22 @@ std::vector<std::string> figure_rows(const Experiment& exp, const Figure& fig) {
 }
 
 std::string not_run(const Experiment& exp, const Figure& fig, const std::string& what) {
-  return fmt::format("figure {} of {} (profile {}): {} has no completed runs in this store; run `dfkd run "
-                     "experiments/{}.json --profile {}` first", fig.name, exp.name, exp.profile, what, exp.name,
-                     exp.profile);
+  return fmt::format(
+      "figure {} of {} (profile {}): {} has no completed runs in this store; run `dfkd run "
+      "experiments/{}.json --profile {}` first",
+      fig.name, exp.name, exp.profile, what, exp.name, exp.profile);
 }
 
 // Distinguishable on white and in greyscale print, one per row in order.
-const char* kColours[] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"};
+const char* kColours[] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a",
+                          "#66a61e", "#e6ab02", "#a6761d", "#666666"};
 
 std::string preamble(const fs::path& png, const std::string& title, const std::string& xlabel,
                      const std::string& ylabel) {
   return fmt::format(
       "set terminal pngcairo size 720,540 font 'Sans,11'\nset output {}\nset title {} noenhanced\n"
-      "set datafile separator ','\nset xlabel {}\nset ylabel {}\nset key bottom right opaque noenhanced\n"
+      "set datafile separator ','\nset xlabel {}\nset ylabel {}\nset key bottom right opaque "
+      "noenhanced\n"
       "set grid lc rgb '#dddddd'\nset style fill transparent solid 0.18 noborder\n",
       gnuplot_quote(png.filename().string()), title, gnuplot_quote(xlabel), gnuplot_quote(ylabel));
 }
@@ -96,7 +101,8 @@ std::string metric_label(const Experiment& exp) {
 fs::path accuracy_over_epochs(const Experiment& exp, const Figure& fig, const ResultsStore& store,
                               const fs::path& dir) {
   if (!fig.spec.contains("column"))
-    throw ConfigError(fmt::format("figure {}: kind accuracy_over_epochs needs \"column\"", fig.name));
+    throw ConfigError(
+        fmt::format("figure {}: kind accuracy_over_epochs needs \"column\"", fig.name));
   const std::string column = fig.spec.at("column");
   const auto csv = dir / (fig.name + ".csv");
   const auto png = dir / (fig.name + ".png");
@@ -109,30 +115,33 @@ fs::path accuracy_over_epochs(const Experiment& exp, const Figure& fig, const Re
     const auto& runs = completed.of(row, column);
     const char* colour = kColours[i++ % std::size(kColours)];
     if (runs.empty()) {
-      fmt::print(stderr, "figure {}: row '{}' has no completed runs on {}; left out\n", fig.name, row, column);
+      fmt::print(stderr, "figure {}: row '{}' has no completed runs on {}; left out\n", fig.name,
+                 row, column);
       continue;
     }
     // Epochs every seed has reached: a curve never mixes n.
     std::map<int64_t, std::vector<double>> by_epoch;
     for (const auto& run : runs)
-      for (const auto& p : store.metric_series(run.run_id, exp.metric.key)) by_epoch[p.epoch].push_back(p.value);
+      for (const auto& p : store.metric_series(run.run_id, exp.metric.key))
+        by_epoch[p.epoch].push_back(p.value);
     for (const auto& [epoch, values] : by_epoch) {
       if (values.size() != runs.size()) continue;
       const auto s = stats(values);
       data << fmt::format("{},{},{:.6g},{:.6g},{}\n", row, epoch, s.mean, s.std, s.n);
     }
     const auto sel = fmt::format("(strcol(1) eq {} ? ", gnuplot_quote(row));
-    plots += fmt::format("{}'{}' skip 1 using 2:{}$3-$4 : 1/0):($3+$4) with filledcurves lc rgb '{}' notitle, "
-                         "'{}' skip 1 using 2:{}$3 : 1/0) with lines lw 2 lc rgb '{}' title {}",
-                         plots.empty() ? "" : ", ", csv.filename().string(), sel, colour, csv.filename().string(),
-                         sel, colour, gnuplot_quote(fmt::format("{} (n={})", row, runs.size())));
+    plots += fmt::format(
+        "{}'{}' skip 1 using 2:{}$3-$4 : 1/0):($3+$4) with filledcurves lc rgb '{}' notitle, "
+        "'{}' skip 1 using 2:{}$3 : 1/0) with lines lw 2 lc rgb '{}' title {}",
+        plots.empty() ? "" : ", ", csv.filename().string(), sel, colour, csv.filename().string(),
+        sel, colour, gnuplot_quote(fmt::format("{} (n={})", row, runs.size())));
     ++drawn;
   }
   data.close();
   if (drawn == 0) throw ConfigError(not_run(exp, fig, fmt::format("column '{}'", column)));
-  const std::string title =
-      gnuplot_two_line_title(fig.spec.value("title", fmt::format("{} over epochs on {}", metric_label(exp), column)),
-                     fmt::format("profile {}, mean ± std over seeds", exp.profile));
+  const std::string title = gnuplot_two_line_title(
+      fig.spec.value("title", fmt::format("{} over epochs on {}", metric_label(exp), column)),
+      fmt::format("profile {}, mean ± std over seeds", exp.profile));
   std::ofstream gp(fs::path(png).replace_extension(".gp"));
   gp << preamble(png, title, "epoch", metric_label(exp)) << "plot " << plots << "\n";
   gp.close();
@@ -142,11 +151,15 @@ fs::path accuracy_over_epochs(const Experiment& exp, const Figure& fig, const Re
 
 fs::path accuracy_vs_labelled(const Experiment& exp, const Figure& fig, const ResultsStore& store,
                               const fs::path& dir) {
-  if (!fig.spec.contains("points") || !fig.spec.at("points").is_array() || fig.spec.at("points").empty())
-    throw ConfigError(fmt::format("figure {}: kind accuracy_vs_labelled needs \"points\": "
-                                  "[{{\"column\": ..., \"x\": labelled images}}, ...]", fig.name));
+  if (!fig.spec.contains("points") || !fig.spec.at("points").is_array() ||
+      fig.spec.at("points").empty())
+    throw ConfigError(
+        fmt::format("figure {}: kind accuracy_vs_labelled needs \"points\": "
+                    "[{{\"column\": ..., \"x\": labelled images}}, ...]",
+                    fig.name));
   std::vector<std::pair<std::string, double>> points;
-  for (const auto& p : fig.spec.at("points")) points.emplace_back(p.at("column"), p.at("x").get<double>());
+  for (const auto& p : fig.spec.at("points"))
+    points.emplace_back(p.at("column"), p.at("x").get<double>());
   double x0 = points.front().second, x1 = x0;
   for (const auto& [c, x] : points) x0 = std::min(x0, x), x1 = std::max(x1, x);
 
@@ -176,44 +189,54 @@ fs::path accuracy_vs_labelled(const Experiment& exp, const Figure& fig, const Re
       fmt::print(stderr, "figure {}: row '{}' has no completed runs; left out\n", fig.name, row);
       continue;
     }
-    add(fmt::format("'{}' skip 1 using 2:(strcol(1) eq {} ? $4 : 1/0):5 with yerrorlines lw 2 pt 7 lc rgb '{}' "
-                    "title {}", file, gnuplot_quote(row), colour, gnuplot_quote(n_min == n_max ? fmt::format("{} (n={})", row, n_max)
-                                                     : fmt::format("{} (n={}..{})", row, n_min, n_max))));
+    add(fmt::format(
+        "'{}' skip 1 using 2:(strcol(1) eq {} ? $4 : 1/0):5 with yerrorlines lw 2 pt 7 lc rgb '{}' "
+        "title {}",
+        file, gnuplot_quote(row), colour,
+        gnuplot_quote(n_min == n_max ? fmt::format("{} (n={})", row, n_max)
+                                     : fmt::format("{} (n={}..{})", row, n_min, n_max))));
     ++drawn;
   }
   // Rows that use no labelled data: flat at their mean, across the whole x range.
   for (const auto& ref : fig.spec.value("references", json::array())) {
-    const std::string ref_exp = ref.at("experiment"), row = ref.at("row"), column = ref.at("column");
+    const std::string ref_exp = ref.at("experiment"), row = ref.at("row"),
+                      column = ref.at("column");
     const char* colour = kColours[i++ % std::size(kColours)];
     std::vector<double> values;
     const CompletedRuns ref_runs(store, ref_exp, exp.profile);
     for (const auto& run : ref_runs.of(row, column))
       if (auto v = selected(store, run, exp.metric)) values.push_back(*v);
     if (values.empty()) {
-      fmt::print(stderr, "figure {}: reference {} / {} of {} has no completed runs in profile {}; left out "
-                         "(run `dfkd run experiments/{}.json --profile {} --only {}`)\n",
+      fmt::print(stderr,
+                 "figure {}: reference {} / {} of {} has no completed runs in profile {}; left out "
+                 "(run `dfkd run experiments/{}.json --profile {} --only {}`)\n",
                  fig.name, row, column, ref_exp, exp.profile, ref_exp, exp.profile, row);
       continue;
     }
     const auto s = stats(values);
-    const std::string label = ref.value("label", fmt::format("{} ({}, no labelled data)", row, ref_exp));
+    const std::string label =
+        ref.value("label", fmt::format("{} ({}, no labelled data)", row, ref_exp));
     for (double x : {x0, x1})
-      data << fmt::format("{},{},{},{:.6g},{:.6g},{}\n", label, x, ref_exp + ":" + column, s.mean, s.std, s.n);
+      data << fmt::format("{},{},{},{:.6g},{:.6g},{}\n", label, x, ref_exp + ":" + column, s.mean,
+                          s.std, s.n);
     const auto sel = fmt::format("(strcol(1) eq {} ? ", gnuplot_quote(label));
-    add(fmt::format("'{}' skip 1 using 2:{}$4-$5 : 1/0):($4+$5) with filledcurves lc rgb '{}' notitle", file, sel,
-                    colour));
-    add(fmt::format("'{}' skip 1 using 2:{}$4 : 1/0) with lines lw 2 dt 2 lc rgb '{}' title {}", file, sel, colour,
-                    gnuplot_quote(fmt::format("{} (n={})", label, s.n))));
+    add(fmt::format(
+        "'{}' skip 1 using 2:{}$4-$5 : 1/0):($4+$5) with filledcurves lc rgb '{}' notitle", file,
+        sel, colour));
+    add(fmt::format("'{}' skip 1 using 2:{}$4 : 1/0) with lines lw 2 dt 2 lc rgb '{}' title {}",
+                    file, sel, colour, gnuplot_quote(fmt::format("{} (n={})", label, s.n))));
     ++drawn;
   }
   data.close();
   if (drawn == 0) throw ConfigError(not_run(exp, fig, "no row"));
-  const std::string title =
-      gnuplot_two_line_title(fig.spec.value("title", fmt::format("{} vs labelled data", metric_label(exp))),
-                     fmt::format("profile {}, {} epoch, mean ± std over seeds", exp.profile, exp.metric.selection));
+  const std::string title = gnuplot_two_line_title(
+      fig.spec.value("title", fmt::format("{} vs labelled data", metric_label(exp))),
+      fmt::format("profile {}, {} epoch, mean ± std over seeds", exp.profile,
+                  exp.metric.selection));
   std::ofstream gp(fs::path(png).replace_extension(".gp"));
   gp << preamble(png, title, "labelled training images (log scale)", metric_label(exp))
-     << "set logscale x\nset xrange [" << x0 / 1.5 << ":" << x1 * 1.5 << "]\nplot " << plots << "\n";
+     << "set logscale x\nset xrange [" << x0 / 1.5 << ":" << x1 * 1.5 << "]\nplot " << plots
+     << "\n";
   gp.close();
   run_gnuplot(dir, fs::path(png).replace_extension(".gp"));
   return png;

@@ -11,12 +11,14 @@ namespace dfkd::host {
 /// Fig. 2 (b), (c), (d): the experiment metric per epoch for the figure's rows in one column,
 /// mean over completed seeds with a ± std band.
 std::filesystem::path accuracy_over_epochs(const Experiment& exp, const Figure& fig,
-                                           const ResultsStore& store, const std::filesystem::path& dir);
+                                           const ResultsStore& store,
+                                           const std::filesystem::path& dir);
 
 /// Fig. 2 (a): the metric against the amount of labelled training data. `points` maps columns to
 /// x values (labelled images); `references` are rows of other experiments that use no labelled
 /// data, drawn as flat lines with their ± std band.
 std::filesystem::path accuracy_vs_labelled(const Experiment& exp, const Figure& fig,
-                                           const ResultsStore& store, const std::filesystem::path& dir);
+                                           const ResultsStore& store,
+                                           const std::filesystem::path& dir);
 
 }  // namespace dfkd::host

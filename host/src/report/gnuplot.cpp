@@ -10,7 +10,8 @@
 namespace dfkd::host {
 
 void run_gnuplot(const std::filesystem::path& dir, const std::filesystem::path& script) {
-  const auto cmd = fmt::format("cd '{}' && gnuplot '{}' 2>&1", dir.string(), script.filename().string());
+  const auto cmd =
+      fmt::format("cd '{}' && gnuplot '{}' 2>&1", dir.string(), script.filename().string());
   std::string said;
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) throw std::runtime_error("cannot start gnuplot");
@@ -20,7 +21,9 @@ void run_gnuplot(const std::filesystem::path& dir, const std::filesystem::path& 
   if (status != 0)
     throw std::runtime_error(fmt::format(
         "gnuplot failed on '{}' (exit status {}): {}", script.string(), status,
-        said.empty() ? std::string("no output; is gnuplot-nox installed? scripts/setup.sh installs it") : said));
+        said.empty()
+            ? std::string("no output; is gnuplot-nox installed? scripts/setup.sh installs it")
+            : said));
 }
 
 std::string gnuplot_quote(const std::string& s) {

@@ -12,7 +12,9 @@
 namespace dfkd::host {
 namespace {
 
-std::string number(double v) { return fmt::format("{:.2f}", v); }
+std::string number(double v) {
+  return fmt::format("{:.2f}", v);
+}
 
 std::string cell_text(const TableCell& c, bool with_paper) {
   std::string s;
@@ -23,8 +25,9 @@ std::string cell_text(const TableCell& c, bool with_paper) {
   else
     s = fmt::format("{} ± {} (n={})", number(c.mean), number(c.std), c.values.size());
   if (with_paper && c.paper)
-    s += c.values.empty() ? fmt::format(" · paper {}", number(*c.paper))
-                          : fmt::format(" · paper {} (Δ {:+.2f})", number(*c.paper), c.mean - *c.paper);
+    s += c.values.empty()
+             ? fmt::format(" · paper {}", number(*c.paper))
+             : fmt::format(" · paper {} (Δ {:+.2f})", number(*c.paper), c.mean - *c.paper);
   return s;
 }
 
@@ -96,14 +99,10 @@ ResultTable build_table(const ResultsStore& store, const Experiment& exp, const 
 }
 
 nlohmann::json table_json(const ResultTable& t) {
-  nlohmann::json j{{"experiment", t.experiment},
-                   {"title", t.title},
-                   {"profile", t.profile},
-                   {"profile_description", t.profile_description},
-                   {"metric", t.metric.key},
-                   {"selection", t.metric.selection},
-                   {"wall_seconds", t.wall_seconds},
-                   {"columns", t.columns},
+  nlohmann::json j{{"experiment", t.experiment},     {"title", t.title},
+                   {"profile", t.profile},           {"profile_description", t.profile_description},
+                   {"metric", t.metric.key},         {"selection", t.metric.selection},
+                   {"wall_seconds", t.wall_seconds}, {"columns", t.columns},
                    {"rows", nlohmann::json::array()}};
   for (const auto& r : t.rows) {
     nlohmann::json cells = nlohmann::json::object();
@@ -124,9 +123,12 @@ nlohmann::json table_json(const ResultTable& t) {
 }
 
 std::vector<std::string> fill_commands(const ResultTable& t) {
-  auto empty = [&](const std::string& r, const std::string& c) { return t.cells.at(r).at(c).values.empty(); };
+  auto empty = [&](const std::string& r, const std::string& c) {
+    return t.cells.at(r).at(c).values.empty();
+  };
   auto quoted = [](const std::string& s) {
-    if (s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./+=:,@") ==
+    if (s.find_first_not_of(
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./+=:,@") ==
         std::string::npos)
       return s;
     std::string q = "'";
@@ -143,9 +145,11 @@ std::vector<std::string> fill_commands(const ResultTable& t) {
     for (const auto& r : t.rows) all = all && empty(r, c);
     if (!all) continue;
     whole_columns.insert(c);
-    const bool in_profile = std::find(t.profile_columns.begin(), t.profile_columns.end(), c) != t.profile_columns.end();
-    out.push_back(fmt::format("{} --dataset '{}'{}", base, c,
-                              in_profile ? "" : "   # not in this profile's datasets: added only when asked for"));
+    const bool in_profile =
+        std::find(t.profile_columns.begin(), t.profile_columns.end(), c) != t.profile_columns.end();
+    out.push_back(fmt::format(
+        "{} --dataset '{}'{}", base, c,
+        in_profile ? "" : "   # not in this profile's datasets: added only when asked for"));
   }
   for (const auto& r : t.rows) {
     std::vector<std::string> cols;
@@ -188,9 +192,12 @@ std::string render_table(const ResultTable& t, const std::string& format) {
       for (const auto& c : t.columns) {
         const auto& cell = t.cells.at(r).at(c);
         o << " & ";
-        if (cell.values.empty()) o << "--";
-        else if (cell.values.size() == 1) o << number(cell.mean);
-        else o << number(cell.mean) << " $\\pm$ " << number(cell.std);
+        if (cell.values.empty())
+          o << "--";
+        else if (cell.values.size() == 1)
+          o << number(cell.mean);
+        else
+          o << number(cell.mean) << " $\\pm$ " << number(cell.std);
         if (cell.paper) o << " (" << number(*cell.paper) << ")";
       }
       o << " \\\\\n";
@@ -199,7 +206,8 @@ std::string render_table(const ResultTable& t, const std::string& format) {
     return o.str();
   }
   if (format != "md")
-    throw ConfigError(fmt::format("--format: expected md, latex, csv or json; found \"{}\"", format));
+    throw ConfigError(
+        fmt::format("--format: expected md, latex, csv or json; found \"{}\"", format));
 
   o << "## " << t.title << "\n\n";
   o << "Profile `" << t.profile << "`";

@@ -36,7 +36,8 @@ struct ResultTable {
 /// or row where a whole one is missing, else one per cell.
 std::vector<std::string> fill_commands(const ResultTable& table);
 
-ResultTable build_table(const ResultsStore& store, const Experiment& exp, const std::string& source_hint);
+ResultTable build_table(const ResultsStore& store, const Experiment& exp,
+                        const std::string& source_hint);
 
 /// format: "md", "latex", "csv" or "json" (design §9 layout).
 std::string render_table(const ResultTable& table, const std::string& format);

@@ -24,12 +24,14 @@ struct LooseShard {
 LooseShard loose_shard(const fs::path& input) {
   const fs::path dir = fs::is_regular_file(input) ? input.parent_path() : input;
   if (!fs::exists(dir / "run.db"))
-    throw ConfigError(fmt::format("'{}' is neither a sweep directory (manifest.json) nor a shard (run.db)",
-                                  input.string()));
+    throw ConfigError(fmt::format(
+        "'{}' is neither a sweep directory (manifest.json) nor a shard (run.db)", input.string()));
   auto info = read_shard_info(dir);
   if (!info)
-    throw ConfigError(fmt::format("shard '{}' has no shard.json saying which run is its own; copy the whole "
-                                  "shard directory", dir.string()));
+    throw ConfigError(
+        fmt::format("shard '{}' has no shard.json saying which run is its own; copy the whole "
+                    "shard directory",
+                    dir.string()));
   return {fs::absolute(dir), *info};
 }
 
@@ -48,8 +50,8 @@ bool has_outcome_to_merge(const ShardToIngest& shard, IngestSummary& sum, std::F
   const TaskState& state = shard.state;
   if (state.kind == Kind::Queued || state.kind == Kind::Running || state.kind == Kind::InProgress) {
     ++sum.in_progress;
-    fmt::print(out, "  {:<40} {} ({}); ingest again when it ends\n", shard.label, to_string(state.kind),
-               state.detail);
+    fmt::print(out, "  {:<40} {} ({}); ingest again when it ends\n", shard.label,
+               to_string(state.kind), state.detail);
     return false;
   }
   if (!state.has_shard) {
@@ -67,17 +69,19 @@ MergeOptions merge_options(const ShardToIngest& shard) {
   merge.sweep_id = shard.sweep_id;
   merge.slurm_job = shard.slurm_job;
   if (shard.state.kind == TaskState::Kind::Lost)
-    merge.lost_reason = fmt::format("lost: {}; `dfkd slurm submit` plans it again", shard.state.detail);
+    merge.lost_reason =
+        fmt::format("lost: {}; `dfkd slurm submit` plans it again", shard.state.detail);
   return merge;
 }
 
-void report_merge(const ShardToIngest& shard, const MergeResult& r, IngestSummary& sum, std::FILE* out) {
+void report_merge(const ShardToIngest& shard, const MergeResult& r, IngestSummary& sum,
+                  std::FILE* out) {
   const bool lost = shard.state.kind == TaskState::Kind::Lost;
   switch (r.outcome) {
     case MergeResult::Outcome::Merged:
       lost ? ++sum.lost : ++sum.merged;
-      fmt::print(out, "  {:<40} {} -> run {}{}\n", shard.label, lost ? "lost" : r.status, r.run_id.substr(0, 12),
-                 lost ? " recorded as lost (killed)" : " merged");
+      fmt::print(out, "  {:<40} {} -> run {}{}\n", shard.label, lost ? "lost" : r.status,
+                 r.run_id.substr(0, 12), lost ? " recorded as lost (killed)" : " merged");
       break;
     case MergeResult::Outcome::Unchanged:
       ++sum.unchanged;
@@ -85,18 +89,20 @@ void report_merge(const ShardToIngest& shard, const MergeResult& r, IngestSummar
       break;
     case MergeResult::Outcome::KeptCompleted:
       ++sum.kept;
-      fmt::print(out, "  {:<40} the store already has this run completed (run {}); kept it\n", shard.label,
-                 r.run_id.substr(0, 12));
+      fmt::print(out, "  {:<40} the store already has this run completed (run {}); kept it\n",
+                 shard.label, r.run_id.substr(0, 12));
       break;
     case MergeResult::Outcome::HeldHere:
       ++sum.in_progress;
-      fmt::print(out, "  {:<40} a dfkd process on this store is training it now; not touched\n", shard.label);
+      fmt::print(out, "  {:<40} a dfkd process on this store is training it now; not touched\n",
+                 shard.label);
       break;
   }
 }
 
 /// One shard: decide from its state, merge if it has an outcome (or is lost), report one line.
-void ingest_shard(ResultsStore& store, const ShardToIngest& shard, IngestSummary& sum, std::FILE* out) {
+void ingest_shard(ResultsStore& store, const ShardToIngest& shard, IngestSummary& sum,
+                  std::FILE* out) {
   if (!has_outcome_to_merge(shard, sum, out)) return;
   MergeResult r;
   try {
@@ -110,36 +116,39 @@ void ingest_shard(ResultsStore& store, const ShardToIngest& shard, IngestSummary
   report_merge(shard, r, sum, out);
 }
 
-void ingest_sweep(ResultsStore& store, const fs::path& dir, const IngestOptions& opt, IngestSummary& sum,
-                  std::FILE* out) {
+void ingest_sweep(ResultsStore& store, const fs::path& dir, const IngestOptions& opt,
+                  IngestSummary& sum, std::FILE* out) {
   const Sweep sweep = Sweep::open(dir);
   std::vector<std::string> jobs;
   for (const auto& a : sweep.manifest().arrays) jobs.push_back(a.job_id);
   const auto queue = SlurmQueue::query(jobs);
-  fmt::print(out, "dfkd: ingesting sweep {} ({} tasks) into {}\n", sweep.manifest().sweep_id, sweep.tasks().size(),
-             store.path().string());
+  fmt::print(out, "dfkd: ingesting sweep {} ({} tasks) into {}\n", sweep.manifest().sweep_id,
+             sweep.tasks().size(), store.path().string());
   for (const auto& task : sweep.tasks()) {
     auto state = classify_task(sweep, task, queue, opt.lost_after_seconds);
     const auto info = read_shard_info(sweep.shard_dir(task));
     ingest_shard(store,
-                 {sweep.shard_db(task), task.plan.run_key, fmt::format("task {} {}", task.index, run_label(task.plan)),
-                  std::move(state), sweep.manifest().sweep_id, info ? info->slurm_job : ""},
+                 {sweep.shard_db(task), task.plan.run_key,
+                  fmt::format("task {} {}", task.index, run_label(task.plan)), std::move(state),
+                  sweep.manifest().sweep_id, info ? info->slurm_job : ""},
                  sum, out);
   }
 }
 
-void ingest_loose_shard(ResultsStore& store, const fs::path& input, const IngestOptions& opt, IngestSummary& sum,
-                        std::FILE* out) {
+void ingest_loose_shard(ResultsStore& store, const fs::path& input, const IngestOptions& opt,
+                        IngestSummary& sum, std::FILE* out) {
   const auto shard = loose_shard(input);
   // Without its sweep there is no Slurm view: the DONE marker and the heartbeat decide.
   const auto state = classify_shard(shard.dir, shard.info.run_key, opt.lost_after_seconds);
   if (!state.run) {
     ++sum.errors;
-    fmt::print(out, "  {:<40} NOT INGESTED: {}\n", shard.dir.string(),
-               state.kind == TaskState::Kind::Lost
-                   ? state.detail
-                   : fmt::format("run.db does not hold the shard's own run {} (shard.json and run.db disagree)",
-                                 shard.info.run_key));
+    fmt::print(
+        out, "  {:<40} NOT INGESTED: {}\n", shard.dir.string(),
+        state.kind == TaskState::Kind::Lost
+            ? state.detail
+            : fmt::format(
+                  "run.db does not hold the shard's own run {} (shard.json and run.db disagree)",
+                  shard.info.run_key));
     return;
   }
   ingest_shard(store,
@@ -150,7 +159,9 @@ void ingest_loose_shard(ResultsStore& store, const fs::path& input, const Ingest
 }
 
 void print_summary(const IngestSummary& sum, std::FILE* out) {
-  fmt::print(out, "dfkd: {} merged, {} already ingested, {} lost, {} still queued or running, {} not started{}{}\n",
+  fmt::print(out,
+             "dfkd: {} merged, {} already ingested, {} lost, {} still queued or running, {} not "
+             "started{}{}\n",
              sum.merged, sum.unchanged, sum.lost, sum.in_progress, sum.not_started,
              sum.kept ? fmt::format(", {} kept (completed in the store already)", sum.kept) : "",
              sum.errors ? fmt::format(", {} NOT INGESTED (see above)", sum.errors) : "");
@@ -158,8 +169,8 @@ void print_summary(const IngestSummary& sum, std::FILE* out) {
 
 }  // namespace
 
-IngestSummary ingest(ResultsStore& store, const std::vector<fs::path>& inputs, const IngestOptions& opt,
-                     std::FILE* out) {
+IngestSummary ingest(ResultsStore& store, const std::vector<fs::path>& inputs,
+                     const IngestOptions& opt, std::FILE* out) {
   IngestSummary sum;
   for (const auto& input : inputs) {
     if (Sweep::is_sweep_dir(input))

@@ -57,9 +57,10 @@ QueueState SlurmQueue::state(const std::string& job_id, int index) const {
   if (s.empty()) return QueueState::Gone;
   for (const char* running : {"RUNNING", "COMPLETING", "STAGE_OUT", "SIGNALING"})
     if (s == running) return QueueState::Running;
-  // PREEMPTED and NODE_FAIL are not here: with --requeue the task comes back, so they count as queued.
-  for (const char* done : {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "BOOT_FAIL", "DEADLINE", "OUT_OF_MEMORY",
-                           "REVOKED"})
+  // PREEMPTED and NODE_FAIL are not here: with --requeue the task comes back, so they count as
+  // queued.
+  for (const char* done : {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "BOOT_FAIL", "DEADLINE",
+                           "OUT_OF_MEMORY", "REVOKED"})
     if (s == done) return QueueState::Gone;
   return QueueState::Queued;  // PENDING, REQUEUED, CONFIGURING, SUSPENDED, *_HOLD, ...
 }
@@ -71,11 +72,11 @@ std::string sbatch(const std::vector<std::string>& args) {
   std::string command;
   for (const auto& a : argv) command += (command.empty() ? "" : " ") + shell_quote(a);
   if (r.exit_code != 0)
-    throw std::runtime_error(fmt::format("`{}` failed (exit {}): {}", command, r.exit_code, r.output));
+    throw std::runtime_error(
+        fmt::format("`{}` failed (exit {}): {}", command, r.exit_code, r.output));
   // --parsable prints "jobid" or "jobid;cluster", possibly after warnings on earlier lines.
-  const auto last_line = r.output.substr(r.output.find_last_of('\n') == std::string::npos
-                                              ? 0
-                                              : r.output.find_last_of('\n') + 1);
+  const auto last_line = r.output.substr(
+      r.output.find_last_of('\n') == std::string::npos ? 0 : r.output.find_last_of('\n') + 1);
   const auto id = last_line.substr(0, last_line.find(';'));
   if (id.empty() || id.find_first_not_of("0123456789") != std::string::npos)
     throw std::runtime_error(fmt::format("`{}` printed no job id: {}", command, r.output));

@@ -17,12 +17,12 @@ namespace dfkd::host {
 
 struct SubmitOptions {
   SlurmJobOptions job;
-  std::filesystem::path sweeps_dir;      ///< "" = <store dir>/sweeps
-  bool dry_run = false;                  ///< print the plan and the sbatch commands only
+  std::filesystem::path sweeps_dir;  ///< "" = <store dir>/sweeps
+  bool dry_run = false;              ///< print the plan and the sbatch commands only
   /// Submit the dependent ingest job. Off when the results store is on a filesystem the compute
   /// nodes should not write (WAL needs one host): then `dfkd ingest` runs where the store lives.
   bool ingest_job = true;
-  bool replace_definition = false;       ///< as `dfkd run --replace-definition`
+  bool replace_definition = false;  ///< as `dfkd run --replace-definition`
 };
 
 struct SubmitResult {
@@ -32,8 +32,9 @@ struct SubmitResult {
   std::string ingest_job;
 };
 
-SubmitResult submit_sweep(const Experiment& exp, const std::vector<CellRun>& cells, const PluginHost& plugins,
-                          ResultsStore& store, const SubmitOptions& options, std::FILE* out);
+SubmitResult submit_sweep(const Experiment& exp, const std::vector<CellRun>& cells,
+                          const PluginHost& plugins, ResultsStore& store,
+                          const SubmitOptions& options, std::FILE* out);
 
 /// Copies this dfkd executable, its SDK library and every loaded plugin into
 /// `root`/<content hash>/ (reused when it exists) and returns that directory.

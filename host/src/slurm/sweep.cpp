@@ -16,13 +16,23 @@ namespace {
 
 json to_json(const SweepTask& t) {
   json cells = json::array();
-  for (const auto& c : t.cells) cells.push_back({{"row", c.row}, {"column", c.column}, {"seed", c.seed}});
+  for (const auto& c : t.cells)
+    cells.push_back({{"row", c.row}, {"column", c.column}, {"seed", c.seed}});
   const auto& p = t.plan;
-  return {{"index", t.index},       {"level", t.level},   {"run_key", p.run_key},
-          {"run_id", p.run_id},     {"experiment", p.experiment}, {"row", p.row},
-          {"column", p.column},     {"seed", p.seed},     {"profile", p.profile},
-          {"role", p.role},         {"method", p.method}, {"parent_run_key", p.parent_run_key},
-          {"cells", cells},         {"config", p.config}};
+  return {{"index", t.index},
+          {"level", t.level},
+          {"run_key", p.run_key},
+          {"run_id", p.run_id},
+          {"experiment", p.experiment},
+          {"row", p.row},
+          {"column", p.column},
+          {"seed", p.seed},
+          {"profile", p.profile},
+          {"role", p.role},
+          {"method", p.method},
+          {"parent_run_key", p.parent_run_key},
+          {"cells", cells},
+          {"config", p.config}};
 }
 
 SweepTask task_from_json(const json& j) {
@@ -42,14 +52,15 @@ SweepTask task_from_json(const json& j) {
   p.parent_run_key = j.at("parent_run_key").get<std::string>();
   p.config = j.at("config");
   for (const auto& c : j.at("cells"))
-    t.cells.push_back({p.experiment, p.profile, c.at("row").get<std::string>(), c.at("column").get<std::string>(),
-                       c.at("seed").get<int64_t>(), p.run_key});
+    t.cells.push_back({p.experiment, p.profile, c.at("row").get<std::string>(),
+                       c.at("column").get<std::string>(), c.at("seed").get<int64_t>(), p.run_key});
   return t;
 }
 
 json to_json(const SweepManifest& m) {
   json arrays = json::array();
-  for (const auto& a : m.arrays) arrays.push_back({{"first", a.first}, {"last", a.last}, {"job_id", a.job_id}});
+  for (const auto& a : m.arrays)
+    arrays.push_back({{"first", a.first}, {"last", a.last}, {"job_id", a.job_id}});
   return {{"sweep_id", m.sweep_id},
           {"experiment", m.experiment},
           {"profile", m.profile},
@@ -88,7 +99,8 @@ SweepManifest manifest_from_json(const json& j) {
   m.job.time = j.at("time").get<std::string>();
   m.job.sbatch_args = j.at("sbatch_args").get<std::vector<std::string>>();
   for (const auto& a : j.at("arrays"))
-    m.arrays.push_back({a.at("first").get<int>(), a.at("last").get<int>(), a.at("job_id").get<std::string>()});
+    m.arrays.push_back(
+        {a.at("first").get<int>(), a.at("last").get<int>(), a.at("job_id").get<std::string>()});
   m.ingest_job_id = j.at("ingest_job_id").get<std::string>();
   m.experiment_definition = j.at("experiment_definition");
   return m;
@@ -109,8 +121,10 @@ auto parse_file(const fs::path& file, const std::string& text, F&& parse) {
   try {
     return parse(parse_json_limited(text, file.string(), kStoredJsonDepthLimit));
   } catch (const json::exception& e) {
-    throw ConfigError(fmt::format("'{}' is not a valid dfkd sweep file: {} (was it edited or truncated? "
-                                  "`dfkd slurm submit` writes it)", file.string(), e.what()));
+    throw ConfigError(
+        fmt::format("'{}' is not a valid dfkd sweep file: {} (was it edited or truncated? "
+                    "`dfkd slurm submit` writes it)",
+                    file.string(), e.what()));
   }
 }
 
@@ -142,12 +156,16 @@ Sweep Sweep::create(const fs::path& dir, SweepManifest manifest, std::vector<Swe
   return s;
 }
 
-bool Sweep::is_sweep_dir(const fs::path& dir) { return fs::is_regular_file(dir / "manifest.json"); }
+bool Sweep::is_sweep_dir(const fs::path& dir) {
+  return fs::is_regular_file(dir / "manifest.json");
+}
 
 Sweep Sweep::open(const fs::path& dir) {
   if (!is_sweep_dir(dir))
-    throw ConfigError(fmt::format("'{}' is not a sweep directory (no manifest.json); `dfkd slurm submit` "
-                                  "prints the directory it creates", dir.string()));
+    throw ConfigError(
+        fmt::format("'{}' is not a sweep directory (no manifest.json); `dfkd slurm submit` "
+                    "prints the directory it creates",
+                    dir.string()));
   Sweep s;
   s.dir_ = fs::absolute(dir);
   const auto manifest_file = s.dir_ / "manifest.json";
@@ -159,8 +177,8 @@ Sweep Sweep::open(const fs::path& dir) {
     if (line.empty()) continue;
     auto t = parse_file(tasks_file, line, task_from_json);
     if (t.index != static_cast<int>(s.tasks_.size()))
-      throw ConfigError(fmt::format("'{}' line {}: task index {} where {} was expected", tasks_file.string(), n,
-                                    t.index, s.tasks_.size()));
+      throw ConfigError(fmt::format("'{}' line {}: task index {} where {} was expected",
+                                    tasks_file.string(), n, t.index, s.tasks_.size()));
     s.tasks_.push_back(std::move(t));
   }
   return s;
@@ -168,8 +186,8 @@ Sweep Sweep::open(const fs::path& dir) {
 
 const SweepTask& Sweep::task(int index) const {
   if (index < 0 || index >= static_cast<int>(tasks_.size()))
-    throw ConfigError(fmt::format("sweep '{}' has tasks 0 to {}; there is no task {}", dir_.string(),
-                                  static_cast<int>(tasks_.size()) - 1, index));
+    throw ConfigError(fmt::format("sweep '{}' has tasks 0 to {}; there is no task {}",
+                                  dir_.string(), static_cast<int>(tasks_.size()) - 1, index));
   return tasks_[static_cast<size_t>(index)];
 }
 
@@ -192,30 +210,40 @@ void Sweep::set_job_ids(const std::vector<std::string>& array_jobs, const std::s
   save_manifest();
 }
 
-void Sweep::save_manifest() const { write_file_atomically(dir_ / "manifest.json", to_json(manifest_).dump(2) + "\n"); }
+void Sweep::save_manifest() const {
+  write_file_atomically(dir_ / "manifest.json", to_json(manifest_).dump(2) + "\n");
+}
 
 void write_shard_info(const fs::path& shard_dir, const ShardInfo& info) {
-  write_file_atomically(shard_dir / "shard.json",
-                        json{{"run_key", info.run_key}, {"sweep_id", info.sweep_id}, {"index", info.index},
-                             {"slurm_job", info.slurm_job}, {"hostname", info.hostname},
-                             {"restart_count", info.restart_count}}
-                                .dump(2) + "\n");
+  write_file_atomically(shard_dir / "shard.json", json{{"run_key", info.run_key},
+                                                       {"sweep_id", info.sweep_id},
+                                                       {"index", info.index},
+                                                       {"slurm_job", info.slurm_job},
+                                                       {"hostname", info.hostname},
+                                                       {"restart_count", info.restart_count}}
+                                                          .dump(2) +
+                                                      "\n");
 }
 
 std::optional<ShardInfo> read_shard_info(const fs::path& shard_dir) {
   const auto file = shard_dir / "shard.json";
   if (!fs::exists(file)) return std::nullopt;
   return parse_file(file, read_text(file), [](const json& j) {
-    return ShardInfo{j.at("run_key").get<std::string>(), j.at("sweep_id").get<std::string>(),
-                     j.at("slurm_job").get<std::string>(), j.at("hostname").get<std::string>(),
-                     j.at("index").get<int>(), j.at("restart_count").get<int64_t>()};
+    return ShardInfo{j.at("run_key").get<std::string>(),
+                     j.at("sweep_id").get<std::string>(),
+                     j.at("slurm_job").get<std::string>(),
+                     j.at("hostname").get<std::string>(),
+                     j.at("index").get<int>(),
+                     j.at("restart_count").get<int64_t>()};
   });
 }
 
 void write_done_marker(const fs::path& shard_dir, const DoneMarker& done) {
-  write_file_atomically(shard_dir / "DONE", json{{"run_key", done.run_key}, {"status", done.status},
-                                                 {"finished_at", done.finished_at}}
-                                                    .dump() + "\n");
+  write_file_atomically(
+      shard_dir / "DONE",
+      json{{"run_key", done.run_key}, {"status", done.status}, {"finished_at", done.finished_at}}
+              .dump() +
+          "\n");
 }
 
 std::optional<DoneMarker> read_done_marker(const fs::path& shard_dir) {

@@ -37,8 +37,9 @@ struct SlurmJobOptions {
   std::string device = "auto";  ///< passed to every task's `dfkd worker`
   int cpus_per_task = 1;        ///< also the worker's intra-op threads
   int gpus_per_task = 0;
-  int max_parallel = 0;         ///< the arrays' %K throttle; 0 = none
-  int warning_seconds = 120;    ///< --signal=B:USR1@N: checkpoint and requeue this long before the limit
+  int max_parallel = 0;  ///< the arrays' %K throttle; 0 = none
+  int warning_seconds =
+      120;  ///< --signal=B:USR1@N: checkpoint and requeue this long before the limit
   std::vector<std::string> sbatch_args;  ///< verbatim in every job script, e.g. --account=...
 };
 
@@ -61,7 +62,8 @@ struct DoneMarker {
 class Sweep {
  public:
   /// Writes manifest.json and tasks.jsonl into a new directory `dir`.
-  static Sweep create(const std::filesystem::path& dir, SweepManifest manifest, std::vector<SweepTask> tasks);
+  static Sweep create(const std::filesystem::path& dir, SweepManifest manifest,
+                      std::vector<SweepTask> tasks);
   /// Reads a sweep directory; throws ConfigError naming the file and what is wrong.
   static Sweep open(const std::filesystem::path& dir);
   static bool is_sweep_dir(const std::filesystem::path& dir);
@@ -74,7 +76,9 @@ class Sweep {
   void set_job_ids(const std::vector<std::string>& array_jobs, const std::string& ingest_job);
 
   std::filesystem::path inputs_db() const { return dir_ / "inputs" / "run.db"; }
-  std::filesystem::path shard_dir(const SweepTask& t) const { return dir_ / "shards" / t.plan.run_key; }
+  std::filesystem::path shard_dir(const SweepTask& t) const {
+    return dir_ / "shards" / t.plan.run_key;
+  }
   std::filesystem::path shard_db(const SweepTask& t) const { return shard_dir(t) / "run.db"; }
   std::filesystem::path logs_dir() const { return dir_ / "logs"; }
   /// The array job that runs task `index` ("" before submission).

@@ -49,7 +49,8 @@ std::string this_slurm_task() {
 /// is referenced where it lies, not copied. Returns "" on success, else why not.
 std::string borrow_teacher(const Sweep& sweep, const SweepTask& task, ResultsStore& shard) {
   const auto& key = task.plan.parent_run_key;
-  if (auto have = shard.find_run_by_key(key); have && have->status == RunStatus::Completed) return "";
+  if (auto have = shard.find_run_by_key(key); have && have->status == RunStatus::Completed)
+    return "";
   std::string why = "not in the sweep's inputs";
   std::vector<fs::path> sources{sweep.inputs_db()};
   if (const auto* teacher_task = sweep.task_for_key(key)) {
@@ -78,8 +79,9 @@ int task_index(const SweepWorkerOptions& opt) {
   if (opt.index >= 0) return opt.index;
   const int index = static_cast<int>(env_int("SLURM_ARRAY_TASK_ID", -1));
   if (index < 0)
-    throw ConfigError("dfkd worker --sweep: no --index and no $SLURM_ARRAY_TASK_ID; outside a Slurm array "
-                      "give the task with --index I");
+    throw ConfigError(
+        "dfkd worker --sweep: no --index and no $SLURM_ARRAY_TASK_ID; outside a Slurm array "
+        "give the task with --index I");
   return index;
 }
 
@@ -92,7 +94,8 @@ std::string host_name() {
 /// The task's run planned in its shard, with the experiment and the cells it fills.
 RunRecord plan_in_shard(const Sweep& sweep, const SweepTask& task, ResultsStore& shard) {
   const auto& m = sweep.manifest();
-  shard.upsert_experiment(m.experiment, m.experiment_definition.value("title", ""), m.experiment_definition);
+  shard.upsert_experiment(m.experiment, m.experiment_definition.value("title", ""),
+                          m.experiment_definition);
   auto run = shard.plan_run(task.plan);
   for (const auto& c : task.cells) shard.link_cell(c);
   return run;
@@ -107,14 +110,15 @@ RunRecord mark_done(const ResultsStore& shard, const std::string& run_id, const 
 
 /// Whether the run can train: it needs no teacher, or its teacher was borrowed into the shard.
 /// Otherwise the run fails, saying why.
-bool teacher_available(const Sweep& sweep, const SweepTask& task, ResultsStore& shard, const RunRecord& run,
-                       const std::string& what, std::FILE* out) {
+bool teacher_available(const Sweep& sweep, const SweepTask& task, ResultsStore& shard,
+                       const RunRecord& run, const std::string& what, std::FILE* out) {
   if (task.plan.parent_run_key.empty()) return true;
   const auto why = borrow_teacher(sweep, task, shard);
   if (why.empty()) return true;
-  const auto error = fmt::format("its teacher run {} is not available: {}; `dfkd ingest` this sweep and "
-                                 "`dfkd slurm submit` again to retrain both",
-                                 task.plan.parent_run_key.substr(0, 12), why);
+  const auto error = fmt::format(
+      "its teacher run {} is not available: {}; `dfkd ingest` this sweep and "
+      "`dfkd slurm submit` again to retrain both",
+      task.plan.parent_run_key.substr(0, 12), why);
   shard.end_run(run.run_id, RunStatus::Failed, error, 0);
   mark_done(shard, run.run_id, sweep.shard_dir(task));
   fmt::print(out, "{}  FAILED: {}\n", what, error);
@@ -127,32 +131,37 @@ int requeue_after_warning(const RunRecord& rec, const std::string& what, std::FI
   const auto job = this_slurm_task();
   const auto r = run_command({"scontrol", "requeue", job});
   if (r.exit_code == 0) {
-    fmt::print(out, "{}  checkpointed after epoch {} on Slurm's warning signal; requeued {}\n", what,
-               rec.epochs_done, job);
+    fmt::print(out, "{}  checkpointed after epoch {} on Slurm's warning signal; requeued {}\n",
+               what, rec.epochs_done, job);
     return 0;
   }
-  fmt::print(out, "{}  checkpointed after epoch {}, but `scontrol requeue {}` failed: {}; submit the sweep's "
-             "experiment again to resume it\n", what, rec.epochs_done, job, r.output);
+  fmt::print(
+      out,
+      "{}  checkpointed after epoch {}, but `scontrol requeue {}` failed: {}; submit the sweep's "
+      "experiment again to resume it\n",
+      what, rec.epochs_done, job, r.output);
   return 1;
 }
 
 /// Trains the claimed run in its shard; returns the task's exit code.
-int train_in_shard(const PluginHost& plugins, ResultsStore& shard, const RunRecord& run, const torch::Device& device,
-                   const std::string& env_id, int index, const fs::path& dir, const std::string& what,
-                   std::FILE* out) {
+int train_in_shard(const PluginHost& plugins, ResultsStore& shard, const RunRecord& run,
+                   const torch::Device& device, const std::string& env_id, int index,
+                   const fs::path& dir, const std::string& what, std::FILE* out) {
   shard.record_plugins(run.run_id, plugins_of(run.config.get<RunConfig>(), plugins));
   install_interrupt_handlers(/*slurm_warning_signal=*/true);
   Progress progress(out, /*lines_only=*/true);
   const std::string position = fmt::format("[task {}]", index);
-  Engine engine(plugins, shard,
-                EngineOptions{device, env_id, [&](const EpochReport& r) { progress.epoch(r, position); }});
+  Engine engine(plugins, shard, EngineOptions{device, env_id, [&](const EpochReport& r) {
+                                                progress.epoch(r, position);
+                                              }});
   fmt::print(out, "{}  attempt {} on {} (Slurm job {}), shard {}\n", what, run.attempt, host_name(),
              this_slurm_task(), dir.string());
   std::fflush(out);
   const auto outcome = engine.execute(run);
   if (outcome != RunOutcome::Killed) {
     const auto rec = mark_done(shard, run.run_id, dir);
-    fmt::print(out, "{}  {}{}\n", what, to_string(rec.status), rec.error.empty() ? "" : ": " + rec.error);
+    fmt::print(out, "{}  {}{}\n", what, to_string(rec.status),
+               rec.error.empty() ? "" : ": " + rec.error);
     return outcome == RunOutcome::Completed ? 0 : 1;
   }
   const auto rec = *shard.find_run(run.run_id);
@@ -171,13 +180,16 @@ int run_sweep_task(const PluginHost& plugins, const SweepWorkerOptions& opt, std
   const fs::path dir = sweep.shard_dir(task);
   fs::create_directories(dir);
   if (const auto done = read_done_marker(dir)) {
-    fmt::print(out, "dfkd: task {} ({}) already finished: {}\n", index, task.plan.run_key.substr(0, 12), done->status);
+    fmt::print(out, "dfkd: task {} ({}) already finished: {}\n", index,
+               task.plan.run_key.substr(0, 12), done->status);
     return done->status == "completed" ? 0 : 1;
   }
-  write_shard_info(dir, {task.plan.run_key, sweep.manifest().sweep_id, this_slurm_task(), host_name(), index, restarts});
+  write_shard_info(dir, {task.plan.run_key, sweep.manifest().sweep_id, this_slurm_task(),
+                         host_name(), index, restarts});
 
   // Rollback journal: the shard may sit on NFS/Lustre, and it has exactly one writer (this task).
-  ResultsStore shard(sweep.shard_db(task), ResultsStore::Mode::ReadWrite, ResultsStore::Journal::Rollback);
+  ResultsStore shard(sweep.shard_db(task), ResultsStore::Mode::ReadWrite,
+                     ResultsStore::Journal::Rollback);
   auto run = plan_in_shard(sweep, task, shard);
   torch::set_num_threads(std::max(1, opt.threads));
   const auto device = resolve_device(opt.device);
@@ -190,7 +202,8 @@ int run_sweep_task(const PluginHost& plugins, const SweepWorkerOptions& opt, std
   }
   run = *shard.find_run(run.run_id);
   run.row = task.plan.row;
-  const std::string what = fmt::format("[task {}/{}] {}", index, sweep.tasks().size() - 1, run_label(run));
+  const std::string what =
+      fmt::format("[task {}/{}] {}", index, sweep.tasks().size() - 1, run_label(run));
   if (!teacher_available(sweep, task, shard, run, what, out)) return 1;
   return train_in_shard(plugins, shard, run, device, env_id, index, dir, what, out);
 }

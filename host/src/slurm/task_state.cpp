@@ -20,28 +20,37 @@ int64_t epochs_of(const RunRecord& run) {
 
 /// For live tasks: where it is now.
 std::string progress_of(const RunRecord& run) {
-  return fmt::format("{} after epoch {}/{} (attempt {}), heartbeat {:.0f} s ago", to_string(run.status),
-                     run.epochs_done, epochs_of(run), run.attempt, run.heartbeat_age_seconds);
+  return fmt::format("{} after epoch {}/{} (attempt {}), heartbeat {:.0f} s ago",
+                     to_string(run.status), run.epochs_done, epochs_of(run), run.attempt,
+                     run.heartbeat_age_seconds);
 }
 
 /// For lost tasks: only what the shard recorded, no clock-dependent text, so the lost reason an
 /// ingest writes is the same every time (ingesting twice changes nothing).
 std::string last_record_of(const RunRecord& run) {
-  return fmt::format("{} after epoch {}/{} (attempt {}), last heartbeat {}", to_string(run.status), run.epochs_done,
-                     epochs_of(run), run.attempt, run.heartbeat_at.empty() ? "never" : run.heartbeat_at);
+  return fmt::format("{} after epoch {}/{} (attempt {}), last heartbeat {}", to_string(run.status),
+                     run.epochs_done, epochs_of(run), run.attempt,
+                     run.heartbeat_at.empty() ? "never" : run.heartbeat_at);
 }
 
 }  // namespace
 
 const char* to_string(TaskState::Kind kind) {
   switch (kind) {
-    case TaskState::Kind::Queued: return "queued";
-    case TaskState::Kind::Running: return "running";
-    case TaskState::Kind::Completed: return "completed";
-    case TaskState::Kind::Failed: return "failed";
-    case TaskState::Kind::Lost: return "lost";
-    case TaskState::Kind::InProgress: return "in progress";
-    case TaskState::Kind::NotStarted: return "not started";
+    case TaskState::Kind::Queued:
+      return "queued";
+    case TaskState::Kind::Running:
+      return "running";
+    case TaskState::Kind::Completed:
+      return "completed";
+    case TaskState::Kind::Failed:
+      return "failed";
+    case TaskState::Kind::Lost:
+      return "lost";
+    case TaskState::Kind::InProgress:
+      return "in progress";
+    case TaskState::Kind::NotStarted:
+      return "not started";
   }
   return "unknown";
 }
@@ -63,9 +72,11 @@ TaskState classify_shard(const std::filesystem::path& shard_dir, const std::stri
       if (!done) return s;
     }
   }
-  const bool finished = s.run && (s.run->status == RunStatus::Completed || s.run->status == RunStatus::Failed);
+  const bool finished =
+      s.run && (s.run->status == RunStatus::Completed || s.run->status == RunStatus::Failed);
   if (done || finished) {
-    const bool completed = finished ? s.run->status == RunStatus::Completed : done->status == "completed";
+    const bool completed =
+        finished ? s.run->status == RunStatus::Completed : done->status == "completed";
     s.kind = completed ? Kind::Completed : Kind::Failed;
     s.detail = s.run && !completed ? s.run->error : "";
   } else if (!s.run) {
@@ -76,8 +87,8 @@ TaskState classify_shard(const std::filesystem::path& shard_dir, const std::stri
     s.detail = progress_of(*s.run);
   } else {
     s.kind = Kind::Lost;
-    s.detail = fmt::format("no completion marker and no heartbeat for more than {:.0f} s; {}", lost_after_seconds,
-                           last_record_of(*s.run));
+    s.detail = fmt::format("no completion marker and no heartbeat for more than {:.0f} s; {}",
+                           lost_after_seconds, last_record_of(*s.run));
   }
   return s;
 }
@@ -87,7 +98,8 @@ TaskState classify_task(const Sweep& sweep, const SweepTask& task, const SlurmQu
   using Kind = TaskState::Kind;
   TaskState s = classify_shard(sweep.shard_dir(task), task.plan.run_key, lost_after_seconds);
   const std::string job = sweep.job_of(task.index);
-  if (s.kind == Kind::Completed || s.kind == Kind::Failed || !queue.available() || job.empty()) return s;
+  if (s.kind == Kind::Completed || s.kind == Kind::Failed || !queue.available() || job.empty())
+    return s;
   // Slurm knows better than a heartbeat whether the task is still coming.
   switch (queue.state(job, task.index)) {
     case QueueState::Queued:
@@ -99,10 +111,11 @@ TaskState classify_task(const Sweep& sweep, const SweepTask& task, const SlurmQu
       s.detail = s.run ? progress_of(*s.run) : "starting";
       break;
     case QueueState::Gone:
-      s.detail = fmt::format("job {}_{} left Slurm's queue without a completion marker; {}", job, task.index,
-                             s.run                  ? last_record_of(*s.run)
-                             : s.kind == Kind::Lost ? s.detail  // unreadable shard
-                                                    : "it never started (cancelled while pending?)");
+      s.detail = fmt::format(
+          "job {}_{} left Slurm's queue without a completion marker; {}", job, task.index,
+          s.run                  ? last_record_of(*s.run)
+          : s.kind == Kind::Lost ? s.detail  // unreadable shard
+                                 : "it never started (cancelled while pending?)");
       s.kind = Kind::Lost;
       break;
   }

@@ -21,10 +21,12 @@ struct PublishedFile {
 /// Moves the finished file `pending` to `dir/<stem>-<first 16 hex of its sha256><ext>` and makes
 /// it read-only. If that file exists already it must have the same content (then `pending` is
 /// dropped); a file is never replaced. Throws std::runtime_error naming both files otherwise.
-PublishedFile publish_artifact(const std::filesystem::path& pending, const std::filesystem::path& dir,
-                               const std::string& stem, const std::string& ext);
+PublishedFile publish_artifact(const std::filesystem::path& pending,
+                               const std::filesystem::path& dir, const std::string& stem,
+                               const std::string& ext);
 
 /// Verifies that `file` exists and has content `sha256`; throws naming what differs and what to do.
-void verify_artifact(const std::filesystem::path& file, const std::string& sha256, const std::string& what);
+void verify_artifact(const std::filesystem::path& file, const std::string& sha256,
+                     const std::string& what);
 
 }  // namespace dfkd::host

@@ -21,17 +21,19 @@ void ResultsStore::upsert_experiment(const std::string& name, const std::string&
   if (name.empty()) fail(path_, op, "experiment name is empty");
   guarded(path_, op, [&] {
     SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
-    SQLite::Statement st(*db_,
-                         "INSERT INTO experiment (name, title, definition_json, source_file, created_at, "
-                         "updated_at) VALUES (?1, ?2, ?3, ?4, " DFKD_NOW ", " DFKD_NOW ") "
-                         "ON CONFLICT (name) DO UPDATE SET title = excluded.title, "
-                         "definition_json = excluded.definition_json, "
-                         "source_file = CASE WHEN excluded.source_file = '' THEN source_file "
-                         "ELSE excluded.source_file END, "
-                         "updated_at = excluded.updated_at "
-                         "WHERE definition_json IS NOT excluded.definition_json "
-                         "OR title IS NOT excluded.title "
-                         "OR (excluded.source_file <> '' AND source_file IS NOT excluded.source_file)");
+    SQLite::Statement st(
+        *db_,
+        "INSERT INTO experiment (name, title, definition_json, source_file, created_at, "
+        "updated_at) VALUES (?1, ?2, ?3, ?4, " DFKD_NOW ", " DFKD_NOW
+        ") "
+        "ON CONFLICT (name) DO UPDATE SET title = excluded.title, "
+        "definition_json = excluded.definition_json, "
+        "source_file = CASE WHEN excluded.source_file = '' THEN source_file "
+        "ELSE excluded.source_file END, "
+        "updated_at = excluded.updated_at "
+        "WHERE definition_json IS NOT excluded.definition_json "
+        "OR title IS NOT excluded.title "
+        "OR (excluded.source_file <> '' AND source_file IS NOT excluded.source_file)");
     st.bind(1, name);
     st.bind(2, title);
     st.bind(3, definition.dump());
@@ -44,10 +46,14 @@ void ResultsStore::upsert_experiment(const std::string& name, const std::string&
 std::string ResultsStore::ensure_environment(const EnvironmentInfo& env) {
   const char* op = "ensure_environment";
   require_writable(op);
-  const json fields = {{"git_commit", env.git_commit}, {"git_dirty", env.git_dirty},
-                       {"compiler", env.compiler},     {"torch_version", env.torch_version},
-                       {"device", env.device},         {"threads", env.threads},
-                       {"blas", env.blas},             {"hostname", env.hostname}};
+  const json fields = {{"git_commit", env.git_commit},
+                       {"git_dirty", env.git_dirty},
+                       {"compiler", env.compiler},
+                       {"torch_version", env.torch_version},
+                       {"device", env.device},
+                       {"threads", env.threads},
+                       {"blas", env.blas},
+                       {"hostname", env.hostname}};
   const std::string id = sha256_hex(fields.dump());  // keys sorted: a canonical form
   guarded(path_, op, [&] {
     SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);

@@ -26,7 +26,9 @@ struct RunState {
   std::string run_id, status, finished_at, heartbeat_at, error;
   int64_t attempt = 0, epochs_done = 0;
   double heartbeat_age = 0;
-  auto key() const { return std::tie(status, finished_at, heartbeat_at, error, attempt, epochs_done); }
+  auto key() const {
+    return std::tie(status, finished_at, heartbeat_at, error, attempt, epochs_done);
+  }
 };
 
 RunState read_run_state(store_detail::Row& row) {
@@ -45,10 +47,11 @@ RunState read_run_state(store_detail::Row& row) {
 /// The state of run `run_key` in the attached database `schema` ("main" or "src").
 std::optional<RunState> find_run_state(SQLite::Database& db, const std::string& schema,
                                        const std::string& run_key) {
-  SQLite::Statement st(db, fmt::format("SELECT run_id, status, finished_at, heartbeat_at, error, attempt, "
-                                       "epochs_done, coalesce((julianday('now') - julianday(heartbeat_at)) "
-                                       "* 86400.0, 1e18) FROM {}.run WHERE run_key = ?1",
-                                       schema));
+  SQLite::Statement st(
+      db, fmt::format("SELECT run_id, status, finished_at, heartbeat_at, error, attempt, "
+                      "epochs_done, coalesce((julianday('now') - julianday(heartbeat_at)) "
+                      "* 86400.0, 1e18) FROM {}.run WHERE run_key = ?1",
+                      schema));
   st.bind(1, run_key);
   return store_detail::read_first_row(st, read_run_state);
 }
@@ -62,15 +65,17 @@ PublishedFile copy_artifact(const fs::path& from, const fs::path& dir, const std
   fs::copy_file(from, tmp, fs::copy_options::overwrite_existing);
   if (!sha256.empty() && sha256_file(tmp) != sha256) {
     fs::remove(tmp);
-    throw std::runtime_error(fmt::format("artifact '{}' does not match its recorded sha256 {} (truncated "
-                                         "copy?); copy the shard again",
-                                         from.string(), sha256));
+    throw std::runtime_error(
+        fmt::format("artifact '{}' does not match its recorded sha256 {} (truncated "
+                    "copy?); copy the shard again",
+                    from.string(), sha256));
   }
   return publish_artifact(tmp, dir, kind, from.extension().string());
 }
 
 bool has_table(SQLite::Database& db, const std::string& schema, const std::string& table) {
-  SQLite::Statement st(db, fmt::format("SELECT 1 FROM {}.sqlite_master WHERE type = 'table' AND name = ?1", schema));
+  SQLite::Statement st(
+      db, fmt::format("SELECT 1 FROM {}.sqlite_master WHERE type = 'table' AND name = ?1", schema));
   st.bind(1, table);
   return st.executeStep();
 }
@@ -112,13 +117,15 @@ void check_source_schema(SQLite::Database& db, const fs::path& store, const fs::
   const int version = v.getColumn(0).getInt();
   constexpr int newest = ResultsStore::kSchemaVersion;
   if (version < 1 || version > newest)
-    fail(store, kOp, fmt::format("'{}' has schema version {}; this dfkd merges versions 1 to {}{}", source.string(),
-                                 version, newest, version > newest ? " (upgrade dfkd)" : ""));
+    fail(store, kOp,
+         fmt::format("'{}' has schema version {}; this dfkd merges versions 1 to {}{}",
+                     source.string(), version, newest, version > newest ? " (upgrade dfkd)" : ""));
 }
 
 /// What to answer without writing anything: this store already holds the source's outcome, or
 /// keeps its own run (completed, or trained right now). nullopt: the source's run is merged.
-std::optional<MergeResult> outcome_without_merging(const std::optional<RunState>& here, const RunState& src) {
+std::optional<MergeResult> outcome_without_merging(const std::optional<RunState>& here,
+                                                   const RunState& src) {
   if (!here) return std::nullopt;
   MergeResult result;
   result.run_id = here->run_id;
@@ -142,59 +149,92 @@ struct MergedRun {
 
 /// Content-addressed rows the run references: copied first, never replaced.
 void copy_referenced_rows(SQLite::Database& db, const MergedRun& run) {
-  exec(db, "INSERT OR IGNORE INTO main.experiment SELECT * FROM src.experiment WHERE name = "
-           "(SELECT experiment FROM src.run WHERE run_id = ?1)", run.src_id);
-  exec(db, "INSERT OR IGNORE INTO main.environment SELECT * FROM src.environment WHERE environment_id = "
-           "(SELECT environment_id FROM src.run WHERE run_id = ?1)", run.src_id);
-  exec(db, "INSERT OR IGNORE INTO main.plugin SELECT p.* FROM src.plugin p JOIN src.run_plugin rp "
-           "ON rp.plugin_id = p.plugin_id WHERE rp.run_id = ?1", run.src_id);
+  exec(db,
+       "INSERT OR IGNORE INTO main.experiment SELECT * FROM src.experiment WHERE name = "
+       "(SELECT experiment FROM src.run WHERE run_id = ?1)",
+       run.src_id);
+  exec(
+      db,
+      "INSERT OR IGNORE INTO main.environment SELECT * FROM src.environment WHERE environment_id = "
+      "(SELECT environment_id FROM src.run WHERE run_id = ?1)",
+      run.src_id);
+  exec(db,
+       "INSERT OR IGNORE INTO main.plugin SELECT p.* FROM src.plugin p JOIN src.run_plugin rp "
+       "ON rp.plugin_id = p.plugin_id WHERE rp.run_id = ?1",
+       run.src_id);
 }
 
 /// The run row itself; a lost run is recorded as killed with `lost_reason`.
-void merge_run_row(SQLite::Database& db, const MergedRun& run, bool already_here, const std::string& lost_reason) {
-  const char* mutable_columns = "status, attempt, started_at, finished_at, heartbeat_at, claimed_by, "
-                                "wall_seconds, epochs_done, error, environment_id";
+void merge_run_row(SQLite::Database& db, const MergedRun& run, bool already_here,
+                   const std::string& lost_reason) {
+  const char* mutable_columns =
+      "status, attempt, started_at, finished_at, heartbeat_at, claimed_by, "
+      "wall_seconds, epochs_done, error, environment_id";
   if (already_here) {
     // Keep this store's id, planning fields and parent link; take the outcome.
-    exec(db, fmt::format("UPDATE main.run SET ({0}) = (SELECT {0} FROM src.run WHERE run_id = ?2) WHERE run_id = ?1",
-                         mutable_columns),
+    exec(db,
+         fmt::format("UPDATE main.run SET ({0}) = (SELECT {0} FROM src.run WHERE run_id = ?2) "
+                     "WHERE run_id = ?1",
+                     mutable_columns),
          run.id, run.src_id);
   } else {
-    exec(db, "INSERT INTO main.run (run_id, run_key, experiment, row, column_name, seed, profile, role, method, "
-             "status, attempt, parent_run_key, parent_run_id, config_json, created_at, started_at, finished_at, "
-             "heartbeat_at, claimed_by, wall_seconds, epochs_done, error, environment_id) "
-             "SELECT run_id, run_key, experiment, row, column_name, seed, profile, role, method, status, attempt, "
-             "parent_run_key, (SELECT m.run_id FROM main.run m WHERE m.run_key = s.parent_run_key), config_json, "
-             "created_at, started_at, finished_at, heartbeat_at, claimed_by, wall_seconds, epochs_done, error, "
-             "environment_id FROM src.run s WHERE s.run_id = ?1",
+    exec(db,
+         "INSERT INTO main.run (run_id, run_key, experiment, row, column_name, seed, profile, "
+         "role, method, "
+         "status, attempt, parent_run_key, parent_run_id, config_json, created_at, started_at, "
+         "finished_at, "
+         "heartbeat_at, claimed_by, wall_seconds, epochs_done, error, environment_id) "
+         "SELECT run_id, run_key, experiment, row, column_name, seed, profile, role, method, "
+         "status, attempt, "
+         "parent_run_key, (SELECT m.run_id FROM main.run m WHERE m.run_key = s.parent_run_key), "
+         "config_json, "
+         "created_at, started_at, finished_at, heartbeat_at, claimed_by, wall_seconds, "
+         "epochs_done, error, "
+         "environment_id FROM src.run s WHERE s.run_id = ?1",
          run.src_id);
     // Students merged before their teacher learn its id now.
-    exec(db, "UPDATE main.run SET parent_run_id = ?1 WHERE parent_run_key = ?2 AND parent_run_id IS NULL", run.id,
-         run.run_key);
+    exec(db,
+         "UPDATE main.run SET parent_run_id = ?1 WHERE parent_run_key = ?2 AND parent_run_id IS "
+         "NULL",
+         run.id, run.run_key);
   }
   if (!lost_reason.empty())
-    exec(db, "UPDATE main.run SET status = 'killed', error = ?2, claimed_by = NULL WHERE run_id = ?1", run.id,
-         lost_reason);
+    exec(db,
+         "UPDATE main.run SET status = 'killed', error = ?2, claimed_by = NULL WHERE run_id = ?1",
+         run.id, lost_reason);
 }
 
 /// Per-run rows (artifact rows aside) are replaced wholesale by the source's.
 void replace_per_run_rows(SQLite::Database& db, const MergedRun& run) {
-  for (const char* table : {"metric", "metric_summary", "param", "run_plugin", "artifact", "run_input"})
+  for (const char* table :
+       {"metric", "metric_summary", "param", "run_plugin", "artifact", "run_input"})
     exec(db, fmt::format("DELETE FROM main.{} WHERE run_id = ?1", table), run.id);
-  exec(db, "INSERT INTO main.metric (run_id, key, epoch, step, value) "
-           "SELECT ?1, key, epoch, step, value FROM src.metric WHERE run_id = ?2", run.id, run.src_id);
-  exec(db, "INSERT INTO main.metric_summary (run_id, key, final_value, best_value, best_epoch, mode) "
-           "SELECT ?1, key, final_value, best_value, best_epoch, mode FROM src.metric_summary WHERE run_id = ?2",
+  exec(db,
+       "INSERT INTO main.metric (run_id, key, epoch, step, value) "
+       "SELECT ?1, key, epoch, step, value FROM src.metric WHERE run_id = ?2",
        run.id, run.src_id);
-  exec(db, "INSERT INTO main.param (run_id, key, value_type, value_text, value_real) "
-           "SELECT ?1, key, value_type, value_text, value_real FROM src.param WHERE run_id = ?2", run.id, run.src_id);
+  exec(db,
+       "INSERT INTO main.metric_summary (run_id, key, final_value, best_value, best_epoch, mode) "
+       "SELECT ?1, key, final_value, best_value, best_epoch, mode FROM src.metric_summary WHERE "
+       "run_id = ?2",
+       run.id, run.src_id);
+  exec(db,
+       "INSERT INTO main.param (run_id, key, value_type, value_text, value_real) "
+       "SELECT ?1, key, value_type, value_text, value_real FROM src.param WHERE run_id = ?2",
+       run.id, run.src_id);
   if (has_table(db, "src", "run_input"))  // shards of dfkd before store schema 3 have none
-    exec(db, "INSERT INTO main.run_input (run_id, role, artifact_id, sha256) "
-             "SELECT ?1, role, artifact_id, sha256 FROM src.run_input WHERE run_id = ?2", run.id, run.src_id);
-  exec(db, "INSERT INTO main.run_plugin (run_id, plugin_id) SELECT ?1, plugin_id FROM src.run_plugin "
-           "WHERE run_id = ?2", run.id, run.src_id);
-  exec(db, "INSERT OR REPLACE INTO main.cell (experiment, profile, row, column_name, seed, run_key) "
-           "SELECT experiment, profile, row, column_name, seed, run_key FROM src.cell WHERE run_key = ?1",
+    exec(db,
+         "INSERT INTO main.run_input (run_id, role, artifact_id, sha256) "
+         "SELECT ?1, role, artifact_id, sha256 FROM src.run_input WHERE run_id = ?2",
+         run.id, run.src_id);
+  exec(db,
+       "INSERT INTO main.run_plugin (run_id, plugin_id) SELECT ?1, plugin_id FROM src.run_plugin "
+       "WHERE run_id = ?2",
+       run.id, run.src_id);
+  exec(db,
+       "INSERT OR REPLACE INTO main.cell (experiment, profile, row, column_name, seed, run_key) "
+       "SELECT experiment, profile, row, column_name, seed, run_key FROM src.cell WHERE run_key = "
+       "?1",
        run.run_key);
 }
 
@@ -207,7 +247,8 @@ struct ArtifactPlacement {
 };
 
 /// The path the artifact row records for the source's file `file`.
-std::string place_artifact(const fs::path& file, const ArtifactRecord& artifact, const ArtifactPlacement& place) {
+std::string place_artifact(const fs::path& file, const ArtifactRecord& artifact,
+                           const ArtifactPlacement& place) {
   if (place.mode == MergeOptions::Artifacts::ReferenceInPlace) return file.string();
   // Files land in this store's own artifact directory, never over an existing file.
   const auto published = copy_artifact(file, place.copy_dir, artifact.kind, artifact.sha256);
@@ -219,14 +260,19 @@ void merge_artifacts(SQLite::Database& db, const fs::path& store, const MergedRu
   SQLite::Statement arts(db, fmt::format("SELECT {} FROM src.artifact WHERE run_id = ?1",
                                          store_detail::kArtifactColumns));
   arts.bind(1, run.src_id);
-  SQLite::Statement ins(db, "INSERT OR REPLACE INTO main.artifact (artifact_id, run_id, kind, path, sha256, "
-                            "bytes, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  SQLite::Statement ins(
+      db,
+      "INSERT OR REPLACE INTO main.artifact (artifact_id, run_id, kind, path, sha256, "
+      "bytes, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   for (const auto& artifact : store_detail::read_rows(arts, store_detail::read_artifact)) {
     const fs::path recorded = artifact.path;
     const fs::path file = recorded.is_absolute() ? recorded : place.source_dir / recorded;
     if (!fs::exists(file))
-      fail(store, kOp, fmt::format("artifact file '{}' of run {} is missing; copy the shard's artifact directory "
-                                   "(run.db-artifacts/) together with its run.db", file.string(), run.run_key));
+      fail(store, kOp,
+           fmt::format(
+               "artifact file '{}' of run {} is missing; copy the shard's artifact directory "
+               "(run.db-artifacts/) together with its run.db",
+               file.string(), run.run_key));
     ins.bind(1, artifact.artifact_id);
     ins.bind(2, run.id);
     ins.bind(3, artifact.kind);
@@ -239,9 +285,11 @@ void merge_artifacts(SQLite::Database& db, const fs::path& store, const MergedRu
   }
 }
 
-void log_ingest(SQLite::Database& db, const MergedRun& run, const std::string& status, const MergeOptions& options) {
-  exec(db, "INSERT INTO main.ingest_log (run_id, run_key, status, source, sweep_id, slurm_job) "
-           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+void log_ingest(SQLite::Database& db, const MergedRun& run, const std::string& status,
+                const MergeOptions& options) {
+  exec(db,
+       "INSERT INTO main.ingest_log (run_id, run_key, status, source, sweep_id, slurm_job) "
+       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
        run.id, run.run_key, status, options.source, options.sweep_id, options.slurm_job);
 }
 
@@ -251,26 +299,30 @@ MergeResult ResultsStore::merge_run(const fs::path& source_db, const std::string
                                     const MergeOptions& options) {
   require_writable(kOp);
   const fs::path source = fs::absolute(source_db);
-  if (!fs::exists(source)) fail(path_, kOp, fmt::format("no such store file '{}'", source.string()));
+  if (!fs::exists(source))
+    fail(path_, kOp, fmt::format("no such store file '{}'", source.string()));
   try {
     Attached attached(*db_, source);
     check_source_schema(*db_, path_, source);
     SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
     auto src = find_run_state(*db_, "src", run_key);
-    if (!src) fail(path_, kOp, fmt::format("'{}' holds no run with key {}", source.string(), run_key));
+    if (!src)
+      fail(path_, kOp, fmt::format("'{}' holds no run with key {}", source.string(), run_key));
     if (!options.lost_reason.empty()) {
       src->status = "killed";
       src->error = options.lost_reason;
     }
     const auto here = find_run_state(*db_, "main", run_key);
-    if (auto answer = outcome_without_merging(here, *src)) return *answer;  // tx rolls back: nothing written
+    if (auto answer = outcome_without_merging(here, *src))
+      return *answer;  // tx rolls back: nothing written
 
     const MergedRun run{here ? here->run_id : src->run_id, src->run_id, run_key};
     copy_referenced_rows(*db_, run);
     merge_run_row(*db_, run, here.has_value(), options.lost_reason);
     replace_per_run_rows(*db_, run);
-    merge_artifacts(*db_, path_, run,
-                    {options.artifacts, source.parent_path(), path_.parent_path(), artifact_root() / run_key});
+    merge_artifacts(
+        *db_, path_, run,
+        {options.artifacts, source.parent_path(), path_.parent_path(), artifact_root() / run_key});
     if (!options.source.empty()) log_ingest(*db_, run, src->status, options);
     tx.commit();
     MergeResult result;
@@ -279,17 +331,20 @@ MergeResult ResultsStore::merge_run(const fs::path& source_db, const std::string
     result.status = src->status;
     return result;
   } catch (const SQLite::Exception& e) {
-    fail(path_, kOp, fmt::format("merging run {} from '{}': {}", run_key, source.string(), e.what()));
+    fail(path_, kOp,
+         fmt::format("merging run {} from '{}': {}", run_key, source.string(), e.what()));
   } catch (const fs::filesystem_error& e) {
-    fail(path_, kOp, fmt::format("merging run {} from '{}': {}", run_key, source.string(), e.what()));
+    fail(path_, kOp,
+         fmt::format("merging run {} from '{}': {}", run_key, source.string(), e.what()));
   }
 }
 
 std::vector<IngestLogEntry> ResultsStore::ingest_log(const std::string& run_key) const {
   try {
-    SQLite::Statement st(*db_, fmt::format("SELECT {} FROM ingest_log WHERE ?1 = '' OR run_key = ?1 "
-                                           "ORDER BY rowid DESC",
-                                           store_detail::kIngestLogColumns));
+    SQLite::Statement st(*db_,
+                         fmt::format("SELECT {} FROM ingest_log WHERE ?1 = '' OR run_key = ?1 "
+                                     "ORDER BY rowid DESC",
+                                     store_detail::kIngestLogColumns));
     st.bind(1, run_key);
     return store_detail::read_rows(st, store_detail::read_ingest_log_entry);
   } catch (const SQLite::Exception& e) {

@@ -34,10 +34,10 @@ void ResultsStore::insert_metrics(const char* op, const std::string& run_id, int
   require_writable(op);
   guarded(path_, op, [&] {
     SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
-    SQLite::Statement run(*db_,
-                          main_epoch ? "UPDATE run SET epochs_done = ?2, heartbeat_at = " DFKD_NOW
-                                       " WHERE run_id = ?1"
-                                     : "UPDATE run SET heartbeat_at = " DFKD_NOW " WHERE run_id = ?1");
+    SQLite::Statement run(
+        *db_, main_epoch ? "UPDATE run SET epochs_done = ?2, heartbeat_at = " DFKD_NOW
+                           " WHERE run_id = ?1"
+                         : "UPDATE run SET heartbeat_at = " DFKD_NOW " WHERE run_id = ?1");
     run.bind(1, run_id);
     if (main_epoch) run.bind(2, static_cast<int64_t>(epoch));
     run.exec();
@@ -70,7 +70,8 @@ void ResultsStore::truncate_metrics(const std::string& run_id, int64_t after_epo
     run.bind(2, static_cast<int64_t>(after_epoch));
     run.exec();
     if (db_->getChanges() != 1) fail(path_, op, "no run with id '" + run_id + "'");
-    SQLite::Statement st(*db_, "DELETE FROM metric WHERE run_id = ?1 AND epoch > ?2 AND instr(key, '/') = 0");
+    SQLite::Statement st(
+        *db_, "DELETE FROM metric WHERE run_id = ?1 AND epoch > ?2 AND instr(key, '/') = 0");
     st.bind(1, run_id);
     st.bind(2, static_cast<int64_t>(after_epoch));
     st.exec();
@@ -86,7 +87,8 @@ std::string ResultsStore::add_artifact(const ArtifactRecord& artifact) {
   const std::string id = artifact.artifact_id.empty() ? random_id() : artifact.artifact_id;
   guarded(path_, op, [&] {
     SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
-    if (!store_detail::run_exists(*db_, artifact.run_id)) fail(path_, op, "no run with id '" + artifact.run_id + "'");
+    if (!store_detail::run_exists(*db_, artifact.run_id))
+      fail(path_, op, "no run with id '" + artifact.run_id + "'");
     SQLite::Statement st(*db_,
                          "INSERT OR REPLACE INTO artifact (artifact_id, run_id, kind, path, "
                          "sha256, bytes, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, " DFKD_NOW
@@ -106,9 +108,10 @@ std::string ResultsStore::add_artifact(const ArtifactRecord& artifact) {
 std::vector<ArtifactRecord> ResultsStore::artifacts(const std::string& run_id,
                                                     const std::string& kind) const {
   return guarded(path_, "artifacts", [&] {
-    SQLite::Statement st(*db_, fmt::format("SELECT {} FROM artifact WHERE run_id = ?1 AND (?2 = '' OR kind = ?2) "
-                                           "ORDER BY created_at, rowid",
-                                           store_detail::kArtifactColumns));
+    SQLite::Statement st(
+        *db_, fmt::format("SELECT {} FROM artifact WHERE run_id = ?1 AND (?2 = '' OR kind = ?2) "
+                          "ORDER BY created_at, rowid",
+                          store_detail::kArtifactColumns));
     st.bind(1, run_id);
     st.bind(2, kind);
     return store_detail::read_rows(st, store_detail::read_artifact);
@@ -129,8 +132,7 @@ std::vector<MetricPoint> ResultsStore::metric_series(const std::string& run_id,
 
 std::vector<std::string> ResultsStore::metric_keys(const std::string& run_id) const {
   return guarded(path_, "metric_keys", [&] {
-    SQLite::Statement st(*db_,
-                         "SELECT DISTINCT key FROM metric WHERE run_id = ?1 ORDER BY key");
+    SQLite::Statement st(*db_, "SELECT DISTINCT key FROM metric WHERE run_id = ?1 ORDER BY key");
     st.bind(1, run_id);
     return store_detail::read_rows(st, store_detail::read_text);
   });
@@ -138,8 +140,9 @@ std::vector<std::string> ResultsStore::metric_keys(const std::string& run_id) co
 
 std::vector<MetricSummary> ResultsStore::summaries(const std::string& run_id) const {
   return guarded(path_, "summaries", [&] {
-    SQLite::Statement st(*db_, fmt::format("SELECT {} FROM metric_summary WHERE run_id = ?1 ORDER BY key",
-                                           store_detail::kSummaryColumns));
+    SQLite::Statement st(*db_,
+                         fmt::format("SELECT {} FROM metric_summary WHERE run_id = ?1 ORDER BY key",
+                                     store_detail::kSummaryColumns));
     st.bind(1, run_id);
     return store_detail::read_rows(st, store_detail::read_summary);
   });

@@ -13,7 +13,9 @@ namespace fs = std::filesystem;
 namespace dfkd::host {
 using store_detail::guarded;
 
-fs::path ResultsStore::artifact_root() const { return dfkd::host::artifact_root(path_); }
+fs::path ResultsStore::artifact_root() const {
+  return dfkd::host::artifact_root(path_);
+}
 
 fs::path ResultsStore::artifact_file(const ArtifactRecord& artifact) const {
   const fs::path p = artifact.path;
@@ -33,8 +35,9 @@ void ResultsStore::record_input(const std::string& run_id, const RunInput& input
   const char* op = "record_input";
   require_writable(op);
   guarded(path_, op, [&] {
-    SQLite::Statement st(*db_, "INSERT OR REPLACE INTO run_input (run_id, role, artifact_id, sha256) "
-                               "VALUES (?1, ?2, ?3, ?4)");
+    SQLite::Statement st(*db_,
+                         "INSERT OR REPLACE INTO run_input (run_id, role, artifact_id, sha256) "
+                         "VALUES (?1, ?2, ?3, ?4)");
     st.bind(1, run_id);
     st.bind(2, input.role);
     st.bind(3, input.artifact_id);
@@ -43,11 +46,13 @@ void ResultsStore::record_input(const std::string& run_id, const RunInput& input
   });
 }
 
-std::optional<RunInput> ResultsStore::run_input(const std::string& run_id, const std::string& role) const {
+std::optional<RunInput> ResultsStore::run_input(const std::string& run_id,
+                                                const std::string& role) const {
   if (schema_version() < 3) return std::nullopt;
   return guarded(path_, "run_input", [&]() -> std::optional<RunInput> {
-    SQLite::Statement st(*db_, fmt::format("SELECT {} FROM run_input WHERE run_id = ?1 AND role = ?2",
-                                           store_detail::kRunInputColumns));
+    SQLite::Statement st(*db_,
+                         fmt::format("SELECT {} FROM run_input WHERE run_id = ?1 AND role = ?2",
+                                     store_detail::kRunInputColumns));
     st.bind(1, run_id);
     st.bind(2, role);
     return store_detail::read_first_row(st, store_detail::read_run_input);

@@ -72,8 +72,8 @@ using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
 /// The statement's first keyword (upper case), refusing an empty statement and the keywords
 /// that write before SQLite sees the statement at all.
 std::string refuse_writing_keyword(const fs::path& store, const std::string& sql) {
-  static const char* const kWriting[] = {"INSERT", "UPDATE", "DELETE",  "REPLACE", "CREATE",
-                                         "DROP",   "ALTER",  "ATTACH",  "DETACH",  "VACUUM",
+  static const char* const kWriting[] = {"INSERT",  "UPDATE",  "DELETE", "REPLACE", "CREATE",
+                                         "DROP",    "ALTER",   "ATTACH", "DETACH",  "VACUUM",
                                          "REINDEX", "ANALYZE", "UPSERT"};
   const std::string first = upper_first_word(sql);
   if (first.empty()) fail(store, kOp, "empty SQL statement");
@@ -218,7 +218,8 @@ QueryEnd stream_rows(const fs::path& store, sqlite3* h, sqlite3_stmt* stmt, int6
 ResultsStore::QueryResult ResultsStore::query(const std::string& sql) const {
   QueryResult result;
   query(
-      sql, QueryLimits{}, [&](const std::vector<std::string>& columns) { result.columns = columns; },
+      sql, QueryLimits{},
+      [&](const std::vector<std::string>& columns) { result.columns = columns; },
       [&](const std::vector<json>& row) { result.rows.push_back(row); });
   return result;
 }

@@ -80,11 +80,16 @@ std::string newer_schema_message(int found) {
 
 const char* to_string(RunStatus status) {
   switch (status) {
-    case RunStatus::Planned: return "planned";
-    case RunStatus::Running: return "running";
-    case RunStatus::Completed: return "completed";
-    case RunStatus::Failed: return "failed";
-    case RunStatus::Killed: return "killed";
+    case RunStatus::Planned:
+      return "planned";
+    case RunStatus::Running:
+      return "running";
+    case RunStatus::Completed:
+      return "completed";
+    case RunStatus::Failed:
+      return "failed";
+    case RunStatus::Killed:
+      return "killed";
   }
   return "unknown";
 }
@@ -120,9 +125,10 @@ namespace {
 void refuse_directory(const fs::path& path, const char* operation) {
   std::error_code ec;
   if (fs::is_directory(path, ec))
-    throw ConfigError(fmt::format("results store '{}': {}: is a directory, not a store file; give "
-                                  "--db a file path, e.g. '{}'",
-                                  path.string(), operation, (path / "results.db").string()));
+    throw ConfigError(
+        fmt::format("results store '{}': {}: is a directory, not a store file; give "
+                    "--db a file path, e.g. '{}'",
+                    path.string(), operation, (path / "results.db").string()));
 }
 
 bool writable_directory(const fs::path& dir) {
@@ -146,15 +152,17 @@ std::string file_uri(const fs::path& path) {
 // A read-only connection that also works in a directory the user cannot write: a WAL reader
 // needs a -shm file SQLite cannot create there. No writer can work there either (it needs the
 // -wal file), so the store file is all there is: read it as immutable (no locks, no shm).
-std::unique_ptr<SQLite::Database> store_detail::open_reader(const fs::path& path, int busy_timeout_ms) {
+std::unique_ptr<SQLite::Database> store_detail::open_reader(const fs::path& path,
+                                                            int busy_timeout_ms) {
   try {
-    auto db = std::make_unique<SQLite::Database>(path.string(), SQLite::OPEN_READONLY, busy_timeout_ms);
+    auto db =
+        std::make_unique<SQLite::Database>(path.string(), SQLite::OPEN_READONLY, busy_timeout_ms);
     db->exec("SELECT count(*) FROM sqlite_master");  // opening is lazy: this touches the WAL
     return db;
   } catch (const SQLite::Exception&) {
     if (writable_directory(path.parent_path())) throw;
-    return std::make_unique<SQLite::Database>(file_uri(path) + "?immutable=1",
-                                              SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, busy_timeout_ms);
+    return std::make_unique<SQLite::Database>(
+        file_uri(path) + "?immutable=1", SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, busy_timeout_ms);
   }
 }
 
@@ -187,19 +195,22 @@ void ResultsStore::open_read_write() {
   if (path_.has_parent_path() && !fs::exists(path_.parent_path(), ec)) {
     fs::create_directories(path_.parent_path(), ec);
     if (ec)
-      fail(path_, "open", fmt::format("cannot create directory '{}': {}",
-                                      path_.parent_path().string(), ec.message()));
+      fail(path_, "open",
+           fmt::format("cannot create directory '{}': {}", path_.parent_path().string(),
+                       ec.message()));
   }
   // Say what is wrong before SQLite says "unable to open database file" or "readonly database".
   if (!writable_directory(path_.parent_path()))
     fail(path_, "open",
-         fmt::format("the directory '{}' is not writable: writing to a store needs its file and "
-                     "SQLite's -wal/-shm (or -journal) files there; reading commands (table, status, "
-                     "query, runs, plot --out elsewhere) work on a store in a read-only directory",
-                     path_.parent_path().string()));
+         fmt::format(
+             "the directory '{}' is not writable: writing to a store needs its file and "
+             "SQLite's -wal/-shm (or -journal) files there; reading commands (table, status, "
+             "query, runs, plot --out elsewhere) work on a store in a read-only directory",
+             path_.parent_path().string()));
   if (fs::exists(path_, ec) && ::access(path_.c_str(), W_OK) != 0)
-    fail(path_, "open", "the store file is read-only (no write permission); reading commands "
-                        "(table, status, query, runs) still work on it");
+    fail(path_, "open",
+         "the store file is read-only (no write permission); reading commands "
+         "(table, status, query, runs) still work on it");
   guarded(path_, "open", [&] {
     db_ = std::make_unique<SQLite::Database>(
         path_.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, kBusyTimeoutMs);
@@ -230,8 +241,8 @@ void ResultsStore::migrate() {
         fail(path_, "migrate",
              fmt::format("cannot migrate from schema version {} to {}", current, m.version));
       if (current == 0) {
-        SQLite::Statement tables(*db_,
-                                 "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'");
+        SQLite::Statement tables(
+            *db_, "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'");
         tables.executeStep();
         if (tables.getColumn(0).getInt() > 0)
           fail(path_, "migrate",

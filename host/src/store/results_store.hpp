@@ -24,14 +24,14 @@ RunStatus run_status_from_string(const std::string& s);  ///< throws std::invali
 
 /// What the planner knows about a run before it starts.
 struct RunPlan {
-  std::string run_key;      ///< sha256 of the canonical config
-  std::string experiment;   ///< first experiment that planned it
-  std::string row;          ///< e.g. "DFAL"
-  std::string column;       ///< dataset column, e.g. "two_moons"
+  std::string run_key;     ///< sha256 of the canonical config
+  std::string experiment;  ///< first experiment that planned it
+  std::string row;         ///< e.g. "DFAL"
+  std::string column;      ///< dataset column, e.g. "two_moons"
   int64_t seed = 0;
   std::string profile;
-  std::string role;         ///< "teacher" or "student"
-  std::string method;       ///< method plugin name
+  std::string role;            ///< "teacher" or "student"
+  std::string method;          ///< method plugin name
   std::string parent_run_key;  ///< the teacher's run_key, empty if none
   nlohmann::json config;       ///< resolved canonical config (stored as config_json)
   std::string run_id;          ///< "" = a new random id; a sweep shard reuses the main store's id
@@ -116,10 +116,10 @@ struct MergeOptions {
 
 struct MergeResult {
   enum class Outcome {
-    Merged,           ///< this store now holds the source's run
-    Unchanged,        ///< it already did (ingesting twice changes nothing)
-    KeptCompleted,    ///< this store has a different completed run with the key: kept
-    HeldHere          ///< a live process of this store is training the run: not touched
+    Merged,         ///< this store now holds the source's run
+    Unchanged,      ///< it already did (ingesting twice changes nothing)
+    KeptCompleted,  ///< this store has a different completed run with the key: kept
+    HeldHere        ///< a live process of this store is training the run: not touched
   } outcome = Outcome::Unchanged;
   std::string run_id;  ///< the run's id in this store
   std::string status;  ///< the status recorded (or found)
@@ -143,7 +143,8 @@ class ResultsStore {
   enum class Journal { Wal, Rollback };
   static constexpr int kSchemaVersion = 3;
   /// A running run whose heartbeat is older than this has lost its process (engines heartbeat at
-  /// least every 20 s): claim_run and reset_run take it over, merge_run and submit treat it as free.
+  /// least every 20 s): claim_run and reset_run take it over, merge_run and submit treat it as
+  /// free.
   static constexpr double kStaleHeartbeatSeconds = 120;
 
   /// Opens (and in ReadWrite mode creates and migrates) the store. ReadOnly opens with
@@ -229,7 +230,8 @@ class ResultsStore {
   std::vector<std::string> metric_keys(const std::string& run_id) const;
   std::vector<MetricSummary> summaries(const std::string& run_id) const;
   /// Runs filtered by experiment / status ("" = any), newest first.
-  std::vector<RunRecord> runs(const std::string& experiment = "", const std::string& status = "") const;
+  std::vector<RunRecord> runs(const std::string& experiment = "",
+                              const std::string& status = "") const;
   std::vector<std::string> experiments() const;
   std::optional<nlohmann::json> experiment_definition(const std::string& name) const;
 
@@ -243,8 +245,8 @@ class ResultsStore {
   /// Bounds of a streamed query; 0 = none.
   struct QueryLimits {
     int64_t max_rows = 0;
-    double timeout_seconds = 0;        ///< wall time from the first step
-    std::function<bool()> cancelled;   ///< polled while SQLite works (e.g. a SIGINT flag)
+    double timeout_seconds = 0;       ///< wall time from the first step
+    std::function<bool()> cancelled;  ///< polled while SQLite works (e.g. a SIGINT flag)
   };
   enum class QueryEnd {
     Done,       ///< every row was passed on
@@ -282,6 +284,5 @@ class ResultsStore {
   std::unique_ptr<SQLite::Database> db_;
   Journal journal_ = Journal::Wal;
 };
-
 
 }  // namespace dfkd::host

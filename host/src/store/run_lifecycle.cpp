@@ -34,8 +34,11 @@ std::string this_host() {
 }
 
 /// "host:pid" of this process: lets a claimant on the same machine see at once that the process
-/// holding a run died (kill -9, power loss of a worker) instead of waiting for the heartbeat to age.
-std::string this_claimant() { return fmt::format("{}:{}", this_host(), getpid()); }
+/// holding a run died (kill -9, power loss of a worker) instead of waiting for the heartbeat to
+/// age.
+std::string this_claimant() {
+  return fmt::format("{}:{}", this_host(), getpid());
+}
 
 bool claimant_is_dead(const std::string& claimant) {
   const auto colon = claimant.rfind(':');
@@ -100,7 +103,8 @@ bool ResultsStore::claim_run(const std::string& run_id, const std::string& envir
   return guarded(path_, op, [&] {
     SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
     {
-      SQLite::Statement holder(*db_, "SELECT claimed_by FROM run WHERE run_id = ?1 AND status = 'running'");
+      SQLite::Statement holder(
+          *db_, "SELECT claimed_by FROM run WHERE run_id = ?1 AND status = 'running'");
       holder.bind(1, run_id);
       if (holder.executeStep() && !holder.getColumn(0).isNull() &&
           claimant_is_dead(holder.getColumn(0).getString()))
@@ -109,7 +113,8 @@ bool ResultsStore::claim_run(const std::string& run_id, const std::string& envir
     SQLite::Statement st(
         *db_,
         "UPDATE run SET status = 'running', attempt = max(attempt + 1, ?5), started_at = " DFKD_NOW
-        ", heartbeat_at = " DFKD_NOW ", finished_at = NULL, error = NULL, environment_id = ?2, "
+        ", heartbeat_at = " DFKD_NOW
+        ", finished_at = NULL, error = NULL, environment_id = ?2, "
         "claimed_by = ?4 WHERE run_id = ?1 AND (status IN ('planned', 'failed', 'killed') OR "
         "(status = 'running' AND (heartbeat_at IS NULL OR " DFKD_HEARTBEAT_AGE " > ?3)))");
     st.bind(1, run_id);
@@ -163,7 +168,9 @@ void ResultsStore::write_params(const std::string& run_id) {
   if (!cfg.executeStep()) return;
   const std::string config_text = text(cfg.getColumn(0));
   std::vector<Param> params;
-  flatten(config_text.empty() ? json() : store_detail::parse_stored_json(config_text, "run " + run_id + " config_json"),
+  flatten(config_text.empty()
+              ? json()
+              : store_detail::parse_stored_json(config_text, "run " + run_id + " config_json"),
           "", params);
   SQLite::Statement del(*db_, "DELETE FROM param WHERE run_id = ?1");
   del.bind(1, run_id);
@@ -189,8 +196,7 @@ void ResultsStore::write_params(const std::string& run_id) {
 }
 
 void ResultsStore::complete_run(const std::string& run_id,
-                                const std::vector<MetricSummary>& summaries,
-                                double wall_seconds) {
+                                const std::vector<MetricSummary>& summaries, double wall_seconds) {
   const char* op = "complete_run";
   require_writable(op);
   for (const auto& s : summaries) {
@@ -225,10 +231,10 @@ void ResultsStore::complete_run(const std::string& run_id,
       ins.reset();
     }
     write_params(run_id);
-    SQLite::Statement upd(*db_,
-                          "UPDATE run SET status = 'completed', finished_at = " DFKD_NOW
-                          ", heartbeat_at = " DFKD_NOW ", wall_seconds = ?2, error = NULL "
-                          "WHERE run_id = ?1");
+    SQLite::Statement upd(*db_, "UPDATE run SET status = 'completed', finished_at = " DFKD_NOW
+                                ", heartbeat_at = " DFKD_NOW
+                                ", wall_seconds = ?2, error = NULL "
+                                "WHERE run_id = ?1");
     upd.bind(1, run_id);
     upd.bind(2, wall_seconds);
     upd.exec();
@@ -251,12 +257,11 @@ void ResultsStore::end_run(const std::string& run_id, RunStatus status, const st
     current.bind(1, run_id);
     if (!current.executeStep()) fail(path_, op, "no run with id '" + run_id + "'");
     if (text(current.getColumn(0)) == "completed")
-      fail(path_, op, "run '" + run_id + "' is already completed; refusing to mark it " +
-                          to_string(status));
+      fail(path_, op,
+           "run '" + run_id + "' is already completed; refusing to mark it " + to_string(status));
     write_params(run_id);
-    SQLite::Statement upd(*db_,
-                          "UPDATE run SET status = ?2, error = ?3, finished_at = " DFKD_NOW
-                          ", wall_seconds = ?4 WHERE run_id = ?1");
+    SQLite::Statement upd(*db_, "UPDATE run SET status = ?2, error = ?3, finished_at = " DFKD_NOW
+                                ", wall_seconds = ?4 WHERE run_id = ?1");
     upd.bind(1, run_id);
     upd.bind(2, to_string(status));
     upd.bind(3, error);

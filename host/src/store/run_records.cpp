@@ -79,14 +79,14 @@ RunRecord ResultsStore::plan_run(const RunPlan& plan) {
 
 std::optional<RunRecord> ResultsStore::select_one_run(const std::string& where,
                                                       const std::string& arg) const {
-  SQLite::Statement st(*db_, fmt::format("SELECT {} FROM run WHERE {}", store_detail::kRunColumns, where));
+  SQLite::Statement st(
+      *db_, fmt::format("SELECT {} FROM run WHERE {}", store_detail::kRunColumns, where));
   st.bind(1, arg);
   return store_detail::read_first_row(st, store_detail::read_run);
 }
 
 std::optional<RunRecord> ResultsStore::find_run_by_key(const std::string& run_key) const {
-  return guarded(path_, "find_run_by_key",
-                 [&] { return select_one_run("run_key = ?1", run_key); });
+  return guarded(path_, "find_run_by_key", [&] { return select_one_run("run_key = ?1", run_key); });
 }
 
 std::optional<RunRecord> ResultsStore::find_run(const std::string& run_id) const {
@@ -104,8 +104,7 @@ std::optional<RunRecord> ResultsStore::find_run(const std::string& run_id) const
       std::string list;
       for (size_t i = 0; i < matches.size() && i < 20; ++i) list += "\n  " + matches[i].description;
       if (matches.size() > 20) list += "\n  ...";
-      fail(path_, op,
-           fmt::format("run id prefix '{}' is ambiguous; it matches:{}", run_id, list));
+      fail(path_, op, fmt::format("run id prefix '{}' is ambiguous; it matches:{}", run_id, list));
     }
     return select_one_run("run_id = ?1", matches.front().run_id);
   });

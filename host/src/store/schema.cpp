@@ -165,8 +165,9 @@ ALTER TABLE experiment ADD COLUMN source_file TEXT NOT NULL DEFAULT '';
 
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> list = {
-      {1, "initial schema: experiment, run, cell, param, metric, metric_summary, artifact, "
-          "environment, plugin, run_plugin",
+      {1,
+       "initial schema: experiment, run, cell, param, metric, metric_summary, artifact, "
+       "environment, plugin, run_plugin",
        kV1},
       {2, "ingest_log: provenance of runs merged from Slurm sweep shards", kV2},
       {3, "run_input (the artifacts a run learned from, by sha256), experiment.source_file", kV3},
@@ -174,6 +175,8 @@ const std::vector<Migration>& migrations() {
   return list;
 }
 
-int latest_version() { return migrations().empty() ? 0 : migrations().back().version; }
+int latest_version() {
+  return migrations().empty() ? 0 : migrations().back().version;
+}
 
 }  // namespace dfkd::host::store_schema

@@ -13,8 +13,10 @@
 
 namespace dfkd::host::store_detail {
 
-[[noreturn]] inline void fail(const std::filesystem::path& path, const char* operation, const std::string& message) {
-  throw std::runtime_error(fmt::format("results store '{}': {}: {}", path.string(), operation, message));
+[[noreturn]] inline void fail(const std::filesystem::path& path, const char* operation,
+                              const std::string& message) {
+  throw std::runtime_error(
+      fmt::format("results store '{}': {}: {}", path.string(), operation, message));
 }
 
 /// Runs `f`, turning SQLite errors into messages that name the store and the operation. Errors
@@ -28,10 +30,13 @@ auto guarded(const std::filesystem::path& path, const char* operation, F&& f) ->
   } catch (const nlohmann::json::exception& e) {
     fail(path, operation, std::string("stored JSON is invalid: ") + e.what());
   } catch (const ConfigError& e) {  // stored JSON nested too deep (parse_stored_json)
-    throw ConfigError(fmt::format("results store '{}': {}: {}", path.string(), operation, e.what()));
+    throw ConfigError(
+        fmt::format("results store '{}': {}: {}", path.string(), operation, e.what()));
   }
 }
 
-inline std::string text(const SQLite::Column& c) { return c.isNull() ? std::string() : c.getString(); }
+inline std::string text(const SQLite::Column& c) {
+  return c.isNull() ? std::string() : c.getString();
+}
 
 }  // namespace dfkd::host::store_detail

@@ -121,6 +121,8 @@ IngestLogEntry read_ingest_log_entry(Row& row) {
   return e;
 }
 
-std::string read_text(Row& row) { return row.text(); }
+std::string read_text(Row& row) {
+  return row.text();
+}
 
 }  // namespace dfkd::host::store_detail

@@ -22,7 +22,7 @@ class Row {
   std::string text() { return store_detail::text(next()); }  ///< NULL reads as ""
   int64_t integer() { return next().getInt64(); }            ///< NULL reads as 0
   double real() { return next().getDouble(); }               ///< NULL reads as 0
-  double real_or_nan();                                       ///< NULL reads as NaN
+  double real_or_nan();                                      ///< NULL reads as NaN
 
  private:
   SQLite::Column next() { return st_.getColumn(column_++); }

@@ -29,6 +29,7 @@ void bind_real_or_null(SQLite::Statement& st, int index, double value);
 bool run_exists(SQLite::Database& db, const std::string& run_id);
 
 /// A read-only connection that also works in a directory the user cannot write (results_store.cpp).
-std::unique_ptr<SQLite::Database> open_reader(const std::filesystem::path& path, int busy_timeout_ms);
+std::unique_ptr<SQLite::Database> open_reader(const std::filesystem::path& path,
+                                              int busy_timeout_ms);
 
 }  // namespace dfkd::host::store_detail

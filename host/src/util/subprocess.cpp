@@ -55,8 +55,10 @@ bool on_path(const std::string& program) {
   size_t start = 0;
   while (start <= rest.size()) {
     const size_t colon = rest.find(':', start);
-    const std::string dir = rest.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
-    if (!dir.empty() && access((std::filesystem::path(dir) / program).c_str(), X_OK) == 0) return true;
+    const std::string dir =
+        rest.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    if (!dir.empty() && access((std::filesystem::path(dir) / program).c_str(), X_OK) == 0)
+      return true;
     if (colon == std::string::npos) break;
     start = colon + 1;
   }
@@ -64,8 +66,10 @@ bool on_path(const std::string& program) {
 }
 
 std::string shell_quote(const std::string& s) {
-  if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,%@+") ==
-                        std::string::npos)
+  if (!s.empty() &&
+      s.find_first_not_of(
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,%@+") ==
+          std::string::npos)
     return s;
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);

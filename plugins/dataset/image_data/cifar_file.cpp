@@ -10,8 +10,12 @@ namespace dfkd_image {
 namespace fs = std::filesystem;
 using dfkd::DataError;
 
-CifarFormat cifar10_format() { return {"CIFAR-10", {"label"}, {10}}; }
-CifarFormat cifar100_format() { return {"CIFAR-100", {"coarse label", "fine label"}, {20, 100}}; }
+CifarFormat cifar10_format() {
+  return {"CIFAR-10", {"label"}, {10}};
+}
+CifarFormat cifar100_format() {
+  return {"CIFAR-100", {"coarse label", "fine label"}, {20, 100}};
+}
 
 CifarRecords parse_cifar(const std::vector<uint8_t>& bytes, const CifarFormat& format,
                          const std::string& where) {
@@ -19,9 +23,10 @@ CifarRecords parse_cifar(const std::vector<uint8_t>& bytes, const CifarFormat& f
   const int64_t label_bytes = record - 3072;
   const auto size = static_cast<int64_t>(bytes.size());
   if (size == 0)
-    throw DataError(fmt::format("{}: the file is empty (0 bytes): expected {} records of {} bytes "
-                                "({} label byte{} + 3072 pixel bytes)",
-                                where, format.title, record, label_bytes, label_bytes == 1 ? "" : "s"));
+    throw DataError(
+        fmt::format("{}: the file is empty (0 bytes): expected {} records of {} bytes "
+                    "({} label byte{} + 3072 pixel bytes)",
+                    where, format.title, record, label_bytes, label_bytes == 1 ? "" : "s"));
   if (size % record != 0)
     throw DataError(fmt::format(
         "{}: record count not integral: the file size {} is not a multiple of the {} record size "

@@ -216,7 +216,9 @@ torch::Tensor parse_idx_labels(const FileBytes& file, int64_t num_classes) {
   return labels.to(torch::kLong);
 }
 
-torch::Tensor read_idx_images(const fs::path& path) { return parse_idx_images(read_file(path)); }
+torch::Tensor read_idx_images(const fs::path& path) {
+  return parse_idx_images(read_file(path));
+}
 
 torch::Tensor read_idx_labels(const fs::path& path, int64_t num_classes) {
   return parse_idx_labels(read_file(path), num_classes);

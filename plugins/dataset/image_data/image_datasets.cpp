@@ -167,7 +167,9 @@ dfkd::PluginInfo cifar_dataset_info(const CifarDatasetSpec& spec) {
 // ---------------------------------------------------------------------------------------------
 // Directories and files
 
-std::string repo_data_root() { return DFKD_IMAGE_DATA_REPO_DATA; }
+std::string repo_data_root() {
+  return DFKD_IMAGE_DATA_REPO_DATA;
+}
 
 DataDir resolve_data_dir(const std::string& dir_option, const std::string& subdir) {
   if (!dir_option.empty()) return {fs::path(dir_option), "the dir option"};

@@ -1,6 +1,7 @@
 #pragma once
-/// The image transforms of the reference pipelines (docs/methods.md §1 and its sources, DFAD's dataloader), on whole
-/// splits held as float tensors [N, C, 32, 32], and the seeded CIFAR training augmentation.
+/// The image transforms of the reference pipelines (docs/methods.md §1 and its sources, DFAD's
+/// dataloader), on whole splits held as float tensors [N, C, 32, 32], and the seeded CIFAR training
+/// augmentation.
 #include <torch/torch.h>
 
 #include <cstdint>

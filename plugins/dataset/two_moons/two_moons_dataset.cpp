@@ -12,7 +12,8 @@ dfkd::PluginInfo TwoMoons::info() {
   info.options = {
       dfkd::option_int("n_train", 1000, "number of training points").at_least(1).at_most(10000000),
       dfkd::option_int("n_test", 1000, "number of test points").at_least(1).at_most(10000000),
-      dfkd::option_real("noise", 0.1, "std of the gaussian noise added to each coordinate").at_least(0),
+      dfkd::option_real("noise", 0.1, "std of the gaussian noise added to each coordinate")
+          .at_least(0),
       dfkd::option_int("seed", 0,
                        "data seed; fixed across run seeds so every run sees the same points"),
       dfkd::option_bool("standardize", true,

@@ -60,8 +60,7 @@ dfkd::PluginInfo ConvGenerator::info() {
           .at_least(1)
           .at_most(65536),
       dfkd::option_int(
-          "ngf", 64,
-          "base width: the convolutions have 2ngf, 2ngf and ngf channels (cost ~ ngf^2)")
+          "ngf", 64, "base width: the convolutions have 2ngf, 2ngf and ngf channels (cost ~ ngf^2)")
           .at_least(1)
           .at_most(4096),
       dfkd::option_real("bn_eps", 1e-5,

@@ -1,5 +1,6 @@
 #pragma once
-/// DFAD's GeneratorA (taken from DAFL; docs/methods.md §1 and its sources) for CxSxS images, S divisible by 4:
+/// DFAD's GeneratorA (taken from DAFL; docs/methods.md §1 and its sources) for CxSxS images, S
+/// divisible by 4:
 ///   z [B,nz] -> Linear(nz, 2ngf*(S/4)^2) (bias) -> reshape [B,2ngf,S/4,S/4] -> BN(2ngf)
 ///   -> nearest upsample x2 -> conv3x3(2ngf->2ngf) -> BN(2ngf, eps) -> LeakyReLU(0.2)
 ///   -> nearest upsample x2 -> conv3x3(2ngf->ngf)  -> BN(ngf, eps)  -> LeakyReLU(0.2)

@@ -26,7 +26,8 @@ class MlpGeneratorNet : public torch::nn::Module {
     out = register_module("out", torch::nn::Linear(in, output_dim));
     if (output_norm)
       out_norm = register_module(
-          "out_bn", torch::nn::BatchNorm1d(torch::nn::BatchNorm1dOptions(output_dim).affine(false)));
+          "out_bn",
+          torch::nn::BatchNorm1d(torch::nn::BatchNorm1dOptions(output_dim).affine(false)));
   }
 
   std::vector<torch::nn::Linear> layers;
@@ -42,7 +43,9 @@ class MlpGenerator : public dfkd::Generator {
     info.doc = "MLP generator z -> x for low-dimensional data (LeakyReLU(0.2) hidden layers)";
     info.options = {
         dfkd::option_int("latent_dim", 8, "dimension of z ~ N(0, I)").at_least(1).at_most(65536),
-        dfkd::option_ints("hidden", {64, 64}, "widths of the hidden layers").at_least(1).at_most(65536),
+        dfkd::option_ints("hidden", {64, 64}, "widths of the hidden layers")
+            .at_least(1)
+            .at_most(65536),
         dfkd::option_string("output_activation", "tanh",
                             "tanh: output_scale * tanh(.), bounding the samples; none: linear",
                             {"tanh", "none"}),
@@ -78,9 +81,8 @@ class MlpGenerator : public dfkd::Generator {
           "mlp_generator: data shape: expected a non-empty input shape, found []");
     int64_t output_dim = 1;
     for (int64_t d : output_shape_) output_dim *= d;
-    net_ =
-        std::make_shared<MlpGeneratorNet>(latent_dim_, hidden, output_dim, o.boolean("batch_norm"),
-                                          o.boolean("output_batch_norm"));
+    net_ = std::make_shared<MlpGeneratorNet>(
+        latent_dim_, hidden, output_dim, o.boolean("batch_norm"), o.boolean("output_batch_norm"));
   }
 
   torch::nn::Module& module() override { return *net_; }

@@ -27,7 +27,8 @@ class At : public dfkd::Method {
                              "conv2 after ReLU and pool; ResNet: layer1..layer4)")
             .non_empty(),
         dfkd::option_real("beta", 1000.0, "weight of the summed attention losses").at_least(0),
-        dfkd::option_real("gamma", 1.0, "weight of the cross-entropy with the true labels").at_least(0),
+        dfkd::option_real("gamma", 1.0, "weight of the cross-entropy with the true labels")
+            .at_least(0),
         dfkd::option_real("p", 2.0, "power of |f| in the attention map").greater_than(0),
     };
     kStudentOptimizer.declare(info.options);
@@ -42,8 +43,10 @@ class At : public dfkd::Method {
         gamma_(o.real("gamma")),
         p_(o.real("p")),
         optimizer_(kStudentOptimizer.read(o)) {
-    if (taps_.empty()) throw dfkd::ConfigError("at: option taps: expected at least one tap, found []");
-    if (!(p_ > 0)) throw dfkd::ConfigError(fmt::format("at: option p: expected a real > 0, found {}", p_));
+    if (taps_.empty())
+      throw dfkd::ConfigError("at: option taps: expected at least one tap, found []");
+    if (!(p_ > 0))
+      throw dfkd::ConfigError(fmt::format("at: option p: expected a real > 0, found {}", p_));
   }
 
   void setup(dfkd::TrainContext& ctx) override {
@@ -54,9 +57,9 @@ class At : public dfkd::Method {
       for (const auto* out : {&s, &t}) {
         const auto& f = dfkd::tap_of(*out, tap, "at", out == &s ? "student" : "teacher");
         if (f.dim() != 4)
-          throw dfkd::ConfigError(fmt::format(
-              "at: option taps: tap '{}' is [{}], expected a [B, C, H, W] feature map",
-              tap, fmt::join(f.sizes(), ", ")));
+          throw dfkd::ConfigError(
+              fmt::format("at: option taps: tap '{}' is [{}], expected a [B, C, H, W] feature map",
+                          tap, fmt::join(f.sizes(), ", ")));
       }
     student_opt_ = &ctx.add_optimizer(
         "student", dfkd::make_optimizer(ctx.student.module().parameters(), optimizer_));

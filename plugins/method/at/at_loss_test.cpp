@@ -1,6 +1,7 @@
-// Golden-value tests of attention transfer's maps and loss. Every expected number was computed independently with plain
-// Python (math module only, no tensor library) from the formula in the function's header; the
-// Python expression sits above each check. Built into dfkd_tests via dfkd_add_plugin(... TESTS).
+// Golden-value tests of attention transfer's maps and loss. Every expected number was computed
+// independently with plain Python (math module only, no tensor library) from the formula in the
+// function's header; the Python expression sits above each check. Built into dfkd_tests via
+// dfkd_add_plugin(... TESTS).
 #include <gtest/gtest.h>
 
 #include <torch/torch.h>
@@ -27,8 +28,8 @@ torch::Tensor at_student() {
 // Python: ft = [[[[0.2,0.0],[1.0,0.4]], [[0.9,-0.3],[0.0,0.5]], [[1.1,0.6],[0.2,-0.8]]],
 //               [[[0.0,0.5],[0.5,0.0]], [[1.0,1.0],[-0.2,0.3]], [[0.4,-0.6],[0.9,0.1]]]]  (C=3)
 torch::Tensor at_teacher() {
-  return torch::tensor({0.2, 0.0, 1.0, 0.4, 0.9, -0.3, 0.0, 0.5, 1.1, 0.6, 0.2, -0.8,  //
-                        0.0, 0.5, 0.5, 0.0, 1.0, 1.0, -0.2, 0.3, 0.4, -0.6, 0.9, 0.1},
+  return torch::tensor({0.2, 0.0, 1.0, 0.4, 0.9, -0.3, 0.0,  0.5, 1.1, 0.6,  0.2, -0.8,  //
+                        0.0, 0.5, 0.5, 0.0, 1.0, 1.0,  -0.2, 0.3, 0.4, -0.6, 0.9, 0.1},
                        kF64)
       .view({2, 3, 2, 2});
 }

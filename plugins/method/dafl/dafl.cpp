@@ -11,8 +11,7 @@
 namespace dfkd_dafl {
 
 namespace {
-const auto kStudentOptimizer =
-    dfkd::OptimizerOptions::sgd_or_adam("student", dfkd::adam(2e-3));
+const auto kStudentOptimizer = dfkd::OptimizerOptions::sgd_or_adam("student", dfkd::adam(2e-3));
 // DAFL's generator learning rate: MNIST 0.2, CIFAR 0.02.
 const auto kGeneratorOptimizer = dfkd::OptimizerOptions::adam("generator", dfkd::adam(0.2));
 }  // namespace

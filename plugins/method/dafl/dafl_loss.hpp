@@ -1,7 +1,7 @@
 #pragma once
 /// DAFL (Chen et al., ICCV 2019), the paper's DFL row. Its one-hot and activation terms are the
-/// activation_logit and activation_feature regularizers (docs/methods.md sections 3 and 4: L_oh = R_l,
-/// L_a = R_m / dim); the information-entropy term and the student's loss live here.
+/// activation_logit and activation_feature regularizers (docs/methods.md sections 3 and 4: L_oh =
+/// R_l, L_a = R_m / dim); the information-entropy term and the student's loss live here.
 #include <torch/torch.h>
 
 namespace dfkd::losses {

@@ -1,7 +1,8 @@
 // Golden-value tests of DAFL's own terms (its one-hot and activation terms are the
-// activation_logit / activation_feature regularizers, tested in their folders). Every expected number was computed independently with plain
-// Python (math module only, no tensor library) from the formula in the function's header; the
-// Python expression sits above each check. Built into dfkd_tests via dfkd_add_plugin(... TESTS).
+// activation_logit / activation_feature regularizers, tested in their folders). Every expected
+// number was computed independently with plain Python (math module only, no tensor library) from
+// the formula in the function's header; the Python expression sits above each check. Built into
+// dfkd_tests via dfkd_add_plugin(... TESTS).
 #include <gtest/gtest.h>
 
 #include <torch/torch.h>

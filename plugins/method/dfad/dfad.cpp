@@ -73,8 +73,8 @@ class Dfad : public dfkd::Method {
     const auto s = ctx.student.forward(x);
     const auto plain = dfkd::losses::dfad_discrepancy(s.logits, t.logits);
     dfkd::StepMetrics step;
-    const auto loss = plain_weight_ * plain +
-                      ctx.student_terms(x, t, &dfkd::losses::dfad_discrepancy, step);
+    const auto loss =
+        plain_weight_ * plain + ctx.student_terms(x, t, &dfkd::losses::dfad_discrepancy, step);
     step["student_discrepancy"] = plain.item<double>();
     step["loss_student"] = dfkd::optimizer_step(loss, {optimizers_.student});
     return step;

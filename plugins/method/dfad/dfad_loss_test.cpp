@@ -1,6 +1,7 @@
-// Golden-value tests of DFAD's discrepancy and generator loss. Every expected number was computed independently with plain
-// Python (math module only, no tensor library) from the formula in the function's header; the
-// Python expression sits above each check. Built into dfkd_tests via dfkd_add_plugin(... TESTS).
+// Golden-value tests of DFAD's discrepancy and generator loss. Every expected number was computed
+// independently with plain Python (math module only, no tensor library) from the formula in the
+// function's header; the Python expression sits above each check. Built into dfkd_tests via
+// dfkd_add_plugin(... TESTS).
 #include <gtest/gtest.h>
 
 #include <torch/torch.h>

@@ -9,9 +9,8 @@
 namespace dfkd_fitnet {
 
 namespace {
-const auto kStudentOptimizer =
-    dfkd::OptimizerOptions::sgd_or_adam("student", dfkd::sgd(0.05, 0.9, 5e-4),
-                                      "the student and the regressor");
+const auto kStudentOptimizer = dfkd::OptimizerOptions::sgd_or_adam(
+    "student", dfkd::sgd(0.05, 0.9, 5e-4), "the student and the regressor");
 }  // namespace
 
 class FitNet : public dfkd::Method {
@@ -27,7 +26,8 @@ class FitNet : public dfkd::Method {
                             "pool; ResNet: layer2, RepDistiller's --hint_layer 2)"),
         dfkd::option_string("guided_tap", "conv2", "student tap regressed onto the hint"),
         dfkd::option_real("beta", 100.0, "weight of the hint loss").at_least(0),
-        dfkd::option_real("gamma", 1.0, "weight of the cross-entropy with the true labels").at_least(0),
+        dfkd::option_real("gamma", 1.0, "weight of the cross-entropy with the true labels")
+            .at_least(0),
     };
     kStudentOptimizer.declare(info.options);
     info.method_traits.needs_teacher = true;

@@ -1,6 +1,7 @@
-// Golden-value tests of FitNet's hint loss and regressor. Every expected number was computed independently with plain
-// Python (math module only, no tensor library) from the formula in the function's header; the
-// Python expression sits above each check. Built into dfkd_tests via dfkd_add_plugin(... TESTS).
+// Golden-value tests of FitNet's hint loss and regressor. Every expected number was computed
+// independently with plain Python (math module only, no tensor library) from the formula in the
+// function's header; the Python expression sits above each check. Built into dfkd_tests via
+// dfkd_add_plugin(... TESTS).
 #include <gtest/gtest.h>
 
 #include <torch/torch.h>
@@ -37,11 +38,11 @@ TEST(FitNetLoss, RegressorMapsStudentShapeOntoTeacherShape) {
     return reg->forward(torch::randn(s)).sizes().vec();
   };
   using V = std::vector<int64_t>;
-  EXPECT_EQ(out_shape({8, 5, 5}, {16, 5, 5}), (V{2, 16, 5, 5}));    // 1x1 conv (LeNet conv2)
-  EXPECT_EQ(out_shape({8, 7, 7}, {16, 5, 5}), (V{2, 16, 5, 5}));    // 3x3 conv, no padding
-  EXPECT_EQ(out_shape({64, 16, 16}, {128, 8, 8}), (V{2, 128, 8, 8}));   // stride-2 conv
+  EXPECT_EQ(out_shape({8, 5, 5}, {16, 5, 5}), (V{2, 16, 5, 5}));         // 1x1 conv (LeNet conv2)
+  EXPECT_EQ(out_shape({8, 7, 7}, {16, 5, 5}), (V{2, 16, 5, 5}));         // 3x3 conv, no padding
+  EXPECT_EQ(out_shape({64, 16, 16}, {128, 8, 8}), (V{2, 128, 8, 8}));    // stride-2 conv
   EXPECT_EQ(out_shape({64, 8, 8}, {128, 16, 16}), (V{2, 128, 16, 16}));  // transposed conv
-  EXPECT_EQ(out_shape({60}, {120}), (V{2, 120}));                    // vectors: Linear
+  EXPECT_EQ(out_shape({60}, {120}), (V{2, 120}));                        // vectors: Linear
   EXPECT_THROW(dfkd::losses::make_hint_regressor({8, 5, 5}, {16, 7, 7}), std::invalid_argument);
   EXPECT_THROW(dfkd::losses::make_hint_regressor({60}, {16, 5, 5}), std::invalid_argument);
 }

@@ -13,9 +13,8 @@
 namespace dfkd_ft {
 
 namespace {
-const auto kStudentOptimizer =
-    dfkd::OptimizerOptions::sgd_or_adam("student", dfkd::sgd(0.05, 0.9, 5e-4),
-                                      "the student and the translator");
+const auto kStudentOptimizer = dfkd::OptimizerOptions::sgd_or_adam(
+    "student", dfkd::sgd(0.05, 0.9, 5e-4), "the student and the translator");
 const auto kParaphraserOptimizer =
     dfkd::OptimizerOptions::sgd_or_adam("paraphraser", dfkd::sgd(0.1, 0.9, 5e-4));
 }  // namespace
@@ -36,7 +35,8 @@ class Ft : public dfkd::Method {
             .greater_than(0)
             .at_most(64),
         dfkd::option_real("beta", 500.0, "weight of the factor loss (official: 500)").at_least(0),
-        dfkd::option_real("gamma", 1.0, "weight of the cross-entropy with the true labels").at_least(0),
+        dfkd::option_real("gamma", 1.0, "weight of the cross-entropy with the true labels")
+            .at_least(0),
         dfkd::option_int("paraphraser_epochs", 5,
                          "epochs (passes over the training set) of paraphraser pre-training")
             .at_least(0)
@@ -59,8 +59,9 @@ class Ft : public dfkd::Method {
         paraphraser_optimizer_(kParaphraserOptimizer.read(o)),
         optimizer_(kStudentOptimizer.read(o)) {
     if (paraphraser_epochs_ < 1)
-      throw dfkd::ConfigError(fmt::format(
-          "ft: option paraphraser_epochs: expected an integer >= 1, found {}", paraphraser_epochs_));
+      throw dfkd::ConfigError(
+          fmt::format("ft: option paraphraser_epochs: expected an integer >= 1, found {}",
+                      paraphraser_epochs_));
   }
 
   void setup(dfkd::TrainContext& ctx) override {
@@ -71,9 +72,10 @@ class Ft : public dfkd::Method {
     if (fs.dim() != 4 || ft.dim() != 4 || fs.size(2) != ft.size(2) || fs.size(3) != ft.size(3))
       throw dfkd::ConfigError(fmt::format(
           "ft: options student_tap '{}' [{}] and teacher_tap '{}' [{}]: expected two [B, C, H, W] "
-          "maps of the same H and W", student_tap_, fmt::join(fs.sizes(), ", "), teacher_tap_,
-          fmt::join(ft.sizes(), ", ")));
-    const int64_t factor = std::max<int64_t>(1, std::lround(rate_ * static_cast<double>(ft.size(1))));
+          "maps of the same H and W",
+          student_tap_, fmt::join(fs.sizes(), ", "), teacher_tap_, fmt::join(ft.sizes(), ", ")));
+    const int64_t factor =
+        std::max<int64_t>(1, std::lround(rate_ * static_cast<double>(ft.size(1))));
     paraphraser_ = dfkd::losses::Paraphraser(ft.size(1), factor);
     translator_ = dfkd::losses::make_translator(fs.size(1), factor);
     paraphraser_->to(ctx.device);
@@ -87,8 +89,7 @@ class Ft : public dfkd::Method {
   }
 
   std::vector<dfkd::PretrainingStage> pretraining(dfkd::TrainContext&) override {
-    paraphraser_opt_ =
-        dfkd::make_optimizer(paraphraser_->parameters(), paraphraser_optimizer_);
+    paraphraser_opt_ = dfkd::make_optimizer(paraphraser_->parameters(), paraphraser_optimizer_);
     dfkd::PretrainingStage stage;
     stage.name = "paraphraser";
     stage.epochs = paraphraser_epochs_;
@@ -116,8 +117,8 @@ class Ft : public dfkd::Method {
       teacher_factor = paraphraser_->encode(f.teacher.feature(teacher_tap_));
     }
     auto ce = torch::nn::functional::cross_entropy(f.student.logits, f.batch.y);
-    auto factor = dfkd::losses::ft_factor_loss(translator_->forward(f.student.feature(student_tap_)),
-                                               teacher_factor);
+    auto factor = dfkd::losses::ft_factor_loss(
+        translator_->forward(f.student.feature(student_tap_)), teacher_factor);
     const double loss =
         dfkd::optimizer_step(gamma_ * ce + beta_ * factor, {student_opt_, translator_opt_});
     return {{"loss_student", loss},

@@ -10,7 +10,8 @@ torch::Tensor normalised_factor(const torch::Tensor& factor) {
   return F::normalize(factor.flatten(1), F::NormalizeFuncOptions().p(2).dim(1));
 }
 
-nn::Sequential conv_stack(const std::vector<std::pair<int64_t, int64_t>>& channels, bool transposed) {
+nn::Sequential conv_stack(const std::vector<std::pair<int64_t, int64_t>>& channels,
+                          bool transposed) {
   nn::Sequential seq;
   for (const auto& [in, out] : channels) {
     if (transposed)

@@ -1,6 +1,7 @@
-// Golden-value tests of factor transfer's losses and modules. Every expected number was computed independently with plain
-// Python (math module only, no tensor library) from the formula in the function's header; the
-// Python expression sits above each check. Built into dfkd_tests via dfkd_add_plugin(... TESTS).
+// Golden-value tests of factor transfer's losses and modules. Every expected number was computed
+// independently with plain Python (math module only, no tensor library) from the formula in the
+// function's header; the Python expression sits above each check. Built into dfkd_tests via
+// dfkd_add_plugin(... TESTS).
 #include <gtest/gtest.h>
 
 #include <torch/torch.h>
@@ -16,9 +17,11 @@ using golden::kF64;
 }  // namespace
 
 TEST(FtLoss, L1OfPerSampleNormalisedFactors) {
-  // Python: fa = [[1.0,-2.0,0.5,0.0],[0.3,0.3,-0.9,1.2]]; fb = [[0.5,0.5,1.0,-1.0],[2.0,0.0,0.0,1.0]]
+  // Python: fa = [[1.0,-2.0,0.5,0.0],[0.3,0.3,-0.9,1.2]]; fb =
+  // [[0.5,0.5,1.0,-1.0],[2.0,0.0,0.0,1.0]]
   //         nrm(v) = v / sqrt(sum v^2); sum(|nrm(a)-nrm(b)|) / 8 -> 0.5187955923570498
-  const auto fa = torch::tensor({1.0, -2.0, 0.5, 0.0, 0.3, 0.3, -0.9, 1.2}, kF64).view({2, 2, 1, 2});
+  const auto fa =
+      torch::tensor({1.0, -2.0, 0.5, 0.0, 0.3, 0.3, -0.9, 1.2}, kF64).view({2, 2, 1, 2});
   auto fb = torch::tensor({0.5, 0.5, 1.0, -1.0, 2.0, 0.0, 0.0, 1.0}, kF64).view({2, 2, 1, 2});
   EXPECT_NEAR(dfkd::losses::ft_factor_loss(fa, fb).item<double>(), 0.5187955923570498, 1e-12);
   // Scale invariance per sample: the factor loss compares directions only.

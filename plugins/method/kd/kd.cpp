@@ -23,7 +23,8 @@ class Kd : public dfkd::Method {
     info.options = {
         dfkd::option_real("temperature", 4.0, "softmax temperature T").greater_than(0),
         dfkd::option_real("alpha", 0.9, "weight of the KD term").at_least(0),
-        dfkd::option_real("gamma", 0.1, "weight of the cross-entropy with the true labels").at_least(0),
+        dfkd::option_real("gamma", 0.1, "weight of the cross-entropy with the true labels")
+            .at_least(0),
     };
     kStudentOptimizer.declare(info.options);
     info.method_traits.needs_teacher = true;

@@ -1,6 +1,7 @@
-// Golden-value tests of KD's loss (Hinton et al. 2015). Every expected number was computed independently with plain
-// Python (math module only, no tensor library) from the formula in the function's header; the
-// Python expression sits above each check. Built into dfkd_tests via dfkd_add_plugin(... TESTS).
+// Golden-value tests of KD's loss (Hinton et al. 2015). Every expected number was computed
+// independently with plain Python (math module only, no tensor library) from the formula in the
+// function's header; the Python expression sits above each check. Built into dfkd_tests via
+// dfkd_add_plugin(... TESTS).
 #include <gtest/gtest.h>
 
 #include <torch/torch.h>

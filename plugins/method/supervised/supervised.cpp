@@ -18,8 +18,7 @@ class Supervised : public dfkd::Method {
     return info;
   }
 
-  explicit Supervised(const dfkd::Options& o)
-      : optimizer_settings_(kStudentOptimizer.read(o)) {}
+  explicit Supervised(const dfkd::Options& o) : optimizer_settings_(kStudentOptimizer.read(o)) {}
 
   void setup(dfkd::TrainContext& ctx) override {
     optimizer_ = &ctx.add_optimizer(

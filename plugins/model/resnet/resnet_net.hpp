@@ -1,5 +1,6 @@
 #pragma once
-/// The CIFAR ("8x") ResNet-18 / ResNet-34 of DFAD and DAFL (docs/methods.md §1 and its sources), for Cx32x32 inputs:
+/// The CIFAR ("8x") ResNet-18 / ResNet-34 of DFAD and DAFL (docs/methods.md §1 and its sources),
+/// for Cx32x32 inputs:
 ///   stem conv3x3 C->64 (stride 1, no bias) + BN + ReLU, no max-pool;
 ///   four stages of BasicBlocks, 64/128/256/512 channels, strides 1/2/2/2,
 ///   [2,2,2,2] blocks (18) or [3,4,6,3] (34); shortcut 1x1 conv (stride s, no bias) + BN when the

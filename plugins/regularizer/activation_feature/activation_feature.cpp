@@ -9,8 +9,9 @@ class ActivationFeature : public dfkd::Regularizer {
  public:
   static dfkd::PluginInfo info() {
     dfkd::PluginInfo info;
-    info.doc = "R_m (Qu et al. eq. 3): -(1/B) sum_b ||f_T(x_b)||_1 of a teacher feature tap, at "
-               "the generator step";
+    info.doc =
+        "R_m (Qu et al. eq. 3): -(1/B) sum_b ||f_T(x_b)||_1 of a teacher feature tap, at "
+        "the generator step";
     info.options = {
         dfkd::option_string("tap", "features", "teacher feature tap (flattened per sample)"),
         dfkd::option_bool("normalize", false,

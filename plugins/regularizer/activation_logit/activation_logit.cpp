@@ -9,8 +9,9 @@ class ActivationLogit : public dfkd::Regularizer {
  public:
   static dfkd::PluginInfo info() {
     dfkd::PluginInfo info;
-    info.doc = "R_l (Qu et al. eq. 2): mean CE of the teacher's logits against their argmax, at "
-               "the generator step";
+    info.doc =
+        "R_l (Qu et al. eq. 2): mean CE of the teacher's logits against their argmax, at "
+        "the generator step";
     return info;
   }
 

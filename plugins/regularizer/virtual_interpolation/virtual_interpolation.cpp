@@ -60,10 +60,11 @@ class VirtualInterpolation : public dfkd::Regularizer {
             "virtual_interpolation: partner \"second_batch\" needs the generator and the teacher "
             "in the student step's inputs; this method does not pass them");
       torch::NoGradGuard no_grad;
-      auto x2 = in.generator->forward(
-          dfkd::sample_latent(*in.generator, batch, in.rng, in.x.device()));
+      auto x2 =
+          in.generator->forward(dfkd::sample_latent(*in.generator, batch, in.rng, in.x.device()));
       auto t2 = in.teacher_model->forward(x2).logits;
-      std::tie(x_mix, t_mix) = dfkd::losses::mix_pair(in.x, in.teacher.logits.detach(), x2, t2, lambda);
+      std::tie(x_mix, t_mix) =
+          dfkd::losses::mix_pair(in.x, in.teacher.logits.detach(), x2, t2, lambda);
     } else {
       auto perm = torch::randperm(batch, in.rng, torch::kLong);
       std::tie(x_mix, t_mix) = dfkd::losses::mix(in.x, in.teacher.logits.detach(), lambda, perm);

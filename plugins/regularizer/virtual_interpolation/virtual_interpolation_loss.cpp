@@ -19,10 +19,10 @@ std::pair<torch::Tensor, torch::Tensor> mix_pair(const torch::Tensor& x, const t
                                                  const torch::Tensor& lambda) {
   TORCH_CHECK(lambda.dim() == 0 || (lambda.dim() == 1 && lambda.size(0) == x.size(0)),
               "mix: lambda: expected a scalar or [", x.size(0), "], found ", lambda.sizes());
-  TORCH_CHECK(x_partner.sizes() == x.sizes() && t_partner.sizes() == t.sizes() &&
-                  t.size(0) == x.size(0),
-              "mix: expected partners shaped like x ", x.sizes(), " and t [B, K], found ",
-              x_partner.sizes(), " and ", t_partner.sizes());
+  TORCH_CHECK(
+      x_partner.sizes() == x.sizes() && t_partner.sizes() == t.sizes() && t.size(0) == x.size(0),
+      "mix: expected partners shaped like x ", x.sizes(), " and t [B, K], found ",
+      x_partner.sizes(), " and ", t_partner.sizes());
   auto lx = broadcastable(lambda, x);
   auto lt = broadcastable(lambda, t);
   return {lx * x + (1 - lx) * x_partner, lt * t + (1 - lt) * t_partner};

@@ -1,6 +1,7 @@
-// Golden-value tests of the virtual_interpolation term (eq. 9) and its mixing. Every expected number was computed independently with plain
-// Python (math module only, no tensor library) from the formula in the function's header; the
-// Python expression sits above each check. Built into dfkd_tests via dfkd_add_plugin(... TESTS).
+// Golden-value tests of the virtual_interpolation term (eq. 9) and its mixing. Every expected
+// number was computed independently with plain Python (math module only, no tensor library) from
+// the formula in the function's header; the Python expression sits above each check. Built into
+// dfkd_tests via dfkd_add_plugin(... TESTS).
 #include <gtest/gtest.h>
 
 #include <torch/torch.h>
@@ -20,10 +21,14 @@ using golden::kF64;
 using golden::teacher_logits;
 
 // Python: perm = [2, 0, 1]
-torch::Tensor permutation() { return torch::tensor({2, 0, 1}, torch::kLong); }
+torch::Tensor permutation() {
+  return torch::tensor({2, 0, 1}, torch::kLong);
+}
 
 // The discrepancy the term is computed with: mean L1, DFAD's (Python: sum(abs(a-b)) / n).
-torch::Tensor mean_l1(const torch::Tensor& s, const torch::Tensor& t) { return (s - t).abs().mean(); }
+torch::Tensor mean_l1(const torch::Tensor& s, const torch::Tensor& t) {
+  return (s - t).abs().mean();
+}
 
 /// Student with fixed weights: logits = x W + b, W = [[0.5,-1,0.25,2],[1.5,0,-0.5,1]],
 /// b = [0.1,-0.2,0.3,0].
@@ -55,27 +60,24 @@ TEST(VirtualInterpolation, MixWithOneLambdaPerBatch) {
       dfkd::losses::mix(inputs(), teacher_logits(), torch::tensor(0.3, kF64), permutation());
   expect_tensor_near(x_mix, torch::tensor({{-0.75, 1.5}, {0.85, -1.325}, {-0.1, 1.075}}, kF64),
                      1e-12);
-  expect_tensor_near(t_mix,
-                     torch::tensor({{0.72, -0.22, 0.64, -1.25},
-                                    {0.7, -0.11, 0.78, 1.25},
-                                    {0.18, 0.53, -0.02, 1.5}},
-                                   kF64),
-                     1e-12);
+  expect_tensor_near(
+      t_mix,
+      torch::tensor(
+          {{0.72, -0.22, 0.64, -1.25}, {0.7, -0.11, 0.78, 1.25}, {0.18, 0.53, -0.02, 1.5}}, kF64),
+      1e-12);
 }
 
 TEST(VirtualInterpolation, MixWithOneLambdaPerSample) {
   // Python: the same with lam_i from [0.2, 0.5, 0.9] for row i
   const auto lambda = torch::tensor({0.2, 0.5, 0.9}, kF64);
-  const auto [x_mix, t_mix] =
-      dfkd::losses::mix(inputs(), teacher_logits(), lambda, permutation());
+  const auto [x_mix, t_mix] = dfkd::losses::mix(inputs(), teacher_logits(), lambda, permutation());
   expect_tensor_near(x_mix, torch::tensor({{-1.0, 2.0}, {0.75, -0.875}, {-1.3, 2.725}}, kF64),
                      1e-12);
-  expect_tensor_near(t_mix,
-                     torch::tensor({{0.68, -0.18, 0.56, -1.5},
-                                    {0.5, 0.15, 0.5, 1.75},
-                                    {0.54, -0.01, 0.34, -1.5}},
-                                   kF64),
-                     1e-12);
+  expect_tensor_near(
+      t_mix,
+      torch::tensor({{0.68, -0.18, 0.56, -1.5}, {0.5, 0.15, 0.5, 1.75}, {0.54, -0.01, 0.34, -1.5}},
+                    kF64),
+      1e-12);
 }
 
 TEST(VirtualInterpolation, TermIsDiscrepancyOnMixedPair) {
@@ -89,19 +91,18 @@ TEST(VirtualInterpolation, TermIsDiscrepancyOnMixedPair) {
                                                   torch::tensor(0.3, kF64), permutation())
                   .item<double>(),
               0.9920833333333331, 1e-12);
-  EXPECT_NEAR(dfkd::losses::virtual_interpolation(student, l1, inputs(), teacher_logits(),
-                                                  torch::tensor({0.2, 0.5, 0.9}, kF64),
-                                                  permutation())
-                  .item<double>(),
-              1.4464583333333334, 1e-12);
+  EXPECT_NEAR(
+      dfkd::losses::virtual_interpolation(student, l1, inputs(), teacher_logits(),
+                                          torch::tensor({0.2, 0.5, 0.9}, kF64), permutation())
+          .item<double>(),
+      1.4464583333333334, 1e-12);
 }
 
 TEST(VirtualInterpolation, TeacherTargetGetsNoGradient) {
   LinearStudent student;
   auto t = teacher_logits().requires_grad_(true);
-  auto term = dfkd::losses::virtual_interpolation(student, &mean_l1,
-                                                  inputs(), t, torch::tensor(0.3, kF64),
-                                                  permutation());
+  auto term = dfkd::losses::virtual_interpolation(student, &mean_l1, inputs(), t,
+                                                  torch::tensor(0.3, kF64), permutation());
   term.backward();
   EXPECT_FALSE(t.grad().defined());
   EXPECT_TRUE(student.module().parameters()[0].grad().defined());
@@ -121,8 +122,8 @@ TEST(VirtualInterpolation, BetaSamplesMatchMoments) {
   EXPECT_EQ(dfkd::losses::sample_beta(1.0, {}, rng).dim(), 0);
   auto a = dfkd::make_generator(3, "test/beta");
   auto b = dfkd::make_generator(3, "test/beta");
-  EXPECT_TRUE(torch::equal(dfkd::losses::sample_beta(0.4, {8}, a),
-                           dfkd::losses::sample_beta(0.4, {8}, b)));
+  EXPECT_TRUE(
+      torch::equal(dfkd::losses::sample_beta(0.4, {8}, a), dfkd::losses::sample_beta(0.4, {8}, b)));
 }
 
 TEST(VirtualInterpolation, MixPairWithSecondBatch) {
@@ -136,10 +137,9 @@ TEST(VirtualInterpolation, MixPairWithSecondBatch) {
   const auto [x_mix, t_mix] =
       dfkd::losses::mix_pair(x, teacher_logits(), x2, t2, torch::tensor(0.3, kF64));
   expect_tensor_near(x_mix, torch::tensor({{0.3, 0.1}, {1.55, -0.625}, {-0.1, 1.25}}, kF64), 1e-12);
-  expect_tensor_near(t_mix,
-                     torch::tensor({{0.65, 0.2, 0.36, -0.55},
-                                    {0.7, 0.94, 0.64, 1.6},
-                                    {-0.17, 1.37, 0.12, -0.39}},
-                                   kF64),
-                     1e-12);
+  expect_tensor_near(
+      t_mix,
+      torch::tensor({{0.65, 0.2, 0.36, -0.55}, {0.7, 0.94, 0.64, 1.6}, {-0.17, 1.37, 0.12, -0.39}},
+                    kF64),
+      1e-12);
 }

@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 namespace dfkd {
 

@@ -2,7 +2,8 @@
 /// Method plugins contribute ONE training iteration; the host owns everything around it
 /// (epochs, evaluation, LR schedule, checkpoints, metric logging, NaN detection, Ctrl-C).
 ///
-/// Example (data-free adversarial distillation, one iteration = k student steps + 1 generator step):
+/// Example (data-free adversarial distillation, one iteration = k student steps + 1 generator
+/// step):
 ///   void setup(TrainContext& ctx) override {
 ///     ctx.add_optimizer("student", std::make_unique<torch::optim::SGD>(...));
 ///   }
@@ -50,16 +51,16 @@ class TrainContext {
   TrainContext& operator=(const TrainContext&) = delete;
 
   Model& student;
-  Model* teacher = nullptr;            ///< frozen: eval mode, no parameter gradients
-  Generator* generator = nullptr;      ///< trainable, for data-free methods
-  BatchSource* train_data = nullptr;   ///< only for methods with uses_training_data
+  Model* teacher = nullptr;           ///< frozen: eval mode, no parameter gradients
+  Generator* generator = nullptr;     ///< trainable, for data-free methods
+  BatchSource* train_data = nullptr;  ///< only for methods with uses_training_data
   RegularizerSet* regularizers = nullptr;
   torch::Device device;
   int64_t batch_size;
   torch::Generator& rng;
   DataShape data_shape;  ///< of the run's dataset: lets a method size extra modules in setup
-  int64_t epoch = 0;  ///< 0-based epoch being trained
-  int64_t step = 0;   ///< global iteration index, 0-based
+  int64_t epoch = 0;     ///< 0-based epoch being trained
+  int64_t step = 0;      ///< global iteration index, 0-based
 
   /// Registers an optimizer the method steps. The host owns it: it applies the LR schedule to
   /// every param group (relative to the lr the group was created with) and checkpoints it.

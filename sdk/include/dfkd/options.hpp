@@ -37,7 +37,8 @@ struct OptionSpec {
   nlohmann::json default_value;  ///< null: the option is required
   std::string doc;
   std::vector<std::string> choices;  ///< for String options: the allowed values (empty: any)
-  /// Numeric options (and each element of numeric lists): inclusive or exclusive bounds; unset = none.
+  /// Numeric options (and each element of numeric lists): inclusive or exclusive bounds; unset =
+  /// none.
   std::optional<double> min_value, max_value;
   bool min_exclusive = false, max_exclusive = false;
   /// List options: the minimum number of elements.
@@ -61,7 +62,8 @@ OptionSpec option_string(std::string name, std::string default_value, std::strin
                          std::vector<std::string> choices = {});
 OptionSpec option_ints(std::string name, std::vector<int64_t> default_value, std::string doc);
 OptionSpec option_reals(std::string name, std::vector<double> default_value, std::string doc);
-OptionSpec option_strings(std::string name, std::vector<std::string> default_value, std::string doc);
+OptionSpec option_strings(std::string name, std::vector<std::string> default_value,
+                          std::string doc);
 /// A required option (no default) of the given type.
 OptionSpec option_required(std::string name, OptionType type, std::string doc);
 

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include <boost/dll/alias.hpp>
 #include <torch/version.h>
+#include <boost/dll/alias.hpp>
 
 #include "dfkd/dataset.hpp"
 #include "dfkd/generator.hpp"
@@ -41,9 +41,9 @@ const char* interface_id(PluginKind kind);
 extern "C" {
 /// Plain data only: the host reads it before trusting anything else in the library.
 struct PluginDescriptor {
-  uint32_t abi_version;    ///< DFKD_ABI_VERSION the plugin was built with
-  uint32_t struct_size;    ///< sizeof(PluginDescriptor) the plugin was built with
-  const char* kind;        ///< "model", "dataset", "generator", "regularizer", "method"
+  uint32_t abi_version;  ///< DFKD_ABI_VERSION the plugin was built with
+  uint32_t struct_size;  ///< sizeof(PluginDescriptor) the plugin was built with
+  const char* kind;      ///< "model", "dataset", "generator", "regularizer", "method"
   const char* name;
   const char* version;
   const char* interface_id;
@@ -82,22 +82,28 @@ class Registry {
 };
 
 namespace detail {
-template <class T> std::unique_ptr<Dataset> make_dataset(const Options& o) {
+template <class T>
+std::unique_ptr<Dataset> make_dataset(const Options& o) {
   return std::make_unique<T>(o);
 }
-template <class T> std::unique_ptr<Model> make_model(const Options& o, const DataShape& s) {
+template <class T>
+std::unique_ptr<Model> make_model(const Options& o, const DataShape& s) {
   return std::make_unique<T>(o, s);
 }
-template <class T> std::unique_ptr<Generator> make_generator(const Options& o, const DataShape& s) {
+template <class T>
+std::unique_ptr<Generator> make_generator(const Options& o, const DataShape& s) {
   return std::make_unique<T>(o, s);
 }
-template <class T> std::unique_ptr<Regularizer> make_regularizer(const Options& o) {
+template <class T>
+std::unique_ptr<Regularizer> make_regularizer(const Options& o) {
   return std::make_unique<T>(o);
 }
-template <class T> std::unique_ptr<Method> make_method(const Options& o) {
+template <class T>
+std::unique_ptr<Method> make_method(const Options& o) {
   return std::make_unique<T>(o);
 }
-template <PluginKind K, class T> PluginEntry make_entry(const char* name, const char* version) {
+template <PluginKind K, class T>
+PluginEntry make_entry(const char* name, const char* version) {
   PluginEntry e;
   e.kind = K;
   e.name = name;
@@ -130,18 +136,24 @@ template <PluginKind K, class T> PluginEntry make_entry(const char* name, const 
 #define DFKD_PLUGIN(KIND, NAME, VERSION, CLASS)                                                  \
   namespace {                                                                                    \
   void dfkd_register_plugin(::dfkd::Registry& registry) {                                        \
-    registry.add(::dfkd::detail::make_entry<::dfkd::PluginKind::DFKD_DETAIL_CAT(                 \
-                                                DFKD_DETAIL_KIND_, KIND),                        \
-                                            CLASS>(NAME, VERSION));                              \
+    registry.add(                                                                                \
+        ::dfkd::detail::make_entry<::dfkd::PluginKind::DFKD_DETAIL_CAT(DFKD_DETAIL_KIND_, KIND), \
+                                   CLASS>(NAME, VERSION));                                       \
   }                                                                                              \
   const ::dfkd::PluginDescriptor dfkd_plugin_descriptor_value = {                                \
-      DFKD_ABI_VERSION,          sizeof(::dfkd::PluginDescriptor),                               \
-      #KIND,                     NAME,                                                           \
-      VERSION,                   DFKD_DETAIL_CAT(DFKD_DETAIL_IFACE_, KIND),                      \
-      TORCH_VERSION,             _GLIBCXX_USE_CXX11_ABI,                                         \
+      DFKD_ABI_VERSION,                                                                          \
+      sizeof(::dfkd::PluginDescriptor),                                                          \
+      #KIND,                                                                                     \
+      NAME,                                                                                      \
+      VERSION,                                                                                   \
+      DFKD_DETAIL_CAT(DFKD_DETAIL_IFACE_, KIND),                                                 \
+      TORCH_VERSION,                                                                             \
+      _GLIBCXX_USE_CXX11_ABI,                                                                    \
       &dfkd_register_plugin};                                                                    \
   }                                                                                              \
   namespace dfkd_plugin_entry {                                                                  \
-  const ::dfkd::PluginDescriptor* descriptor() { return &dfkd_plugin_descriptor_value; }        \
+  const ::dfkd::PluginDescriptor* descriptor() {                                                 \
+    return &dfkd_plugin_descriptor_value;                                                        \
+  }                                                                                              \
   }                                                                                              \
   BOOST_DLL_ALIAS(dfkd_plugin_entry::descriptor, dfkd_plugin)

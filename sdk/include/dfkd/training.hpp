@@ -1,17 +1,18 @@
 #pragma once
 /// Small pieces every method's iteration repeats, so a method plugin keeps only its own maths:
-/// optimizer options by role, the forward passes of a data-driven distillation step, one optimizer step,
-/// and the collapse metrics of data-free methods.
+/// optimizer options by role, the forward passes of a data-driven distillation step, one optimizer
+/// step, and the collapse metrics of data-free methods.
 ///
 /// Example (a data-driven method's iteration):
 ///   auto f = dfkd::distill_forward(ctx, "kd");
 ///   auto ce = torch::nn::functional::cross_entropy(f.student.logits, f.batch.y);
 ///   const double loss = dfkd::optimizer_step(gamma * ce + ..., {student_opt_});
-///   return {{"loss_student", loss}, {"train_accuracy", dfkd::batch_accuracy(f.student.logits, f.batch.y)}};
+///   return {{"loss_student", loss}, {"train_accuracy", dfkd::batch_accuracy(f.student.logits,
+///   f.batch.y)}};
 #include <initializer_list>
 #include <map>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <torch/torch.h>
@@ -33,9 +34,9 @@ OptimizerSettings adam(double lr, double beta1 = 0.9, double beta2 = 0.999);
 ///   adam("generator", ...):      generator_lr, generator_beta1, generator_beta2
 ///
 /// Example:
-///   const auto student = dfkd::OptimizerOptions::sgd_or_adam("student", dfkd::sgd(0.1, 0.9, 5e-4));
-///   student.declare(info.options);                 // in info()
-///   settings_ = student.read(options);             // in the constructor
+///   const auto student = dfkd::OptimizerOptions::sgd_or_adam("student", dfkd::sgd(0.1, 0.9,
+///   5e-4)); student.declare(info.options);                 // in info() settings_ =
+///   student.read(options);             // in the constructor
 class OptimizerOptions {
  public:
   /// `whose` names what the optimizer trains in the options' docs (default "the <role>").

@@ -2,8 +2,8 @@
 // iterations of real data-free methods (a DFAD step at batch 256 takes seconds). Before its first
 // sleep it creates `started.<pid>` in the working directory, so a test knows a worker is inside an
 // iteration. Loaded only by tests (DFKD_PLUGIN_PATH), never installed.
-#include <dfkd/sdk.hpp>
 #include <unistd.h>
+#include <dfkd/sdk.hpp>
 
 #include <chrono>
 #include <fstream>
@@ -26,7 +26,8 @@ class SlowSupervised : public dfkd::Method {
 
   void setup(dfkd::TrainContext& ctx) override {
     optimizer_ = &ctx.add_optimizer(
-        "student", dfkd::make_optimizer(ctx.student.module().parameters(), {"sgd", 0.01, 0.0, 0.0}));
+        "student",
+        dfkd::make_optimizer(ctx.student.module().parameters(), {"sgd", 0.01, 0.0, 0.0}));
   }
 
   dfkd::StepMetrics iteration(dfkd::TrainContext& ctx) override {

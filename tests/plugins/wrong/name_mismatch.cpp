@@ -7,8 +7,14 @@ void register_other_name(dfkd::Registry& registry) {
       "other_name", "1.0.0"));
 }
 
-const dfkd::PluginDescriptor kDescriptor = {
-    DFKD_ABI_VERSION, sizeof(dfkd::PluginDescriptor), "regularizer", "name_mismatch", "1.0.0",
-    "dfkd.Regularizer/1", TORCH_VERSION, _GLIBCXX_USE_CXX11_ABI, &register_other_name};
+const dfkd::PluginDescriptor kDescriptor = {DFKD_ABI_VERSION,
+                                            sizeof(dfkd::PluginDescriptor),
+                                            "regularizer",
+                                            "name_mismatch",
+                                            "1.0.0",
+                                            "dfkd.Regularizer/1",
+                                            TORCH_VERSION,
+                                            _GLIBCXX_USE_CXX11_ABI,
+                                            &register_other_name};
 }  // namespace
 DFKD_WRONG_PLUGIN_EXPORT(kDescriptor)

@@ -2,8 +2,14 @@
 #include "wrong_plugin.hpp"
 
 namespace {
-const dfkd::PluginDescriptor kDescriptor = {
-    DFKD_ABI_VERSION, sizeof(dfkd::PluginDescriptor), "method", "wrong_interface", "1.0.0",
-    "dfkd.Method/0", TORCH_VERSION, _GLIBCXX_USE_CXX11_ABI, &dfkd_wrong::must_not_be_called};
+const dfkd::PluginDescriptor kDescriptor = {DFKD_ABI_VERSION,
+                                            sizeof(dfkd::PluginDescriptor),
+                                            "method",
+                                            "wrong_interface",
+                                            "1.0.0",
+                                            "dfkd.Method/0",
+                                            TORCH_VERSION,
+                                            _GLIBCXX_USE_CXX11_ABI,
+                                            &dfkd_wrong::must_not_be_called};
 }
 DFKD_WRONG_PLUGIN_EXPORT(kDescriptor)

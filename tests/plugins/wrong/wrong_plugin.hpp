@@ -13,8 +13,7 @@ namespace dfkd_wrong {
 /// Register function of plugins whose descriptor the host must refuse: reaching it means the
 /// host called plugin C++ before validating the descriptor, which is exactly the bug to catch.
 inline void must_not_be_called(dfkd::Registry&) {
-  std::fputs("dfkd wrong plugin: register_fn called although the descriptor is invalid\n",
-             stderr);
+  std::fputs("dfkd wrong plugin: register_fn called although the descriptor is invalid\n", stderr);
   std::abort();
 }
 
@@ -29,8 +28,10 @@ class StubRegularizer : public dfkd::Regularizer {
 }  // namespace dfkd_wrong
 
 /// Exports `DESCRIPTOR` (a dfkd::PluginDescriptor object in this TU) as the plugin entry.
-#define DFKD_WRONG_PLUGIN_EXPORT(DESCRIPTOR)                                       \
-  namespace dfkd_wrong_entry {                                                     \
-  const ::dfkd::PluginDescriptor* descriptor() { return &DESCRIPTOR; }             \
-  }                                                                                \
+#define DFKD_WRONG_PLUGIN_EXPORT(DESCRIPTOR)     \
+  namespace dfkd_wrong_entry {                   \
+  const ::dfkd::PluginDescriptor* descriptor() { \
+    return &DESCRIPTOR;                          \
+  }                                              \
+  }                                              \
   BOOST_DLL_ALIAS(dfkd_wrong_entry::descriptor, dfkd_plugin)
