@@ -431,45 +431,6 @@ Experiment parse_experiment(const json& source, const std::string& requested_pro
   return exp;
 }
 
-namespace {
-// nlohmann's DOM parser drops the position of a number that overflows a double (1e309); its
-// SAX interface still reports it (as the count of characters read).
-struct ErrorOffset : nlohmann::json_sax<json> {
-  std::size_t offset = 0;
-  bool null() override { return true; }
-  bool boolean(bool) override { return true; }
-  bool number_integer(number_integer_t) override { return true; }
-  bool number_unsigned(number_unsigned_t) override { return true; }
-  bool number_float(number_float_t, const string_t&) override { return true; }
-  bool string(string_t&) override { return true; }
-  bool binary(binary_t&) override { return true; }
-  bool start_object(std::size_t) override { return true; }
-  bool key(string_t&) override { return true; }
-  bool end_object() override { return true; }
-  bool start_array(std::size_t) override { return true; }
-  bool end_array() override { return true; }
-  bool parse_error(std::size_t position, const std::string&,
-                   const nlohmann::detail::exception&) override {
-    offset = position;
-    return false;
-  }
-};
-
-// "line L, column C" of the first JSON error in `file`.
-std::string error_place(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  ErrorOffset sax;
-  json::sax_parse(text, &sax);
-  const auto end = std::min(sax.offset, text.size());
-  const auto line =
-      1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(end), '\n');
-  const auto last_newline = text.rfind('\n', end == 0 ? 0 : end - 1);
-  const auto column = last_newline == std::string::npos || end == 0 ? end : end - last_newline - 1;
-  return fmt::format("line {}, column {}", line, column);
-}
-}  // namespace
-
 Experiment load_experiment(const std::filesystem::path& file, const std::string& profile) {
   if (std::filesystem::is_directory(file))
     throw ConfigError(fmt::format("{}: is a directory, not an experiment file", file.string()));
@@ -487,8 +448,8 @@ Experiment load_experiment(const std::filesystem::path& file, const std::string&
   } catch (const json::parse_error& e) {
     throw ConfigError(fmt::format("{}: not valid JSON: {}", file.string(), e.what()));
   } catch (const json::exception& e) {  // e.g. out_of_range.406: a number overflowing a double
-    throw ConfigError(
-        fmt::format("{}: not valid JSON: {} at {}", file.string(), e.what(), error_place(file)));
+    throw ConfigError(fmt::format("{}: not valid JSON: {} at {}", file.string(), e.what(),
+                                  json_error_place(text.str())));
   }
   auto exp = parse_experiment(source, profile, file.filename().string());
   exp.source_file = std::filesystem::weakly_canonical(std::filesystem::absolute(file)).string();

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <vector>
 
@@ -113,6 +114,45 @@ nlohmann::json parse_json_limited(const std::string& text, const std::string& or
         "10 levels)",
         origin, excess.line, excess.column, max_depth, excess.path));
   return nlohmann::json::parse(text);
+}
+
+namespace {
+using json = nlohmann::json;
+
+// nlohmann's DOM parser drops the position of a number that overflows a double (1e309); its
+// SAX interface still reports it (as the count of characters read).
+struct ErrorOffset : nlohmann::json_sax<json> {
+  std::size_t offset = 0;
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return true; }
+  bool key(string_t&) override { return true; }
+  bool end_object() override { return true; }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::detail::exception&) override {
+    offset = position;
+    return false;
+  }
+};
+
+}  // namespace
+
+std::string json_error_place(const std::string& text) {
+  ErrorOffset sax;
+  json::sax_parse(text, &sax);
+  const auto end = std::min(sax.offset, text.size());
+  const auto line =
+      1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(end), '\n');
+  const auto last_newline = text.rfind('\n', end == 0 ? 0 : end - 1);
+  const auto column = last_newline == std::string::npos || end == 0 ? end : end - last_newline - 1;
+  return fmt::format("line {}, column {}", line, column);
 }
 
 }  // namespace dfkd::host

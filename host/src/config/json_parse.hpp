@@ -37,4 +37,8 @@ JsonDepthExcess find_json_depth_excess(const std::string& text, int max_depth);
 nlohmann::json parse_json_limited(const std::string& text, const std::string& origin,
                                   int max_depth = kJsonDepthLimit);
 
+/// "line L, column C" of the first error in `text`, for the errors nlohmann's DOM parser reports
+/// without a position (a number that overflows a double, 1e309).
+std::string json_error_place(const std::string& text);
+
 }  // namespace dfkd::host

@@ -149,94 +149,129 @@ fs::path accuracy_over_epochs(const Experiment& exp, const Figure& fig, const Re
   return png;
 }
 
-fs::path accuracy_vs_labelled(const Experiment& exp, const Figure& fig, const ResultsStore& store,
-                              const fs::path& dir) {
+namespace {
+
+using LabelledPoints = std::vector<std::pair<std::string, double>>;  ///< (column, labelled images)
+
+LabelledPoints labelled_points(const Figure& fig) {
   if (!fig.spec.contains("points") || !fig.spec.at("points").is_array() ||
       fig.spec.at("points").empty())
     throw ConfigError(
         fmt::format("figure {}: kind accuracy_vs_labelled needs \"points\": "
                     "[{{\"column\": ..., \"x\": labelled images}}, ...]",
                     fig.name));
-  std::vector<std::pair<std::string, double>> points;
+  LabelledPoints points;
   for (const auto& p : fig.spec.at("points"))
     points.emplace_back(p.at("column"), p.at("x").get<double>());
-  double x0 = points.front().second, x1 = x0;
-  for (const auto& [c, x] : points) x0 = std::min(x0, x), x1 = std::max(x1, x);
+  return points;
+}
 
+/// The figure's data file and gnuplot plot clauses as rows and references are added to them.
+struct LabelledPlot {
+  std::ofstream data;
+  std::string file;   ///< the data file's name, as gnuplot reads it from the figure's folder
+  std::string plots;  ///< the comma-separated clauses of the plot command
+  size_t series = 0;  ///< series drawn so far; picks each one's colour
+  double x0 = 0, x1 = 0;
+
+  const char* next_colour() { return kColours[series++ % std::size(kColours)]; }
+  void add(const std::string& clause) { plots += (plots.empty() ? "" : ", ") + clause; }
+};
+
+/// One row's mean ± std per labelled-data point; false when the row has no completed run.
+bool add_labelled_row(LabelledPlot& plot, const std::string& row, const LabelledPoints& points,
+                      const CompletedRuns& completed, const ResultsStore& store,
+                      const Experiment& exp) {
+  size_t n_min = SIZE_MAX, n_max = 0;
+  for (const auto& [column, x] : points) {
+    std::vector<double> values;
+    for (const auto& run : completed.of(row, column))
+      if (auto v = selected(store, run, exp.metric)) values.push_back(*v);
+    if (values.empty()) continue;
+    const auto s = stats(values);
+    n_min = std::min(n_min, s.n);
+    n_max = std::max(n_max, s.n);
+    plot.data << fmt::format("{},{},{},{:.6g},{:.6g},{}\n", row, x, column, s.mean, s.std, s.n);
+  }
+  const char* colour = plot.next_colour();
+  if (n_max == 0) return false;
+  plot.add(fmt::format(
+      "'{}' skip 1 using 2:(strcol(1) eq {} ? $4 : 1/0):5 with yerrorlines lw 2 pt 7 lc rgb '{}' "
+      "title {}",
+      plot.file, gnuplot_quote(row), colour,
+      gnuplot_quote(n_min == n_max ? fmt::format("{} (n={})", row, n_max)
+                                   : fmt::format("{} (n={}..{})", row, n_min, n_max))));
+  return true;
+}
+
+/// A row that uses no labelled data, flat at its mean ± std across the whole x range; false when
+/// it has no completed run.
+bool add_reference(LabelledPlot& plot, const json& ref, const Figure& fig,
+                   const ResultsStore& store, const Experiment& exp) {
+  const std::string ref_exp = ref.at("experiment"), row = ref.at("row"), column = ref.at("column");
+  const char* colour = plot.next_colour();
+  std::vector<double> values;
+  const CompletedRuns ref_runs(store, ref_exp, exp.profile);
+  for (const auto& run : ref_runs.of(row, column))
+    if (auto v = selected(store, run, exp.metric)) values.push_back(*v);
+  if (values.empty()) {
+    fmt::print(stderr,
+               "figure {}: reference {} / {} of {} has no completed runs in profile {}; left out "
+               "(run `dfkd run experiments/{}.json --profile {} --only {}`)\n",
+               fig.name, row, column, ref_exp, exp.profile, ref_exp, exp.profile, row);
+    return false;
+  }
+  const auto s = stats(values);
+  const std::string label =
+      ref.value("label", fmt::format("{} ({}, no labelled data)", row, ref_exp));
+  for (double x : {plot.x0, plot.x1})
+    plot.data << fmt::format("{},{},{},{:.6g},{:.6g},{}\n", label, x, ref_exp + ":" + column,
+                             s.mean, s.std, s.n);
+  const auto sel = fmt::format("(strcol(1) eq {} ? ", gnuplot_quote(label));
+  plot.add(fmt::format(
+      "'{}' skip 1 using 2:{}$4-$5 : 1/0):($4+$5) with filledcurves lc rgb '{}' notitle", plot.file,
+      sel, colour));
+  plot.add(fmt::format("'{}' skip 1 using 2:{}$4 : 1/0) with lines lw 2 dt 2 lc rgb '{}' title {}",
+                       plot.file, sel, colour,
+                       gnuplot_quote(fmt::format("{} (n={})", label, s.n))));
+  return true;
+}
+
+}  // namespace
+
+fs::path accuracy_vs_labelled(const Experiment& exp, const Figure& fig, const ResultsStore& store,
+                              const fs::path& dir) {
+  const LabelledPoints points = labelled_points(fig);
   const auto csv = dir / (fig.name + ".csv");
   const auto png = dir / (fig.name + ".png");
-  std::ofstream data(csv);
-  data << "row,labelled,column,mean,std,n\n";
-  std::string plots;
-  auto add = [&](const std::string& style) { plots += (plots.empty() ? "" : ", ") + style; };
-  const auto file = csv.filename().string();
-  size_t i = 0, drawn = 0;
+  LabelledPlot plot;
+  plot.data.open(csv);
+  plot.data << "row,labelled,column,mean,std,n\n";
+  plot.file = csv.filename().string();
+  plot.x0 = plot.x1 = points.front().second;
+  for (const auto& [c, x] : points) plot.x0 = std::min(plot.x0, x), plot.x1 = std::max(plot.x1, x);
+
+  size_t drawn = 0;
   const CompletedRuns completed(store, exp.name, exp.profile);
   for (const auto& row : figure_rows(exp, fig)) {
-    const char* colour = kColours[i++ % std::size(kColours)];
-    size_t n_min = SIZE_MAX, n_max = 0;
-    for (const auto& [column, x] : points) {
-      std::vector<double> values;
-      for (const auto& run : completed.of(row, column))
-        if (auto v = selected(store, run, exp.metric)) values.push_back(*v);
-      if (values.empty()) continue;
-      const auto s = stats(values);
-      n_min = std::min(n_min, s.n);
-      n_max = std::max(n_max, s.n);
-      data << fmt::format("{},{},{},{:.6g},{:.6g},{}\n", row, x, column, s.mean, s.std, s.n);
-    }
-    if (n_max == 0) {
+    if (add_labelled_row(plot, row, points, completed, store, exp))
+      ++drawn;
+    else
       fmt::print(stderr, "figure {}: row '{}' has no completed runs; left out\n", fig.name, row);
-      continue;
-    }
-    add(fmt::format(
-        "'{}' skip 1 using 2:(strcol(1) eq {} ? $4 : 1/0):5 with yerrorlines lw 2 pt 7 lc rgb '{}' "
-        "title {}",
-        file, gnuplot_quote(row), colour,
-        gnuplot_quote(n_min == n_max ? fmt::format("{} (n={})", row, n_max)
-                                     : fmt::format("{} (n={}..{})", row, n_min, n_max))));
-    ++drawn;
   }
-  // Rows that use no labelled data: flat at their mean, across the whole x range.
-  for (const auto& ref : fig.spec.value("references", json::array())) {
-    const std::string ref_exp = ref.at("experiment"), row = ref.at("row"),
-                      column = ref.at("column");
-    const char* colour = kColours[i++ % std::size(kColours)];
-    std::vector<double> values;
-    const CompletedRuns ref_runs(store, ref_exp, exp.profile);
-    for (const auto& run : ref_runs.of(row, column))
-      if (auto v = selected(store, run, exp.metric)) values.push_back(*v);
-    if (values.empty()) {
-      fmt::print(stderr,
-                 "figure {}: reference {} / {} of {} has no completed runs in profile {}; left out "
-                 "(run `dfkd run experiments/{}.json --profile {} --only {}`)\n",
-                 fig.name, row, column, ref_exp, exp.profile, ref_exp, exp.profile, row);
-      continue;
-    }
-    const auto s = stats(values);
-    const std::string label =
-        ref.value("label", fmt::format("{} ({}, no labelled data)", row, ref_exp));
-    for (double x : {x0, x1})
-      data << fmt::format("{},{},{},{:.6g},{:.6g},{}\n", label, x, ref_exp + ":" + column, s.mean,
-                          s.std, s.n);
-    const auto sel = fmt::format("(strcol(1) eq {} ? ", gnuplot_quote(label));
-    add(fmt::format(
-        "'{}' skip 1 using 2:{}$4-$5 : 1/0):($4+$5) with filledcurves lc rgb '{}' notitle", file,
-        sel, colour));
-    add(fmt::format("'{}' skip 1 using 2:{}$4 : 1/0) with lines lw 2 dt 2 lc rgb '{}' title {}",
-                    file, sel, colour, gnuplot_quote(fmt::format("{} (n={})", label, s.n))));
-    ++drawn;
-  }
-  data.close();
+  for (const auto& ref : fig.spec.value("references", json::array()))
+    if (add_reference(plot, ref, fig, store, exp)) ++drawn;
+  plot.data.close();
   if (drawn == 0) throw ConfigError(not_run(exp, fig, "no row"));
+
   const std::string title = gnuplot_two_line_title(
       fig.spec.value("title", fmt::format("{} vs labelled data", metric_label(exp))),
       fmt::format("profile {}, {} epoch, mean ± std over seeds", exp.profile,
                   exp.metric.selection));
   std::ofstream gp(fs::path(png).replace_extension(".gp"));
   gp << preamble(png, title, "labelled training images (log scale)", metric_label(exp))
-     << "set logscale x\nset xrange [" << x0 / 1.5 << ":" << x1 * 1.5 << "]\nplot " << plots
-     << "\n";
+     << "set logscale x\nset xrange [" << plot.x0 / 1.5 << ":" << plot.x1 * 1.5 << "]\nplot "
+     << plot.plots << "\n";
   gp.close();
   run_gnuplot(dir, fs::path(png).replace_extension(".gp"));
   return png;
