@@ -18,16 +18,6 @@ namespace fs = std::filesystem;
 using namespace dfkd::test_support::image_fixtures;
 using dfkd::test_support::TempDir;
 
-namespace {
-
-/// The message of the DataError `f` throws (fails the test when it throws nothing or else).
-template <class F>
-std::string data_error(F&& f) {
-  return dfkd::test_support::thrown_message<dfkd::DataError>(std::forward<F>(f), "dfkd::DataError");
-}
-
-}  // namespace
-
 TEST(ImageData, DefaultDirectoryFromDfkdData) {
   const char* old = std::getenv("DFKD_DATA");
   const std::optional<std::string> saved = old ? std::optional<std::string>(old) : std::nullopt;

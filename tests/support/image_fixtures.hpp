@@ -14,8 +14,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dfkd/errors.hpp"
 #include "idx_file.hpp"
 #include "image_datasets.hpp"
+#include "support/expect_throw.hpp"
 
 /// Expects `message` to contain `part`, printing the message when it does not.
 #define EXPECT_HAS(message, part)                    \
@@ -23,6 +25,12 @@
       << "missing \"" << (part) << "\" in: " << (message)
 
 namespace dfkd::test_support::image_fixtures {
+
+/// The message of the DataError `f` throws (fails the test when it throws nothing or else).
+template <class F>
+std::string data_error(F&& f) {
+  return thrown_message<dfkd::DataError>(std::forward<F>(f), "dfkd::DataError");
+}
 
 namespace fs = std::filesystem;
 using Bytes = std::vector<uint8_t>;
