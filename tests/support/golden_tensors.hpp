@@ -1,5 +1,5 @@
 #pragma once
-// The small fixed tensors the golden-value tests share (losses_test.cpp, method_losses_test.cpp),
+// The small fixed tensors the golden-value tests share (each plugin's <name>_loss_test.cpp),
 // each with the Python literal the expected values were computed from.
 #include <gtest/gtest.h>
 
