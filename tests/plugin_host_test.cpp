@@ -14,6 +14,7 @@
 #include "dfkd/errors.hpp"
 #include "loader/plugin_host.hpp"
 #include "support/expect_throw.hpp"
+#include "support/scoped_env.hpp"
 #include "support/temp_dir.hpp"
 #include "util/hash.hpp"
 
@@ -51,24 +52,7 @@ void expect_refused(const std::string& name, LoadStatus status,
   EXPECT_EQ(host.failures()[0].message, r.message);
 }
 
-/// Sets an environment variable for one scope.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    ::setenv(name, value, 1);
-  }
-  ~ScopedEnv() {
-    if (old_)
-      ::setenv(name_, old_->c_str(), 1);
-    else
-      ::unsetenv(name_);
-  }
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
+using dfkd::test_support::ScopedEnv;
 
 // ==== one test per wrong plugin ====
 

@@ -12,6 +12,7 @@
 #include "dfkd/errors.hpp"
 #include "loader/plugin_host.hpp"
 #include "planner/cells.hpp"
+#include "support/scoped_env.hpp"
 #include "util/hash.hpp"
 
 namespace {
@@ -31,24 +32,7 @@ const dfkd::host::PluginHost& plugins() {
   return *host;
 }
 
-/// Sets an environment variable for one scope, restoring what was there.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    ::setenv(name, value, 1);
-  }
-  ~ScopedEnv() {
-    if (old_)
-      ::setenv(name_, old_->c_str(), 1);
-    else
-      ::unsetenv(name_);
-  }
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
+using dfkd::test_support::ScopedEnv;
 
 std::vector<CellRun> cells_of(const fs::path& file, const std::string& profile) {
   const auto exp = dfkd::host::load_experiment(file, profile);
