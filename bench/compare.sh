@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # dfkd against the plain PyTorch scripts a user would otherwise write, back to back in one run.
 #   bash bench/compare.sh [--batch 256] [--ngf 64] [--threads 2] [--iters 5]
-#                         [--resnet-batch 128] [--kd-batch 128] [--conv-batch 256]
+#                         [--resnet-batch 128] [--kd-batch 128] [--conv-batch 256] [--no-bf16]
 # For each workload (DFAD iteration at --batch/--ngf, ResNet-18 training step, KD step), runs
 #   dfkd          bench/<workload>.sh (the real plugin + host engine path, build/bin/dfkd or $DFKD_BIN)
 #   PyTorch       bench/pytorch/<workload>.py (NCHW, the default allocator)
@@ -10,7 +10,10 @@
 # each one warm-up + --iters timed iterations, and prints a Markdown table (median, min … max seconds)
 # with the ratios dfkd / PyTorch and dfkd / PyTorch best, then the measured fp32 conv peak
 # (bench/pytorch/conv_peak.py, under jemalloc as PyTorch best) and dfkd's achieved GFLOP/s on the DFAD iteration (MACs from the layer
-# shapes, bench/pytorch/dfad_iteration.py --macs) as a fraction of it. Progress goes to stderr.
+# shapes, bench/pytorch/dfad_iteration.py --macs) as a fraction of it. Then, unless --no-bf16, a
+# second table for the DFAD iteration and the ResNet-18 step in bfloat16: dfkd with train.precision
+# bf16 (--bf16) beside PyTorch best under torch.autocast("cpu", torch.bfloat16) (--bf16), with the
+# ratios to each fp32 figure above, and the bf16 conv peak. Progress goes to stderr.
 # Python: /usr/bin/python3 (Debian's, with python3-torch) or $PYTHON. Only ratios measured in the
 # same run are meaningful: other processes on the machine change every figure.
 set -euo pipefail
@@ -19,7 +22,7 @@ repo=$PWD
 PY=${PYTHON:-/usr/bin/python3}
 dfkd=${DFKD_BIN:-$repo/build/bin/dfkd}
 jemalloc=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
-batch=256 ngf=64 threads=2 iters=5 resnet_batch=128 kd_batch=128 conv_batch=256
+batch=256 ngf=64 threads=2 iters=5 resnet_batch=128 kd_batch=128 conv_batch=256 bf16=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --batch) batch=$2; shift 2 ;;
@@ -29,6 +32,7 @@ while [ $# -gt 0 ]; do
     --resnet-batch) resnet_batch=$2; shift 2 ;;
     --kd-batch) kd_batch=$2; shift 2 ;;
     --conv-batch) conv_batch=$2; shift 2 ;;
+    --no-bf16) bf16=""; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "compare.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -90,6 +94,27 @@ row "KD step LeNet-5 → half (batch $kd_batch)" kd_step_seconds pytorch_kd_step
   kd_step "--batch $kd_batch $common" "--batch $kd_batch $common"
 measure conv_peak_gflops "${best_env[@]}" "$PY" bench/pytorch/conv_peak.py --batch "$conv_batch" --threads "$threads" --iters "$iters"
 peak=$med
+
+# bf16: dfkd's train.precision bf16 beside PyTorch best under autocast; ratios to every fp32 figure.
+bf16_rows=()
+bf16_row() {  # name key pykey script args
+  local name=$1 key=$2 pykey=$3 script=$4 args=$5 d dm b bm
+  # shellcheck disable=SC2086
+  measure "$key" bash "bench/$script.sh" $args --bf16; d=$out; dm=$med
+  # shellcheck disable=SC2086
+  measure "$pykey" "${best_env[@]}" "$PY" "bench/pytorch/$script.py" $args --channels-last --bf16; b=$out; bm=$med
+  local py=${script}_py best=${script}_best
+  bf16_rows+=("| $name | $d | $b | $(ratio "$dm" "${!py}") | $(ratio "$dm" "${!best}") | $(ratio "$dm" "$bm") |")
+  eval "${script}_dfkd_bf16=$dm"
+}
+if [ -n "$bf16" ]; then
+  bf16_row "DFAD iteration (batch $batch, ngf $ngf)" dfad_iteration_seconds pytorch_dfad_iteration_seconds \
+    dfad_iteration "--batch $batch --ngf $ngf $common"
+  bf16_row "ResNet-18 step (batch $resnet_batch)" resnet18_step_seconds pytorch_resnet18_step_seconds \
+    resnet18_step "--batch $resnet_batch $common"
+  measure conv_peak_gflops "${best_env[@]}" "$PY" bench/pytorch/conv_peak.py --batch "$conv_batch" --threads "$threads" --iters "$iters" --bf16
+  peak_bf16=$med
+fi
 gmac=$("$PY" bench/pytorch/dfad_iteration.py --macs --batch "$batch" --ngf "$ngf" | sed -n 's/^dfad_iteration_gmac //p')
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -107,3 +132,14 @@ echo
 echo "DFAD iteration work (batch $batch, ngf $ngf, from the layer shapes): $gmac GMAC = $(awk -v g="$gmac" 'BEGIN { printf "%.1f", 2 * g }') GFLOP"
 echo "measured fp32 conv peak (3x3 conv 128->128, 32x32, batch $conv_batch, forward, better layout): $peak GFLOP/s"
 echo "DFAD iteration GFLOP/s at the median: dfkd $(gflops "$dfad_iteration_dfkd") ($(frac "$dfad_iteration_dfkd") of the conv peak), PyTorch $(gflops "$dfad_iteration_py") ($(frac "$dfad_iteration_py")), PyTorch best $(gflops "$dfad_iteration_best") ($(frac "$dfad_iteration_best"))"
+if [ -n "$bf16" ]; then
+  echo
+  echo "bfloat16: dfkd with train.precision bf16; PyTorch best bf16 = the channels_last + jemalloc script under torch.autocast(\"cpu\", dtype=torch.bfloat16). Ratios are to the fp32 figures of the table above (fp32 PyTorch NCHW, fp32 PyTorch best) and to PyTorch best in bf16."
+  echo
+  echo "| workload | dfkd bf16 | PyTorch best bf16 | dfkd bf16 / PyTorch (NCHW fp32) | dfkd bf16 / PyTorch best (fp32) | dfkd bf16 / PyTorch best bf16 |"
+  echo "|---|---|---|---|---|---|"
+  printf '%s\n' "${bf16_rows[@]}"
+  echo
+  echo "measured bf16 conv peak (the same conv under autocast, better layout): $peak_bf16 GFLOP/s"
+  echo "DFAD iteration GFLOP/s at the median, dfkd bf16: $(gflops "$dfad_iteration_dfkd_bf16") ($(frac "$dfad_iteration_dfkd_bf16") of the fp32 conv peak)"
+fi

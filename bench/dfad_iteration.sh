@@ -3,7 +3,7 @@
 # (5 student steps + 1 generator step; GeneratorA nz 100 -> LeNet-5 teacher / LeNet-5-half student on
 # the MNIST subset column, as table1.json's DFAL row, with the dfad plugin's default optimizer
 # settings, the same as bench/pytorch/dfad_iteration.py).
-#   bash bench/dfad_iteration.sh [--batch 256] [--ngf 64] [--threads 2] [--iters 5] [--profile-ops STEP] [--keep]
+#   bash bench/dfad_iteration.sh [--batch 256] [--ngf 64] [--threads 2] [--iters 5] [--profile-ops STEP] [--bf16] [--keep]
 # Writes a temporary experiment (teacher: `supervised`, 1 epoch x 2 iterations; accuracy is irrelevant
 # here), runs `dfkd run --time-iterations` into a temporary store, drops the first DFAD iteration
 # (warm-up) and prints `dfad_iteration_seconds MEDIAN (min MIN … max MAX)` over the other iters.
@@ -22,7 +22,7 @@ cat > "$tmp/dfad.json" <<JSON
   "title": "bench/dfad_iteration.sh: DFAD iterations, batch $batch, ngf $ngf",
   "metric": {"key": "test_accuracy", "selection": "final"},
   "seeds": 1,
-  "train": {"iterations_per_epoch": 0, "eval_batch_size": 1000, "save_generated": 0},
+  "train": {"iterations_per_epoch": 0, "eval_batch_size": 1000, "save_generated": 0$precision_json},
   "columns": [
     {
       "name": "MNIST",

@@ -3,7 +3,7 @@
 # the host engine on the MNIST subset column, with the KD row of experiments/table1.json (T 4,
 # alpha 0.9, gamma 0.1; SGD lr 0.01, momentum 0.9, wd 1e-4) and its cpu-profile batch size 128; as
 # bench/pytorch/kd_step.py.
-#   bash bench/kd_step.sh [--batch 128] [--threads 2] [--iters 5] [--profile-ops STEP] [--keep]
+#   bash bench/kd_step.sh [--batch 128] [--threads 2] [--iters 5] [--profile-ops STEP] [--bf16] [--keep]
 # Writes a temporary experiment (teacher: `supervised`, 1 epoch x 2 iterations), runs `dfkd run
 # --time-iterations` (1 epoch of iters + 1 KD iterations), drops the first (warm-up) and prints
 # `kd_step_seconds MEDIAN (min MIN … max MAX)`. --profile-ops STEP: dfkd's top LibTorch operators of KD
@@ -20,7 +20,7 @@ cat > "$tmp/kd.json" <<JSON
   "title": "bench/kd_step.sh: KD steps LeNet-5 -> LeNet-5-half, batch $batch",
   "metric": {"key": "test_accuracy", "selection": "final"},
   "seeds": 1,
-  "train": {"iterations_per_epoch": 0, "eval_batch_size": 1000, "save_generated": 0},
+  "train": {"iterations_per_epoch": 0, "eval_batch_size": 1000, "save_generated": 0$precision_json},
   "columns": [
     {
       "name": "MNIST",

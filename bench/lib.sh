@@ -1,6 +1,6 @@
 # Shared by bench/*_step.sh, bench/dfad_iteration.sh and bench/compare.sh (sourced, not run).
-# Options: --batch B --ngf N --threads T --iters I --profile-ops STEP --keep (each script documents
-# which it reads); the dfkd binary: $DFKD_BIN, else build/bin/dfkd.
+# Options: --batch B --ngf N --threads T --iters I --profile-ops STEP --bf16 --keep (each script
+# documents which it reads); the dfkd binary: $DFKD_BIN, else build/bin/dfkd.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo=$PWD
@@ -9,10 +9,11 @@ dfkd=${DFKD_BIN:-$repo/build/bin/dfkd}
 
 bench_usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
 
-# bench_parse DEFAULT_BATCH "$@": sets batch ngf threads iters profile_ops keep.
+# bench_parse DEFAULT_BATCH "$@": sets batch ngf threads iters profile_ops keep, and precision_json
+# (the experiment's train-block entry: empty for fp32, `, "precision": "bf16"` with --bf16).
 bench_parse() {
   batch=$1; shift
-  ngf=64 threads=2 iters=5 profile_ops="" keep=""
+  ngf=64 threads=2 iters=5 profile_ops="" keep="" precision_json=""
   while [ $# -gt 0 ]; do
     case "$1" in
       --batch) batch=$2; shift 2 ;;
@@ -21,6 +22,7 @@ bench_parse() {
       --iters) iters=$2; shift 2 ;;
       --profile-ops) profile_ops=$2; shift 2 ;;
       --keep) keep=1; shift ;;
+      --bf16) precision_json=', "precision": "bf16"'; shift ;;
       -h|--help) bench_usage 0 ;;
       *) echo "$(basename "$0"): unknown option $1" >&2; bench_usage ;;
     esac

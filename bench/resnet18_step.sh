@@ -3,7 +3,7 @@
 # method plugin with the `resnet` model plugin (depth 18) on a `cifar10` column, driven by the host
 # engine (forward, cross-entropy, backward, SGD lr 0.1 momentum 0.9 wd 5e-4; as
 # bench/pytorch/resnet18_step.py).
-#   bash bench/resnet18_step.sh [--batch 128] [--threads 2] [--iters 5] [--profile-ops STEP] [--keep]
+#   bash bench/resnet18_step.sh [--batch 128] [--threads 2] [--iters 5] [--profile-ops STEP] [--bf16] [--keep]
 # CIFAR-10 cannot be downloaded here: the script writes a small random fixture in the official binary
 # format (data_batch_1..5.bin of 256 records and test_batch.bin of 100; a record is 1 label byte +
 # 3072 pixel bytes, R, G, B planes of 32x32) into a temporary directory and points the dataset's `dir`
@@ -33,7 +33,7 @@ cat > "$tmp/resnet18.json" <<JSON
   "title": "bench/resnet18_step.sh: supervised ResNet-18 steps, batch $batch, random CIFAR-10 fixture",
   "metric": {"key": "test_accuracy", "selection": "final"},
   "seeds": 1,
-  "train": {"iterations_per_epoch": 0, "eval_batch_size": 100, "save_generated": 0},
+  "train": {"iterations_per_epoch": 0, "eval_batch_size": 100, "save_generated": 0$precision_json},
   "columns": [
     {
       "name": "CIFAR-10",

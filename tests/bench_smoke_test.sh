@@ -30,6 +30,11 @@ cat "$out"
 for w in "DFAD iteration" "ResNet-18 step" "KD step"; do
   grep -Eq "^\| $w .*\| [0-9]+\.[0-9]{2} \| [0-9]+\.[0-9]{2} \|\$" "$out" || fail "compare.sh: no table row for $w"
 done
+for w in "DFAD iteration" "ResNet-18 step"; do  # the bf16 table: train.precision bf16 end to end
+  grep -Eq "^\| $w .*\| [0-9]+\.[0-9]{2} \| [0-9]+\.[0-9]{2} \| [0-9]+\.[0-9]{2} \|\$" "$out" ||
+    fail "compare.sh: no bf16 table row for $w"
+done
+grep -Eq "^measured bf16 conv peak .*: [0-9.]+ GFLOP/s" "$out" || fail "compare.sh: no bf16 conv peak"
 grep -q "^machine: " "$out" || fail "compare.sh: no machine line"
 grep -q "^commit: " "$out" || fail "compare.sh: no commit line"
 grep -Eq "^DFAD iteration GFLOP/s at the median: dfkd [0-9.]+ \([0-9]+% of the conv peak\)" "$out" ||

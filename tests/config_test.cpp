@@ -257,6 +257,29 @@ TEST(Config, TrainBlockHasUpperBounds) {
   EXPECT_EQ(config_error(e), "");
 }
 
+// train.precision: fp32 is the default and is left out of the canonical config, so stating it
+// keeps the run key every fp32 run had before the option existed; bf16 is part of the key.
+TEST(Config, PrecisionIsFp32ByOmissionOrBf16) {
+  const auto plain = cells(minimal(), "full");
+  auto e = minimal();
+  e["rows"][1]["train"] = {{"precision", "fp32"}};
+  const auto fp32 = cells(e, "full");
+  EXPECT_EQ(fp32[1].run_key, plain[1].run_key);
+  EXPECT_FALSE(fp32[1].config.at("train").contains("precision"));
+  e["rows"][1]["train"] = {{"precision", "bf16"}};
+  const auto bf16 = cells(e, "full");
+  EXPECT_EQ(bf16[1].config.at("train").at("precision"), "bf16");
+  EXPECT_NE(bf16[1].run_key, plain[1].run_key);
+  EXPECT_EQ(bf16[0].run_key, plain[0].run_key) << "a row's precision must not reach the teacher";
+  e["rows"][1]["train"] = {{"precision", "fp16"}};
+  EXPECT_EQ(has(config_error(e),
+                "x.json.rows[1].train.precision: expected \"fp32\" or \"bf16\" (autocast to "
+                "bfloat16, docs/experiments.md); found \"fp16\""),
+            "");
+  e["rows"][1]["train"] = {{"precision", 16}};
+  EXPECT_EQ(has(config_error(e), "x.json.rows[1].train.precision: expected a string"), "");
+}
+
 TEST(Config, PluginOptionRangesNameThePath) {
   auto e = minimal();
   e["rows"][1]["method"]["options"] = {{"student_lr", -0.05}};

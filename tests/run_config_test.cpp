@@ -154,6 +154,10 @@ TEST(RunConfig, RoundTripsEveryScheduleAndOptionalBlock) {
   EXPECT_FALSE(c.teacher.has_value());
   EXPECT_EQ(c.train.lr_schedule.type, "cosine");
   EXPECT_FALSE(c.train.lr_schedule.gamma.has_value());
+  EXPECT_EQ(c.train.precision, "fp32");  // by omission
+  j["train"]["precision"] = "bf16";
+  EXPECT_EQ(json(j.get<RunConfig>()).dump(), j.dump());
+  EXPECT_EQ(j.get<RunConfig>().train.precision, "bf16");
 }
 
 std::string read_error(const json& j) {
@@ -179,6 +183,13 @@ TEST(RunConfig, ReadingNamesTheKeyThatIsWrong) {
   wrong["regularizers"][0]["weight"] = "heavy";
   EXPECT_NE(read_error(wrong).find("run config.regularizers[0].weight"), std::string::npos)
       << read_error(wrong);
+
+  // fp32 is written by omission: a stored "fp32" is not canonical (its key would differ).
+  auto stated = stored_config();
+  stated["train"]["precision"] = "fp32";
+  EXPECT_NE(read_error(stated).find("run config.train.precision: expected \"bf16\" or no key"),
+            std::string::npos)
+      << read_error(stated);
 
   EXPECT_NE(read_error(json()).find("run config"), std::string::npos) << read_error(json());
 }

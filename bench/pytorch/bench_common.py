@@ -15,6 +15,9 @@ def parse_args(description, batch):
     p.add_argument("--iters", type=int, default=5, help="timed iterations after one warm-up (default 5)")
     p.add_argument("--channels-last", action="store_true",
                    help="modules and inputs in channels_last (the best PyTorch configuration on CPU)")
+    p.add_argument("--bf16", action="store_true",
+                   help="run each step under torch.autocast('cpu', dtype=torch.bfloat16): convolutions "
+                        "and linear layers in bfloat16, the rest in fp32 (dfkd's train.precision bf16)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--profile-ops", action="store_true",
                    help="after the timing, run one more iteration under the autograd profiler and print "
@@ -51,6 +54,12 @@ def profile_ops(step, top=25):
 
 def run(args, name, step, gflop=None):
     """The timing (time_iterations), the result line (report) and, with --profile-ops, one profiled call."""
+    if args.bf16:
+        fp32_step = step
+
+        def step():
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                fp32_step()
     seconds = time_iterations(step, args.iters)
     report(name, seconds, gflop)
     if args.profile_ops:

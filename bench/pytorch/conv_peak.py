@@ -3,7 +3,8 @@
 1.13): the forward of one large 3x3 convolution (default 128 -> 128 channels, 32x32, padding 1, batch
 256, under no_grad), in channels_last and in NCHW. One warm-up call per layout, then --iters timed.
 Prints, per layout, `conv_peak_gflops_<layout> GFLOPS (median of N; min … max … s per call)` and then
-`conv_peak_gflops BEST` (the better layout's median), 2 x MACs / seconds.
+`conv_peak_gflops BEST` (the better layout's median), 2 x MACs / seconds. With --bf16, the same
+convolution under torch.autocast("cpu", dtype=torch.bfloat16): the bfloat16 peak.
 """
 import os
 import statistics
@@ -27,7 +28,7 @@ def main():
     for name, mf in [("channels_last", torch.channels_last), ("nchw", torch.contiguous_format)]:
         conv = torch.nn.Conv2d(c, c, 3, padding=1).to(memory_format=mf)
         x = torch.randn(args.batch, c, s, s).contiguous(memory_format=mf)
-        with torch.no_grad():
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
             seconds = bench_common.time_iterations(lambda: conv(x), args.iters)
         med = statistics.median(seconds)
         best = max(best, gflop / med)

@@ -19,7 +19,7 @@ const KeySet kDatasetKeys{{"plugin", "version", "options", "source"}, {}};
 const KeySet kRegularizerKeys{{"plugin", "version", "options", "weight"}, {}};
 const KeySet kTrainKeys{{"epochs", "iterations_per_epoch", "batch_size", "eval_batch_size",
                          "lr_schedule", "save_generated"},
-                        {}};
+                        {"precision"}};
 const KeySet kScheduleKeys{{"type"}, {"step_size", "milestones", "gamma"}};
 
 std::string at(const std::string& path, const std::string& key) {
@@ -86,6 +86,12 @@ TrainSettings read_train(const json& j, const std::string& path) {
   t.eval_batch_size = int_at(j, "eval_batch_size", path);
   t.lr_schedule = read_schedule(j.at("lr_schedule"), at(path, "lr_schedule"));
   t.save_generated = int_at(j, "save_generated", path);
+  if (j.contains("precision")) {
+    t.precision = require_string(j.at("precision"), at(path, "precision"));
+    if (t.precision != "bf16")  // fp32 is written by omission (resolve_train)
+      throw ConfigError(fmt::format("{}: expected \"bf16\" or no key (fp32), found \"{}\"",
+                                    at(path, "precision"), t.precision));
+  }
   return t;
 }
 
@@ -151,6 +157,7 @@ void to_json(json& j, const TrainSettings& in) {
   j = {{"epochs", in.epochs},           {"iterations_per_epoch", in.iterations_per_epoch},
        {"batch_size", in.batch_size},   {"eval_batch_size", in.eval_batch_size},
        {"lr_schedule", in.lr_schedule}, {"save_generated", in.save_generated}};
+  if (in.precision != "fp32") j["precision"] = in.precision;
 }
 
 void from_json(const json& j, RunConfig& out) {

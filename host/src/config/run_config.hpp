@@ -44,7 +44,8 @@ struct TrainSettings {
   int64_t batch_size = 0;
   int64_t eval_batch_size = 0;
   LrSchedule lr_schedule;
-  int64_t save_generated = 0;  ///< generator samples kept as an artifact at the end
+  int64_t save_generated = 0;      ///< generator samples kept as an artifact at the end
+  std::string precision = "fp32";  ///< or "bf16" (engine/precision.hpp); only bf16 is serialised
 };
 
 struct RunConfig {

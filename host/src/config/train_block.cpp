@@ -13,7 +13,7 @@ using json = nlohmann::json;
 
 const KeySet kTrainKeys{{},
                         {"epochs", "iterations_per_epoch", "batch_size", "eval_batch_size",
-                         "lr_schedule", "save_generated"}};
+                         "lr_schedule", "save_generated", "precision"}};
 const KeySet kScheduleKeys{{"type"}, {"step_size", "milestones", "gamma"}};
 const KeySet kSchedulePatchKeys{{}, {"type", "step_size", "milestones", "gamma"}};
 
@@ -23,6 +23,14 @@ void check_train_value(const std::string& key, const json& v, const std::string&
   if (key == "iterations_per_epoch") require_int(v, path, 0, kMaxIterationsPerEpoch);
   if (key == "batch_size" || key == "eval_batch_size") require_int(v, path, 1, kMaxBatchSize);
   if (key == "save_generated") require_int(v, path, 0, kMaxSaveGenerated);
+  if (key == "precision") {
+    const auto precision = require_string(v, path);
+    if (precision != "fp32" && precision != "bf16")
+      throw ConfigError(fmt::format(
+          "{}: expected \"fp32\" or \"bf16\" (autocast to bfloat16, docs/experiments.md); "
+          "found \"{}\"",
+          path, precision));
+  }
 }
 
 // One value of an lr_schedule block, at its own path; returns it as resolved.
@@ -86,6 +94,12 @@ json resolve_train(const json& merged, const std::string& path, const json& orig
   for (const char* key :
        {"epochs", "iterations_per_epoch", "batch_size", "eval_batch_size", "save_generated"})
     check_train_value(key, out.at(key), where({key}));
+  // fp32 is the default and stays out of the resolved block, so fp32 runs keep the run keys they
+  // had before precision existed.
+  if (out.contains("precision")) {
+    check_train_value("precision", out.at("precision"), where({"precision"}));
+    if (out.at("precision") == "fp32") out.erase("precision");
+  }
   auto& s = out.at("lr_schedule");
   const auto spath = json_path(path, "lr_schedule");
   check_keys(s, spath, kScheduleKeys);

@@ -10,6 +10,7 @@
 #include "engine/checkpoint.hpp"
 #include "engine/lr_schedule.hpp"
 #include "engine/memory_format.hpp"
+#include "engine/precision.hpp"
 #include "engine/signals.hpp"
 #include "engine/training_data.hpp"
 #include "store/artifact_files.hpp"
@@ -148,7 +149,8 @@ std::unique_ptr<Model> load_trained_model(const PluginHost& plugins, DatasetCach
 
 std::map<std::string, double> Engine::run_epoch(
     const RunRecord& run, TrainContext& ctx, int64_t epoch, int64_t iters,
-    const std::function<StepMetrics(TrainContext&)>& iteration, const std::string& where) {
+    const std::function<StepMetrics(TrainContext&)>& iteration, const std::string& where,
+    bool bf16) {
   std::map<std::string, double> sums;
   for (int64_t i = 0; i < iters; ++i) {
     if (interrupt_requested()) throw Interrupted{};
@@ -162,6 +164,7 @@ std::map<std::string, double> Engine::run_epoch(
     const bool main_loop = where.empty();
     StepMetrics step_metrics;
     const auto ti = Clock::now();
+    const Bf16Autocast autocast(bf16);
     if (main_loop && ctx.step == options_.profile_step && options_.on_op_profile) {
       const auto profile = profile_ops([&] { step_metrics = iteration(ctx); });
       options_.on_op_profile(run, profile);
@@ -183,7 +186,7 @@ std::map<std::string, double> Engine::run_epoch(
 }
 
 void Engine::pretrain(const RunRecord& run, const PretrainingStage& stage, TrainContext& ctx,
-                      const BatchSource* batches, uint64_t seed) {
+                      const BatchSource* batches, uint64_t seed, bool bf16) {
   int64_t iters = stage.iterations_per_epoch;
   if (iters == 0) {
     if (!batches)
@@ -199,7 +202,7 @@ void Engine::pretrain(const RunRecord& run, const PretrainingStage& stage, Train
         stream_seed(seed, fmt::format("pretrain/{}/epoch/{}", stage.name, epoch)) >> 1);
     std::map<std::string, double> metrics;
     for (const auto& [key, mean] : run_epoch(run, ctx, epoch, iters, stage.iteration,
-                                             " in pre-training stage '" + stage.name + "'"))
+                                             " in pre-training stage '" + stage.name + "'", bf16))
       metrics[stage.name + "/" + key] = mean;
     metrics[stage.name + "/epoch_seconds"] = seconds_since(te);
     store_.log_stage_epoch(run.run_id, epoch + 1, metrics);
@@ -260,6 +263,13 @@ std::unique_ptr<Engine::Session> Engine::set_up(const RunRecord& run) {
   build_context(s);
   s.method->setup(*s.ctx);
   s.iterations = iterations_per_epoch(s);
+  static bool warned_emulated_bf16 = false;  // once per process, not once per run
+  if (uses_bf16(s.config.train.precision) && !warned_emulated_bf16 && !cpu_has_native_bf16()) {
+    warned_emulated_bf16 = true;
+    fmt::print(stderr,
+               "dfkd: warning: train.precision bf16 on a CPU without AVX-512 BF16 or AMX: oneDNN "
+               "emulates bfloat16 and is likely slower than fp32 here\n");
+  }
   return session;
 }
 
@@ -335,7 +345,8 @@ void Engine::resume_or_pretrain(Session& s) {
     // Pre-training stages belong to a fresh run only; the epoch-0 checkpoint after them means a
     // resumed run never repeats them.
     const auto stages = s.method->pretraining(*s.ctx);
-    for (const auto& stage : stages) pretrain(s.run, stage, *s.ctx, s.batches.get(), s.seed);
+    for (const auto& stage : stages)
+      pretrain(s.run, stage, *s.ctx, s.batches.get(), s.seed, uses_bf16(s.config.train.precision));
     if (!stages.empty()) save_checkpoint(s.checkpoint, s.state(), 0);
   }
   store_.truncate_metrics(s.run.run_id, start);  // epochs after the checkpoint are redone
@@ -358,7 +369,7 @@ void Engine::train_epoch(Session& s, int64_t epoch) {
 
   auto metrics = run_epoch(
       s.run, *s.ctx, epoch, s.iterations, [&](TrainContext& c) { return s.method->iteration(c); },
-      "");
+      "", uses_bf16(s.config.train.precision));
   const auto [acc, loss] =
       evaluate(*s.student, s.data->test(), s.config.train.eval_batch_size, options_.device);
   if (!std::isfinite(loss))

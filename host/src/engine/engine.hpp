@@ -71,13 +71,15 @@ class Engine {
   void save_generated_sample(Session& s);
   /// `iters` iterations of one epoch (main loop or pre-training stage): interrupt checks,
   /// heartbeats, NaN/inf checks naming the metric, epoch and step (`where` says which loop);
-  /// returns each metric's mean over the epoch.
+  /// each iteration under bf16 autocast when `bf16` (train.precision); returns each metric's
+  /// mean over the epoch.
   std::map<std::string, double> run_epoch(
       const RunRecord& run, TrainContext& ctx, int64_t epoch, int64_t iters,
-      const std::function<StepMetrics(TrainContext&)>& iteration, const std::string& where);
+      const std::function<StepMetrics(TrainContext&)>& iteration, const std::string& where,
+      bool bf16);
   /// Runs one pre-training stage of the method, logging "<stage>/<metric>" per stage epoch.
   void pretrain(const RunRecord& run, const PretrainingStage& stage, TrainContext& ctx,
-                const BatchSource* batches, uint64_t seed);
+                const BatchSource* batches, uint64_t seed, bool bf16);
   const PluginHost& plugins_;
   ResultsStore& store_;
   EngineOptions options_;
