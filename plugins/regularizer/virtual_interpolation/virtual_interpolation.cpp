@@ -27,11 +27,20 @@ class VirtualInterpolation : public dfkd::Regularizer {
                             "batch (free), or a second generated batch (+1 generator and teacher "
                             "forward per student step)",
                             {"permutation", "second_batch"}),
-        dfkd::option_string("target", "interpolated_logits",
-                            "target of the mixed samples: the interpolated teacher logits "
-                            "(eq. 9, no extra teacher pass) or the teacher's logits on the mixed "
-                            "samples, T(x_mix) (an ablation, +1 teacher forward)",
-                            {"interpolated_logits", "teacher"}),
+        dfkd::option_string(
+            "target", "interpolated_logits",
+            "target of the mixed samples: the interpolated teacher logits "
+            "(eq. 9 as the reference code reads it, no extra teacher pass), the "
+            "interpolated teacher probabilities (softmax first: the literal reading "
+            "of eqs. 4-8), or the teacher's logits on the mixed samples, T(x_mix) "
+            "(an ablation, +1 teacher forward)",
+            {"interpolated_logits", "interpolated_probabilities", "teacher"}),
+        dfkd::option_string("loss", "discrepancy",
+                            "how S(x_mix) meets the target: the method's own discrepancy (DFAD: "
+                            "mean L1), or mean L1, mean squared error, or KL(target || "
+                            "softmax(S(x_mix))) per sample; against probabilities, L1/MSE/the "
+                            "discrepancy compare softmax(S(x_mix))",
+                            {"discrepancy", "l1", "mse", "kl"}),
     };
     return info;
   }
@@ -40,7 +49,11 @@ class VirtualInterpolation : public dfkd::Regularizer {
       : alpha_(o.real("alpha")),
         per_sample_(o.boolean("per_sample")),
         second_batch_(o.string("partner") == "second_batch"),
-        teacher_target_(o.string("target") == "teacher") {
+        teacher_target_(o.string("target") == "teacher"),
+        space_(o.string("target") == "interpolated_probabilities"
+                   ? dfkd::losses::TargetSpace::Probabilities
+                   : dfkd::losses::TargetSpace::Logits),
+        loss_(loss_of(o.string("loss"))) {
     if (!(alpha_ > 0))
       throw dfkd::ConfigError(fmt::format(
           "virtual_interpolation: option alpha: expected a real > 0, found {}", alpha_));
@@ -54,6 +67,11 @@ class VirtualInterpolation : public dfkd::Regularizer {
     if (per_sample_) shape.push_back(batch);
     auto lambda = dfkd::losses::sample_beta(alpha_, shape, in.rng);
     torch::Tensor x_mix, t_mix;
+    const auto target_of = [&](const torch::Tensor& logits) {
+      return space_ == dfkd::losses::TargetSpace::Probabilities ? torch::softmax(logits, 1)
+                                                                : logits;
+    };
+    const auto t = target_of(in.teacher.logits.detach());
     if (second_batch_) {
       if (!in.generator || !in.teacher_model)
         throw std::logic_error(
@@ -62,12 +80,11 @@ class VirtualInterpolation : public dfkd::Regularizer {
       torch::NoGradGuard no_grad;
       auto x2 =
           in.generator->forward(dfkd::sample_latent(*in.generator, batch, in.rng, in.x.device()));
-      auto t2 = in.teacher_model->forward(x2).logits;
-      std::tie(x_mix, t_mix) =
-          dfkd::losses::mix_pair(in.x, in.teacher.logits.detach(), x2, t2, lambda);
+      auto t2 = target_of(in.teacher_model->forward(x2).logits);
+      std::tie(x_mix, t_mix) = dfkd::losses::mix_pair(in.x, t, x2, t2, lambda);
     } else {
       auto perm = torch::randperm(batch, in.rng, torch::kLong);
-      std::tie(x_mix, t_mix) = dfkd::losses::mix(in.x, in.teacher.logits.detach(), lambda, perm);
+      std::tie(x_mix, t_mix) = dfkd::losses::mix(in.x, t, lambda, perm);
     }
     if (teacher_target_) {
       if (!in.teacher_model)
@@ -77,17 +94,28 @@ class VirtualInterpolation : public dfkd::Regularizer {
       torch::NoGradGuard no_grad;
       t_mix = in.teacher_model->forward(x_mix).logits;
     }
-    return in.discrepancy(in.student.forward(x_mix).logits, t_mix);
+    return dfkd::losses::vi_loss(in.student.forward(x_mix).logits, t_mix, space_, loss_,
+                                 in.discrepancy);
   }
 
  private:
+  static dfkd::losses::ViLoss loss_of(const std::string& name) {
+    using dfkd::losses::ViLoss;
+    if (name == "l1") return ViLoss::L1;
+    if (name == "mse") return ViLoss::Mse;
+    if (name == "kl") return ViLoss::Kl;
+    return ViLoss::Discrepancy;
+  }
+
   double alpha_;
   bool per_sample_;
   bool second_batch_;
   bool teacher_target_;
+  dfkd::losses::TargetSpace space_;
+  dfkd::losses::ViLoss loss_;
 };
 
 }  // namespace dfkd_virtual_interpolation
 
-DFKD_PLUGIN(regularizer, "virtual_interpolation", "1.0.0",
+DFKD_PLUGIN(regularizer, "virtual_interpolation", "1.1.0",
             dfkd_virtual_interpolation::VirtualInterpolation)

@@ -47,6 +47,28 @@ torch::Tensor sample_beta(double alpha, at::IntArrayRef shape, torch::Generator&
   return torch::where(sum > 0, g1 / sum, torch::full_like(sum, 0.5));
 }
 
+torch::Tensor vi_loss(const torch::Tensor& student_logits, const torch::Tensor& target,
+                      TargetSpace space, ViLoss loss, const Discrepancy& discrepancy) {
+  TORCH_CHECK(student_logits.sizes() == target.sizes(), "vi_loss: student logits ",
+              student_logits.sizes(), " and target ", target.sizes(), " differ in shape");
+  const bool probabilities = space == TargetSpace::Probabilities;
+  if (loss == ViLoss::Kl) {
+    const auto p = probabilities ? target : torch::softmax(target, 1);
+    const auto log_q = torch::log_softmax(student_logits, 1);
+    // xlogy: a zero target probability contributes 0, not 0 * log 0 = NaN.
+    return (torch::xlogy(p, p) - p * log_q).sum() / student_logits.size(0);
+  }
+  const auto s = probabilities ? torch::softmax(student_logits, 1) : student_logits;
+  switch (loss) {
+    case ViLoss::L1:
+      return (s - target).abs().mean();
+    case ViLoss::Mse:
+      return (s - target).pow(2).mean();
+    default:
+      return discrepancy(s, target);
+  }
+}
+
 torch::Tensor virtual_interpolation(Model& student, const Discrepancy& discrepancy,
                                     const torch::Tensor& x, const torch::Tensor& teacher_logits,
                                     const torch::Tensor& lambda, const torch::Tensor& perm) {

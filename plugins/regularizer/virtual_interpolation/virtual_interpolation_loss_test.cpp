@@ -18,6 +18,7 @@ namespace {
 using golden::expect_tensor_near;
 using golden::inputs;
 using golden::kF64;
+using golden::student_logits;
 using golden::teacher_logits;
 
 // Python: perm = [2, 0, 1]
@@ -142,4 +143,53 @@ TEST(VirtualInterpolation, MixPairWithSecondBatch) {
       torch::tensor({{0.65, 0.2, 0.36, -0.55}, {0.7, 0.94, 0.64, 1.6}, {-0.17, 1.37, 0.12, -0.39}},
                     kF64),
       1e-12);
+}
+
+// vi_loss against the shared golden logits (s = student_logits(), t = teacher_logits()).
+// Python (math only): sm(r) = softmax of row r; l1/mse = mean over the 12 elements;
+//   kl(p, s) = sum_b sum_k p[b][k] * (log p[b][k] - log_softmax(s[b])[k]) / 3
+TEST(VirtualInterpolation, LossOnLogitTargets) {
+  using dfkd::losses::TargetSpace;
+  using dfkd::losses::ViLoss;
+  const auto s = student_logits(), t = teacher_logits();
+  const dfkd::Discrepancy l1 = &mean_l1;
+  // l1(s, t) -> 0.7166666666666667; mse(s, t) -> 0.6133333333333333
+  EXPECT_NEAR(dfkd::losses::vi_loss(s, t, TargetSpace::Logits, ViLoss::L1, l1).item<double>(),
+              0.7166666666666667, 1e-12);
+  EXPECT_NEAR(
+      dfkd::losses::vi_loss(s, t, TargetSpace::Logits, ViLoss::Discrepancy, l1).item<double>(),
+      0.7166666666666667, 1e-12);
+  EXPECT_NEAR(dfkd::losses::vi_loss(s, t, TargetSpace::Logits, ViLoss::Mse, l1).item<double>(),
+              0.6133333333333333, 1e-12);
+  // kl([sm(r) for r in t], s) -> 0.24916584249868767 (= DAFL's KD term at T = 1, dafl_loss_test)
+  EXPECT_NEAR(dfkd::losses::vi_loss(s, t, TargetSpace::Logits, ViLoss::Kl, l1).item<double>(),
+              0.24916584249868767, 1e-12);
+}
+
+TEST(VirtualInterpolation, LossOnProbabilityTargets) {
+  using dfkd::losses::TargetSpace;
+  using dfkd::losses::ViLoss;
+  const auto s = student_logits();
+  const auto p = torch::softmax(teacher_logits(), 1);
+  const dfkd::Discrepancy l1 = &mean_l1;
+  // l1([sm(r) for r in s], [sm(r) for r in t]) -> 0.1545772995301873; mse -> 0.03803685833059626
+  EXPECT_NEAR(
+      dfkd::losses::vi_loss(s, p, TargetSpace::Probabilities, ViLoss::L1, l1).item<double>(),
+      0.1545772995301873, 1e-12);
+  EXPECT_NEAR(dfkd::losses::vi_loss(s, p, TargetSpace::Probabilities, ViLoss::Discrepancy, l1)
+                  .item<double>(),
+              0.1545772995301873, 1e-12);
+  EXPECT_NEAR(
+      dfkd::losses::vi_loss(s, p, TargetSpace::Probabilities, ViLoss::Mse, l1).item<double>(),
+      0.03803685833059626, 1e-12);
+  EXPECT_NEAR(
+      dfkd::losses::vi_loss(s, p, TargetSpace::Probabilities, ViLoss::Kl, l1).item<double>(),
+      0.24916584249868767, 1e-12);
+  // A one-hot target: KL = -log_softmax(s)[b][label] averaged; zero entries add 0, not NaN.
+  // Python: -(lsm(s[0])[2] + lsm(s[1])[3] + lsm(s[2])[0]) / 3 -> 0.9264802102757574
+  const auto one_hot =
+      torch::tensor({{0.0, 0.0, 1.0, 0.0}, {0.0, 0.0, 0.0, 1.0}, {1.0, 0.0, 0.0, 0.0}}, kF64);
+  EXPECT_NEAR(
+      dfkd::losses::vi_loss(s, one_hot, TargetSpace::Probabilities, ViLoss::Kl, l1).item<double>(),
+      0.9264802102757574, 1e-12);
 }
