@@ -466,6 +466,28 @@ TEST(Config, PaperValues) {
   EXPECT_FALSE(exp.paper_value("Teacher", "moons").has_value());
 }
 
+// A method may exempt an optimizer from the schedule (DAFL decays its student's lr only).
+TEST(LrSchedule, ExemptOptimizersKeepTheirLearningRate) {
+  auto w = torch::zeros({2}, torch::requires_grad());
+  dfkd::TrainContext::NamedOptimizer student{
+      "student",
+      std::make_unique<torch::optim::SGD>(std::vector<torch::Tensor>{w},
+                                          torch::optim::SGDOptions(0.1)),
+      {0.1}};
+  dfkd::TrainContext::NamedOptimizer generator{
+      "generator",
+      std::make_unique<torch::optim::Adam>(std::vector<torch::Tensor>{w},
+                                           torch::optim::AdamOptions(1e-3)),
+      {1e-3},
+      dfkd::TrainContext::Schedule::Exempt};
+  std::vector<dfkd::TrainContext::NamedOptimizer> optimizers;
+  optimizers.push_back(std::move(student));
+  optimizers.push_back(std::move(generator));
+  dfkd::host::apply_lr_factor(optimizers, 0.5);
+  EXPECT_DOUBLE_EQ(optimizers[0].optimizer->param_groups()[0].options().get_lr(), 0.05);
+  EXPECT_DOUBLE_EQ(optimizers[1].optimizer->param_groups()[0].options().get_lr(), 1e-3);
+}
+
 TEST(LrSchedule, Factors) {
   // Resolved "lr_schedule" blocks, read as the engine reads them.
   const auto lr_factor = [](const json& schedule, int64_t epoch, int64_t epochs) {

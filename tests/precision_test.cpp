@@ -35,6 +35,22 @@ TEST(Precision, Bf16ScopeCastsConvolutionsAndRestoresFp32) {
   }
 }
 
+// The scope spans optimizer steps: a forward after an update must see the updated weights, not a
+// cached bf16 copy of the old ones (with autocast's cache on, the second forward below returns the
+// first one's output).
+TEST(Precision, Bf16ForwardsSeeWeightUpdatesWithinOneScope) {
+  torch::nn::Linear linear(4, 3);
+  const auto v = torch::randn({2, 4});
+  const Bf16Autocast scope(true);
+  const auto before = linear->forward(v).to(torch::kFloat32);
+  {
+    torch::NoGradGuard no_grad;
+    linear->weight.add_(1.0);
+  }
+  const auto after = linear->forward(v).to(torch::kFloat32);
+  EXPECT_FALSE(torch::allclose(before, after)) << "a stale bf16 copy of the weights was used";
+}
+
 TEST(Precision, Bf16GradientsReachTheFp32Weights) {
   torch::nn::Linear linear(4, 3);
   const auto v = torch::randn({8, 4});

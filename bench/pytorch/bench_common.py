@@ -58,7 +58,9 @@ def run(args, name, step, gflop=None):
         fp32_step = step
 
         def step():
-            with torch.autocast("cpu", dtype=torch.bfloat16):
+            # cache_enabled=False: the step includes optimizer updates, and autocast's cached bf16
+            # weight copies would otherwise outlive them (later forwards would use stale weights).
+            with torch.autocast("cpu", dtype=torch.bfloat16, cache_enabled=False):
                 fp32_step()
     seconds = time_iterations(step, args.iters)
     report(name, seconds, gflop)

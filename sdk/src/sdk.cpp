@@ -99,11 +99,12 @@ TrainContext::TrainContext(Model& s, torch::Device d, int64_t b, torch::Generato
 TrainContext::~TrainContext() = default;
 
 torch::optim::Optimizer& TrainContext::add_optimizer(
-    const std::string& name, std::unique_ptr<torch::optim::Optimizer> optimizer) {
+    const std::string& name, std::unique_ptr<torch::optim::Optimizer> optimizer,
+    Schedule schedule) {
   for (const auto& o : optimizers_)
     if (o.name == name)
       throw std::logic_error(fmt::format("optimizer '{}' registered twice", name));
-  NamedOptimizer entry{name, std::move(optimizer), {}};
+  NamedOptimizer entry{name, std::move(optimizer), {}, schedule};
   for (auto& group : entry.optimizer->param_groups())
     entry.base_lrs.push_back(group.options().get_lr());
   optimizers_.push_back(std::move(entry));

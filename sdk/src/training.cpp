@@ -123,7 +123,8 @@ DistillForward distill_forward(TrainContext& ctx, const std::string& method) {
 
 DataFreeOptimizers add_data_free_optimizers(TrainContext& ctx, const OptimizerSettings& student,
                                             const OptimizerSettings& generator,
-                                            const std::string& method) {
+                                            const std::string& method,
+                                            TrainContext::Schedule generator_schedule) {
   if (!ctx.teacher || !ctx.generator)
     throw std::logic_error(
         fmt::format("{}: setup: expected a teacher and a generator, found none", method));
@@ -131,7 +132,8 @@ DataFreeOptimizers add_data_free_optimizers(TrainContext& ctx, const OptimizerSe
   o.student =
       &ctx.add_optimizer("student", make_optimizer(ctx.student.module().parameters(), student));
   o.generator = &ctx.add_optimizer("generator",
-                                   make_optimizer(ctx.generator->module().parameters(), generator));
+                                   make_optimizer(ctx.generator->module().parameters(), generator),
+                                   generator_schedule);
   return o;
 }
 

@@ -357,9 +357,7 @@ void Engine::train_epoch(Session& s, int64_t epoch) {
   const auto te = Clock::now();
   const int64_t epochs = s.config.train.epochs;
   const double factor = lr_factor(s.config.train.lr_schedule, epoch, epochs);
-  for (auto& o : s.ctx->optimizers())
-    for (size_t g = 0; g < o.optimizer->param_groups().size(); ++g)
-      o.optimizer->param_groups()[g].options().set_lr(o.base_lrs[g] * factor);
+  apply_lr_factor(s.ctx->optimizers(), factor);
   // Each epoch's random stream depends only on (seed, epoch): a resumed run draws exactly
   // what an uninterrupted one would have.
   s.rng.set_current_seed(stream_seed(s.seed, fmt::format("train/epoch/{}", epoch)) >> 1);

@@ -30,4 +30,12 @@ double lr_factor(const LrSchedule& s, int64_t epoch, int64_t epochs) {
   throw std::invalid_argument("lr_factor: unknown schedule type " + s.type);
 }
 
+void apply_lr_factor(std::vector<TrainContext::NamedOptimizer>& optimizers, double factor) {
+  for (auto& o : optimizers) {
+    if (o.schedule == TrainContext::Schedule::Exempt) continue;
+    for (size_t g = 0; g < o.optimizer->param_groups().size(); ++g)
+      o.optimizer->param_groups()[g].options().set_lr(o.base_lrs[g] * factor);
+  }
+}
+
 }  // namespace dfkd::host

@@ -21,6 +21,8 @@ Bf16Autocast::Bf16Autocast(bool enabled) : enabled_(enabled) {
   if (!enabled_) return;
   was_enabled_ = at::autocast::is_cpu_enabled();
   previous_dtype_ = static_cast<int>(at::autocast::get_autocast_cpu_dtype());
+  cache_was_enabled_ = at::autocast::is_autocast_cache_enabled();
+  at::autocast::set_autocast_cache_enabled(false);
   at::autocast::set_cpu_enabled(true);
   at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
   at::autocast::increment_nesting();
@@ -31,6 +33,7 @@ Bf16Autocast::~Bf16Autocast() {
   if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
   at::autocast::set_cpu_enabled(was_enabled_);
   at::autocast::set_autocast_cpu_dtype(static_cast<at::ScalarType>(previous_dtype_));
+  at::autocast::set_autocast_cache_enabled(cache_was_enabled_);
 }
 
 bool cpu_has_native_bf16() {

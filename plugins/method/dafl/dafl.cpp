@@ -43,8 +43,8 @@ class Dafl : public dfkd::Method {
         student_optimizer_(kStudentOptimizer.read(o)) {}
 
   void setup(dfkd::TrainContext& ctx) override {
-    optimizers_ =
-        dfkd::add_data_free_optimizers(ctx, student_optimizer_, generator_optimizer_, "dafl");
+    optimizers_ = dfkd::add_data_free_optimizers(ctx, student_optimizer_, generator_optimizer_,
+                                                 "dafl", dfkd::TrainContext::Schedule::Exempt);
   }
 
   dfkd::StepMetrics iteration(dfkd::TrainContext& ctx) override {
@@ -80,4 +80,4 @@ class Dafl : public dfkd::Method {
 
 }  // namespace dfkd_dafl
 
-DFKD_PLUGIN(method, "dafl", "2.0.0", dfkd_dafl::Dafl)
+DFKD_PLUGIN(method, "dafl", "2.1.0", dfkd_dafl::Dafl)

@@ -62,10 +62,15 @@ class TrainContext {
   int64_t epoch = 0;     ///< 0-based epoch being trained
   int64_t step = 0;      ///< global iteration index, 0-based
 
-  /// Registers an optimizer the method steps. The host owns it: it applies the LR schedule to
-  /// every param group (relative to the lr the group was created with) and checkpoints it.
+  /// Whether the run's train.lr_schedule drives an optimizer's learning rate. A method decides
+  /// per optimizer, as its reference code does (DAFL decays the student's only).
+  enum class Schedule { Applies, Exempt };
+  /// Registers an optimizer the method steps. The host owns it: it checkpoints it and, unless
+  /// `schedule` is Exempt, applies the LR schedule to every param group (relative to the lr the
+  /// group was created with).
   torch::optim::Optimizer& add_optimizer(const std::string& name,
-                                         std::unique_ptr<torch::optim::Optimizer> optimizer);
+                                         std::unique_ptr<torch::optim::Optimizer> optimizer,
+                                         Schedule schedule = Schedule::Applies);
   /// Extra trainable state a method owns (e.g. a regressor); checkpointed with the run.
   void add_module(const std::string& name, std::shared_ptr<torch::nn::Module> module);
 
@@ -84,6 +89,7 @@ class TrainContext {
     std::string name;
     std::unique_ptr<torch::optim::Optimizer> optimizer;
     std::vector<double> base_lrs;  ///< lr of each param group at registration
+    Schedule schedule = Schedule::Applies;
   };
   std::vector<NamedOptimizer>& optimizers() { return optimizers_; }
   std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>>& modules() {

@@ -85,14 +85,16 @@ DistillForward distill_forward(TrainContext& ctx, const std::string& method);
 
 /// The two optimizers of a data-free method, registered with the host as "student" (over the
 /// student's parameters) and "generator" (over the generator's). Throws std::logic_error naming
-/// `method` when the context has no teacher or no generator.
+/// `method` when the context has no teacher or no generator. `generator_schedule` says whether the
+/// run's lr_schedule drives the generator's optimizer too (the student's always follows it).
 struct DataFreeOptimizers {
   torch::optim::Optimizer* student = nullptr;
   torch::optim::Optimizer* generator = nullptr;
 };
-DataFreeOptimizers add_data_free_optimizers(TrainContext& ctx, const OptimizerSettings& student,
-                                            const OptimizerSettings& generator,
-                                            const std::string& method);
+DataFreeOptimizers add_data_free_optimizers(
+    TrainContext& ctx, const OptimizerSettings& student, const OptimizerSettings& generator,
+    const std::string& method,
+    TrainContext::Schedule generator_schedule = TrainContext::Schedule::Applies);
 
 /// The outputs of `model` on two all-zero inputs of `shape`, in eval mode without autograd (the
 /// training flag is restored): lets a method size modules it adds on top of feature taps.
