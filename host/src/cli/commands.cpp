@@ -375,8 +375,13 @@ int cmd_run(const Common& common, const RunArgs& args) {
              s.planned, s.completed, s.cached, s.failed, s.skipped,
              s.by_others ? fmt::format(", {} completed by another process", s.by_others) : "",
              s.interrupted ? ", interrupted" : "", host::format_duration(s.wall_seconds));
-  if (!args.no_table && !s.interrupted)
-    fmt::print("\n{}", host::render_table(host::build_table(store, exp, args.experiment), "md"));
+  if (!args.no_table && !s.interrupted) {
+    try {  // the runs are done: a table that cannot be built (best_val, no val split) is a note
+      fmt::print("\n{}", host::render_table(host::build_table(store, exp, args.experiment), "md"));
+    } catch (const ConfigError& e) {
+      fmt::print(stderr, "dfkd: no table: {}\n", e.what());
+    }
+  }
   if (s.interrupted) {
     fmt::print(stderr, "dfkd: interrupted; run the same command again to resume\n");
     return 130;
@@ -405,8 +410,10 @@ int cmd_status(const Common& common, const ReportArgs& args) {
 int cmd_table(const Common& common, const ReportArgs& args) {
   ResultsStore store(db_path(common), ResultsStore::Mode::ReadOnly);
   auto exp = resolve_experiment(args.experiment, args.profile, &store);
+  if (!args.selection.empty()) exp.metric.selection = args.selection;
   auto table = host::build_table(store, exp, source_hint(args.experiment));
   table.db = common.db;
+  if (!args.compare_to.empty()) host::compare_rows(table, args.compare_to);
   fmt::print("{}", host::render_table(table, args.format));
   return 0;
 }

@@ -57,6 +57,8 @@ struct IngestArgs {
 
 struct ReportArgs {
   std::string experiment, profile, format = "md", out;
+  std::string compare_to;  ///< table: Welch's t-test of every row against this row
+  std::string selection;   ///< table: overrides the experiment's metric.selection ("": keep)
 };
 
 /// `dfkd query`. Exit codes: 0 done (also when --limit cut the output: a note on stderr says so),

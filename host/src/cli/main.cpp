@@ -207,6 +207,13 @@ void add_report_commands(CLI::App& app, Args& a, Dispatch& dispatch) {
   table->add_option("--profile", report.profile, "profile (default: the file's default)");
   table->add_option("--format", report.format, "md, latex, csv or json")
       ->check(CLI::IsMember({"md", "latex", "csv", "json"}));
+  table->add_option("--compare-to", report.compare_to,
+                    "a row: Welch's t-test of every other row against it, per column (diff, p)");
+  table
+      ->add_option("--selection", report.selection,
+                   "which epoch a cell reads: final, best or best_val (test value at the epoch of "
+                   "best val_accuracy); default: the experiment's metric.selection")
+      ->check(CLI::IsMember({"final", "best", "best_val"}));
   add_db(table, a);
   dispatch.emplace_back(table, [&a] { return cmd_table(a.common, a.report); });
 

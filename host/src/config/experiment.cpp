@@ -192,6 +192,10 @@ json row_for_column(const json& row, const std::string& column) {
   return r;
 }
 
+bool is_metric_selection(const std::string& selection) {
+  return selection == "final" || selection == "best" || selection == "best_val";
+}
+
 std::vector<std::string> Experiment::row_names() const {
   return names_of(rows);
 }
@@ -257,10 +261,10 @@ void read_metric(const json& source, const std::string& root, Experiment& exp) {
   if (m.contains("key")) exp.metric.key = require_string(m.at("key"), json_path(mpath, "key"));
   if (m.contains("selection")) {
     exp.metric.selection = require_string(m.at("selection"), json_path(mpath, "selection"));
-    if (exp.metric.selection != "final" && exp.metric.selection != "best")
-      throw ConfigError(
-          fmt::format("{}.metric.selection: expected \"final\" or \"best\", found \"{}\"", root,
-                      exp.metric.selection));
+    if (!is_metric_selection(exp.metric.selection))
+      throw ConfigError(fmt::format(
+          "{}.metric.selection: expected \"final\", \"best\" or \"best_val\", found \"{}\"", root,
+          exp.metric.selection));
   }
 }
 

@@ -17,8 +17,12 @@ namespace dfkd::host {
 /// The table's metric and which epoch's value a table cell shows.
 struct MetricSelection {
   std::string key = "test_accuracy";
-  std::string selection = "final";  ///< "final" (last epoch) or "best" (best epoch; optimistic)
+  /// "final" (last epoch), "best" (best epoch of the metric itself; optimistic) or "best_val"
+  /// (the epoch of best val_accuracy: needs a dataset with a validation split).
+  std::string selection = "final";
 };
+
+bool is_metric_selection(const std::string& selection);
 
 struct Figure {
   std::string name;

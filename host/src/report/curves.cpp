@@ -8,6 +8,8 @@
 
 #include "dfkd/errors.hpp"
 #include "report/gnuplot.hpp"
+#include "report/selection.hpp"
+#include "report/statistics.hpp"
 
 namespace dfkd::host {
 namespace {
@@ -15,24 +17,21 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-struct Stats {
-  double mean = 0, std = 0;
-  size_t n = 0;
-};
-
-Stats stats(const std::vector<double>& v) {
-  Stats s;
-  s.n = v.size();
-  if (v.empty()) return s;
-  for (double x : v) s.mean += x;
-  s.mean /= static_cast<double>(s.n);
-  if (s.n > 1) {
-    double ss = 0;
-    for (double x : v) ss += (x - s.mean) * (x - s.mean);
-    s.std = std::sqrt(ss / static_cast<double>(s.n - 1));
-  }
-  return s;
+/// A figure data file's "mean,std,n" fields; std is empty for one seed (unknown, not 0).
+std::string mean_std_n(const SampleSummary& s) {
+  return fmt::format("{:.6g},{},{}", s.mean, s.std ? fmt::format("{:.6g}", *s.std) : "", s.n);
 }
+
+/// Legend entry: the row and its seed count.
+std::string legend(const std::string& name, size_t n) {
+  return gnuplot_quote(fmt::format("{} (n={})", name, n));
+}
+
+std::string epoch_label(const MetricSelection& m) {
+  return m.selection == "best_val" ? "epoch of best val_accuracy" : m.selection + " epoch";
+}
+
+constexpr const char* kBandRule = "mean ± sample std over n seeds (none for n = 1)";
 
 /// The completed runs of an experiment's cells under one profile, by (row, column): one read of
 /// the store per figure, not one per plotted point.
@@ -54,14 +53,6 @@ class CompletedRuns {
  private:
   std::map<std::pair<std::string, std::string>, std::vector<RunRecord>> by_cell_;
 };
-
-/// A run's value of the experiment metric under its selection rule (final or best epoch).
-std::optional<double> selected(const ResultsStore& store, const RunRecord& run,
-                               const MetricSelection& m) {
-  for (const auto& s : store.summaries(run.run_id))
-    if (s.key == m.key) return m.selection == "final" ? s.final_value : s.best_value;
-  return std::nullopt;
-}
 
 std::vector<std::string> figure_rows(const Experiment& exp, const Figure& fig) {
   if (fig.spec.contains("rows")) return fig.spec.at("rows").get<std::vector<std::string>>();
@@ -126,22 +117,23 @@ fs::path accuracy_over_epochs(const Experiment& exp, const Figure& fig, const Re
         by_epoch[p.epoch].push_back(p.value);
     for (const auto& [epoch, values] : by_epoch) {
       if (values.size() != runs.size()) continue;
-      const auto s = stats(values);
-      data << fmt::format("{},{},{:.6g},{:.6g},{}\n", row, epoch, s.mean, s.std, s.n);
+      data << fmt::format("{},{},{}\n", row, epoch, mean_std_n(summarize(values)));
     }
+    const auto file = csv.filename().string();
     const auto sel = fmt::format("(strcol(1) eq {} ? ", gnuplot_quote(row));
-    plots += fmt::format(
-        "{}'{}' skip 1 using 2:{}$3-$4 : 1/0):($3+$4) with filledcurves lc rgb '{}' notitle, "
-        "'{}' skip 1 using 2:{}$3 : 1/0) with lines lw 2 lc rgb '{}' title {}",
-        plots.empty() ? "" : ", ", csv.filename().string(), sel, colour, csv.filename().string(),
-        sel, colour, gnuplot_quote(fmt::format("{} (n={})", row, runs.size())));
+    if (runs.size() > 1)  // one seed has no spread to draw
+      plots += fmt::format(
+          "{}'{}' skip 1 using 2:{}$3-$4 : 1/0):($3+$4) with filledcurves lc rgb '{}' notitle",
+          plots.empty() ? "" : ", ", file, sel, colour);
+    plots += fmt::format("{}'{}' skip 1 using 2:{}$3 : 1/0) with lines lw 2 lc rgb '{}' title {}",
+                         plots.empty() ? "" : ", ", file, sel, colour, legend(row, runs.size()));
     ++drawn;
   }
   data.close();
   if (drawn == 0) throw ConfigError(not_run(exp, fig, fmt::format("column '{}'", column)));
   const std::string title = gnuplot_two_line_title(
       fig.spec.value("title", fmt::format("{} over epochs on {}", metric_label(exp), column)),
-      fmt::format("profile {}, mean ± std over seeds", exp.profile));
+      fmt::format("profile {}, {}", exp.profile, kBandRule));
   std::ofstream gp(fs::path(png).replace_extension(".gp"));
   gp << preamble(png, title, "epoch", metric_label(exp)) << "plot " << plots << "\n";
   gp.close();
@@ -178,7 +170,8 @@ struct LabelledPlot {
   void add(const std::string& clause) { plots += (plots.empty() ? "" : ", ") + clause; }
 };
 
-/// One row's mean ± std per labelled-data point; false when the row has no completed run.
+/// One row's mean ± std per labelled-data point (error bars); false when the row has no completed
+/// run.
 bool add_labelled_row(LabelledPlot& plot, const std::string& row, const LabelledPoints& points,
                       const CompletedRuns& completed, const ResultsStore& store,
                       const Experiment& exp) {
@@ -186,21 +179,22 @@ bool add_labelled_row(LabelledPlot& plot, const std::string& row, const Labelled
   for (const auto& [column, x] : points) {
     std::vector<double> values;
     for (const auto& run : completed.of(row, column))
-      if (auto v = selected(store, run, exp.metric)) values.push_back(*v);
+      if (auto v = selected_value(store, run, exp.metric)) values.push_back(*v);
     if (values.empty()) continue;
-    const auto s = stats(values);
-    n_min = std::min(n_min, s.n);
-    n_max = std::max(n_max, s.n);
-    plot.data << fmt::format("{},{},{},{:.6g},{:.6g},{}\n", row, x, column, s.mean, s.std, s.n);
+    n_min = std::min(n_min, values.size());
+    n_max = std::max(n_max, values.size());
+    plot.data << fmt::format("{},{},{},{}\n", row, x, column, mean_std_n(summarize(values)));
   }
   const char* colour = plot.next_colour();
   if (n_max == 0) return false;
-  plot.add(fmt::format(
-      "'{}' skip 1 using 2:(strcol(1) eq {} ? $4 : 1/0):5 with yerrorlines lw 2 pt 7 lc rgb '{}' "
-      "title {}",
-      plot.file, gnuplot_quote(row), colour,
-      gnuplot_quote(n_min == n_max ? fmt::format("{} (n={})", row, n_max)
-                                   : fmt::format("{} (n={}..{})", row, n_min, n_max))));
+  // gnuplot drops a point whose std field is empty (one seed): draw it with a zero-length bar.
+  const auto y = fmt::format("(strcol(1) eq {} ? $4 : 1/0)", gnuplot_quote(row));
+  const auto style = n_max > 1 ? y + ":(strlen(strcol(5)) == 0 ? 0 : column(5)) with yerrorlines"
+                               : y + " with linespoints";
+  plot.add(
+      fmt::format("'{}' skip 1 using 2:{} lw 2 pt 7 lc rgb '{}' title {}", plot.file, style, colour,
+                  gnuplot_quote(n_min == n_max ? fmt::format("{} (n={})", row, n_max)
+                                               : fmt::format("{} (n={}..{})", row, n_min, n_max))));
   return true;
 }
 
@@ -213,7 +207,7 @@ bool add_reference(LabelledPlot& plot, const json& ref, const Figure& fig,
   std::vector<double> values;
   const CompletedRuns ref_runs(store, ref_exp, exp.profile);
   for (const auto& run : ref_runs.of(row, column))
-    if (auto v = selected(store, run, exp.metric)) values.push_back(*v);
+    if (auto v = selected_value(store, run, exp.metric)) values.push_back(*v);
   if (values.empty()) {
     fmt::print(stderr,
                "figure {}: reference {} / {} of {} has no completed runs in profile {}; left out "
@@ -221,19 +215,18 @@ bool add_reference(LabelledPlot& plot, const json& ref, const Figure& fig,
                fig.name, row, column, ref_exp, exp.profile, ref_exp, exp.profile, row);
     return false;
   }
-  const auto s = stats(values);
+  const auto s = summarize(values);
   const std::string label =
       ref.value("label", fmt::format("{} ({}, no labelled data)", row, ref_exp));
   for (double x : {plot.x0, plot.x1})
-    plot.data << fmt::format("{},{},{},{:.6g},{:.6g},{}\n", label, x, ref_exp + ":" + column,
-                             s.mean, s.std, s.n);
+    plot.data << fmt::format("{},{},{},{}\n", label, x, ref_exp + ":" + column, mean_std_n(s));
   const auto sel = fmt::format("(strcol(1) eq {} ? ", gnuplot_quote(label));
-  plot.add(fmt::format(
-      "'{}' skip 1 using 2:{}$4-$5 : 1/0):($4+$5) with filledcurves lc rgb '{}' notitle", plot.file,
-      sel, colour));
+  if (s.std)  // one seed has no spread to draw
+    plot.add(fmt::format(
+        "'{}' skip 1 using 2:{}$4-$5 : 1/0):($4+$5) with filledcurves lc rgb '{}' notitle",
+        plot.file, sel, colour));
   plot.add(fmt::format("'{}' skip 1 using 2:{}$4 : 1/0) with lines lw 2 dt 2 lc rgb '{}' title {}",
-                       plot.file, sel, colour,
-                       gnuplot_quote(fmt::format("{} (n={})", label, s.n))));
+                       plot.file, sel, colour, legend(label, s.n)));
   return true;
 }
 
@@ -266,8 +259,7 @@ fs::path accuracy_vs_labelled(const Experiment& exp, const Figure& fig, const Re
 
   const std::string title = gnuplot_two_line_title(
       fig.spec.value("title", fmt::format("{} vs labelled data", metric_label(exp))),
-      fmt::format("profile {}, {} epoch, mean ± std over seeds", exp.profile,
-                  exp.metric.selection));
+      fmt::format("profile {}, {}, {}", exp.profile, epoch_label(exp.metric), kBandRule));
   std::ofstream gp(fs::path(png).replace_extension(".gp"));
   gp << preamble(png, title, "labelled training images (log scale)", metric_label(exp))
      << "set logscale x\nset xrange [" << plot.x0 / 1.5 << ":" << plot.x1 * 1.5 << "]\nplot "

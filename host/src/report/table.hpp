@@ -1,6 +1,7 @@
 #pragma once
-/// Paper-layout tables read from the results store only: rows x columns, mean ± std over seeds,
-/// the paper's number beside ours, the selection rule and profile stated.
+/// Paper-layout tables read from the results store only: rows x columns, mean ± 95 % confidence
+/// interval over seeds (Student t), optionally Welch's t-test of every row against one reference
+/// row, the paper's number beside ours, the selection rule and profile stated.
 #include <map>
 #include <optional>
 #include <string>
@@ -9,14 +10,20 @@
 #include <nlohmann/json.hpp>
 
 #include "config/experiment.hpp"
+#include "report/statistics.hpp"
 #include "store/results_store.hpp"
 
 namespace dfkd::host {
 
 struct TableCell {
   std::vector<double> values;  ///< one per completed seed
-  double mean = 0, std = 0;    ///< std: sample standard deviation (n-1), 0 for n = 1
+  double mean = 0;
+  std::optional<double> std;   ///< sample standard deviation (n - 1); absent for n < 2
+  std::optional<double> ci95;  ///< half-width of the t-based 95 % CI of the mean; absent for n < 2
   std::optional<double> paper;
+  /// This row against the table's compare_to row in the same column; absent for that row itself
+  /// and where either cell has n < 2.
+  std::optional<WelchTest> versus;
   int pending = 0;  ///< planned / running / failed runs of this cell
 };
 
@@ -30,6 +37,7 @@ struct ResultTable {
   double wall_seconds = 0;  ///< training time of the runs shown
   std::string source_hint;  ///< what to pass to `dfkd run` to fill missing cells
   std::string db;           ///< the --db the user gave ("": none), repeated in those commands
+  std::string compare_to;   ///< the reference row of the Welch tests ("": none)
 };
 
 /// The `dfkd run` commands that would fill the cells without results: one per missing column
@@ -38,6 +46,18 @@ std::vector<std::string> fill_commands(const ResultTable& table);
 
 ResultTable build_table(const ResultsStore& store, const Experiment& exp,
                         const std::string& source_hint);
+
+/// Welch's t-test of every other row against `reference_row`, column by column (sets each cell's
+/// `versus`). Throws ConfigError naming the table's rows when `reference_row` is not one of them.
+void compare_rows(ResultTable& table, const std::string& reference_row);
+
+/// What ± means in every format.
+inline constexpr const char* kCi95Rule =
+    "± is the half-width of the 95 % confidence interval of the mean over the n completed seeds, "
+    "t_{0.975, n-1} * s / sqrt(n) with s the sample standard deviation; none for n = 1 (one seed "
+    "has no spread)";
+/// What the diff and p of `table.compare_to` mean (table.compare_to must be set).
+std::string compare_rule(const ResultTable& table);
 
 /// format: "md", "latex", "csv" or "json" (design §9 layout).
 std::string render_table(const ResultTable& table, const std::string& format);

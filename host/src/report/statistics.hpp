@@ -1,0 +1,42 @@
+#pragma once
+/// Small-sample statistics for tables and figures over seeds: Student-t quantiles for confidence
+/// intervals and Welch's t-test for comparing two rows. Plain doubles, no LibTorch.
+#include <cstddef>
+#include <optional>
+#include <vector>
+
+namespace dfkd::host {
+
+/// I_x(a, b), the regularized incomplete beta function, for 0 <= x <= 1 and a, b > 0.
+double regularized_incomplete_beta(double x, double a, double b);
+
+/// P(T <= t) for Student's t with `df` > 0 degrees of freedom (df need not be an integer).
+double student_t_cdf(double t, double df);
+/// P(|T| >= |t|): the two-sided p-value of a t statistic.
+double student_t_two_sided_p(double t, double df);
+/// The t with P(T <= t) = p, for 0 < p < 1.
+double student_t_quantile(double p, double df);
+
+struct SampleSummary {
+  size_t n = 0;
+  double mean = 0;            ///< 0 when n = 0
+  std::optional<double> std;  ///< sample standard deviation (n - 1); absent for n < 2
+  /// Half-width of the 95 % confidence interval of the mean, t_{0.975, n-1} * std / sqrt(n);
+  /// absent for n < 2 (one seed says nothing about the spread).
+  std::optional<double> ci95;
+};
+
+SampleSummary summarize(const std::vector<double>& values);
+
+struct WelchTest {
+  double diff = 0;  ///< mean(a) - mean(b)
+  double t = 0;
+  double df = 0;  ///< Welch–Satterthwaite degrees of freedom
+  double p = 1;   ///< two-sided
+};
+
+/// Welch's unequal-variance t-test of mean(a) against mean(b); absent when either side has fewer
+/// than two values (no variance estimate).
+std::optional<WelchTest> welch_t_test(const std::vector<double>& a, const std::vector<double>& b);
+
+}  // namespace dfkd::host

@@ -1,0 +1,166 @@
+// The text formats of a ResultTable: Markdown, LaTeX and CSV (JSON is table_json in table.cpp).
+#include <fmt/format.h>
+
+#include <sstream>
+
+#include "dfkd/errors.hpp"
+#include "report/selection.hpp"
+#include "report/table.hpp"
+
+namespace dfkd::host {
+namespace {
+
+std::string number(double v) {
+  return fmt::format("{:.2f}", v);
+}
+
+std::string p_value(double p) {
+  return p < 0.001 ? "p<0.001" : fmt::format("p={:.3g}", p);
+}
+
+bool significant(const TableCell& c) {
+  return c.versus && c.versus->p < 0.05;
+}
+
+bool any_single_seed(const ResultTable& t) {
+  for (const auto& [r, row] : t.cells)
+    for (const auto& [c, cell] : row)
+      if (cell.values.size() == 1) return true;
+  return false;
+}
+
+/// "mean ± ci95 (n=k)"; one seed shows no ± at all (its spread is unknown, not zero).
+std::string mean_text(const TableCell& c) {
+  if (c.values.empty()) return c.pending > 0 ? "not finished" : "not run";
+  if (!c.ci95) return fmt::format("{} (n={})", number(c.mean), c.values.size());
+  return fmt::format("{} ± {} (n={})", number(c.mean), number(*c.ci95), c.values.size());
+}
+
+std::string cell_text(const ResultTable& t, const std::string& row, const TableCell& c) {
+  std::string s = mean_text(c);
+  if (!t.compare_to.empty() && !c.values.empty()) {
+    if (row == t.compare_to)
+      s += " · reference";
+    else if (c.versus)
+      s += fmt::format(" · vs {} {:+.2f}, {}{}", t.compare_to, c.versus->diff, p_value(c.versus->p),
+                       significant(c) ? "*" : "");
+    else
+      s += fmt::format(" · vs {}: no test (n < 2)", t.compare_to);
+  }
+  if (c.paper)
+    s += c.values.empty()
+             ? fmt::format(" · paper {}", number(*c.paper))
+             : fmt::format(" · paper {} (Δ {:+.2f})", number(*c.paper), c.mean - *c.paper);
+  return s;
+}
+
+std::string csv_escape(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char ch : s) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+  return out + "\"";
+}
+
+std::string latex_escape(const std::string& s) {
+  std::string out;
+  for (char ch : s) {
+    if (ch == '_' || ch == '%' || ch == '&' || ch == '#') out += '\\';
+    out += ch;
+  }
+  return out;
+}
+
+/// Columns after "values" are newer than the rest: appended so that readers by position still
+/// work. Empty fields: no value (std and ci95 of one seed are unknown, not 0).
+std::string render_csv(const ResultTable& t) {
+  std::ostringstream o;
+  auto optional = [](const std::optional<double>& v) { return v ? number(*v) : std::string(); };
+  o << "row,column,mean,std,n,paper,values,ci95,diff,p\n";
+  for (const auto& r : t.rows)
+    for (const auto& c : t.columns) {
+      const auto& cell = t.cells.at(r).at(c);
+      std::string values;
+      for (double v : cell.values) values += (values.empty() ? "" : ";") + number(v);
+      o << csv_escape(r) << ',' << csv_escape(c) << ','
+        << (cell.values.empty() ? "" : number(cell.mean)) << ',' << optional(cell.std) << ','
+        << cell.values.size() << ',' << optional(cell.paper) << ',' << values << ','
+        << optional(cell.ci95) << ',' << (cell.versus ? number(cell.versus->diff) : "") << ','
+        << (cell.versus ? fmt::format("{:.4g}", cell.versus->p) : "") << '\n';
+    }
+  return o.str();
+}
+
+std::string render_latex(const ResultTable& t) {
+  std::ostringstream o;
+  o << "% " << t.title << " -- profile " << t.profile << "; " << t.metric.key << ", "
+    << selection_text(t.metric)
+    << "; mean $\\pm$ half-width of the 95\\% CI of the mean over seeds (Student t, n-1 df); "
+       "paper value in brackets\n";
+  if (!t.compare_to.empty())
+    o << "% $^{*}$: p < 0.05 in Welch's two-sided t-test against " << t.compare_to << '\n';
+  o << "\\begin{tabular}{l" << std::string(t.columns.size(), 'c') << "}\n\\hline\nModel";
+  for (const auto& c : t.columns) o << " & " << latex_escape(c);
+  o << " \\\\\n\\hline\n";
+  for (const auto& r : t.rows) {
+    o << latex_escape(r);
+    for (const auto& c : t.columns) {
+      const auto& cell = t.cells.at(r).at(c);
+      o << " & ";
+      if (cell.values.empty())
+        o << "--";
+      else
+        o << number(cell.mean) << (cell.ci95 ? " $\\pm$ " + number(*cell.ci95) : "");
+      if (significant(cell)) o << "$^{*}$";
+      if (cell.paper) o << " (" << number(*cell.paper) << ")";
+    }
+    o << " \\\\\n";
+  }
+  o << "\\hline\n\\end{tabular}\n";
+  if (any_single_seed(t)) o << "% cells without $\\pm$: n = 1, one seed has no spread\n";
+  return o.str();
+}
+
+std::string render_markdown(const ResultTable& t) {
+  std::ostringstream o;
+  o << "## " << t.title << "\n\n";
+  o << "Profile `" << t.profile << "`";
+  if (!t.profile_description.empty()) o << " (" << t.profile_description << ")";
+  o << ". Metric: `" << t.metric.key << "`, " << selection_text(t.metric)
+    << "; mean ± 95 % CI (t, n seeds): half-width t_{0.975, n-1} · s / √n over the n completed "
+       "seeds; paper value and Δ = ours − paper where the paper reports one. Training time of the "
+       "runs shown: "
+    << fmt::format("{:.1f} s", t.wall_seconds) << ".\n\n";
+  if (!t.compare_to.empty())
+    o << "Against `" << t.compare_to << "`: " << compare_rule(t) << ".\n\n";
+  o << "| Model |";
+  for (const auto& c : t.columns) o << ' ' << c << " |";
+  o << "\n|---|";
+  for (size_t i = 0; i < t.columns.size(); ++i) o << "---|";
+  o << '\n';
+  for (const auto& r : t.rows) {
+    o << "| " << r << " |";
+    for (const auto& c : t.columns) o << ' ' << cell_text(t, r, t.cells.at(r).at(c)) << " |";
+    o << '\n';
+  }
+  if (any_single_seed(t)) o << "\nn = 1: no spread (one seed); those cells show no ±.\n";
+  const auto commands = fill_commands(t);
+  if (!commands.empty()) {
+    o << "\nCells without results; fill them with:\n";
+    for (const auto& c : commands) o << "  " << c << '\n';
+  }
+  return o.str();
+}
+
+}  // namespace
+
+std::string render_table(const ResultTable& t, const std::string& format) {
+  if (format == "json") return table_json(t).dump(2) + "\n";
+  if (format == "csv") return render_csv(t);
+  if (format == "latex") return render_latex(t);
+  if (format != "md")
+    throw ConfigError(
+        fmt::format("--format: expected md, latex, csv or json; found \"{}\"", format));
+  return render_markdown(t);
+}
+
+}  // namespace dfkd::host

@@ -1,0 +1,221 @@
+// `dfkd table` statistics on a store written directly (no training): the 95 % CI per cell, Welch's
+// t-test against a --compare-to row, cells of one seed without spread, and the best_val selection.
+// Expected CI and p values are the mpmath goldens of tests/statistics_test.cpp.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "config/experiment.hpp"
+#include "dfkd/errors.hpp"
+#include "report/table.hpp"
+#include "support/cli_fixture.hpp"
+#include "support/expect_throw.hpp"
+
+namespace {
+
+using dfkd::ConfigError;
+using dfkd::host::build_table;
+using dfkd::host::compare_rows;
+using dfkd::host::MetricSummary;
+using dfkd::host::render_table;
+using dfkd::host::ResultsStore;
+using dfkd::host::RunPlan;
+using dfkd::host::table_json;
+using dfkd::test_support::message_of;
+using nlohmann::json;
+
+/// Per epoch (1, 2, ...): the metrics logged.
+using Epochs = std::vector<std::map<std::string, double>>;
+
+// A two-moons shaped definition; its plugins are never loaded here.
+const json kDefinition = json::parse(R"({
+  "experiment": "stats", "title": "Statistics table",
+  "metric": {"key": "test_accuracy", "selection": "final"},
+  "columns": [{"name": "moons",
+               "dataset": {"plugin": "two_moons"},
+               "student": {"plugin": "mlp"},
+               "teacher": {"model": {"plugin": "mlp"}, "method": {"plugin": "supervised"}}}],
+  "rows": [{"name": "Teacher", "teacher": true},
+           {"name": "A", "method": {"plugin": "supervised"}},
+           {"name": "B", "method": {"plugin": "supervised"}},
+           {"name": "C", "method": {"plugin": "supervised"}}],
+  "default_profile": "default",
+  "profiles": {"default": {}}
+})");
+
+class TableStatsTest : public dfkd::test_support::CliTest {
+ protected:
+  /// A completed run of `row`, seed `seed`, with these epochs; its summary of test_accuracy.
+  void add_run(ResultsStore& store, const std::string& row, int seed, const Epochs& epochs) {
+    if (env_.empty()) {
+      store.upsert_experiment("stats", "Statistics table", kDefinition);
+      env_ = store.ensure_environment({"abc", false, "gcc", "2", "cpu", 1, "blas", "host"});
+    }
+    RunPlan plan;
+    plan.run_key = row + "-" + std::to_string(seed);
+    plan.experiment = "stats";
+    plan.row = row;
+    plan.column = "moons";
+    plan.seed = seed;
+    plan.profile = "default";
+    plan.role = "student";
+    plan.method = "supervised";
+    plan.config = {{"row", row}, {"seed", seed}};
+    const auto run = store.plan_run(plan);
+    store.link_cell({"stats", "default", row, "moons", seed, plan.run_key});
+    ASSERT_TRUE(store.claim_run(run.run_id, env_));
+    MetricSummary test{"test_accuracy", 0, -1, 0, "max"};
+    for (size_t e = 0; e < epochs.size(); ++e) {
+      store.log_epoch(run.run_id, static_cast<int64_t>(e + 1), 0, epochs[e]);
+      const double v = epochs[e].at("test_accuracy");
+      test.final_value = v;
+      if (v > test.best_value) test.best_value = v, test.best_epoch = static_cast<int64_t>(e + 1);
+    }
+    store.complete_run(run.run_id, {test}, 1.0);
+  }
+
+  /// Final test accuracies `values`, one run (seed) each.
+  void add_cell(ResultsStore& store, const std::string& row, const std::vector<double>& values) {
+    for (size_t i = 0; i < values.size(); ++i)
+      add_run(store, row, static_cast<int>(i), {{{"test_accuracy", values[i]}}});
+  }
+
+  /// Teacher: one seed; A {1..5}; B {2, 4, 6, 8, 10}; C {10, 11, 12}.
+  void fill(ResultsStore& store) {
+    add_cell(store, "Teacher", {97.5});
+    add_cell(store, "A", {1, 2, 3, 4, 5});
+    add_cell(store, "B", {2, 4, 6, 8, 10});
+    add_cell(store, "C", {10, 11, 12});
+  }
+
+  static dfkd::host::Experiment experiment(const std::string& selection = "final") {
+    auto exp = dfkd::host::parse_experiment(kDefinition, "", "stats");
+    exp.metric.selection = selection;
+    return exp;
+  }
+
+  std::string env_;
+};
+
+TEST_F(TableStatsTest, JsonCarriesCi95AndNoSpreadForOneSeed) {
+  ResultsStore store(db_);
+  fill(store);
+  const auto j = table_json(build_table(store, experiment(), "stats.json"));
+  const auto& teacher = j.at("rows")[0].at("cells").at("moons");
+  EXPECT_EQ(teacher.at("n"), 1);
+  EXPECT_DOUBLE_EQ(teacher.at("mean").get<double>(), 97.5);
+  EXPECT_TRUE(teacher.at("std").is_null());
+  EXPECT_TRUE(teacher.at("ci95").is_null());
+  const auto& a = j.at("rows")[1].at("cells").at("moons");
+  EXPECT_NEAR(a.at("std").get<double>(), 1.5811388300841898, 1e-12);  // sqrt(2.5)
+  EXPECT_NEAR(a.at("ci95").get<double>(), 1.9632431614775576977, 1e-12);
+  EXPECT_NEAR(j.at("rows")[3].at("cells").at("moons").at("ci95").get<double>(),
+              2.4841377117503310710, 1e-12);
+  EXPECT_FALSE(a.contains("diff"));  // no --compare-to
+  EXPECT_TRUE(j.at("compare_to").is_null());
+  EXPECT_NE(j.at("ci95_rule").get<std::string>().find("95 %"), std::string::npos);
+}
+
+TEST_F(TableStatsTest, CompareToGivesWelchDiffAndP) {
+  ResultsStore store(db_);
+  fill(store);
+  auto table = build_table(store, experiment(), "stats.json");
+  compare_rows(table, "A");
+  const auto j = table_json(table);
+  EXPECT_EQ(j.at("compare_to"), "A");
+  auto cell = [&](int row) { return j.at("rows")[row].at("cells").at("moons"); };
+  EXPECT_FALSE(cell(0).contains("p")) << "the teacher has one seed";
+  EXPECT_FALSE(cell(1).contains("diff")) << "the reference row itself";
+  EXPECT_DOUBLE_EQ(cell(2).at("diff").get<double>(), 3.0);  // B - A
+  EXPECT_NEAR(cell(2).at("p").get<double>(), 0.10753119493062724, 1e-12);
+  EXPECT_DOUBLE_EQ(cell(3).at("diff").get<double>(), 8.0);  // C - A
+  EXPECT_NEAR(cell(3).at("p").get<double>(), 0.0001363358923779529, 1e-12);
+
+  const auto md = render_table(table, "md");
+  EXPECT_NE(md.find("| B | 6.00 ± 3.93 (n=5) · vs A +3.00, p=0.108 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| C | 11.00 ± 2.48 (n=3) · vs A +8.00, p<0.001* |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| A | 3.00 ± 1.96 (n=5) · reference |"), std::string::npos) << md;
+  EXPECT_NE(md.find("97.50 (n=1) · vs A: no test (n < 2)"), std::string::npos) << md;
+  EXPECT_NE(md.find("Welch"), std::string::npos) << md;
+  EXPECT_NE(md.find("* p < 0.05"), std::string::npos) << md;
+
+  const auto csv = render_table(table, "csv");
+  EXPECT_NE(csv.find("row,column,mean,std,n,paper,values,ci95,diff,p\n"), std::string::npos);
+  EXPECT_NE(csv.find("\nC,moons,11.00,1.00,3,,10.00;11.00;12.00,2.48,8.00,0.0001363\n"),
+            std::string::npos)
+      << csv;
+  EXPECT_NE(render_table(table, "latex").find("11.00 $\\pm$ 2.48$^{*}$"), std::string::npos);
+}
+
+TEST_F(TableStatsTest, OneSeedShowsNoSpreadInAnyFormat) {
+  ResultsStore store(db_);
+  fill(store);
+  const auto table = build_table(store, experiment(), "stats.json");
+  const auto md = render_table(table, "md");
+  EXPECT_NE(md.find("| Teacher | 97.50 (n=1) |"), std::string::npos) << md;
+  EXPECT_NE(md.find("n = 1: no spread"), std::string::npos) << md;
+  EXPECT_NE(md.find("± 95 % CI (t, n seeds)"), std::string::npos) << md;
+  const auto csv = render_table(table, "csv");
+  EXPECT_NE(csv.find("\nTeacher,moons,97.50,,1,,97.50,,,\n"), std::string::npos) << csv;
+  const auto latex = render_table(table, "latex");
+  EXPECT_NE(latex.find("Teacher & 97.50 \\\\"), std::string::npos) << latex;
+  EXPECT_NE(latex.find("n = 1, one seed has no spread"), std::string::npos) << latex;
+}
+
+TEST_F(TableStatsTest, BestValReadsTestAccuracyAtTheBestValidationEpoch) {
+  ResultsStore store(db_);
+  // Validation peaks at epoch 2 in both runs (a tie with epoch 3 in the first: earliest wins).
+  add_run(store, "A", 0,
+          {{{"val_accuracy", 50}, {"test_accuracy", 40}},
+           {{"val_accuracy", 80}, {"test_accuracy", 70}},
+           {{"val_accuracy", 80}, {"test_accuracy", 75}}});
+  add_run(store, "A", 1,
+          {{{"val_accuracy", 60}, {"test_accuracy", 55}},
+           {{"val_accuracy", 90}, {"test_accuracy", 65}},
+           {{"val_accuracy", 85}, {"test_accuracy", 90}}});
+  auto values = [&](const std::string& selection) {
+    return build_table(store, experiment(selection), "stats.json").cells.at("A").at("moons").values;
+  };
+  EXPECT_EQ(values("best_val"), (std::vector<double>{70, 65}));
+  EXPECT_EQ(values("final"), (std::vector<double>{75, 90}));
+  EXPECT_EQ(values("best"), (std::vector<double>{75, 90}));
+  EXPECT_NE(table_json(build_table(store, experiment("best_val"), "stats.json"))
+                .at("selection_rule")
+                .get<std::string>()
+                .find("best val_accuracy"),
+            std::string::npos);
+
+  add_run(store, "B", 0, {{{"test_accuracy", 50}}});  // trained without a validation split
+  const auto message =
+      message_of<ConfigError>([&] { build_table(store, experiment("best_val"), "stats.json"); });
+  EXPECT_NE(message.find("B / moons / seed 0"), std::string::npos) << message;
+  EXPECT_NE(message.find("no val_accuracy"), std::string::npos) << message;
+  EXPECT_NE(message.find("validation_size"), std::string::npos) << message;
+}
+
+TEST_F(TableStatsTest, CliCompareToAndSelection) {
+  {
+    ResultsStore store(db_);
+    fill(store);
+  }
+  auto r = cli("table stats --format json --compare-to C " + db_arg());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = json::parse(r.output);
+  EXPECT_DOUBLE_EQ(j.at("rows")[1].at("cells").at("moons").at("diff").get<double>(), -8.0);
+
+  r = cli("table stats --compare-to Nope " + db_arg());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--compare-to: 'Nope' is not a row of stats"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("'Teacher', 'A', 'B', 'C'"), std::string::npos) << r.output;
+
+  r = cli("table stats --selection best_val " + db_arg());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("validation_size"), std::string::npos) << r.output;
+  r = cli("table stats --selection newest " + db_arg());
+  EXPECT_NE(r.exit_code, 0) << r.output;
+}
+
+}  // namespace
