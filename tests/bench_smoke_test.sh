@@ -13,8 +13,8 @@ if ! "$PY" -c 'import torch' 2> /dev/null; then
   echo "bench_smoke: skipped: $PY cannot import torch (apt-get install python3-torch)"
   exit 77
 fi
-if [ ! -f "$src/data/mnist/train-images-idx3-ubyte.gz" ] && [ -z "${DFKD_DATA:-}" ]; then
-  echo "bench_smoke: skipped: no MNIST subset in $src/data/mnist (bash scripts/mnist-subset.sh)"
+if [ ! -f "$src/data/mnist-subset/train-images-idx3-ubyte.gz" ] && [ -z "${DFKD_DATA:-}" ]; then
+  echo "bench_smoke: skipped: no MNIST subset in $src/data/mnist-subset (bash scripts/mnist-subset.sh)"
   exit 77
 fi
 cd "$src"

@@ -12,6 +12,7 @@
 
 #include "support/expect_throw.hpp"
 #include "support/image_fixtures.hpp"
+#include "support/scoped_env.hpp"
 #include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -53,9 +54,47 @@ TEST(ImageData, EveryOptionIsDocumented) {
     return n;
   };
   EXPECT_EQ(names(dfkd_image::idx_dataset_info(dfkd_image::mnist_spec())),
-            (std::vector<std::string>{"dir", "train_fraction", "train_per_class", "subset_seed"}));
-  EXPECT_EQ(names(dfkd_image::cifar_dataset_info(dfkd_image::cifar100_spec())),
-            (std::vector<std::string>{"dir", "augment", "labels", "train_fraction",
-                                      "train_per_class", "subset_seed"}));
+            (std::vector<std::string>{"dir", "variant", "train_fraction", "train_per_class",
+                                      "subset_seed", "validation_size", "validation_seed"}));
+  EXPECT_EQ(names(dfkd_image::idx_dataset_info(dfkd_image::fashion_mnist_spec())),
+            (std::vector<std::string>{"dir", "train_fraction", "train_per_class", "subset_seed",
+                                      "validation_size", "validation_seed"}));
+  EXPECT_EQ(
+      names(dfkd_image::cifar_dataset_info(dfkd_image::cifar100_spec())),
+      (std::vector<std::string>{"dir", "augment", "labels", "train_fraction", "train_per_class",
+                                "subset_seed", "validation_size", "validation_seed"}));
   EXPECT_EQ(dfkd_image::fashion_mnist_spec().default_dir, "/usr/share/datasets/fashion-mnist");
+}
+
+// MNIST's `variant`: which folder under the data root `dir: ""` means, and the image counts that
+// folder must hold (a stale copy, e.g. the subset where the full set belongs, is refused).
+TEST(ImageData, MnistVariantPicksTheFolderAndChecksItsCounts) {
+  TempDir root;
+  fs::create_directories(root / "mnist-subset");
+  write_idx_fixture(root / "mnist-subset", true);  // 50 / 10 images, not the subset's 8000 / 2000
+  const dfkd::test_support::ScopedEnv env("DFKD_DATA", root.path().c_str());
+  const auto spec = dfkd_image::mnist_spec();
+  const auto info = dfkd_image::idx_dataset_info(spec);
+  const IdxImageDataset full(spec, options(info, "mnist", nlohmann::json::object()));
+  EXPECT_EQ(full.directory(), root / "mnist");
+  const IdxImageDataset subset(spec, options(info, "mnist", {{"variant", "subset"}}));
+  EXPECT_EQ(subset.directory(), root / "mnist-subset");
+  EXPECT_EQ(subset.source(), nlohmann::json({{"dir", (root / "mnist-subset").string()}}));
+  const auto counts = data_error([&] { subset.train(); });
+  EXPECT_HAS(counts, "mnist: variant subset: " + (root / "mnist-subset").string());
+  EXPECT_HAS(counts, "holds 50 train / 10 test images, expected 8000 / 2000");
+  EXPECT_HAS(counts, "scripts/mnist-subset.sh");
+  const auto missing = data_error([&] { full.train(); });
+  EXPECT_HAS(missing, "scripts/mnist-full.sh");
+  // With `dir` given the files are the user's: no count check, and no variant other than full.
+  EXPECT_EQ(load_idx(root / "mnist-subset").train().x.size(0), kTrainN);
+  const auto both = dfkd::test_support::thrown_message<dfkd::ConfigError>(
+      [&] {
+        load_idx(root / "mnist-subset", {{"variant", "subset"}});
+      },
+      "ConfigError");
+  EXPECT_HAS(both,
+             "mnist: option variant: \"subset\" names files under the data root, but dir "
+             "is set");
+  EXPECT_THROW(load_idx(root.path(), {{"variant", "half"}}), dfkd::ConfigError);  // not a choice
 }

@@ -1,5 +1,6 @@
 // The IDX reader (MNIST, Fashion-MNIST) of the image datasets: contents and transform on fixture
-// files, every corrupt-file error, and the real Fashion-MNIST / MNIST subset when installed.
+// files, every corrupt-file error, and the real Fashion-MNIST / MNIST / MNIST subset when
+// installed.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -193,7 +194,7 @@ TEST(ImageDataIdx, MissingFilesAndDirectory) {
              "expected train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], "
              "t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]");
   EXPECT_HAS(msg, "found t10k-labels-idx1-ubyte[.gz] missing");
-  EXPECT_HAS(msg, "scripts/mnist-subset.sh");
+  EXPECT_HAS(msg, "scripts/mnist-full.sh");
 
   const auto nowhere = data_error([&] { load_idx(dir / "nowhere"); });
   EXPECT_HAS(nowhere, (dir / "nowhere").string());
@@ -263,8 +264,25 @@ TEST(ImageDataReal, FashionMnist) {
   EXPECT_NEAR(raw.std(/*unbiased=*/false).item<double>(), 0.3530, 5e-5);
 }
 
-TEST(ImageDataReal, MnistSubset) {
+TEST(ImageDataReal, MnistFull) {
   const fs::path dir = fs::path(DFKD_SOURCE_DIR) / "data" / "mnist";
+  if (!fs::is_directory(dir)) GTEST_SKIP() << dir << " missing: run scripts/mnist-full.sh";
+  const auto data = load_idx(dir);
+  EXPECT_EQ(data.train().x.sizes(), torch::IntArrayRef({60000, 1, 32, 32}));
+  EXPECT_EQ(data.test().x.sizes(), torch::IntArrayRef({10000, 1, 32, 32}));
+  EXPECT_EQ(class_counts(data.train().y, 10),
+            (std::vector<int64_t>{5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949}));
+  EXPECT_EQ(class_counts(data.test().y, 10),
+            (std::vector<int64_t>{980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009}));
+  // The normalisation constants (0.1307, 0.3081) are this training set's pixel statistics.
+  const auto raw =
+      dfkd_image::read_idx_images(dir / "train-images-idx3-ubyte.gz").to(torch::kDouble).div(255.0);
+  EXPECT_NEAR(raw.mean().item<double>(), 0.1307, 5e-5);
+  EXPECT_NEAR(raw.std(/*unbiased=*/false).item<double>(), 0.3081, 5e-5);
+}
+
+TEST(ImageDataReal, MnistSubset) {
+  const fs::path dir = fs::path(DFKD_SOURCE_DIR) / "data" / "mnist-subset";
   if (!fs::is_directory(dir)) GTEST_SKIP() << dir << " missing: run scripts/mnist-subset.sh";
   const auto data = load_idx(dir);
   EXPECT_EQ(data.train().x.sizes(), torch::IntArrayRef({8000, 1, 32, 32}));

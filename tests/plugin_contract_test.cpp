@@ -358,6 +358,9 @@ void check_dataset(const LoadedPlugin& p) {
   }
   check_split(data->train(), shape, "train");
   check_split(data->test(), shape, "test");
+  // Optional (none by default): when there is one it is a split like the others.
+  const auto& val = data->validation();
+  if (val.x.defined() && val.x.size(0) > 0) check_split(val, shape, "validation");
 }
 
 void check_regularizer(const LoadedPlugin& p) {

@@ -27,6 +27,11 @@ torch::Tensor Dataset::augment(const torch::Tensor& batch, torch::Generator&) co
   return batch;
 }
 
+const Split& Dataset::validation() const {
+  static const Split none;
+  return none;
+}
+
 const torch::Tensor& ModelOutput::feature(const std::string& name) const {
   auto it = features.find(name);
   if (it == features.end()) {

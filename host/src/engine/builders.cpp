@@ -41,10 +41,17 @@ const Dataset& DatasetCache::get(const DatasetChoice& spec) {
   if (!e.checked) {
     const auto& tr = e.dataset->train();
     const auto& te = e.dataset->test();
+    const auto& va = e.dataset->validation();
     if (!tr.x.defined() || !te.x.defined() || tr.x.size(0) != tr.y.size(0) ||
         te.x.size(0) != te.y.size(0))
       throw DataError(fmt::format(
           "dataset '{}': train/test splits must have as many labels as inputs", spec.plugin));
+    // An undefined validation split means none; a defined one must be consistent.
+    if (va.x.defined() && (!va.y.defined() || va.x.size(0) != va.y.size(0)))
+      throw DataError(fmt::format(
+          "dataset '{}': the validation split must have as many labels as inputs (found {} inputs, "
+          "{} labels)",
+          spec.plugin, va.x.size(0), va.y.defined() ? va.y.size(0) : 0));
     e.checked = true;
   }
   return *e.dataset;

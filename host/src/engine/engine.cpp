@@ -32,7 +32,7 @@ void freeze(Model& m) {
   for (auto& p : m.module().parameters()) p.set_requires_grad(false);
 }
 
-/// Test-split accuracy (%) and mean cross-entropy; no autograd anywhere.
+/// Accuracy (%) and mean cross-entropy on one split; no autograd anywhere.
 std::pair<double, double> evaluate(Model& model, const Split& test, int64_t batch_size,
                                    const torch::Device& device) {
   torch::InferenceMode guard;
@@ -368,15 +368,20 @@ void Engine::train_epoch(Session& s, int64_t epoch) {
   auto metrics = run_epoch(
       s.run, *s.ctx, epoch, s.iterations, [&](TrainContext& c) { return s.method->iteration(c); },
       "", uses_bf16(s.config.train.precision));
-  const auto [acc, loss] =
-      evaluate(*s.student, s.data->test(), s.config.train.eval_batch_size, options_.device);
-  if (!std::isfinite(loss))
-    throw NonFiniteError(
-        fmt::format("non-finite test_loss at epoch {}: the student's weights "
-                    "diverged",
-                    epoch + 1));
-  metrics["test_accuracy"] = acc;
-  metrics["test_loss"] = loss;
+  // test_* always; val_* beside it when the dataset holds out a validation split (the metric a
+  // best-epoch selection reads without looking at the test split).
+  std::vector<std::pair<std::string, const Split*>> splits{{"test", &s.data->test()}};
+  const auto& val = s.data->validation();
+  if (val.x.defined() && val.x.size(0) > 0) splits.emplace_back("val", &val);
+  for (const auto& [prefix, split] : splits) {
+    const auto [acc, loss] =
+        evaluate(*s.student, *split, s.config.train.eval_batch_size, options_.device);
+    if (!std::isfinite(loss))
+      throw NonFiniteError(fmt::format(
+          "non-finite {}_loss at epoch {}: the student's weights diverged", prefix, epoch + 1));
+    metrics[prefix + "_accuracy"] = acc;
+    metrics[prefix + "_loss"] = loss;
+  }
   metrics["lr_factor"] = factor;
   metrics["epoch_seconds"] = seconds_since(te);
   // Metrics first: a crash between the two leaves the checkpoint one epoch behind, and the

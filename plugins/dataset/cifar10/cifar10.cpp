@@ -14,4 +14,4 @@ class Cifar10 : public dfkd_image::CifarDataset {
 
 }  // namespace dfkd_cifar10
 
-DFKD_PLUGIN(dataset, "cifar10", "1.0.0", dfkd_cifar10::Cifar10)
+DFKD_PLUGIN(dataset, "cifar10", "1.1.0", dfkd_cifar10::Cifar10)

@@ -14,4 +14,4 @@ class Cifar100 : public dfkd_image::CifarDataset {
 
 }  // namespace dfkd_cifar100
 
-DFKD_PLUGIN(dataset, "cifar100", "1.0.0", dfkd_cifar100::Cifar100)
+DFKD_PLUGIN(dataset, "cifar100", "1.1.0", dfkd_cifar100::Cifar100)

@@ -15,4 +15,4 @@ class FashionMnist : public dfkd_image::IdxImageDataset {
 
 }  // namespace dfkd_fashion_mnist
 
-DFKD_PLUGIN(dataset, "fashion_mnist", "1.0.0", dfkd_fashion_mnist::FashionMnist)
+DFKD_PLUGIN(dataset, "fashion_mnist", "1.1.0", dfkd_fashion_mnist::FashionMnist)

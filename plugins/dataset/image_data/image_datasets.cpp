@@ -35,6 +35,13 @@ const char* kSubsetDocPerClass =
 const char* kSubsetDocSeed =
     "seed of the subset selection, independent of the run seed so every run of a cell trains on "
     "the same labelled samples";
+const char* kValidationDocSize =
+    "hold out this many training images as a validation split (0 = none), stratified by class "
+    "(each class n x n_c / N, floored, the rest to the largest remainders), before "
+    "train_fraction / train_per_class select the training split from what remains; no method "
+    "ever receives them; the engine logs val_accuracy and val_loss on them every epoch";
+const char* kValidationDocSeed =
+    "seed of the validation hold-out, independent of subset_seed and of the run seed";
 
 std::string idx_dir_doc(const std::string& subdir) {
   return fmt::format(
@@ -53,18 +60,28 @@ IdxDatasetSpec mnist_spec() {
   s.doc =
       "MNIST digits, 10 classes, 28x28 greyscale resized to 1x32x32 (bilinear), normalised with "
       "the full MNIST training set's mean 0.1307 and std 0.3081 (as DFAD/DAFL); no augmentation. "
-      "The default directory holds the 10,000-digit subset scripts/mnist-subset.sh makes "
-      "(8000 train / 2000 test; docs/data.md)";
+      "By default the full MNIST (60000 train / 10000 test, scripts/mnist-full.sh); variant "
+      "\"subset\" is the 10,000-digit subset of scripts/mnist-subset.sh (8000 / 2000) for fast "
+      "tests (docs/data.md)";
   s.default_dir = "";
   s.subdir = "mnist";
   s.dir_doc = idx_dir_doc("mnist") +
-              " (where scripts/setup.sh puts the 8000/2000 MNIST subset; point it at a full "
-              "MNIST copy for the paper's numbers)";
+              " for variant full, <...>/mnist-subset for variant subset (where scripts/setup.sh "
+              "puts them)";
   s.missing_hint =
-      "run `bash scripts/mnist-subset.sh` (scripts/setup.sh runs it) to build the 10,000-digit "
-      "MNIST subset in <repo>/data/mnist, or point the `dir` option (or DFKD_DATA, holding "
-      "mnist/) at a directory with the MNIST IDX files";
+      "run `bash scripts/mnist-full.sh` (scripts/setup.sh runs it) to install the full MNIST in "
+      "<repo>/data/mnist, or point the `dir` option (or DFKD_DATA, holding mnist/) at a directory "
+      "with the MNIST IDX files";
   s.norm = {{0.1307}, {0.3081}};
+  s.variants = {
+      {"full", "mnist", 60000, 10000,
+       "run `bash scripts/mnist-full.sh` (scripts/setup.sh runs it; it replaces an older "
+       "checkout's 8k subset there) to install the full MNIST in <repo>/data/mnist, or give "
+       "DFKD_DATA a mnist/ folder with the official files"},
+      {"subset", "mnist-subset", 8000, 2000,
+       "run `bash scripts/mnist-subset.sh` (scripts/setup.sh runs it) to build the 10,000-digit "
+       "subset in <repo>/data/mnist-subset (under DFKD_DATA: run it with $DFKD_DATA/mnist-subset "
+       "as its argument)"}};
   return s;
 }
 
@@ -127,7 +144,23 @@ namespace {
 std::vector<dfkd::OptionSpec> subset_options() {
   return {dfkd::option_real("train_fraction", 1.0, kSubsetDocFraction).greater_than(0).at_most(1),
           dfkd::option_int("train_per_class", 0, kSubsetDocPerClass).at_least(0),
-          dfkd::option_int("subset_seed", 0, kSubsetDocSeed)};
+          dfkd::option_int("subset_seed", 0, kSubsetDocSeed),
+          dfkd::option_int("validation_size", 0, kValidationDocSize).at_least(0),
+          dfkd::option_int("validation_seed", 0, kValidationDocSeed).at_least(0)};
+}
+
+dfkd::OptionSpec variant_option(const IdxDatasetSpec& spec) {
+  std::vector<std::string> names, parts;
+  for (const auto& v : spec.variants) {
+    names.push_back(v.name);
+    parts.push_back(fmt::format("{}: <data root>/{} ({} train / {} test images, checked)", v.name,
+                                v.subdir, v.train_count, v.test_count));
+  }
+  return dfkd::option_string(
+      "variant", names.front(),
+      fmt::format("which {} files dir \"\" means: {}; with dir set, leave it at {}", spec.title,
+                  fmt::join(parts, "; "), names.front()),
+      names);
 }
 }  // namespace
 
@@ -135,6 +168,7 @@ dfkd::PluginInfo idx_dataset_info(const IdxDatasetSpec& spec) {
   dfkd::PluginInfo info;
   info.doc = spec.doc;
   info.options = {dfkd::option_string("dir", spec.default_dir, spec.dir_doc)};
+  if (!spec.variants.empty()) info.options.push_back(variant_option(spec));
   for (auto& o : subset_options()) info.options.push_back(std::move(o));
   return info;
 }
@@ -195,8 +229,9 @@ namespace {
                               hint));
 }
 
-void check_subset_options(const std::string& plugin, double fraction, int64_t per_class,
-                          int64_t seed) {
+void check_subset_options(const std::string& plugin, const dfkd::Options& o) {
+  const double fraction = o.real("train_fraction");
+  const int64_t per_class = o.integer("train_per_class"), seed = o.integer("subset_seed");
   if (!(fraction > 0.0 && fraction <= 1.0))
     throw ConfigError(fmt::format("{}: option train_fraction: expected a real in (0, 1], found {}",
                                   plugin, fraction));
@@ -212,18 +247,63 @@ void check_subset_options(const std::string& plugin, double fraction, int64_t pe
   if (seed < 0)
     throw ConfigError(
         fmt::format("{}: option subset_seed: expected an integer >= 0, found {}", plugin, seed));
+  // Whether validation_size fits the training split is known only once the files are read.
+  for (const char* name : {"validation_size", "validation_seed"})
+    if (o.integer(name) < 0)
+      throw ConfigError(fmt::format("{}: option {}: expected an integer >= 0, found {}", plugin,
+                                    name, o.integer(name)));
 }
 
-/// Applies the subset options to a raw training split (before the float conversion, so a small
-/// subset never costs the memory of the whole split).
-void subset_train(const std::string& plugin, const dfkd::Options& o, int64_t num_classes,
-                  torch::Tensor& pixels, torch::Tensor& labels) {
+/// Splits a raw training split: first the validation hold-out (returned; empty [0, ...] when
+/// validation_size is 0), then the subset options on what remains. Both before the float
+/// conversion, so a small subset never costs the memory of the whole split.
+RawImages split_train(const std::string& plugin, const dfkd::Options& o, int64_t num_classes,
+                      torch::Tensor& pixels, torch::Tensor& labels) {
+  const int64_t n_val = o.integer("validation_size");
+  RawImages validation{pixels.narrow(0, 0, 0), labels.narrow(0, 0, 0)};
+  std::string owner = plugin;
+  if (n_val > 0) {
+    const auto split = stratified_holdout(
+        labels, num_classes, n_val, static_cast<uint64_t>(o.integer("validation_seed")), plugin);
+    validation = {pixels.index_select(0, split.held), labels.index_select(0, split.held)};
+    pixels = pixels.index_select(0, split.rest);
+    labels = labels.index_select(0, split.rest);
+    owner = fmt::format("{} (training split after holding out validation_size {})", plugin, n_val);
+  }
   const auto keep =
       stratified_subset(labels, num_classes, o.real("train_fraction"), o.integer("train_per_class"),
-                        static_cast<uint64_t>(o.integer("subset_seed")), plugin);
-  if (!keep.defined()) return;
-  pixels = pixels.index_select(0, keep);
-  labels = labels.index_select(0, keep);
+                        static_cast<uint64_t>(o.integer("subset_seed")), owner);
+  if (keep.defined()) {
+    pixels = pixels.index_select(0, keep);
+    labels = labels.index_select(0, keep);
+  }
+  return validation;
+}
+
+/// The variant `dir: ""` stands for (-1: dir given, or a spec without variants).
+int choose_variant(const IdxDatasetSpec& spec, const dfkd::Options& o) {
+  if (spec.variants.empty()) return -1;
+  const auto name = o.string("variant");
+  if (!o.string("dir").empty()) {
+    if (name != spec.variants.front().name)
+      throw ConfigError(fmt::format(
+          "{}: option variant: \"{}\" names files under the data root, but dir is set ({}): "
+          "expected variant \"{}\" (the default) with dir, or dir \"\" with variant \"{}\"",
+          spec.plugin, name, o.string("dir"), spec.variants.front().name, name));
+    return -1;
+  }
+  for (size_t i = 0; i < spec.variants.size(); ++i)
+    if (spec.variants[i].name == name) return static_cast<int>(i);
+  throw ConfigError(fmt::format("{}: option variant: unknown variant \"{}\"", spec.plugin, name));
+}
+
+/// A variant's files must hold its image counts: catches a directory holding other files.
+void check_variant_counts(const IdxDatasetSpec& spec, const IdxVariant& v, const DataDir& dir,
+                          int64_t train, int64_t test) {
+  if (train == v.train_count && test == v.test_count) return;
+  throw DataError(fmt::format(
+      "{}: variant {}: {} ({}) holds {} train / {} test images, expected {} / {}; {}", spec.plugin,
+      v.name, dir.path.string(), dir.how, train, test, v.train_count, v.test_count, v.hint));
 }
 
 }  // namespace
@@ -232,9 +312,13 @@ void subset_train(const std::string& plugin, const dfkd::Options& o, int64_t num
 // Datasets
 
 IdxImageDataset::IdxImageDataset(const IdxDatasetSpec& spec, const dfkd::Options& o)
-    : spec_(spec), options_(o), resolved_(resolve_data_dir(o.string("dir"), spec.subdir)) {
-  check_subset_options(spec.plugin, o.real("train_fraction"), o.integer("train_per_class"),
-                       o.integer("subset_seed"));
+    : spec_(spec), options_(o), variant_(choose_variant(spec, o)) {
+  check_subset_options(spec.plugin, o);
+  if (variant_ >= 0) {
+    spec_.subdir = spec.variants[variant_].subdir;
+    spec_.missing_hint = spec.variants[variant_].hint;
+  }
+  resolved_ = resolve_data_dir(o.string("dir"), spec_.subdir);
   dir_ = resolved_.path;
   shape_ = {{1, kImageSize, kImageSize}, 10};
 }
@@ -262,10 +346,14 @@ void IdxImageDataset::read_splits() const {
   constexpr int64_t kClasses = 10, kRows = 28, kCols = 28;
   auto train = read_idx_split(files[0], files[1], kClasses, kRows, kCols);
   auto test = read_idx_split(files[2], files[3], kClasses, kRows, kCols);
-  subset_train(spec.plugin, options_, kClasses, train.pixels, train.labels);
+  if (variant_ >= 0)
+    check_variant_counts(spec, spec.variants[variant_], dir, train.labels.size(0),
+                         test.labels.size(0));
+  const auto val = split_train(spec.plugin, options_, kClasses, train.pixels, train.labels);
 
   train_ = {prepare_images(train.pixels, kImageSize, spec.norm), train.labels};
   test_ = {prepare_images(test.pixels, kImageSize, spec.norm), test.labels};
+  validation_ = {prepare_images(val.pixels, kImageSize, spec.norm), val.labels};
 }
 
 CifarDataset::CifarDataset(const CifarDatasetSpec& spec, const dfkd::Options& o)
@@ -274,8 +362,7 @@ CifarDataset::CifarDataset(const CifarDatasetSpec& spec, const dfkd::Options& o)
       resolved_(resolve_data_dir(o.string("dir"), spec.subdir)),
       augment_(o.boolean("augment")),
       fill_(spec.norm.zero_pixel()) {
-  check_subset_options(spec.plugin, o.real("train_fraction"), o.integer("train_per_class"),
-                       o.integer("subset_seed"));
+  check_subset_options(spec.plugin, o);
   // CIFAR-10 has one label column; CIFAR-100 has coarse (0) and fine (1).
   if (spec.format.label_names.size() == 2) label_column_ = o.string("labels") == "coarse" ? 0 : 1;
   dir_ = resolved_.path;
@@ -309,10 +396,11 @@ void CifarDataset::read_splits() const {
   auto test = read_cifar_files(test_paths, spec.format);
   auto train_labels = train.labels.select(1, column).contiguous();
   auto test_labels = test.labels.select(1, column).contiguous();
-  subset_train(spec.plugin, options_, num_classes, train.pixels, train_labels);
+  const auto val = split_train(spec.plugin, options_, num_classes, train.pixels, train_labels);
 
   train_ = {prepare_images(train.pixels, kImageSize, spec.norm), train_labels};
   test_ = {prepare_images(test.pixels, kImageSize, spec.norm), test_labels};
+  validation_ = {prepare_images(val.pixels, kImageSize, spec.norm), val.labels};
 }
 
 torch::Tensor CifarDataset::augment(const torch::Tensor& batch, torch::Generator& rng) const {

@@ -29,6 +29,17 @@ DataDir resolve_data_dir(const std::string& dir_option, const std::string& subdi
 /// <repo>/data: the data root when DFKD_DATA is not set (the source tree of this build).
 std::string repo_data_root();
 
+/// One choice of the `variant` option: which directory `dir: ""` means and how many images its
+/// splits must hold (checked only there, so a stale copy is caught, e.g. an older checkout whose
+/// data/mnist still holds the subset).
+struct IdxVariant {
+  std::string name;    ///< "full"
+  std::string subdir;  ///< under the data root
+  int64_t train_count = 0;
+  int64_t test_count = 0;
+  std::string hint;  ///< what to do when the files are missing or the counts differ
+};
+
 /// What distinguishes MNIST from Fashion-MNIST (and any other 28x28 greyscale IDX dataset).
 struct IdxDatasetSpec {
   std::string plugin;        ///< plugin name, prefixes messages
@@ -39,6 +50,8 @@ struct IdxDatasetSpec {
   std::string dir_doc;       ///< `dir` option doc
   std::string missing_hint;  ///< what to do when the files are missing
   Normalization norm;
+  /// Empty: no `variant` option. Else the first is the default and replaces subdir/missing_hint.
+  std::vector<IdxVariant> variants;
 };
 IdxDatasetSpec mnist_spec();
 IdxDatasetSpec fashion_mnist_spec();
@@ -59,8 +72,12 @@ CifarDatasetSpec cifar100_spec();
 dfkd::PluginInfo idx_dataset_info(const IdxDatasetSpec& spec);
 dfkd::PluginInfo cifar_dataset_info(const CifarDatasetSpec& spec);
 
-/// Holds the two splits. Construction only checks options and resolves the directory; the files
-/// are read on first use of a split, so shape() and source() work without the data on disk.
+/// Holds the splits. Construction only checks options and resolves the directory; the files are
+/// read on first use of a split, so shape() and source() work without the data on disk.
+///
+/// The validation split (option validation_size) is held out of the training file, stratified,
+/// before the subset options select the training split from what remains: no method ever
+/// receives a validation image, and the subset options never shrink the validation split.
 class ImageDataset : public dfkd::Dataset {
  public:
   dfkd::DataShape shape() const override { return shape_; }
@@ -72,6 +89,10 @@ class ImageDataset : public dfkd::Dataset {
     load();
     return test_;
   }
+  const dfkd::Split& validation() const override {
+    load();
+    return validation_;
+  }
   /// The resolved directory: part of every run's config, so a full MNIST copy and the subset
   /// never share a run_key.
   nlohmann::json source() const override { return {{"dir", dir_.string()}}; }
@@ -79,11 +100,12 @@ class ImageDataset : public dfkd::Dataset {
   const std::filesystem::path& directory() const { return dir_; }
 
  protected:
-  /// Reads the files into train_ / test_.
+  /// Reads the files into train_ / test_ / validation_.
   virtual void read_splits() const = 0;
   dfkd::DataShape shape_;
   mutable dfkd::Split train_;
   mutable dfkd::Split test_;
+  mutable dfkd::Split validation_;  ///< empty tensors [0, ...] when validation_size is 0
   std::filesystem::path dir_;
 
  private:
@@ -96,7 +118,8 @@ class ImageDataset : public dfkd::Dataset {
 };
 
 /// MNIST-like: IDX files, 28x28 greyscale, 10 classes -> [N, 1, 32, 32]; no augmentation (as the
-/// reference MNIST pipeline). Options: dir, train_fraction, train_per_class, subset_seed.
+/// reference MNIST pipeline). Options: dir, (variant,) train_fraction, train_per_class,
+/// subset_seed, validation_size, validation_seed.
 class IdxImageDataset : public ImageDataset {
  public:
   IdxImageDataset(const IdxDatasetSpec& spec, const dfkd::Options& options);
@@ -108,11 +131,13 @@ class IdxImageDataset : public ImageDataset {
   IdxDatasetSpec spec_;
   dfkd::Options options_;
   DataDir resolved_;
+  int variant_ = -1;  ///< index into spec_.variants when `dir` is "" and the spec has variants
 };
 
 /// CIFAR-10 / CIFAR-100 binary version -> [N, 3, 32, 32]; training batches are augmented (random
 /// crop with 4 pixels of zero padding + horizontal flip) unless the `augment` option is false.
-/// Options: dir, augment, train_fraction, train_per_class, subset_seed (+ labels for CIFAR-100).
+/// Options: dir, augment, train_fraction, train_per_class, subset_seed, validation_size,
+/// validation_seed (+ labels for CIFAR-100).
 class CifarDataset : public ImageDataset {
  public:
   CifarDataset(const CifarDatasetSpec& spec, const dfkd::Options& options);

@@ -12,4 +12,4 @@ class Mnist : public dfkd_image::IdxImageDataset {
 
 }  // namespace dfkd_mnist
 
-DFKD_PLUGIN(dataset, "mnist", "1.0.0", dfkd_mnist::Mnist)
+DFKD_PLUGIN(dataset, "mnist", "2.0.0", dfkd_mnist::Mnist)

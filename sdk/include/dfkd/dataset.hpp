@@ -21,8 +21,8 @@ struct Split {
 };
 
 /// Constructing a dataset and calling shape() must not read data files: the host asks for shapes
-/// (e.g. `dfkd models`, planning) on machines that may not hold the data. Load in train()/test()
-/// on first use (they are called from one thread).
+/// (e.g. `dfkd models`, planning) on machines that may not hold the data. Load in train()/test()/
+/// validation() on first use (they are called from one thread).
 class Dataset {
  public:
   virtual ~Dataset();
@@ -35,6 +35,11 @@ class Dataset {
   virtual nlohmann::json source() const;
   /// Training-time augmentation of one batch; seeded through `rng`. Default: none.
   virtual torch::Tensor augment(const torch::Tensor& batch, torch::Generator& rng) const;
+  /// Labelled samples held out of the training split (disjoint from train(), never given to a
+  /// method), for model selection: when it is non-empty the host evaluates the student on it
+  /// every epoch (val_accuracy, val_loss). Default: empty (undefined tensors).
+  /// Last in the class so that the earlier vtable slots keep their places (DFKD_ABI_VERSION 5).
+  virtual const Split& validation() const;
 };
 
 }  // namespace dfkd

@@ -25,7 +25,8 @@
 /// 3: OptionSpec gained its range fields (min_value, max_value, *_exclusive, min_items).
 /// 4: optimizer options by role (OptimizerOptions replaces optimizer_options/optimizer_settings);
 ///    TrainContext::generator_terms / student_terms.
-/// 5: add_optimizer takes a Schedule (a method exempts optimizers from train.lr_schedule).
+/// 5: add_optimizer takes a Schedule (a method exempts optimizers from train.lr_schedule);
+///    Dataset::validation() (a new virtual: a dataset built against 4 has no such vtable slot).
 #define DFKD_ABI_VERSION 5u
 /// Exported symbol (a Boost.DLL alias) every plugin library must have.
 #define DFKD_PLUGIN_ENTRY "dfkd_plugin"
