@@ -22,6 +22,7 @@ using dfkd::host::MetricSummary;
 using dfkd::host::render_table;
 using dfkd::host::ResultsStore;
 using dfkd::host::RunPlan;
+using dfkd::host::RunStatus;
 using dfkd::host::table_json;
 using dfkd::test_support::message_of;
 using nlohmann::json;
@@ -47,8 +48,8 @@ const json kDefinition = json::parse(R"({
 
 class TableStatsTest : public dfkd::test_support::CliTest {
  protected:
-  /// A completed run of `row`, seed `seed`, with these epochs; its summary of test_accuracy.
-  void add_run(ResultsStore& store, const std::string& row, int seed, const Epochs& epochs) {
+  /// A run of `row`, seed `seed`, planned, linked to its cell and claimed; returns its id.
+  std::string claimed_run(ResultsStore& store, const std::string& row, int seed) {
     if (env_.empty()) {
       store.upsert_experiment("stats", "Statistics table", kDefinition);
       env_ = store.ensure_environment({"abc", false, "gcc", "2", "cpu", 1, "blas", "host"});
@@ -65,15 +66,21 @@ class TableStatsTest : public dfkd::test_support::CliTest {
     plan.config = {{"row", row}, {"seed", seed}};
     const auto run = store.plan_run(plan);
     store.link_cell({"stats", "default", row, "moons", seed, plan.run_key});
-    ASSERT_TRUE(store.claim_run(run.run_id, env_));
+    EXPECT_TRUE(store.claim_run(run.run_id, env_));
+    return run.run_id;
+  }
+
+  /// A completed run of `row`, seed `seed`, with these epochs; its summary of test_accuracy.
+  void add_run(ResultsStore& store, const std::string& row, int seed, const Epochs& epochs) {
+    const auto run_id = claimed_run(store, row, seed);
     MetricSummary test{"test_accuracy", 0, -1, 0, "max"};
     for (size_t e = 0; e < epochs.size(); ++e) {
-      store.log_epoch(run.run_id, static_cast<int64_t>(e + 1), 0, epochs[e]);
+      store.log_epoch(run_id, static_cast<int64_t>(e + 1), 0, epochs[e]);
       const double v = epochs[e].at("test_accuracy");
       test.final_value = v;
       if (v > test.best_value) test.best_value = v, test.best_epoch = static_cast<int64_t>(e + 1);
     }
-    store.complete_run(run.run_id, {test}, 1.0);
+    store.complete_run(run_id, {test}, 1.0);
   }
 
   /// Final test accuracies `values`, one run (seed) each.
@@ -219,3 +226,24 @@ TEST_F(TableStatsTest, CliCompareToAndSelection) {
 }
 
 }  // namespace
+
+// A failed run is an error to read, not work in progress: the cell says so and names the run.
+TEST_F(TableStatsTest, FailedRunsShowAsFailedWithTheRunToRead) {
+  ResultsStore store(db_);
+  add_cell(store, "C", {10, 11, 12});
+  const auto c_failed = claimed_run(store, "C", 3);
+  store.end_run(c_failed, RunStatus::Failed, "non-finite loss_student", 1.0);
+  const auto a_failed = claimed_run(store, "A", 0);
+  store.end_run(a_failed, RunStatus::Failed, "boom", 1.0);
+  const auto table = build_table(store, experiment(), "stats.json");
+  const auto md = render_table(table, "md");
+  EXPECT_NE(md.find("| A | failed (dfkd runs show " + a_failed.substr(0, 12) + ") |"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("(n=3, 1 failed: dfkd runs show " + c_failed.substr(0, 12) + ")"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| B | not run |"), std::string::npos) << md;
+  EXPECT_EQ(table_json(table).at("rows")[3].at("cells").at("moons").at("failed"), 1);
+  EXPECT_EQ(table_json(table).at("rows")[2].at("cells").at("moons").at("failed"), 0);
+}

@@ -30,6 +30,10 @@ ResultTable build_table(const ResultsStore& store, const Experiment& exp, const 
     if (cell == row->second.end()) continue;
     const auto run = store.find_run_by_key(link.run_key);
     if (!run) continue;
+    if (run->status == RunStatus::Failed) {
+      if (cell->second.failed++ == 0) cell->second.failed_run = run->run_id.substr(0, 12);
+      continue;
+    }
     if (run->status != RunStatus::Completed) {
       ++cell->second.pending;
       continue;
@@ -84,6 +88,7 @@ nlohmann::json table_json(const ResultTable& t) {
                   {"std", optional(cell.std)},
                   {"ci95", optional(cell.ci95)},
                   {"n", cell.values.size()},
+                  {"failed", cell.failed},
                   {"values", cell.values},
                   {"paper", optional(cell.paper)}};
       if (cell.versus) {

@@ -24,7 +24,9 @@ struct TableCell {
   /// This row against the table's compare_to row in the same column; absent for that row itself
   /// and where either cell has n < 2.
   std::optional<WelchTest> versus;
-  int pending = 0;  ///< planned / running / failed runs of this cell
+  int pending = 0;         ///< planned / running / killed runs of this cell (resumable)
+  int failed = 0;          ///< failed runs of this cell: an error to read, not work in progress
+  std::string failed_run;  ///< the first failed run's id (for `dfkd runs show`)
 };
 
 struct ResultTable {

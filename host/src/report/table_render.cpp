@@ -31,9 +31,15 @@ bool any_single_seed(const ResultTable& t) {
 
 /// "mean ± ci95 (n=k)"; one seed shows no ± at all (its spread is unknown, not zero).
 std::string mean_text(const TableCell& c) {
-  if (c.values.empty()) return c.pending > 0 ? "not finished" : "not run";
-  if (!c.ci95) return fmt::format("{} (n={})", number(c.mean), c.values.size());
-  return fmt::format("{} ± {} (n={})", number(c.mean), number(*c.ci95), c.values.size());
+  if (c.values.empty()) {
+    if (c.failed > 0) return fmt::format("failed (dfkd runs show {})", c.failed_run);
+    return c.pending > 0 ? "not finished" : "not run";
+  }
+  const auto n = c.failed > 0 ? fmt::format("n={}, {} failed: dfkd runs show {}", c.values.size(),
+                                            c.failed, c.failed_run)
+                              : fmt::format("n={}", c.values.size());
+  if (!c.ci95) return fmt::format("{} ({})", number(c.mean), n);
+  return fmt::format("{} ± {} ({})", number(c.mean), number(*c.ci95), n);
 }
 
 std::string cell_text(const ResultTable& t, const std::string& row, const TableCell& c) {

@@ -18,7 +18,9 @@ class Dfad : public dfkd::Method {
     dfkd::PluginInfo info;
     info.doc =
         "Data-free adversarial distillation (DFAD): L1 logit discrepancy, generator "
-        "maximises it, student minimises it";
+        "maximises it, student minimises it. Optimizer defaults are DFAD's CIFAR settings "
+        "(student SGD 0.1, wd 5e-4); its MNIST settings are student_lr 0.01, "
+        "student_weight_decay 1e-4 (docs/methods.md section 4): state them per column";
     info.options = {
         dfkd::option_int("student_steps", 5, "student steps per generator step")
             .at_least(1)
