@@ -59,7 +59,9 @@ void add_matrix_options(CLI::App* cmd, RunArgs& run) {
   cmd->add_option("--profile", run.profile, "profile (default: the file's default_profile)");
   cmd->add_option("--seeds", run.seeds, "number of seeds (default: the profile's)")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--only", run.rows, "rows to run, comma separated")->delimiter(',');
+  cmd->add_option("--only", run.rows,
+                  "rows to run, comma separated (a grid's base row: all its rows)")
+      ->delimiter(',');
   cmd->add_option("--dataset", run.columns, "columns to run, comma separated")->delimiter(',');
 }
 

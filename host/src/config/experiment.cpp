@@ -9,6 +9,8 @@
 #include <set>
 #include <sstream>
 
+#include "config/block_checks.hpp"
+#include "config/grid.hpp"
 #include "config/json_check.hpp"
 #include "config/json_parse.hpp"
 #include "config/origins.hpp"
@@ -23,15 +25,6 @@ const KeySet kFileKeys{
     {"experiment", "columns", "rows", "profiles"},
     {"title", "description", "metric", "seeds", "train", "figures", "default_profile"}};
 const KeySet kProfileKeys{{}, {"description", "seeds", "datasets", "train", "columns", "rows"}};
-const KeySet kColumnKeys{{"name", "dataset", "student"},
-                         {"teacher", "train", "description", "paper"}};
-const KeySet kTeacherKeys{{"model", "method"}, {"dataset", "train", "seed"}};
-const KeySet kTeacherRowKeys{{"name", "teacher"}, {"paper", "description"}};
-const KeySet kRowKeys{
-    {"name", "method"},
-    {"generator", "regularizers", "train", "student", "paper", "description", "by_column"}};
-const KeySet kPluginKeys{{"plugin"}, {"options"}};
-const KeySet kRegularizerKeys{{"plugin"}, {"weight", "options"}};
 const KeySet kMetricKeys{{}, {"key", "selection"}};
 const KeySet kFigureKeys{
     {"name", "kind"}, {"column", "rows", "seed", "title", "description", "points", "references"}};
@@ -63,98 +56,6 @@ void patch_named(std::vector<json>& items, std::vector<json>& origins, const jso
   }
 }
 
-void check_plugin_spec(const json& spec, const std::string& path) {
-  check_keys(spec, path, kPluginKeys);
-  require_string(spec.at("plugin"), json_path(path, "plugin"));
-  if (spec.contains("options")) require_object(spec.at("options"), json_path(path, "options"));
-}
-
-void check_regularizers(const json& list, const std::string& path) {
-  const auto& regs = require_array(list, path);
-  for (size_t k = 0; k < regs.size(); ++k) {
-    const auto rp = json_path(path, k);
-    check_keys(regs[k], rp, kRegularizerKeys);
-    require_string(regs[k].at("plugin"), json_path(rp, "plugin"));
-    if (regs[k].contains("weight")) require_number(regs[k].at("weight"), json_path(rp, "weight"));
-    if (regs[k].contains("options"))
-      require_object(regs[k].at("options"), json_path(rp, "options"));
-  }
-}
-
-void check_method_row(const json& r, const std::string& path) {
-  check_keys(r, path, kRowKeys);
-  check_plugin_spec(r.at("method"), json_path(path, "method"));
-  if (r.contains("generator")) check_plugin_spec(r.at("generator"), json_path(path, "generator"));
-  if (r.contains("student")) check_plugin_spec(r.at("student"), json_path(path, "student"));
-  if (r.contains("regularizers"))
-    check_regularizers(r.at("regularizers"), json_path(path, "regularizers"));
-}
-
-// A plugin block as a profile or by_column patch writes it: any subset of its keys.
-void check_plugin_patch(const json& spec, const std::string& path) {
-  check_keys(spec, path, KeySet{{}, {"plugin", "options"}});
-  if (spec.contains("plugin") && !spec.at("plugin").is_null())
-    require_string(spec.at("plugin"), json_path(path, "plugin"));
-  if (spec.contains("options") && !spec.at("options").is_null())
-    require_object(spec.at("options"), json_path(path, "options"));
-}
-
-KeySet all_optional(const KeySet& k) {
-  KeySet out{{}, k.required};
-  out.optional.insert(out.optional.end(), k.optional.begin(), k.optional.end());
-  return out;
-}
-
-bool present(const json& v, const char* key) {
-  return v.contains(key) && !v.at(key).is_null();
-}
-
-// A row as written in the file or as a profile or by_column patch writes it: every value it sets,
-// at its own path (the patched row is validated again as a whole).
-void check_row_patch(const json& r, const std::string& path, bool teacher_row,
-                     const std::vector<std::string>& columns) {
-  check_keys(r, path, all_optional(teacher_row ? kTeacherRowKeys : kRowKeys));
-  if (teacher_row) return;
-  for (const char* key : {"method", "generator", "student"})
-    if (present(r, key)) check_plugin_patch(r.at(key), json_path(path, key));
-  if (present(r, "regularizers"))
-    check_regularizers(r.at("regularizers"), json_path(path, "regularizers"));
-  if (present(r, "train")) check_train_patch(r.at("train"), json_path(path, "train"));
-  if (present(r, "by_column")) {
-    const auto bpath = json_path(path, "by_column");
-    for (const auto& [column, patch] : require_object(r.at("by_column"), bpath).items()) {
-      const auto cpath = json_path(bpath, column);
-      if (std::find(columns.begin(), columns.end(), column) == columns.end())
-        throw ConfigError(fmt::format("{}: no column named '{}'; columns: {}", cpath, column,
-                                      fmt::join(columns, ", ")));
-      if (patch.is_null()) continue;
-      require_object(patch, cpath);
-      for (const char* key : {"name", "by_column", "paper"})
-        if (patch.contains(key))
-          throw ConfigError(
-              fmt::format("{}.{}: a per-column patch cannot change the row's {}", cpath, key, key));
-      check_row_patch(patch, cpath, false, columns);
-    }
-  }
-}
-
-// A column as written in the file or as a profile patches it.
-void check_column_patch(const json& c, const std::string& path) {
-  check_keys(c, path, all_optional(kColumnKeys));
-  for (const char* key : {"dataset", "student"})
-    if (present(c, key)) check_plugin_patch(c.at(key), json_path(path, key));
-  if (present(c, "train")) check_train_patch(c.at("train"), json_path(path, "train"));
-  if (present(c, "teacher")) {
-    const auto tpath = json_path(path, "teacher");
-    const auto& t = c.at("teacher");
-    check_keys(t, tpath, all_optional(kTeacherKeys));
-    for (const char* key : {"model", "method", "dataset"})
-      if (present(t, key)) check_plugin_patch(t.at(key), json_path(tpath, key));
-    if (present(t, "train")) check_train_patch(t.at("train"), json_path(tpath, "train"));
-    if (present(t, "seed")) require_int(t.at("seed"), json_path(tpath, "seed"), 0);
-  }
-}
-
 // Every value the file and the profile `ppath` set, at its own path, before anything is merged.
 void check_own_paths(const json& source, const std::string& root, const json& prof,
                      const std::string& ppath, const Experiment& exp) {
@@ -163,10 +64,8 @@ void check_own_paths(const json& source, const std::string& root, const json& pr
   if (present(prof, "train")) check_train_patch(prof.at("train"), json_path(ppath, "train"));
   for (size_t i = 0; i < exp.columns.size(); ++i)
     check_column_patch(exp.columns[i], json_path(json_path(root, "columns"), i));
-  for (size_t i = 0; i < exp.rows.size(); ++i)
-    check_row_patch(exp.rows[i], json_path(json_path(root, "rows"), i),
-                    exp.rows[i].contains("teacher"), columns);
-  // (A patch of an unknown name is reported by patch_named.)
+  // (The file's rows were checked as their grids expanded; a patch of an unknown name is reported
+  // by patch_named and patch_rows.)
   if (present(prof, "columns"))
     for (const auto& [name, patch] :
          require_object(prof.at("columns"), json_path(ppath, "columns")).items())
@@ -175,10 +74,16 @@ void check_own_paths(const json& source, const std::string& root, const json& pr
   if (present(prof, "rows"))
     for (const auto& [name, patch] :
          require_object(prof.at("rows"), json_path(ppath, "rows")).items()) {
-      for (const auto& r : exp.rows)
-        if (r.at("name") == name && patch.is_object())
-          check_row_patch(patch, json_path(json_path(ppath, "rows"), name), r.contains("teacher"),
-                          columns);
+      const auto rows = exp.rows_named(name);
+      if (rows.empty() || !patch.is_object()) continue;
+      for (const char* key : {"grid", "grid_labels"})
+        if (patch.contains(key))
+          throw ConfigError(fmt::format(
+              "{}.{}: a profile cannot change a row's {}: grids expand before profiles apply "
+              "(docs/experiments.md, Grids); write the grid in the row",
+              json_path(json_path(ppath, "rows"), name), key, key));
+      check_row_patch(patch, json_path(json_path(ppath, "rows"), name),
+                      exp.rows[rows.front()].contains("teacher"), columns);
     }
 }
 
@@ -201,6 +106,28 @@ std::vector<std::string> Experiment::row_names() const {
 }
 std::vector<std::string> Experiment::column_names() const {
   return names_of(columns);
+}
+
+std::vector<size_t> Experiment::rows_named(const std::string& name) const {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < rows.size(); ++i)
+    if (rows[i].at("name") == name) return {i};
+  for (size_t i = 0; i < row_sources.size(); ++i)
+    if (row_sources[i].grid_base == name) out.push_back(i);
+  return out;
+}
+
+std::vector<std::string> Experiment::grid_bases() const {
+  std::vector<std::string> out;
+  for (const auto& s : row_sources)
+    if (!s.grid_base.empty() && (out.empty() || out.back() != s.grid_base))
+      out.push_back(s.grid_base);
+  return out;
+}
+
+std::string Experiment::row_path(size_t i) const {
+  return fmt::format("{}.rows[{}]", origin.empty() ? name : origin,
+                     i < row_sources.size() ? row_sources[i].index : i);
 }
 
 std::optional<double> Experiment::paper_value(const std::string& row,
@@ -315,62 +242,65 @@ void read_matrix(const json& source, const std::string& root, const std::string&
                                     exp.profile_columns[i], fmt::join(names, ", ")));
 }
 
+// The file's rows, each checked where it is written, with their grids expanded in place.
+void expand_rows(Experiment& exp, const std::string& root) {
+  const auto columns = exp.column_names();
+  auto expanded = expand_grids(exp.rows, exp.row_origins, json_path(root, "rows"),
+                               [&](const json& r, const std::string& path) {
+                                 check_row_patch(r, path, r.contains("teacher"), columns, true);
+                               });
+  exp.rows.clear();
+  exp.row_origins.clear();
+  for (auto& e : expanded) {
+    exp.rows.push_back(std::move(e.row));
+    exp.row_origins.push_back(std::move(e.origin));
+    exp.row_sources.push_back({e.index, e.grid_base});
+  }
+}
+
+// A profile's "rows" block: a patch naming a grid's base row applies to each of its grid rows,
+// before any patch naming one grid row (which therefore wins).
+void patch_rows(Experiment& exp, const json& patches, const std::string& path) {
+  require_object(patches, path);
+  const auto bases = exp.grid_bases();
+  for (const bool base_pass : {true, false})
+    for (const auto& [name, patch] : patches.items()) {
+      const bool is_base = std::find(bases.begin(), bases.end(), name) != bases.end();
+      if (is_base != base_pass) continue;
+      const auto rows = exp.rows_named(name);
+      if (rows.empty())
+        throw ConfigError(
+            fmt::format("{}.{}: no row named '{}'; rows: {}{}", path, name, name,
+                        fmt::join(exp.row_names(), ", "),
+                        bases.empty() ? "" : fmt::format("; grids: {}", fmt::join(bases, ", "))));
+      require_object(patch, json_path(path, name));
+      // The name is what patches, by_column, --only and the store find the entry by.
+      if (patch.contains("name"))
+        throw ConfigError(
+            fmt::format("{}.{}.name: a profile patch cannot change the row's name", path, name));
+      for (const size_t i : rows) {
+        exp.rows[i].merge_patch(patch);
+        exp.row_origins[i].merge_patch(origin_tree(patch, json_path(path, name)));
+      }
+    }
+}
+
 void apply_profile_patches(const json& prof, const std::string& ppath, Experiment& exp) {
   if (prof.contains("columns"))
     patch_named(exp.columns, exp.column_origins, prof.at("columns"), json_path(ppath, "columns"),
                 "column");
-  if (prof.contains("rows"))
-    patch_named(exp.rows, exp.row_origins, prof.at("rows"), json_path(ppath, "rows"), "row");
-}
-
-// A column after the profile's patch, as a whole (its plugins are checked when cells are expanded).
-void check_merged_column(const json& c, const std::string& path) {
-  check_keys(c, path, kColumnKeys);
-  if (c.contains("paper")) require_object(c.at("paper"), json_path(path, "paper"));
-  check_plugin_spec(c.at("dataset"), json_path(path, "dataset"));
-  check_plugin_spec(c.at("student"), json_path(path, "student"));
-  if (c.contains("train")) require_object(c.at("train"), json_path(path, "train"));
-  if (!c.contains("teacher")) return;
-  const auto tpath = json_path(path, "teacher");
-  const auto& t = c.at("teacher");
-  check_keys(t, tpath, kTeacherKeys);
-  check_plugin_spec(t.at("model"), json_path(tpath, "model"));
-  check_plugin_spec(t.at("method"), json_path(tpath, "method"));
-  if (t.contains("dataset")) check_plugin_spec(t.at("dataset"), json_path(tpath, "dataset"));
-  if (t.contains("seed")) require_int(t.at("seed"), json_path(tpath, "seed"), 0);
-}
-
-// A method row's by_column patches: each names a column and gives a valid row once applied.
-void check_merged_by_column(const json& r, const std::string& path,
-                            const std::vector<std::string>& columns) {
-  const auto bpath = json_path(path, "by_column");
-  require_object(r.at("by_column"), bpath);
-  for (const auto& [column, patch] : r.at("by_column").items()) {
-    const auto cpath = json_path(bpath, column);
-    if (std::find(columns.begin(), columns.end(), column) == columns.end())
-      throw ConfigError(fmt::format("{}: no column named '{}'; columns: {}", cpath, column,
-                                    fmt::join(columns, ", ")));
-    require_object(patch, cpath);
-    for (const char* key : {"name", "by_column", "paper"})
-      if (patch.contains(key))
-        throw ConfigError(
-            fmt::format("{}.{}: a per-column patch cannot change the row's {}", cpath, key, key));
-    check_method_row(row_for_column(r, column), cpath);
-  }
+  if (prof.contains("rows")) patch_rows(exp, prof.at("rows"), json_path(ppath, "rows"));
 }
 
 // The rows after the profile's patches, each as a whole; at most one is the teacher row.
 void check_merged_rows(const Experiment& exp, const std::string& root) {
   int teacher_rows = 0;
   for (size_t i = 0; i < exp.rows.size(); ++i) {
-    const auto path = json_path(json_path(root, "rows"), i);
+    const auto path = exp.row_path(i);
     const auto& r = exp.rows[i];
     require_object(r, path);
     if (r.contains("teacher")) {
-      check_keys(r, path, kTeacherRowKeys);
-      if (!require_bool(r.at("teacher"), json_path(path, "teacher")))
-        throw ConfigError(fmt::format(
-            "{}.teacher: only `true` is meaningful; remove the key for a method row", path));
+      check_merged_teacher_row(r, path);
       ++teacher_rows;
     } else {
       check_method_row(r, path);
@@ -388,8 +318,20 @@ void read_figures(const json& source, const std::string& root, Experiment& exp) 
   for (size_t i = 0; i < figs.size(); ++i) {
     const auto path = json_path(json_path(root, "figures"), i);
     check_keys(figs[i], path, kFigureKeys);
+    json spec = figs[i];
+    // A grid's base row stands for its grid rows: each is drawn (docs/experiments.md, Grids).
+    if (spec.contains("rows") && spec.at("rows").is_array()) {
+      json rows = json::array();
+      for (const auto& r : spec.at("rows")) {
+        const auto named =
+            r.is_string() ? exp.rows_named(r.get<std::string>()) : std::vector<size_t>{};
+        for (const size_t k : named) rows.push_back(exp.rows[k].at("name"));
+        if (named.empty()) rows.push_back(r);  // (an unknown row is reported when drawn)
+      }
+      spec["rows"] = rows;
+    }
     exp.figures.push_back({require_string(figs[i].at("name"), json_path(path, "name")),
-                           require_string(figs[i].at("kind"), json_path(path, "kind")), figs[i]});
+                           require_string(figs[i].at("kind"), json_path(path, "kind")), spec});
   }
 }
 
@@ -412,6 +354,7 @@ Experiment parse_profile(const json& source, const std::string& requested_profil
   read_metric(source, root, exp);
   read_train(source, root, prof, ppath, exp);
   read_matrix(source, root, ppath, exp);
+  expand_rows(exp, root);
   // Before merging: a bad value is reported where it was written (file or profile patch).
   check_own_paths(source, root, prof, ppath, exp);
   apply_profile_patches(prof, ppath, exp);

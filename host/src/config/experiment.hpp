@@ -41,8 +41,17 @@ struct Experiment {
   int64_t seeds = 1;
   MetricSelection metric;
   std::vector<nlohmann::json> columns;  ///< each with "name", "dataset", "student", "teacher"
-  std::vector<nlohmann::json> rows;     ///< each with "name" and either "teacher": true or "method"
-  nlohmann::json train;                 ///< experiment-wide training defaults
+  /// Each with "name" and either "teacher": true or "method"; a row with a "grid" is replaced by
+  /// its grid rows (config/grid.hpp), in file order.
+  std::vector<nlohmann::json> rows;
+  /// For each of `rows`: its index in the file's "rows" and, for a grid row, the name of the row
+  /// that declares the grid ("" otherwise). Empty for a hand-made Experiment.
+  struct RowSource {
+    size_t index = 0;
+    std::string grid_base;
+  };
+  std::vector<RowSource> row_sources;
+  nlohmann::json train;  ///< experiment-wide training defaults
   std::vector<Figure> figures;
   nlohmann::json source;    ///< the whole file as read (stored with the runs)
   std::string source_file;  ///< absolute path of the file it was read from ("" if from the store)
@@ -54,6 +63,13 @@ struct Experiment {
   nlohmann::json train_origin;
 
   std::vector<std::string> row_names() const;
+  /// The rows `name` means (indices into `rows`): the row of that name or, for the base row of a
+  /// grid, every row of its grid; empty if there is none.
+  std::vector<size_t> rows_named(const std::string& name) const;
+  /// The names of the rows that declare a grid, in file order.
+  std::vector<std::string> grid_bases() const;
+  /// The JSON path of row `i` in the file (a grid row: the row declaring the grid).
+  std::string row_path(size_t i) const;
   std::vector<std::string> column_names() const;
   /// The paper's number for (row, column), if the file records one.
   std::optional<double> paper_value(const std::string& row, const std::string& column) const;

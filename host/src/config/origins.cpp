@@ -38,6 +38,12 @@ std::string origin_at(const json& tree, const std::vector<std::string>& keys,
   return n->is_string() ? n->get<std::string>() : fallback;
 }
 
+json origin_element(const json& list, size_t i, const std::string& fallback) {
+  if (list.is_string()) return json_path(list.get<std::string>(), i);
+  const auto key = fmt::format("[{}]", i);
+  return list.is_object() && list.contains(key) ? list.at(key) : json(fallback);
+}
+
 const json& origin_sub(const json& tree, const std::string& key) {
   static const json none;
   return tree.is_object() && tree.contains(key) ? tree.at(key) : none;

@@ -23,6 +23,11 @@ nlohmann::json origin_tree(const nlohmann::json& v, const std::string& path);
 std::string origin_at(const nlohmann::json& tree, const std::vector<std::string>& keys,
                       const std::string& fallback);
 
+/// The origin tree of entry `i` of a list whose origin tree is `list`: the list's path + "[i]"
+/// when the list was written as a whole, the entry's own tree when a grid set a value inside it
+/// (grid.hpp), or `fallback` when the tree does not say.
+nlohmann::json origin_element(const nlohmann::json& list, size_t i, const std::string& fallback);
+
 /// The subtree of `tree` under `key`, or null when there is none.
 const nlohmann::json& origin_sub(const nlohmann::json& tree, const std::string& key);
 

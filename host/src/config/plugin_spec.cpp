@@ -16,18 +16,17 @@ using json = nlohmann::json;
 json resolve_plugin(const json& spec, PluginKind kind, const std::string& merged_path,
                     const PluginHost& plugins, const json& origin) {
   const auto name = spec.at("plugin").get<std::string>();
-  // The block's own path: where its plugin name was written (a profile may have replaced it).
-  std::string path = origin_at(origin, {"plugin"}, json_path(merged_path, "plugin"));
-  path = path.substr(0, path.size() - std::string(".plugin").size());
+  // Where the plugin name was written (a profile or a grid entry may have replaced it).
+  const std::string plugin_path = origin_at(origin, {"plugin"}, json_path(merged_path, "plugin"));
   const LoadedPlugin* p = plugins.find(kind, name);
   if (!p) {
     std::vector<std::string> known;
     for (const auto* q : plugins.plugins())
       if (q->entry.kind == kind) known.push_back(q->entry.name);
     throw ConfigError(fmt::format(
-        "{}.plugin: no {} plugin named '{}'; loaded {} plugins: {} (see `dfkd plugins`; "
+        "{}: no {} plugin named '{}'; loaded {} plugins: {} (see `dfkd plugins`; "
         "out-of-tree plugins are found through DFKD_PLUGIN_PATH)",
-        path, to_string(kind), name, to_string(kind),
+        plugin_path, to_string(kind), name, to_string(kind),
         known.empty() ? std::string("none") : fmt::format("{}", fmt::join(known, ", "))));
   }
   json options = spec.contains("options") ? spec.at("options") : json(nullptr);

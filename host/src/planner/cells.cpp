@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <map>
 #include <optional>
 
 #include "config/json_check.hpp"
@@ -21,13 +22,26 @@ bool selected(const std::vector<std::string>& filter, const std::string& name) {
   return filter.empty() || std::find(filter.begin(), filter.end(), name) != filter.end();
 }
 
-void check_filter(const Experiment& exp, const CellFilter& filter) {
-  const auto row_names = exp.row_names();
+// The rows --only names: a grid's base row stands for all of its grid rows.
+std::vector<std::string> selected_rows(const Experiment& exp, const CellFilter& filter) {
+  std::vector<std::string> out;
+  for (const auto& r : filter.rows) {
+    const auto named = exp.rows_named(r);
+    if (named.empty()) {
+      const auto bases = exp.grid_bases();
+      throw ConfigError(fmt::format(
+          "--only {}: no such row in '{}'; rows: {}{}", r, exp.name,
+          fmt::join(exp.row_names(), ", "),
+          bases.empty() ? ""
+                        : fmt::format("; grids (all of their rows): {}", fmt::join(bases, ", "))));
+    }
+    for (const size_t i : named) out.push_back(exp.rows[i].at("name"));
+  }
+  return out;
+}
+
+void check_columns(const Experiment& exp, const CellFilter& filter) {
   const auto col_names = exp.column_names();
-  for (const auto& r : filter.rows)
-    if (std::find(row_names.begin(), row_names.end(), r) == row_names.end())
-      throw ConfigError(fmt::format("--only {}: no such row in '{}'; rows: {}", r, exp.name,
-                                    fmt::join(row_names, ", ")));
   for (const auto& c : filter.columns)
     if (std::find(col_names.begin(), col_names.end(), c) == col_names.end())
       throw ConfigError(fmt::format("--dataset {}: no such column in '{}'; columns: {}", c,
@@ -182,7 +196,7 @@ json ColumnCells::student_regularizers(const json& row, const std::string& rpath
   for (size_t k = 0; k < list.size(); ++k) {
     const auto kpath = fmt::format("{}.regularizers[{}]", rpath, k);
     json r = resolve(list[k], PluginKind::Regularizer, kpath,
-                     origin_at(ro, {"regularizers", fmt::format("[{}]", k)}, kpath));
+                     origin_element(origin_sub(ro, "regularizers"), k, kpath));
     r["weight"] = list[k].contains("weight") ? list[k].at("weight").get<double>() : 1.0;
     regs.push_back(r);
   }
@@ -222,7 +236,7 @@ json ColumnCells::student_config(const json& row, const std::string& rpath, cons
 
 void ColumnCells::add_students(size_t ri, const json& row, int64_t seeds,
                                std::vector<CellRun>& out) {
-  const auto rpath = fmt::format("{}.rows[{}]", root_, ri);
+  const auto rpath = exp_.row_path(ri);
   // The row's origins patched exactly as the row was (profile, then by_column).
   const json ro =
       row_for_column(ri < exp_.row_origins.size() ? exp_.row_origins[ri] : json(nullptr), name_);
@@ -252,9 +266,28 @@ void ColumnCells::add_students(size_t ri, const json& row, int64_t seeds,
 
 }  // namespace
 
+// Two rows of one grid that run the same config in a column: a profile or by_column patch replaced
+// what the grid varies, and the rows would silently share their runs.
+void check_grid_rows_differ(const Experiment& exp, const std::vector<CellRun>& runs, size_t first) {
+  std::map<std::string, const CellRun*> by_key;
+  for (size_t i = first; i < runs.size(); ++i) {
+    const auto [it, fresh] = by_key.emplace(runs[i].run_key, &runs[i]);
+    if (fresh || it->second->row == runs[i].row) continue;
+    const auto a = exp.rows_named(it->second->row), b = exp.rows_named(runs[i].row);
+    const std::string base = exp.row_sources.empty() ? "" : exp.row_sources[a[0]].grid_base;
+    if (base.empty() || exp.row_sources[b[0]].grid_base != base) continue;
+    throw ConfigError(fmt::format(
+        "{}.grid: the grid rows '{}' and '{}' run the same config in column '{}': a profile "
+        "patch or the row's by_column patch replaces what the grid varies; remove that patch or "
+        "the grid path",
+        exp.row_path(a[0]), it->second->row, runs[i].row, runs[i].column));
+  }
+}
+
 std::vector<CellRun> expand_cells(const Experiment& exp, const PluginHost& plugins,
                                   const CellFilter& filter) {
-  check_filter(exp, filter);
+  check_columns(exp, filter);
+  const std::vector<std::string> rows = selected_rows(exp, filter);
   const int64_t seeds = filter.seeds > 0 ? filter.seeds : exp.seeds;
   // Without --dataset, a profile may restrict the columns it runs (e.g. CPU profiles skip CIFAR).
   const std::vector<std::string>& columns =
@@ -264,17 +297,19 @@ std::vector<CellRun> expand_cells(const Experiment& exp, const PluginHost& plugi
   for (size_t ci = 0; ci < exp.columns.size(); ++ci) {
     if (!selected(columns, exp.columns[ci].at("name").get<std::string>())) continue;
     ColumnCells column(exp, plugins, ci, teacher_row);
+    const size_t column_start = students.size();
     for (size_t ri = 0; ri < exp.rows.size(); ++ri) {
       const json row = row_for_column(exp.rows[ri], column.name());
-      if (!selected(filter.rows, row.at("name").get<std::string>())) continue;
+      if (!selected(rows, row.at("name").get<std::string>())) continue;
       if (row.contains("teacher"))
         column.teacher();
       else
         column.add_students(ri, row, seeds, students);
     }
+    check_grid_rows_differ(exp, students, column_start);
     if (auto teacher = column.needed_teacher()) {
       // Only a selected teacher row puts the teacher in the table; otherwise it is a dependency.
-      if (teacher_row.empty() || !selected(filter.rows, teacher_row)) teacher->row.clear();
+      if (teacher_row.empty() || !selected(rows, teacher_row)) teacher->row.clear();
       teachers.push_back(*teacher);
     }
   }

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <optional>
@@ -39,6 +40,15 @@ void print_plan(const std::vector<RunRecord>& runs, const Experiment& exp,
   int to_run = 0, unknown = 0;
   double total = 0;
   fmt::print(out, "Plan for {} (profile {}): {} runs\n", exp.name, exp.profile, runs.size());
+  // Wide enough for the longest label (grid rows' names are long), counted in characters as fmt
+  // pads UTF-8 (a grid label like α is one).
+  size_t width = 34;
+  for (const auto& r : runs) {
+    const auto label = run_label(r);
+    width = std::max<size_t>(width, std::count_if(label.begin(), label.end(), [](char c) {
+                               return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+                             }));
+  }
   for (const auto& r : runs) {
     const bool rerun = reruns.count(r.run_key) > 0;
     const bool cached = r.status == RunStatus::Completed && !rerun;
@@ -58,8 +68,8 @@ void print_plan(const std::vector<RunRecord>& runs, const Experiment& exp,
                               : r.run_id.empty() ? "new"
                                                  : to_string(r.status);
     const TrainSettings train = r.config.get<RunConfig>().train;
-    fmt::print(out, "  {:<10} {:<34} {:<10} {} epochs x {} it/epoch, method {}{}\n",
-               r.run_key.substr(0, 10), run_label(r), state, train.epochs,
+    fmt::print(out, "  {:<10} {:<{}} {:<10} {} epochs x {} it/epoch, method {}{}\n",
+               r.run_key.substr(0, 10), run_label(r), width, state, train.epochs,
                train.iterations_per_epoch, r.method, cost);
   }
   fmt::print(out, "{} to run, {} cached. Estimated {} of training", to_run, runs.size() - to_run,
