@@ -463,6 +463,11 @@ TEST_F(CliTest, Figure2SmokeFromTheStore) {
   EXPECT_NE(a.find("\nKD,50,MNIST 5/class,"), std::string::npos) << a;
   EXPECT_NE(a.find("\nKD,60000,MNIST,"), std::string::npos) << a;
   EXPECT_EQ(count(a, "\nProposed (no labelled data),"), 2) << "a flat reference from table1\n" << a;
+  // Epoch axes label whole epochs; legends sit under the plot, never over a curve.
+  const auto b_script = read("fig2b.gp");
+  for (const char* line : {"set key below", "set format x '%.0f'", "set xtics 0,1\n"})
+    EXPECT_NE(b_script.find(line), std::string::npos) << line << "\n" << b_script;
+  EXPECT_EQ(b_script.find("set key bottom right"), std::string::npos) << b_script;
   const auto b = read("fig2b.csv");
   for (const char* row : {"\nDFL,1,", "\nDFAL,1,", "\nProposed,1,"})
     EXPECT_NE(b.find(row), std::string::npos) << b;

@@ -419,6 +419,42 @@ TEST_F(StoreTest, EndRunKilledKeepsMetricsAndOnlyAcceptsFailedOrKilled) {
   EXPECT_THROW(store.runs("", "bogus"), std::invalid_argument);
 }
 
+// A resumed run's time is every attempt's: killed after 3 s, failed after 2 s, completed after
+// 4 s records 9 s; a second report of an ended attempt and a dead claimant's time count once.
+TEST_F(StoreTest, WallSecondsSumOverAttempts) {
+  ResultsStore store(db_);
+  const auto id = store.plan_run(plan("k")).run_id;
+  ASSERT_TRUE(store.claim_run(id, ""));
+  store.end_run(id, RunStatus::Killed, "interrupted", 3.0);
+  store.end_run(id, RunStatus::Killed, "interrupted (reported again by the watchdog)", 3.5);
+  EXPECT_DOUBLE_EQ(store.find_run(id)->wall_seconds, 3.0);
+  ASSERT_TRUE(store.claim_run(id, ""));
+  EXPECT_DOUBLE_EQ(store.find_run(id)->wall_seconds, 3.0);  // claiming adds nothing
+  store.end_run(id, RunStatus::Failed, "NaN loss", 2.0);
+  ASSERT_TRUE(store.claim_run(id, ""));
+  store.complete_run(id, {}, 4.0);
+  auto run = store.find_run(id);
+  EXPECT_EQ(run->attempt, 3);
+  EXPECT_DOUBLE_EQ(run->wall_seconds, 9.0);
+
+  // A claimant that died 60 s into its attempt (last heartbeat) never reported: the next claim
+  // counts those 60 s.
+  const auto id2 = store.plan_run(plan("k2")).run_id;
+  ASSERT_TRUE(store.claim_run(id2, ""));
+  raw_exec(
+      "UPDATE run SET started_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-3660 seconds'), "
+      "heartbeat_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-3600 seconds') WHERE run_id = '" +
+      id2 + "'");
+  ASSERT_TRUE(store.claim_run(id2, "", 120));
+  EXPECT_NEAR(store.find_run(id2)->wall_seconds, 60.0, 0.01);
+  store.complete_run(id2, {}, 5.0);
+  EXPECT_NEAR(store.find_run(id2)->wall_seconds, 65.0, 0.01);
+
+  // --force starts the count over.
+  ASSERT_TRUE(store.reset_run(id));
+  EXPECT_DOUBLE_EQ(store.find_run(id)->wall_seconds, 0.0);
+}
+
 TEST_F(StoreTest, ResetRunReturnsAFinishedRunToPlanned) {
   ResultsStore store(db_);
   const auto id = store.plan_run(plan("k")).run_id;

@@ -122,6 +122,10 @@ TEST_F(TableStatsTest, JsonCarriesCi95AndNoSpreadForOneSeed) {
               2.4841377117503310710, 1e-12);
   EXPECT_FALSE(a.contains("diff"));  // no --compare-to
   EXPECT_TRUE(j.at("compare_to").is_null());
+  // What the numbers are, at the top level.
+  EXPECT_EQ(j.at("profile"), "default");
+  EXPECT_EQ(j.at("metric"), "test_accuracy");
+  EXPECT_EQ(j.at("selection"), "final");
   EXPECT_NE(j.at("ci95_rule").get<std::string>().find("95 %"), std::string::npos);
 }
 
@@ -149,8 +153,12 @@ TEST_F(TableStatsTest, CompareToGivesWelchDiffAndP) {
   EXPECT_NE(md.find("* p < 0.05"), std::string::npos) << md;
 
   const auto csv = render_table(table, "csv");
-  EXPECT_NE(csv.find("row,column,mean,std,n,paper,values,ci95,diff,p\n"), std::string::npos);
-  EXPECT_NE(csv.find("\nC,moons,11.00,1.00,3,,10.00;11.00;12.00,2.48,8.00,0.0001363\n"),
+  // Profile and metric close every row: appended, so readers by position keep working.
+  EXPECT_EQ(
+      csv.rfind("row,column,mean,std,n,paper,values,ci95,diff,p,profile,metric,selection\n", 0), 0u)
+      << csv;
+  EXPECT_NE(csv.find("\nC,moons,11.00,1.00,3,,10.00;11.00;12.00,2.48,8.00,0.0001363,default,"
+                     "test_accuracy,final\n"),
             std::string::npos)
       << csv;
   EXPECT_NE(render_table(table, "latex").find("11.00 $\\pm$ 2.48$^{*}$"), std::string::npos);
@@ -165,7 +173,9 @@ TEST_F(TableStatsTest, OneSeedShowsNoSpreadInAnyFormat) {
   EXPECT_NE(md.find("n = 1: no spread"), std::string::npos) << md;
   EXPECT_NE(md.find("± 95 % CI (t, n seeds)"), std::string::npos) << md;
   const auto csv = render_table(table, "csv");
-  EXPECT_NE(csv.find("\nTeacher,moons,97.50,,1,,97.50,,,\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("\nTeacher,moons,97.50,,1,,97.50,,,,default,test_accuracy,final\n"),
+            std::string::npos)
+      << csv;
   const auto latex = render_table(table, "latex");
   EXPECT_NE(latex.find("Teacher & 97.50 \\\\"), std::string::npos) << latex;
   EXPECT_NE(latex.find("n = 1, one seed has no spread"), std::string::npos) << latex;

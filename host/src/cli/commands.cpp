@@ -15,10 +15,10 @@
 #include "config/experiment.hpp"
 #include "config/run_config.hpp"
 #include "dfkd/errors.hpp"
-#include "engine/signals.hpp"
 #include "loader/plugin_host.hpp"
 #include "planner/cells.hpp"
 #include "planner/cost_estimate.hpp"
+#include "planner/definitions.hpp"
 #include "planner/progress.hpp"
 #include "planner/run_matrix.hpp"
 #include "report/model_costs.hpp"
@@ -52,19 +52,6 @@ host::Experiment resolve_experiment(const std::string& what, const std::string& 
                     what, store->path().string(), known.empty() ? "none" : known));
   }
   throw ConfigError(fmt::format("'{}': no such experiment file", what));
-}
-
-std::string md_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) out += c == '|' ? std::string("\\|") : std::string(1, c);
-  return out;
-}
-
-std::string json_cell(const nlohmann::json& v) {
-  if (v.is_null()) return "";
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_number_float()) return fmt::format("{:.6g}", v.get<double>());
-  return v.dump();
 }
 
 std::string source_hint(const std::string& experiment) {
@@ -170,106 +157,6 @@ void print_status(const ResultsStore& store, const host::CostEstimate& estimate,
         unknown ? fmt::format(" plus {} without an estimate yet", unknown) : "");
 }
 
-/// Prints a query's rows as SQLite produces them, so memory stays bounded whatever the query
-/// returns: md (unpadded: column widths would need every row first), csv or json.
-class QueryPrinter {
- public:
-  explicit QueryPrinter(std::string format) : format_(std::move(format)) {}
-
-  void header(const std::vector<std::string>& names) {
-    columns_ = names;
-    if (format_ == "csv") {
-      std::string line;
-      for (size_t i = 0; i < columns_.size(); ++i) line += (i ? "," : "") + columns_[i];
-      fmt::print("{}\n", line);
-    } else if (format_ == "md") {
-      std::string line = "|";
-      for (const auto& c : columns_) line += " " + md_escape(c) + " |";
-      std::string rule = "|";
-      for (size_t i = 0; i < columns_.size(); ++i) rule += "---|";
-      fmt::print("{}\n{}\n", line, rule);
-    }
-  }
-
-  void row(const std::vector<nlohmann::json>& row) {
-    if (format_ == "json")
-      print_json_row(row);
-    else if (format_ == "csv")
-      print_csv_row(row);
-    else
-      print_md_row(row);
-    ++printed_;
-  }
-
-  /// Closes the JSON array: the output stays valid JSON even when the query was cut short.
-  void finish() const {
-    if (format_ == "json") fmt::print("{}\n", printed_ ? "\n]" : "[]");
-  }
-
-  int64_t printed() const { return printed_; }
-
- private:
-  // The elements of a JSON array, as the whole array's dump(2) would print them.
-  void print_json_row(const std::vector<nlohmann::json>& row) const {
-    nlohmann::json o = nlohmann::json::object();
-    for (size_t i = 0; i < columns_.size(); ++i) o[columns_[i]] = row[i];
-    const std::string wrapped = nlohmann::json::array({o}).dump(2);  // "[\n  {...}\n]"
-    fmt::print("{}", (printed_ ? ",\n" : "[\n") + wrapped.substr(2, wrapped.size() - 4));
-  }
-
-  static void print_csv_row(const std::vector<nlohmann::json>& row) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      auto v = json_cell(row[i]);
-      if (v.find_first_of(",\"\n") != std::string::npos) {
-        std::string q = "\"";
-        for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-        v = q + "\"";
-      }
-      line += (i ? "," : "") + v;
-    }
-    fmt::print("{}\n", line);
-  }
-
-  static void print_md_row(const std::vector<nlohmann::json>& row) {
-    std::string line = "|";
-    for (const auto& v : row) line += " " + md_escape(json_cell(v)) + " |";
-    fmt::print("{}\n", line);
-  }
-
-  std::string format_;
-  std::vector<std::string> columns_;
-  int64_t printed_ = 0;
-};
-
-/// How the query ended, as `dfkd query`'s exit code, with a note on stderr when it was cut.
-int query_exit_code(ResultsStore::QueryEnd end, const QueryArgs& args, int64_t printed) {
-  using End = ResultsStore::QueryEnd;
-  switch (end) {
-    case End::Done:
-      return 0;
-    case End::RowLimit:
-      fmt::print(stderr,
-                 "dfkd query: stopped after {} rows (--limit {}); raise --limit (0 = no limit) or "
-                 "add LIMIT to the SQL\n",
-                 printed, args.limit);
-      return 0;
-    case End::Timeout:
-      fmt::print(
-          stderr,
-          "dfkd query: stopped after {:g} s (--timeout {:g}) with {} rows printed; the output "
-          "is incomplete: narrow the query (WHERE, LIMIT) or raise --timeout (0 = no limit)\n",
-          args.timeout, args.timeout, printed);
-      return 1;
-    case End::Cancelled:
-      fmt::print(stderr,
-                 "dfkd query: interrupted after {} rows printed; the output is incomplete\n",
-                 printed);
-      return 128 + host::interrupt_signal();
-  }
-  return 1;
-}
-
 }  // namespace
 
 const char* version() {
@@ -283,6 +170,17 @@ std::unique_ptr<host::PluginHost> load_plugins(bool quiet_failures) {
     for (const auto& f : host->failures())
       fmt::print(stderr, "dfkd: warning: plugin not loaded: {}\n", f.message);
   return host;
+}
+
+host::Experiment experiment_to_run(const std::string& what, const std::string& profile,
+                                   const fs::path& db) {
+  if (looks_like_file(what) || fs::exists(what)) return host::load_experiment(what, profile);
+  if (!fs::exists(db))
+    throw ConfigError(fmt::format(
+        "'{}' is neither a JSON file nor an experiment in a store: {} does not exist yet", what,
+        db.string()));
+  const ResultsStore store(db, ResultsStore::Mode::ReadOnly);
+  return resolve_experiment(what, profile, &store);
 }
 
 fs::path db_path(const Common& c) {
@@ -346,10 +244,12 @@ int cmd_models(const ReportArgs& args, bool json) {
 
 int cmd_run(const Common& common, const RunArgs& args) {
   auto plugins = load_plugins();
-  auto exp = host::load_experiment(args.experiment, args.profile);
+  const auto db = db_path(common);
+  auto exp = experiment_to_run(args.experiment, args.profile, db);
   const auto cells = host::expand_cells(exp, *plugins, {args.rows, args.columns, args.seeds});
   host::check_every_profile(exp, *plugins);  // a typo in another profile is still an error
-  const auto db = db_path(common);
+  for (const auto& w : host::unpatched_row_warnings(exp, args.rows))
+    fmt::print(stderr, "dfkd: warning: {}\n", w);
   host::RunMatrixOptions opt;
   opt.force = args.force;
   opt.force_teacher = args.force_teacher;
@@ -427,71 +327,6 @@ int cmd_plot(const Common& common, const ReportArgs& args) {
                            : fs::path(args.out);
   for (const auto& png : host::plot_experiment(exp, *plugins, store, out))
     fmt::print("{}\n", png.string());
-  return 0;
-}
-
-int cmd_query(const Common& common, const QueryArgs& args) {
-  ResultsStore store(db_path(common), ResultsStore::Mode::ReadOnly);
-  // Ctrl-C / SIGTERM set a flag the query polls (a second one kills at once).
-  host::install_interrupt_handlers();
-  ResultsStore::QueryLimits limits;
-  limits.max_rows = args.limit;
-  limits.timeout_seconds = args.timeout;
-  limits.cancelled = [] { return host::interrupt_requested(); };
-
-  QueryPrinter printer(args.format);
-  const auto end = store.query(
-      args.sql, limits, [&](const std::vector<std::string>& names) { printer.header(names); },
-      [&](const std::vector<nlohmann::json>& row) { printer.row(row); });
-  printer.finish();
-  std::fflush(stdout);
-  return query_exit_code(end, args, printer.printed());
-}
-
-int cmd_runs(const Common& common, const RunsArgs& args) {
-  ResultsStore store(db_path(common), ResultsStore::Mode::ReadOnly);
-  if (!args.show_id.empty()) {
-    auto run = store.find_run(args.show_id);
-    if (!run)
-      throw ConfigError(
-          fmt::format("no run with id or prefix '{}' in {}", args.show_id, store.path().string()));
-    fmt::print(
-        "run {}\n  key        {}\n  cell       {} / {} / {} / seed {} (profile {})\n  status     "
-        "{} "
-        "(attempt {}, {} epochs, {:.1f} s)\n",
-        run->run_id, run->run_key, run->experiment, run->row, run->column, run->seed, run->profile,
-        host::to_string(run->status), run->attempt, run->epochs_done, run->wall_seconds);
-    if (!run->error.empty()) fmt::print("  error      {}\n", run->error);
-    if (!run->parent_run_id.empty()) {
-      fmt::print("  teacher    {}\n", run->parent_run_id);
-      if (const auto in = store.run_input(run->run_id, "teacher")) {
-        // Stale when the teacher was retrained since: this run keeps the weights it learned from.
-        std::string newest;
-        if (const auto arts = store.artifacts(run->parent_run_id, "model"); !arts.empty())
-          newest = arts.back().sha256;
-        fmt::print(
-            "  learned from teacher weights {} (sha256 {}){}\n", in->artifact_id.substr(0, 12),
-            in->sha256.substr(0, 16),
-            newest.empty() || newest == in->sha256 ? "" : "; the teacher has been retrained since");
-      }
-    }
-    fmt::print("  summaries\n");
-    for (const auto& s : store.summaries(run->run_id))
-      fmt::print("    {:<20} final {:<10.4g} best {:<10.4g} (epoch {}, {})\n", s.key, s.final_value,
-                 s.best_value, s.best_epoch, s.mode);
-    fmt::print("  artifacts\n");
-    for (const auto& a : store.artifacts(run->run_id))
-      fmt::print("    {:<10} {} ({} bytes, sha256 {})\n", a.kind, a.path, a.bytes,
-                 a.sha256.substr(0, 16));
-    fmt::print("  config\n{}\n", run->config.dump(2));
-    return 0;
-  }
-  fmt::print("{:<12} {:<10} {:<12} {:<12} {:<14} {:<5} {:<10} {:>8}\n", "RUN", "PROFILE",
-             "EXPERIMENT", "ROW", "COLUMN", "SEED", "STATUS", "SECONDS");
-  for (const auto& r : store.runs(args.experiment, args.status))
-    fmt::print("{:<12} {:<10} {:<12} {:<12} {:<14} {:<5} {:<10} {:>8.1f}\n", r.run_id.substr(0, 12),
-               r.profile, r.experiment, r.row, r.column, r.seed, host::to_string(r.status),
-               r.wall_seconds);
   return 0;
 }
 

@@ -11,7 +11,8 @@
 
 namespace dfkd::host {
 class PluginHost;
-}
+struct Experiment;
+}  // namespace dfkd::host
 
 namespace dfkd::cli {
 
@@ -25,6 +26,10 @@ struct Common {
 
 /// The results store the command works on: --db, else $DFKD_DB, else results/results.db.
 std::filesystem::path db_path(const Common& common);
+/// The EXPERIMENT of `dfkd run` and `slurm submit`: a JSON file, or (as for `dfkd table`) the
+/// name of an experiment whose definition `db`, the store they write to, keeps.
+host::Experiment experiment_to_run(const std::string& what, const std::string& profile,
+                                   const std::filesystem::path& db);
 /// Every plugin on the search path; load failures are printed as warnings unless `quiet`.
 std::unique_ptr<host::PluginHost> load_plugins(bool quiet_failures = false);
 

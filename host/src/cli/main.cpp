@@ -55,7 +55,8 @@ void add_models_command(CLI::App& app, Args& a, Dispatch& dispatch) {
 
 /// The options `run` shares with `slurm submit`: which cells of which experiment.
 void add_matrix_options(CLI::App* cmd, RunArgs& run) {
-  cmd->add_option("experiment", run.experiment, "experiment JSON file")->required();
+  cmd->add_option("experiment", run.experiment, "experiment JSON file or name in the store")
+      ->required();
   cmd->add_option("--profile", run.profile, "profile (default: the file's default_profile)");
   cmd->add_option("--seeds", run.seeds, "number of seeds (default: the profile's)")
       ->check(CLI::PositiveNumber);

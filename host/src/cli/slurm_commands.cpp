@@ -17,7 +17,7 @@ namespace dfkd::cli {
 int cmd_slurm_submit(const Common& common, const SubmitArgs& args) {
   auto plugins = load_plugins();
   const auto& run = args.run;
-  auto exp = host::load_experiment(run.experiment, run.profile);
+  auto exp = experiment_to_run(run.experiment, run.profile, db_path(common));
   const auto cells = host::expand_cells(exp, *plugins, {run.rows, run.columns, run.seeds});
   host::check_every_profile(exp, *plugins);
   host::ResultsStore store(db_path(common));

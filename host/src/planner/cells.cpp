@@ -48,11 +48,12 @@ void check_columns(const Experiment& exp, const CellFilter& filter) {
                                     exp.name, fmt::join(col_names, ", ")));
 }
 
+/// The teacher's row name, also when the teacher is only a dependency (`--only KD`, or an
+/// experiment without a teacher row): runs, tables and status show it under this name.
 std::string teacher_row_of(const Experiment& exp) {
-  std::string teacher_row;
   for (const auto& r : exp.rows)
-    if (r.contains("teacher")) teacher_row = r.at("name");
-  return teacher_row;
+    if (r.contains("teacher")) return r.at("name");
+  return "Teacher";
 }
 
 /// A merged train block and where each of its values was written.
@@ -307,11 +308,7 @@ std::vector<CellRun> expand_cells(const Experiment& exp, const PluginHost& plugi
         column.add_students(ri, row, seeds, students);
     }
     check_grid_rows_differ(exp, students, column_start);
-    if (auto teacher = column.needed_teacher()) {
-      // Only a selected teacher row puts the teacher in the table; otherwise it is a dependency.
-      if (teacher_row.empty() || !selected(rows, teacher_row)) teacher->row.clear();
-      teachers.push_back(*teacher);
-    }
+    if (auto teacher = column.needed_teacher()) teachers.push_back(*teacher);
   }
   // Teachers first: the order both schedulers start from (planner/dependencies.hpp).
   teachers.insert(teachers.end(), students.begin(), students.end());

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -114,6 +115,27 @@ void check_definition(const Experiment& exp, const ResultsStore* store, bool rep
   }
   fmt::print(out, "dfkd: {} changes the stored definition of experiment '{}': {}\n", from, exp.name,
              what);
+}
+
+std::vector<std::string> unpatched_row_warnings(const Experiment& exp,
+                                                const std::vector<std::string>& rows) {
+  const auto& profiles = exp.source.value("profiles", json::object());
+  if (!profiles.contains(exp.profile)) return {};
+  const auto patches = profiles.at(exp.profile).value("rows", json::object());
+  if (patches.empty()) return {};  // a profile that patches no row treats them all alike
+  std::vector<std::string> patched;
+  for (const auto& [name, patch] : patches.items()) patched.push_back(name);
+  std::vector<std::string> out;
+  for (const auto& row : exp.rows) {
+    const std::string name = row.at("name");
+    if (row.contains("teacher") || patches.contains(name)) continue;
+    if (!rows.empty() && std::find(rows.begin(), rows.end(), name) == rows.end()) continue;
+    out.push_back(fmt::format(
+        "row '{}' has no patch in profile '{}', which patches rows {}: '{}' runs with its base "
+        "settings; add \"{}\": {{}} under profiles.{}.rows if that is meant",
+        name, exp.profile, fmt::join(patched, ", "), name, name, exp.profile));
+  }
+  return out;
 }
 
 void store_definition(const Experiment& exp, ResultsStore& store, bool replace, std::FILE* out) {

@@ -2,6 +2,8 @@
 /// The experiment definition a store keeps (what `dfkd table NAME` and `dfkd status` read): it is
 /// never replaced silently.
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "config/experiment.hpp"
 #include "store/results_store.hpp"
@@ -19,6 +21,13 @@ std::string describe_definition_change(const nlohmann::json& stored,
 /// both, unless `replace` (`--replace-definition`). Writes nothing; `store` may be null.
 void check_definition(const Experiment& exp, const ResultsStore* store, bool replace,
                       std::FILE* out);
+
+/// One warning per method row among `rows` (empty: all) that `exp`'s profile leaves unpatched
+/// while it patches other rows: such a row runs at the base budget beside rows cut to the
+/// profile's, which a table would compare as equals. An empty patch (`"ROW": {}`) says the base
+/// settings are meant.
+std::vector<std::string> unpatched_row_warnings(const Experiment& exp,
+                                                const std::vector<std::string>& rows);
 
 /// check_definition, then stores the definition (and the file it came from).
 void store_definition(const Experiment& exp, ResultsStore& store, bool replace, std::FILE* out);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -76,9 +77,9 @@ const char* kColours[] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a",
 std::string preamble(const fs::path& png, const std::string& title, const std::string& xlabel,
                      const std::string& ylabel) {
   return fmt::format(
-      "set terminal pngcairo size 720,540 font 'Sans,11'\nset output {}\nset title {} noenhanced\n"
-      "set datafile separator ','\nset xlabel {}\nset ylabel {}\nset key bottom right opaque "
-      "noenhanced\n"
+      "set terminal pngcairo size 720,600 font 'Sans,11'\nset output {}\nset title {} noenhanced\n"
+      // The legend goes under the plot: inside, it covers curves wherever they happen to be.
+      "set datafile separator ','\nset xlabel {}\nset ylabel {}\nset key below noenhanced\n"
       "set grid lc rgb '#dddddd'\nset style fill transparent solid 0.18 noborder\n",
       gnuplot_quote(png.filename().string()), title, gnuplot_quote(xlabel), gnuplot_quote(ylabel));
 }
@@ -101,6 +102,7 @@ fs::path accuracy_over_epochs(const Experiment& exp, const Figure& fig, const Re
   data << "row,epoch,mean,std,n\n";
   std::string plots;
   size_t i = 0, drawn = 0;
+  int64_t last_epoch = 1;
   const CompletedRuns completed(store, exp.name, exp.profile);
   for (const auto& row : figure_rows(exp, fig)) {
     const auto& runs = completed.of(row, column);
@@ -117,6 +119,7 @@ fs::path accuracy_over_epochs(const Experiment& exp, const Figure& fig, const Re
         by_epoch[p.epoch].push_back(p.value);
     for (const auto& [epoch, values] : by_epoch) {
       if (values.size() != runs.size()) continue;
+      last_epoch = std::max(last_epoch, epoch);
       data << fmt::format("{},{},{}\n", row, epoch, mean_std_n(summarize(values)));
     }
     const auto file = csv.filename().string();
@@ -125,8 +128,11 @@ fs::path accuracy_over_epochs(const Experiment& exp, const Figure& fig, const Re
       plots += fmt::format(
           "{}'{}' skip 1 using 2:{}$3-$4 : 1/0):($3+$4) with filledcurves lc rgb '{}' notitle",
           plots.empty() ? "" : ", ", file, sel, colour);
-    plots += fmt::format("{}'{}' skip 1 using 2:{}$3 : 1/0) with lines lw 2 lc rgb '{}' title {}",
-                         plots.empty() ? "" : ", ", file, sel, colour, legend(row, runs.size()));
+    // A marker every point_step epochs: a run of one epoch is still a visible point.
+    plots += fmt::format(
+        "{}'{}' skip 1 using 2:{}$3 : 1/0) with linespoints lw 2 pt 7 ps 0.6 pi point_step lc rgb "
+        "'{}' title {}",
+        plots.empty() ? "" : ", ", file, sel, colour, legend(row, runs.size()));
     ++drawn;
   }
   data.close();
@@ -135,7 +141,8 @@ fs::path accuracy_over_epochs(const Experiment& exp, const Figure& fig, const Re
       fig.spec.value("title", fmt::format("{} over epochs on {}", metric_label(exp), column)),
       fmt::format("profile {}, {}", exp.profile, kBandRule));
   std::ofstream gp(fs::path(png).replace_extension(".gp"));
-  gp << preamble(png, title, "epoch", metric_label(exp)) << "plot " << plots << "\n";
+  gp << preamble(png, title, "epoch", metric_label(exp)) << integer_x_axis(last_epoch)
+     << "point_step = " << std::max<int64_t>(1, last_epoch / 20) << "\nplot " << plots << "\n";
   gp.close();
   run_gnuplot(dir, fs::path(png).replace_extension(".gp"));
   return png;

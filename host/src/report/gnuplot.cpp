@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <stdexcept>
@@ -40,6 +41,22 @@ std::string gnuplot_two_line_title(const std::string& first, const std::string& 
     return out;
   };
   return "\"" + escape(first) + "\\n" + escape(second) + "\"";
+}
+
+int64_t integer_tick_step(int64_t last) {
+  for (int64_t scale = 1;; scale *= 10)
+    for (int64_t m : {1, 2, 5})
+      if (last / (m * scale) <= 10) return m * scale;
+}
+
+std::string integer_x_axis(int64_t last) {
+  // The range ends at the data, not at gnuplot's next round tick (an empty band after it); a
+  // single epoch sits in the middle, not on the frame.
+  const auto range = last <= 1 ? std::string("0.5:1.5") : fmt::format("1:{}", last);
+  return fmt::format(
+      "set xrange [{}]\nset xtics 0,{}\nset format x '%.0f'\nunset mxtics\n"
+      "set offsets 0, 0, graph 0.05, graph 0.05\n",
+      range, integer_tick_step(std::max<int64_t>(last, 1)));
 }
 
 }  // namespace dfkd::host

@@ -49,9 +49,9 @@ void write_points(const fs::path& file, const torch::Tensor& x, const torch::Ten
 
 std::string header(const fs::path& png, const std::string& title, const Bounds& b) {
   return fmt::format(
-      "set terminal pngcairo size 640,560 font 'Sans,11'\nset output '{}'\nset title '{}'\n"
+      "set terminal pngcairo size 640,620 font 'Sans,11'\nset output '{}'\nset title '{}'\n"
       "set datafile separator ','\nset xrange [{:.4g}:{:.4g}]\nset yrange [{:.4g}:{:.4g}]\n"
-      "set xlabel 'x_1 (standardised)'\nset ylabel 'x_2 (standardised)'\nset key top right opaque\n"
+      "set xlabel 'x_1 (standardised)'\nset ylabel 'x_2 (standardised)'\nset key below\n"
       "unset colorbox\nset palette defined (0 '#c6dbef', 0.499 '#c6dbef', 0.501 '#fcbba1', 1 "
       "'#fcbba1')\n"
       "set cbrange [0:1]\n",

@@ -77,11 +77,14 @@ std::string latex_escape(const std::string& s) {
 }
 
 /// Columns after "values" are newer than the rest: appended so that readers by position still
-/// work. Empty fields: no value (std and ci95 of one seed are unknown, not 0).
+/// work. Empty fields: no value (std and ci95 of one seed are unknown, not 0). Every row names
+/// its profile and metric, so a CSV read alone (or pasted into another) still says what it is.
 std::string render_csv(const ResultTable& t) {
   std::ostringstream o;
   auto optional = [](const std::optional<double>& v) { return v ? number(*v) : std::string(); };
-  o << "row,column,mean,std,n,paper,values,ci95,diff,p\n";
+  const auto what = fmt::format("{},{},{}", csv_escape(t.profile), csv_escape(t.metric.key),
+                                csv_escape(t.metric.selection));
+  o << "row,column,mean,std,n,paper,values,ci95,diff,p,profile,metric,selection\n";
   for (const auto& r : t.rows)
     for (const auto& c : t.columns) {
       const auto& cell = t.cells.at(r).at(c);
@@ -91,7 +94,7 @@ std::string render_csv(const ResultTable& t) {
         << (cell.values.empty() ? "" : number(cell.mean)) << ',' << optional(cell.std) << ','
         << cell.values.size() << ',' << optional(cell.paper) << ',' << values << ','
         << optional(cell.ci95) << ',' << (cell.versus ? number(cell.versus->diff) : "") << ','
-        << (cell.versus ? fmt::format("{:.4g}", cell.versus->p) : "") << '\n';
+        << (cell.versus ? fmt::format("{:.4g}", cell.versus->p) : "") << ',' << what << '\n';
     }
   return o.str();
 }

@@ -48,7 +48,7 @@ struct RunRecord {
   std::string parent_run_key;  ///< the teacher's run_key as planned ("" if none)
   nlohmann::json config;
   std::string created_at, started_at, finished_at, heartbeat_at;  ///< ISO-8601 UTC
-  double wall_seconds = 0;
+  double wall_seconds = 0;  ///< training time summed over every attempt
   int64_t epochs_done = 0;
   std::string error;
   std::string environment_id;
@@ -198,10 +198,13 @@ class ResultsStore {
   /// Drops main-loop metrics recorded after `epoch` (used when resuming from an earlier
   /// checkpoint); pre-training stage metrics ("<stage>/<metric>") are kept.
   void truncate_metrics(const std::string& run_id, int64_t after_epoch);
-  /// One transaction: summaries + params (flattened config) + status Completed.
+  /// One transaction: summaries + params (flattened config) + status Completed. `wall_seconds`
+  /// is this attempt's time: the run's wall_seconds is the sum over its attempts (a claimant
+  /// that died counts until its last heartbeat).
   void complete_run(const std::string& run_id, const std::vector<MetricSummary>& summaries,
                     double wall_seconds);
-  /// status must be Failed or Killed; error says what and where.
+  /// status must be Failed or Killed; error says what and where. `wall_seconds` is this
+  /// attempt's, added to the earlier attempts' (once: ending an ended attempt adds nothing).
   void end_run(const std::string& run_id, RunStatus status, const std::string& error,
                double wall_seconds);
   /// `--force`: puts a finished (completed / failed / killed) or stale running run back to

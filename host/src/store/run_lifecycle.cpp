@@ -112,8 +112,12 @@ bool ResultsStore::claim_run(const std::string& run_id, const std::string& envir
     }
     SQLite::Statement st(
         *db_,
-        "UPDATE run SET status = 'running', attempt = max(attempt + 1, ?5), started_at = " DFKD_NOW
-        ", heartbeat_at = " DFKD_NOW
+        "UPDATE run SET status = 'running', attempt = max(attempt + 1, ?5), "
+        // A claimant that died never reported its attempt's time: count it up to its last sign
+        // of life, so that wall_seconds stays the sum over attempts.
+        "wall_seconds = wall_seconds + CASE WHEN status = 'running' THEN coalesce(max(0, "
+        "(julianday(heartbeat_at) - julianday(started_at)) * 86400.0), 0) ELSE 0 END, "
+        "started_at = " DFKD_NOW ", heartbeat_at = " DFKD_NOW
         ", finished_at = NULL, error = NULL, environment_id = ?2, "
         "claimed_by = ?4 WHERE run_id = ?1 AND (status IN ('planned', 'failed', 'killed') OR "
         "(status = 'running' AND (heartbeat_at IS NULL OR " DFKD_HEARTBEAT_AGE " > ?3)))");
@@ -233,7 +237,7 @@ void ResultsStore::complete_run(const std::string& run_id,
     write_params(run_id);
     SQLite::Statement upd(*db_, "UPDATE run SET status = 'completed', finished_at = " DFKD_NOW
                                 ", heartbeat_at = " DFKD_NOW
-                                ", wall_seconds = ?2, error = NULL "
+                                ", wall_seconds = wall_seconds + ?2, error = NULL "
                                 "WHERE run_id = ?1");
     upd.bind(1, run_id);
     upd.bind(2, wall_seconds);
@@ -256,16 +260,20 @@ void ResultsStore::end_run(const std::string& run_id, RunStatus status, const st
     SQLite::Statement current(*db_, "SELECT status FROM run WHERE run_id = ?1");
     current.bind(1, run_id);
     if (!current.executeStep()) fail(path_, op, "no run with id '" + run_id + "'");
-    if (text(current.getColumn(0)) == "completed")
+    const std::string was = text(current.getColumn(0));
+    if (was == "completed")
       fail(path_, op,
            "run '" + run_id + "' is already completed; refusing to mark it " + to_string(status));
     write_params(run_id);
+    // An attempt already ended (a worker's watchdog and its main thread may both report the
+    // kill) has its time counted once.
+    const bool counted = was == "failed" || was == "killed";
     SQLite::Statement upd(*db_, "UPDATE run SET status = ?2, error = ?3, finished_at = " DFKD_NOW
-                                ", wall_seconds = ?4 WHERE run_id = ?1");
+                                ", wall_seconds = wall_seconds + ?4 WHERE run_id = ?1");
     upd.bind(1, run_id);
     upd.bind(2, to_string(status));
     upd.bind(3, error);
-    upd.bind(4, wall_seconds);
+    upd.bind(4, counted ? 0.0 : wall_seconds);
     upd.exec();
     tx.commit();
   });

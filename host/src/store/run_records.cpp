@@ -42,7 +42,16 @@ RunRecord ResultsStore::plan_run(const RunPlan& plan) {
     SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
     SQLite::Statement existing(*db_, "SELECT run_id FROM run WHERE run_key = ?1");
     existing.bind(1, plan.run_key);
-    if (existing.executeStep()) return;  // planned before: keep the first record untouched
+    if (existing.executeStep()) {  // planned before: keep the first record, but name its row
+      // Older dfkd planned a dependency teacher with an empty row; it gets this plan's name.
+      existing.reset();
+      SQLite::Statement name(*db_, "UPDATE run SET row = ?2 WHERE run_key = ?1 AND row = ''");
+      name.bind(1, plan.run_key);
+      name.bind(2, plan.row);
+      name.exec();
+      tx.commit();
+      return;
+    }
 
     const std::string run_id = plan.run_id.empty() ? random_id() : plan.run_id;
     SQLite::Statement ins(
