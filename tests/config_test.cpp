@@ -11,6 +11,7 @@
 #include "engine/lr_schedule.hpp"
 #include "loader/plugin_host.hpp"
 #include "planner/cells.hpp"
+#include "support/built_plugins.hpp"
 #include "support/expect_throw.hpp"
 #include "support/temp_dir.hpp"
 
@@ -21,12 +22,7 @@ using nlohmann::json;
 namespace {
 
 const dfkd::host::PluginHost& plugins() {
-  static dfkd::host::PluginHost* host = [] {
-    auto* h = new dfkd::host::PluginHost();  // never destroyed: plugins are never unloaded
-    h->load_all({DFKD_PLUGIN_DIR});
-    return h;
-  }();
-  return *host;
+  return dfkd::test_support::built_plugins();
 }
 
 json minimal() {

@@ -112,16 +112,7 @@ std::vector<std::pair<int, std::string>> statements(sqlite3* db, const std::stri
 class DocsSqlTest : public CliTest {
  protected:
   CliResult sh(const std::string& command) const {
-    return cli_shell("cd '" + dir_.string() + "' && " + command + " 2>&1");
-  }
-  static CliResult cli_shell(const std::string& cmd) {
-    CliResult r;
-    FILE* pipe = popen(cmd.c_str(), "r");
-    std::array<char, 4096> buf{};
-    while (fgets(buf.data(), buf.size(), pipe)) r.output += buf.data();
-    const int status = pclose(pipe);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
+    return shell("cd '" + dir_.string() + "' && " + command + " 2>&1");
   }
   std::string write(const std::string& name, const std::string& text) const {
     std::ofstream(dir_ / name) << text;

@@ -14,6 +14,7 @@
 #include "planner/cells.hpp"
 #include "report/table.hpp"
 #include "store/results_store.hpp"
+#include "support/built_plugins.hpp"
 #include "support/cli_fixture.hpp"
 #include "support/expect_throw.hpp"
 #include "support/temp_dir.hpp"
@@ -27,12 +28,7 @@ using nlohmann::json;
 namespace {
 
 const dfkd::host::PluginHost& plugins() {
-  static dfkd::host::PluginHost* host = [] {
-    auto* h = new dfkd::host::PluginHost();  // never destroyed: plugins are never unloaded
-    h->load_all({DFKD_PLUGIN_DIR});
-    return h;
-  }();
-  return *host;
+  return dfkd::test_support::built_plugins();
 }
 
 // Row 2 declares a grid over its second regularizer's weight and an option the row does not

@@ -12,6 +12,7 @@
 #include "dfkd/errors.hpp"
 #include "loader/plugin_host.hpp"
 #include "planner/cells.hpp"
+#include "support/built_plugins.hpp"
 #include "support/scoped_env.hpp"
 #include "util/hash.hpp"
 
@@ -24,12 +25,7 @@ using dfkd::host::RunConfig;
 using nlohmann::json;
 
 const dfkd::host::PluginHost& plugins() {
-  static dfkd::host::PluginHost* host = [] {
-    auto* h = new dfkd::host::PluginHost();  // never destroyed: plugins are never unloaded
-    h->load_all({DFKD_PLUGIN_DIR});
-    return h;
-  }();
-  return *host;
+  return dfkd::test_support::built_plugins();
 }
 
 using dfkd::test_support::ScopedEnv;

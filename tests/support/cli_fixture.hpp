@@ -37,7 +37,11 @@ class CliTest : public ::testing::Test {
   }
 
   CliResult cli(const std::string& args) const {
-    const auto cmd = "cd '" + dir_.string() + "' && '" + DFKD_BINARY + "' " + args + " 2>&1";
+    return shell("cd '" + dir_.string() + "' && '" + DFKD_BINARY + "' " + args + " 2>&1");
+  }
+
+  /// Runs `cmd` with /bin/sh; its stdout (redirect stderr in `cmd` to keep it) and exit code.
+  static CliResult shell(const std::string& cmd) {
     CliResult r;
     FILE* pipe = popen(cmd.c_str(), "r");
     std::array<char, 4096> buf{};
