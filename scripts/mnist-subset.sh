@@ -15,42 +15,16 @@ out="${1:-$repo/data/mnist-subset}"
 sums="$repo/scripts/mnist-subset.sha256"
 names=(train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte)
 
-# verify DIR [quiet]: every DIR/<name>.gz decompresses to the checksum in $sums.
-verify() {
-  local dir="$1" quiet="${2:-}" ok=0 name want got
-  for name in "${names[@]}"; do
-    want="$(awk -v n="$name" '$2 == n { print $1 }' "$sums")"
-    if [ -z "$want" ]; then
-      echo "mnist-subset: $sums has no checksum for $name" >&2
-      return 2
-    fi
-    if [ ! -f "$dir/$name.gz" ]; then
-      [ -n "$quiet" ] || echo "mnist-subset: $dir/$name.gz: missing" >&2
-      ok=1
-      continue
-    fi
-    got="$(gzip -dc "$dir/$name.gz" | sha256sum | cut -d' ' -f1)" || got="(not a valid gzip file)"
-    if [ "$got" != "$want" ]; then
-      [ -n "$quiet" ] || echo "mnist-subset: $dir/$name.gz: decompressed sha256 expected $want, found $got" >&2
-      ok=1
-    fi
-  done
-  return $ok
-}
+tag=mnist-subset
+source "$repo/scripts/idx-lib.sh"
 
-if verify "$out" quiet; then
+if idx_verify "$out" quiet; then
   echo "mnist-subset: $out is complete (checksums match)"
   exit 0
 fi
 echo "mnist-subset: $out is missing files or differs from the checksums: building it"
 
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  echo "mnist-subset: installing nodejs and npm"
-  SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm
-fi
+idx_ensure_node
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
@@ -64,12 +38,13 @@ if [ "$version" != "1.1.0" ]; then
   exit 1
 fi
 node "$repo/scripts/mnist-subset-to-idx.js" "$digits" "$tmp/out"
-if ! verify "$tmp/out"; then
+if ! idx_verify "$tmp/out"; then
   echo "mnist-subset: the converted files do not match $sums; $out left unchanged" >&2
   exit 1
 fi
 mkdir -p "$out"
 for name in "${names[@]}"; do
   mv -f "$tmp/out/$name.gz" "$out/$name.gz"
+  rm -f "$out/$name"  # a raw file would shadow the .gz for the reader
 done
 echo "mnist-subset: wrote $out (8000 train / 2000 test digits, checksums verified)"
