@@ -29,7 +29,8 @@ std::string legend(const std::string& name, size_t n) {
 }
 
 std::string epoch_label(const MetricSelection& m) {
-  return m.selection == "best_val" ? "epoch of best val_accuracy" : m.selection + " epoch";
+  return m.selection == "best_val" ? fmt::format("epoch of best {}", kValidationMetric)
+                                   : m.selection + " epoch";
 }
 
 constexpr const char* kBandRule = "mean ± sample std over n seeds (none for n = 1)";
