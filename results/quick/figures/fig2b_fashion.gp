@@ -1,0 +1,16 @@
+set terminal pngcairo size 720,600 font 'Sans,11'
+set output 'fig2b_fashion.png'
+set title "(b) data-free methods over epochs, Fashion-MNIST\nprofile quick, mean ± sample std over n seeds (none for n = 1)" noenhanced
+set datafile separator ','
+set xlabel 'epoch'
+set ylabel 'test accuracy (%)'
+set key below noenhanced
+set grid lc rgb '#dddddd'
+set style fill transparent solid 0.18 noborder
+set xrange [1:4]
+set xtics 0,1
+set format x '%.0f'
+unset mxtics
+set offsets 0, 0, graph 0.05, graph 0.05
+point_step = 1
+plot 'fig2b_fashion.csv' skip 1 using 2:(strcol(1) eq 'DFL' ? $3 : 1/0) with linespoints lw 2 pt 7 ps 0.6 pi point_step lc rgb '#1b9e77' title 'DFL (n=1)', 'fig2b_fashion.csv' skip 1 using 2:(strcol(1) eq 'DFAL' ? $3 : 1/0) with linespoints lw 2 pt 7 ps 0.6 pi point_step lc rgb '#d95f02' title 'DFAL (n=1)', 'fig2b_fashion.csv' skip 1 using 2:(strcol(1) eq 'Proposed' ? $3 : 1/0) with linespoints lw 2 pt 7 ps 0.6 pi point_step lc rgb '#7570b3' title 'Proposed (n=1)'
