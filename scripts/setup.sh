@@ -5,6 +5,7 @@
 # (about 14x slower here).
 # clang-14 + libclang-rt-14-dev: libFuzzer for tests/fuzz/; llvm-14: llvm-symbolizer for its reports.
 # clang-format-14: the style check (ctest format, .clang-format).
+# chromium: the test suite opens `dfkd report`'s HTML in headless Chromium (tests/report_site_test.cpp).
 # python3-torch and libjemalloc2 are for bench/ (the plain-PyTorch side of
 # bench/compare.sh and the bench_smoke test; about 170 MB on top of the rest, which already has
 # LibTorch).
@@ -19,6 +20,7 @@ packages=(
   zlib1g-dev dataset-fashion-mnist
   clang-14 libclang-rt-14-dev llvm-14 clang-format-14
   python3-torch libjemalloc2
+  chromium
 )
 missing=()
 for p in "${packages[@]}"; do

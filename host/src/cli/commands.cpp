@@ -23,6 +23,7 @@
 #include "planner/run_matrix.hpp"
 #include "report/model_costs.hpp"
 #include "report/plot.hpp"
+#include "report/site.hpp"
 #include "report/table.hpp"
 #include "slurm/sweep_worker.hpp"
 #include "store/results_store.hpp"
@@ -327,6 +328,44 @@ int cmd_plot(const Common& common, const ReportArgs& args) {
                            : fs::path(args.out);
   for (const auto& png : host::plot_experiment(exp, *plugins, store, out))
     fmt::print("{}\n", png.string());
+  return 0;
+}
+
+namespace {
+
+/// The profiles of `name` with runs in the store, in name order.
+std::vector<std::string> profiles_in_store(const ResultsStore& store, const std::string& name) {
+  std::set<std::string> profiles;
+  for (const auto& c : store.cells(name)) profiles.insert(c.profile);
+  return {profiles.begin(), profiles.end()};
+}
+
+}  // namespace
+
+int cmd_report(const Common& common, const SiteArgs& args) {
+  ResultsStore store(db_path(common), ResultsStore::Mode::ReadOnly);
+  const auto names = args.experiments.empty() ? store.experiments() : args.experiments;
+  std::vector<host::ReportedExperiment> reported;
+  for (const auto& what : names) {
+    auto profiles = std::vector<std::string>{args.profile};
+    if (args.profile.empty()) {
+      profiles = profiles_in_store(store, resolve_experiment(what, "", &store).name);
+      if (profiles.empty()) profiles = {""};  // none run yet: the file's default profile
+    }
+    for (const auto& profile : profiles) {
+      auto exp = resolve_experiment(what, profile, &store);
+      if (!args.selection.empty()) exp.metric.selection = args.selection;
+      reported.push_back({std::move(exp), source_hint(what)});
+    }
+  }
+  if (reported.empty())
+    throw ConfigError(
+        fmt::format("{} holds no experiment to report; run one first", store.path().string()));
+  auto plugins = load_plugins();
+  const auto index =
+      host::write_report(store, *plugins, reported,
+                         {args.compare_to, fmt::format("dfkd {}", version())}, fs::path(args.out));
+  fmt::print("{}\n", fs::absolute(index).lexically_normal().string());
   return 0;
 }
 

@@ -66,6 +66,14 @@ struct ReportArgs {
   std::string selection;   ///< table: overrides the experiment's metric.selection ("": keep)
 };
 
+/// `dfkd report`: the static HTML site.
+struct SiteArgs {
+  std::vector<std::string> experiments;  ///< files or names in the store; none: all in the store
+  std::string profile;                   ///< "": every profile the store has runs of
+  std::string out = "results/report";
+  std::string compare_to, selection;  ///< as for `dfkd table`, applied to every table
+};
+
 /// `dfkd query`. Exit codes: 0 done (also when --limit cut the output: a note on stderr says so),
 /// 1 SQL error, refused statement or --timeout reached (output incomplete), 2 usage,
 /// 130 interrupted by SIGINT (143: SIGTERM).
@@ -89,6 +97,7 @@ int cmd_ingest(const Common& common, const IngestArgs& args);
 int cmd_status(const Common& common, const ReportArgs& args);
 int cmd_table(const Common& common, const ReportArgs& args);
 int cmd_plot(const Common& common, const ReportArgs& args);
+int cmd_report(const Common& common, const SiteArgs& args);
 int cmd_query(const Common& common, const QueryArgs& args);
 int cmd_runs(const Common& common, const RunsArgs& args);
 

@@ -27,6 +27,7 @@ struct Args {
   double lost_after = dfkd::host::kDefaultLostAfterSeconds;
   IngestArgs ingest;
   ReportArgs report;
+  SiteArgs site;
   QueryArgs query;
   RunsArgs runs;
 };
@@ -231,6 +232,22 @@ void add_report_commands(CLI::App& app, Args& a, Dispatch& dispatch) {
   dispatch.emplace_back(plot, [&a] { return cmd_plot(a.common, a.report); });
 }
 
+void add_site_command(CLI::App& app, Args& a, Dispatch& dispatch) {
+  auto& site = a.site;
+  auto* cmd = app.add_subcommand(
+      "report", "write a static HTML report (tables, figures, every run) that opens from disk");
+  cmd->add_option("experiments", site.experiments,
+                  "experiment JSON files or names in the store (default: every experiment there)");
+  cmd->add_option("--profile", site.profile, "profile (default: every profile with runs)");
+  cmd->add_option("--out", site.out, "output directory (default: results/report)");
+  cmd->add_option("--compare-to", site.compare_to,
+                  "a row: Welch's t-test of every other row against it, in tables that have it");
+  cmd->add_option("--selection", site.selection, "final, best or best_val (as for `dfkd table`)")
+      ->check(CLI::IsMember({"final", "best", "best_val"}));
+  add_db(cmd, a);
+  dispatch.emplace_back(cmd, [&a] { return cmd_report(a.common, a.site); });
+}
+
 void add_query_command(CLI::App& app, Args& a, Dispatch& dispatch) {
   auto& query = a.query;
   auto* cmd =
@@ -294,6 +311,7 @@ int main(int argc, char** argv) {
   add_slurm_command(app, args, dispatch);
   add_ingest_command(app, args, dispatch);
   add_report_commands(app, args, dispatch);
+  add_site_command(app, args, dispatch);
   add_query_command(app, args, dispatch);
   add_runs_command(app, args, dispatch);
 

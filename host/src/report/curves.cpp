@@ -75,14 +75,16 @@ std::string not_run(const Experiment& exp, const Figure& fig, const std::string&
 const char* kColours[] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a",
                           "#66a61e", "#e6ab02", "#a6761d", "#666666"};
 
-std::string preamble(const fs::path& png, const std::string& title, const std::string& xlabel,
-                     const std::string& ylabel) {
-  return fmt::format(
-      "set terminal pngcairo size 720,600 font 'Sans,11'\nset output {}\nset title {} noenhanced\n"
-      // The legend goes under the plot: inside, it covers curves wherever they happen to be.
-      "set datafile separator ','\nset xlabel {}\nset ylabel {}\nset key below noenhanced\n"
-      "set grid lc rgb '#dddddd'\nset style fill transparent solid 0.18 noborder\n",
-      gnuplot_quote(png.filename().string()), title, gnuplot_quote(xlabel), gnuplot_quote(ylabel));
+std::string preamble(FigureFormat format, const fs::path& image, const std::string& title,
+                     const std::string& xlabel, const std::string& ylabel) {
+  return gnuplot_terminal(format, 720, 600) +
+         fmt::format(
+             "set output {}\nset title {} noenhanced\n"
+             // The legend goes under the plot: inside, it covers curves wherever they happen to be.
+             "set datafile separator ','\nset xlabel {}\nset ylabel {}\nset key below noenhanced\n"
+             "set grid lc rgb '#dddddd'\nset style fill transparent solid 0.18 noborder\n",
+             gnuplot_quote(image.filename().string()), title, gnuplot_quote(xlabel),
+             gnuplot_quote(ylabel));
 }
 
 std::string metric_label(const Experiment& exp) {
@@ -92,13 +94,13 @@ std::string metric_label(const Experiment& exp) {
 }  // namespace
 
 fs::path accuracy_over_epochs(const Experiment& exp, const Figure& fig, const ResultsStore& store,
-                              const fs::path& dir) {
+                              const fs::path& dir, FigureFormat format) {
   if (!fig.spec.contains("column"))
     throw ConfigError(
         fmt::format("figure {}: kind accuracy_over_epochs needs \"column\"", fig.name));
   const std::string column = fig.spec.at("column");
   const auto csv = dir / (fig.name + ".csv");
-  const auto png = dir / (fig.name + ".png");
+  const auto image = dir / (fig.name + figure_extension(format));
   std::ofstream data(csv);
   data << "row,epoch,mean,std,n\n";
   std::string plots;
@@ -141,12 +143,12 @@ fs::path accuracy_over_epochs(const Experiment& exp, const Figure& fig, const Re
   const std::string title = gnuplot_two_line_title(
       fig.spec.value("title", fmt::format("{} over epochs on {}", metric_label(exp), column)),
       fmt::format("profile {}, {}", exp.profile, kBandRule));
-  std::ofstream gp(fs::path(png).replace_extension(".gp"));
-  gp << preamble(png, title, "epoch", metric_label(exp)) << integer_x_axis(last_epoch)
+  std::ofstream gp(fs::path(image).replace_extension(".gp"));
+  gp << preamble(format, image, title, "epoch", metric_label(exp)) << integer_x_axis(last_epoch)
      << "point_step = " << std::max<int64_t>(1, last_epoch / 20) << "\nplot " << plots << "\n";
   gp.close();
-  run_gnuplot(dir, fs::path(png).replace_extension(".gp"));
-  return png;
+  run_gnuplot(dir, fs::path(image).replace_extension(".gp"));
+  return image;
 }
 
 namespace {
@@ -241,10 +243,10 @@ bool add_reference(LabelledPlot& plot, const json& ref, const Figure& fig,
 }  // namespace
 
 fs::path accuracy_vs_labelled(const Experiment& exp, const Figure& fig, const ResultsStore& store,
-                              const fs::path& dir) {
+                              const fs::path& dir, FigureFormat format) {
   const LabelledPoints points = labelled_points(fig);
   const auto csv = dir / (fig.name + ".csv");
-  const auto png = dir / (fig.name + ".png");
+  const auto image = dir / (fig.name + figure_extension(format));
   LabelledPlot plot;
   plot.data.open(csv);
   plot.data << "row,labelled,column,mean,std,n\n";
@@ -268,13 +270,13 @@ fs::path accuracy_vs_labelled(const Experiment& exp, const Figure& fig, const Re
   const std::string title = gnuplot_two_line_title(
       fig.spec.value("title", fmt::format("{} vs labelled data", metric_label(exp))),
       fmt::format("profile {}, {}, {}", exp.profile, epoch_label(exp.metric), kBandRule));
-  std::ofstream gp(fs::path(png).replace_extension(".gp"));
-  gp << preamble(png, title, "labelled training images (log scale)", metric_label(exp))
+  std::ofstream gp(fs::path(image).replace_extension(".gp"));
+  gp << preamble(format, image, title, "labelled training images (log scale)", metric_label(exp))
      << "set logscale x\nset xrange [" << plot.x0 / 1.5 << ":" << plot.x1 * 1.5 << "]\nplot "
      << plot.plots << "\n";
   gp.close();
-  run_gnuplot(dir, fs::path(png).replace_extension(".gp"));
-  return png;
+  run_gnuplot(dir, fs::path(image).replace_extension(".gp"));
+  return image;
 }
 
 }  // namespace dfkd::host

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "config/experiment.hpp"
+#include "report/gnuplot.hpp"
 #include "store/results_store.hpp"
 
 namespace dfkd::host {
@@ -12,13 +13,15 @@ namespace dfkd::host {
 /// mean over completed seeds with a ± std band.
 std::filesystem::path accuracy_over_epochs(const Experiment& exp, const Figure& fig,
                                            const ResultsStore& store,
-                                           const std::filesystem::path& dir);
+                                           const std::filesystem::path& dir,
+                                           FigureFormat format = FigureFormat::Png);
 
 /// Fig. 2 (a): the metric against the amount of labelled training data. `points` maps columns to
 /// x values (labelled images); `references` are rows of other experiments that use no labelled
 /// data, drawn as flat lines with their ± std band.
 std::filesystem::path accuracy_vs_labelled(const Experiment& exp, const Figure& fig,
                                            const ResultsStore& store,
-                                           const std::filesystem::path& dir);
+                                           const std::filesystem::path& dir,
+                                           FigureFormat format = FigureFormat::Png);
 
 }  // namespace dfkd::host

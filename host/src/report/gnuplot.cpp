@@ -10,6 +10,15 @@
 
 namespace dfkd::host {
 
+const char* figure_extension(FigureFormat format) {
+  return format == FigureFormat::Svg ? ".svg" : ".png";
+}
+
+std::string gnuplot_terminal(FigureFormat format, int width, int height) {
+  return fmt::format("set terminal {} size {},{} font 'Sans,11'\n",
+                     format == FigureFormat::Svg ? "svg" : "pngcairo", width, height);
+}
+
 void run_gnuplot(const std::filesystem::path& dir, const std::filesystem::path& script) {
   const auto cmd =
       fmt::format("cd '{}' && gnuplot '{}' 2>&1", dir.string(), script.filename().string());

@@ -5,6 +5,14 @@
 
 namespace dfkd::host {
 
+/// The file type a figure is drawn in: PNG for `dfkd plot`, SVG for the HTML report (scales,
+/// keeps text selectable, and gnuplot embeds image data in it, so it stays one file).
+enum class FigureFormat { Png, Svg };
+/// ".png" or ".svg".
+const char* figure_extension(FigureFormat format);
+/// The gnuplot `set terminal` line (newline included) of `format` at width x height pixels.
+std::string gnuplot_terminal(FigureFormat format, int width, int height);
+
 /// Runs gnuplot on `script` inside `dir` (scripts name their data files relative to it, so the
 /// figure directory can be moved and redrawn by hand). Throws with gnuplot's own message.
 void run_gnuplot(const std::filesystem::path& dir, const std::filesystem::path& script);

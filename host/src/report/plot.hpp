@@ -7,13 +7,15 @@
 
 #include "config/experiment.hpp"
 #include "loader/plugin_host.hpp"
+#include "report/gnuplot.hpp"
 #include "store/results_store.hpp"
 
 namespace dfkd::host {
 
-/// Draws every figure the experiment declares; returns the PNG paths written.
+/// Draws every figure the experiment declares; returns the image paths written.
 std::vector<std::filesystem::path> plot_experiment(const Experiment& exp, const PluginHost& plugins,
                                                    const ResultsStore& store,
-                                                   const std::filesystem::path& out_dir);
+                                                   const std::filesystem::path& out_dir,
+                                                   FigureFormat format = FigureFormat::Png);
 
 }  // namespace dfkd::host

@@ -30,6 +30,7 @@ ResultTable build_table(const ResultsStore& store, const Experiment& exp, const 
     if (cell == row->second.end()) continue;
     const auto run = store.find_run_by_key(link.run_key);
     if (!run) continue;
+    cell->second.runs.emplace_back(link.seed, run->run_id);
     if (run->status == RunStatus::Failed) {
       if (cell->second.failed++ == 0) cell->second.failed_run = run->run_id.substr(0, 12);
       continue;
@@ -45,6 +46,7 @@ ResultTable build_table(const ResultsStore& store, const Experiment& exp, const 
   }
   for (auto& [r, row] : t.cells)
     for (auto& [c, cell] : row) {
+      std::sort(cell.runs.begin(), cell.runs.end());
       const auto s = summarize(cell.values);
       cell.mean = s.mean;
       cell.std = s.std;

@@ -27,6 +27,8 @@ struct TableCell {
   int pending = 0;         ///< planned / running / killed runs of this cell (resumable)
   int failed = 0;          ///< failed runs of this cell: an error to read, not work in progress
   std::string failed_run;  ///< the first failed run's id (for `dfkd runs show`)
+  /// Every run linked to this cell, whatever its status, by seed: (seed, run_id).
+  std::vector<std::pair<int64_t, std::string>> runs;
 };
 
 struct ResultTable {

@@ -1,0 +1,155 @@
+// `dfkd report` (issue 17): the HTML pieces, then the whole site from a Table 1 and two-moons
+// smoke store, loaded in a real browser (headless Chromium, Debian package `chromium`): the table's
+// rows are in the page, the browser reports nothing on its console, every link and image of every
+// page is a file of the site (the pages forbid any other load, and the test checks each one), and
+// a screenshot of the Table 1 page is kept in <build>/test-artifacts/.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <regex>
+#include <set>
+
+#include "report/html.hpp"
+#include "support/cli_fixture.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using dfkd::host::html_escape;
+using dfkd::host::html_table;
+using dfkd::host::ResultTable;
+using dfkd::test_support::CliResult;
+using dfkd::test_support::CliTest;
+
+std::string read_text(const fs::path& f) {
+  std::ifstream in(f);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+TEST(HtmlReport, EscapesEveryMarkupCharacter) {
+  EXPECT_EQ(html_escape(R"(<a href="x">Tom & 'Jerry'</a>)"),
+            "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;");
+  EXPECT_EQ(html_escape("R_l w=1 ± 0.5"), "R_l w=1 ± 0.5");
+}
+
+// A hand-made table: a cell with three seeds (one failed), a failed cell, an unrun cell with the
+// paper's number, and a row name that is markup.
+TEST(HtmlReport, TableCellsLinkTheirRunsAndSayWhatIsMissing) {
+  ResultTable t;
+  t.experiment = "e";
+  t.profile = "p";
+  t.columns = {"MNIST"};
+  t.rows = {"DFAD", "<b>x</b>", "Proposed"};
+  auto& ok = t.cells["DFAD"]["MNIST"];
+  ok.values = {97.0, 98.0};
+  ok.mean = 97.5;
+  ok.ci95 = 6.35;
+  ok.failed = 1;
+  ok.runs = {{0, "aaaa"}, {1, "bbbb"}, {2, "cccc"}};
+  auto& failed = t.cells["<b>x</b>"]["MNIST"];
+  failed.failed = 1;
+  failed.runs = {{0, "dddd"}};
+  t.cells["Proposed"]["MNIST"].paper = 98.41;
+  const auto html = html_table(t, [](const std::string& id) {
+    return id == "cccc" ? std::string() : "runs/" + id + ".html";
+  });
+  EXPECT_NE(html.find("<span class=\"cell-mean\">97.50</span> ± 6.35"), std::string::npos) << html;
+  EXPECT_NE(html.find("(n=2, 1 failed)"), std::string::npos) << html;
+  EXPECT_NE(html.find("<a href=\"runs/aaaa.html\" title=\"run aaaa\">s0</a>"), std::string::npos);
+  EXPECT_NE(html.find("<a href=\"runs/bbbb.html\" title=\"run bbbb\">s1</a>"), std::string::npos);
+  EXPECT_EQ(html.find("cccc"), std::string::npos) << "a run without a page gets no link";
+  EXPECT_NE(html.find("<th>&lt;b&gt;x&lt;/b&gt;</th>"), std::string::npos) << html;
+  EXPECT_NE(html.find("status-failed\">failed</span>"), std::string::npos) << html;
+  EXPECT_NE(html.find("not run</span><div class=\"muted\">paper 98.41</div>"), std::string::npos)
+      << html;
+}
+
+/// Every src= and href= of a page; each must name a file of the site.
+std::vector<std::string> references(const std::string& html) {
+  static const std::regex attribute(R"re((?:src|href)="([^"]*)")re");
+  std::vector<std::string> out;
+  for (std::sregex_iterator it(html.begin(), html.end(), attribute), end; it != end; ++it)
+    out.push_back((*it)[1]);
+  return out;
+}
+
+class ReportSite : public CliTest {
+ protected:
+  /// Chromium on `page`: `args` (--dump-dom or --screenshot=...), the console forwarded to stderr,
+  /// every host name unresolvable. Returns stdout and stderr together.
+  CliResult browser(const fs::path& page, const std::string& args) const {
+    return shell(
+        "chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run "
+        "--host-resolver-rules='MAP * ~NOTFOUND' --enable-logging=stderr --v=0 "
+        "--user-data-dir='" +
+        (dir_ / "chromium-profile").string() + "' " + args + " 'file://" + page.string() +
+        "' 2>&1");
+  }
+};
+
+TEST_F(ReportSite, OpensInABrowserWithTablesFiguresAndRunPages) {
+  if (shell("command -v chromium").exit_code != 0)
+    FAIL() << "chromium not found: install Debian's chromium (scripts/setup.sh does)";
+  const std::string dir = std::string(DFKD_SOURCE_DIR) + "/experiments/";
+  const auto table1 = cli("run '" + dir + "table1.json' --profile smoke --no-table " + db_arg());
+  if (table1.output.find("data files") != std::string::npos)
+    GTEST_SKIP() << "image data not installed (scripts/setup.sh installs it):\n" << table1.output;
+  ASSERT_EQ(table1.exit_code, 0) << table1.output;
+  const auto moons = cli("run '" + dir + "two_moons.json' --profile smoke --no-table " + db_arg());
+  ASSERT_EQ(moons.exit_code, 0) << moons.output;
+
+  const auto site = dir_ / "site";
+  const auto report = cli("report '" + dir + "table1.json' '" + dir +
+                          "two_moons.json' --profile smoke --compare-to DFAL --out '" +
+                          site.string() + "' " + db_arg());
+  ASSERT_EQ(report.exit_code, 0) << report.output;
+  EXPECT_NE(report.output.find((site / "index.html").string()), std::string::npos)
+      << "prints the index's path\n"
+      << report.output;
+
+  // Every page: links and images resolve to files of the site; nothing points elsewhere.
+  size_t pages = 0, run_pages = 0;
+  for (const auto& f : fs::recursive_directory_iterator(site)) {
+    if (f.path().extension() != ".html") continue;
+    ++pages;
+    run_pages += f.path().parent_path().filename() == "runs";
+    const auto html = read_text(f.path());
+    for (const auto& ref : references(html)) {
+      SCOPED_TRACE(f.path().string() + " -> " + ref);
+      EXPECT_EQ(ref.find(':'), std::string::npos) << "no scheme (http:, file:, data:)";
+      EXPECT_NE(ref.rfind("/", 0), 0u) << "relative";
+      EXPECT_TRUE(fs::exists(f.path().parent_path() / ref));
+    }
+  }
+  EXPECT_EQ(run_pages, 2u + 14u + 1u + 3u * 2u)
+      << "table1: 2 teachers + 14 students; two_moons: a teacher + 3 rows x 2 seeds";
+  EXPECT_EQ(pages, run_pages + 3u) << "index and one page per table";
+
+  // In the browser: the table's rows, the reference row's tests, the figures and no console
+  // message (a script error, or a load the page's policy refused).
+  const auto page = site / "table1-smoke.html";
+  const auto dom = browser(page, "--dump-dom");
+  EXPECT_EQ(dom.output.find(":CONSOLE"), std::string::npos) << dom.output;
+  for (const char* row : {"Teacher", "KD", "FITNET", "AT", "FT", "DFL", "DFAL", "Proposed"})
+    EXPECT_NE(dom.output.find(std::string("<tr><th>") + row + "</th>"), std::string::npos) << row;
+  EXPECT_NE(dom.output.find("<img src=\"figures/table1-smoke/fig2b.svg\""), std::string::npos);
+  EXPECT_NE(dom.output.find("reference"), std::string::npos) << "--compare-to DFAL";
+
+  fs::create_directories(DFKD_TEST_ARTIFACT_DIR);
+  const fs::path shot = fs::path(DFKD_TEST_ARTIFACT_DIR) / "report-table1-smoke.png";
+  fs::remove(shot);
+  const auto screenshot =
+      browser(page, "--window-size=1280,2000 --screenshot='" + shot.string() + "'");
+  EXPECT_EQ(screenshot.output.find(":CONSOLE"), std::string::npos) << screenshot.output;
+  ASSERT_TRUE(fs::exists(shot)) << screenshot.output;
+  EXPECT_GT(fs::file_size(shot), 20000u) << "a rendered page, not a blank one";
+
+  // A data-free run's page: its curves and the generator's samples, drawn.
+  size_t with_samples = 0;
+  for (const auto& f : fs::directory_iterator(site / "runs"))
+    if (f.is_directory() && fs::exists(f.path() / "samples.svg")) ++with_samples;
+  EXPECT_EQ(with_samples, 3u * 2u + 2u * 2u)
+      << "DFL, DFAL, Proposed on two columns; two_moons DFAL, Proposed x 2 seeds";
+}
+
+}  // namespace
