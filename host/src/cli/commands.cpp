@@ -296,8 +296,9 @@ int cmd_worker(const Common& common, const WorkerArgs& args) {
     return host::run_sweep_task(*plugins, {args.sweep, args.index, args.device, args.threads},
                                 stdout);
   ResultsStore store(db_path(common));
-  return host::run_claimed(*plugins, store, {args.run_id, args.device, args.threads, args.position},
-                           stdout);
+  return host::run_claimed(
+      *plugins, store, {args.run_id, args.device, args.threads, args.position, args.live_progress},
+      stdout);
 }
 
 int cmd_status(const Common& common, const ReportArgs& args) {

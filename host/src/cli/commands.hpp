@@ -46,6 +46,7 @@ struct RunArgs {
 struct WorkerArgs {
   std::string run_id, device = "auto", position, sweep;
   int threads = 1, index = -1;
+  bool live_progress = false;
 };
 
 struct SubmitArgs {

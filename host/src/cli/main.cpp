@@ -127,6 +127,8 @@ void add_worker_command(CLI::App& app, Args& a, Dispatch& dispatch) {
   cmd->add_option("--device", worker.device, "auto, cpu or cuda")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   cmd->add_option("--position", worker.position, "the run's place in the plan, for progress lines");
+  cmd->add_flag("--live-progress", worker.live_progress,
+                "report progress as tagged lines for the parent's live display");
   add_db(cmd, a);
   dispatch.emplace_back(cmd, [&a] { return run_worker(a); });
 }

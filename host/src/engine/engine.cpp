@@ -172,6 +172,8 @@ std::map<std::string, double> Engine::run_epoch(
       step_metrics = iteration(ctx);
     }
     if (main_loop && options_.on_iteration) options_.on_iteration(run, ctx.step, seconds_since(ti));
+    if (main_loop && options_.on_progress)
+      options_.on_progress({run, epoch + 1, i + 1, iters, step_metrics});
     for (const auto& [key, value] : step_metrics) {
       if (!std::isfinite(value))
         throw NonFiniteError(

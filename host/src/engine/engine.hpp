@@ -26,12 +26,24 @@ struct EpochReport {
   int64_t resumed_from = 0;    ///< epochs restored from a checkpoint at start
 };
 
+/// One main-loop iteration, for live progress displays.
+struct IterationReport {
+  const RunRecord& run;
+  int64_t epoch = 0;      ///< 1-based, in progress
+  int64_t iteration = 0;  ///< 1-based, within the epoch
+  int64_t iterations = 0;
+  const std::map<std::string, double>& metrics;  ///< this iteration's (losses)
+};
+
 struct EngineOptions {
   torch::Device device = torch::kCPU;
   std::string environment_id;
   std::function<void(const EpochReport&)> on_epoch;
   /// Benchmarks (`dfkd run --time-iterations`): each main-loop iteration's wall time.
   std::function<void(const RunRecord&, int64_t step, double seconds)> on_iteration;
+  /// Live progress (a `dfkd worker` reporting to its parent's terminal): every main-loop
+  /// iteration; keep it cheap.
+  std::function<void(const IterationReport&)> on_progress;
   /// `dfkd run --profile-ops STEP`: this main-loop global step runs under the autograd profiler.
   int64_t profile_step = -1;
   std::function<void(const RunRecord&, const OpProfile&)> on_op_profile;

@@ -77,13 +77,49 @@ LocalScheduler::LocalScheduler(const Experiment& exp, const PluginHost& plugins,
       par_(parallelism_for(opt)),
       setup_(set_up_process(par_, opt, store)),
       progress_(out, /*lines_only=*/!par_.in_process()),
+      live_(isatty(fileno(out)) ? std::make_unique<LiveBlock>(out) : nullptr),
       timings_(nullptr, &std::fclose),
       engine_(plugins, store, engine_options()),
-      pool_(par_.jobs) {}
+      pool_(par_.jobs, live_ ? worker_output_handler() : nullptr) {}
+
+WorkerPool::OutputHandler LocalScheduler::worker_output_handler() {
+  return [this](const std::string& run_id, const std::string& line) {
+    if (const auto progress = parse_progress_line(line)) {
+      live_->summary(matrix_summary(), /*redraw=*/false);
+      live_->update(run_id, *progress);
+    } else
+      live_->print_above(line);
+  };
+}
+
+void LocalScheduler::say(const std::string& text) {
+  if (live_)
+    live_->print_above(text);
+  else
+    progress_.line(text);
+}
+
+std::string LocalScheduler::matrix_summary() const {
+  const int done = summary_.completed + summary_.cached + summary_.by_others;
+  // In-process, the run training is still in the queue (it leaves it when it ends).
+  const size_t here = reporter_ ? 1 : 0;
+  return fmt::format("matrix: {}/{} done, {} running, {} waiting{}{}  ·  {} elapsed", done, total_,
+                     active_.size() + here, queue_.size() - here,
+                     summary_.failed > 0 ? fmt::format(", {} FAILED", summary_.failed) : "",
+                     summary_.skipped > 0 ? fmt::format(", {} skipped", summary_.skipped) : "",
+                     format_duration(seconds_since(started_)));
+}
 
 EngineOptions LocalScheduler::engine_options() {
-  EngineOptions o{setup_.device, setup_.env_id,
-                  [this](const EpochReport& r) { progress_.epoch(r, current_position_); }};
+  EngineOptions o{setup_.device, setup_.env_id, [this](const EpochReport& r) {
+                    if (reporter_)
+                      reporter_->epoch(r);
+                    else
+                      progress_.epoch(r, current_position_);
+                  }};
+  o.on_progress = [this](const IterationReport& r) {
+    if (reporter_) reporter_->iteration(r);
+  };
   if (!opt_.time_iterations.empty()) {
     timings_.reset(std::fopen(opt_.time_iterations.c_str(), "a"));
     if (!timings_)
@@ -98,8 +134,8 @@ EngineOptions LocalScheduler::engine_options() {
   }
   o.profile_step = opt_.profile_step;
   o.on_op_profile = [this](const RunRecord& r, const OpProfile& p) {
-    progress_.line(fmt::format("dfkd: operators of {} at global step {} by self time:\n{}",
-                               run_label(r), opt_.profile_step, render_op_profile(p, 25)));
+    say(fmt::format("dfkd: operators of {} at global step {} by self time:\n{}", run_label(r),
+                    opt_.profile_step, render_op_profile(p, 25)));
   };
   return o;
 }
@@ -108,7 +144,7 @@ void LocalScheduler::reset_forced_reruns(std::vector<RunRecord>& runs) {
   // Forced reruns start over; their artifacts stay (immutable files, rows kept) so that runs which
   // learned from them still find exactly those weights.
   const auto forced = plan_forced_reruns(runs, &store_, opt_.force, opt_.force_teacher);
-  for (const auto& note : forced.notes) progress_.line("dfkd: " + note);
+  for (const auto& note : forced.notes) say("dfkd: " + note);
   for (auto& r : runs)
     if (forced.run_keys.count(r.run_key) && store_.reset_run(r.run_id)) {
       std::filesystem::remove(engine_.artifact_dir(r) / "checkpoint.pt");
@@ -118,14 +154,16 @@ void LocalScheduler::reset_forced_reruns(std::vector<RunRecord>& runs) {
 
 RunMatrixSummary LocalScheduler::train(const std::vector<RunRecord>& runs) {
   if (!par_.in_process())
-    progress_.line(fmt::format("dfkd: {} worker processes x {} thread{}", par_.jobs,
-                               par_.worker_threads, par_.worker_threads == 1 ? "" : "s"));
+    say(fmt::format("dfkd: {} worker processes x {} thread{}", par_.jobs, par_.worker_threads,
+                    par_.worker_threads == 1 ? "" : "s"));
   total_ = static_cast<int>(runs.size());
   for (size_t i = 0; i < runs.size(); ++i) {
     queue_.push_back({runs[i], static_cast<int>(i) + 1});
     queued_keys_.insert(runs[i].run_key);
   }
+  started_ = Clock::now();
   while (!queue_.empty() || !pool_.empty()) {
+    if (live_) live_->summary(matrix_summary());
     stop_on_interrupt();
     const bool launched = launch_ready_runs();
     if (stopping_ && pool_.empty()) break;
@@ -135,6 +173,7 @@ RunMatrixSummary LocalScheduler::train(const std::vector<RunRecord>& runs) {
     if (!launched && finished == 0 && pool_.empty() && !queue_.empty())
       std::this_thread::sleep_for(std::chrono::seconds(1));
   }
+  if (live_) live_->summary("");
   return summary_;
 }
 
@@ -147,7 +186,7 @@ void LocalScheduler::stop_on_interrupt() {
   stopping_ = true;
   summary_.interrupted = true;
   if (!pool_.empty()) {
-    progress_.line("dfkd: interrupted; the workers are saving their last epoch checkpoint");
+    say("dfkd: interrupted; the workers are saving their last epoch checkpoint");
     pool_.signal_all(SIGTERM);
   }
 }
@@ -171,7 +210,7 @@ bool LocalScheduler::launch_ready_runs() {
     const Readiness ready = teacher_readiness(rec);
     if (ready == Readiness::Blocked) {
       ++summary_.skipped;
-      progress_.line(fmt::format("{}  skipped: its teacher did not complete", what));
+      say(fmt::format("{}  skipped: its teacher did not complete", what));
       queued_keys_.erase(rec.run_key);
       it = queue_.erase(it);
       continue;
@@ -197,11 +236,11 @@ void LocalScheduler::count_already_completed(const QueuedRun& q, const RunRecord
                                              const std::string& what) {
   if (q.held_elsewhere) {
     ++summary_.by_others;
-    progress_.line(fmt::format("{}  completed by another dfkd process", what));
+    say(fmt::format("{}  completed by another dfkd process", what));
   } else {
     ++summary_.cached;
-    progress_.line(fmt::format("{}  cached ({:.2f}% {})", what,
-                               final_value(store_, rec.run_id, exp_.metric.key), exp_.metric.key));
+    say(fmt::format("{}  cached ({:.2f}% {})", what,
+                    final_value(store_, rec.run_id, exp_.metric.key), exp_.metric.key));
   }
 }
 
@@ -221,7 +260,7 @@ Readiness LocalScheduler::teacher_readiness(const RunRecord& rec) const {
 bool LocalScheduler::claim(QueuedRun& q, const RunRecord& rec, const std::string& what) {
   if (!store_.claim_run(rec.run_id, setup_.env_id)) {
     if (!q.held_elsewhere)
-      progress_.line(fmt::format("{}  held by another dfkd process; waiting for it", what));
+      say(fmt::format("{}  held by another dfkd process; waiting for it", what));
     q.held_elsewhere = true;
     return false;
   }
@@ -234,22 +273,43 @@ void LocalScheduler::train_here(const QueuedRun& q, const RunRecord& rec) {
   auto claimed = *store_.find_run(rec.run_id);
   claimed.row = rec.row;
   current_position_ = position(q);
+  if (live_) {
+    live_->started(rec.run_id, fmt::format("{} {}", position(q), run_label(rec)));
+    reporter_ = std::make_unique<ProgressReporter>([this, id = rec.run_id](const RunProgress& p) {
+      live_->summary(matrix_summary(), /*redraw=*/false);
+      live_->update(id, p);
+    });
+  }
   engine_.execute(claimed);
+  if (live_) live_->ended(rec.run_id);
+  reporter_.reset();
   report(q, "");
 }
 
 void LocalScheduler::start_worker(const QueuedRun& q, const RunRecord& rec) {
   const auto db = std::filesystem::absolute(store_.path()).string();
-  pool_.start(rec.run_id, {"worker", "--db", db, "--run", rec.run_id, "--threads",
-                           std::to_string(par_.worker_threads), "--device", opt_.device,
-                           "--position", position(q)});
+  std::vector<std::string> args{"worker",
+                                "--db",
+                                db,
+                                "--run",
+                                rec.run_id,
+                                "--threads",
+                                std::to_string(par_.worker_threads),
+                                "--device",
+                                opt_.device,
+                                "--position",
+                                position(q)};
+  if (live_) args.push_back("--live-progress");
+  pool_.start(rec.run_id, args);
   active_.emplace(rec.run_id, q);
+  if (live_) live_->started(rec.run_id, fmt::format("{} {}", position(q), run_label(rec)));
 }
 
 size_t LocalScheduler::reap_workers(double wait_seconds) {
   const auto finished = pool_.reap(wait_seconds);
   for (const auto& f : finished) {
     auto node = active_.extract(f.run_id);
+    if (live_) live_->ended(f.run_id);
     report(node.mapped(), worker_death_message(f));
   }
   return finished.size();
@@ -280,19 +340,18 @@ void LocalScheduler::report(const QueuedRun& q, const std::string& worker_death)
   switch (rec ? rec->status : RunStatus::Failed) {
     case RunStatus::Completed:
       ++summary_.completed;
-      progress_.line(fmt::format("{}  completed in {}: {} {:.2f}", what,
-                                 format_duration(seconds_since(q.started)), exp_.metric.key,
-                                 final_value(store_, rec->run_id, exp_.metric.key)));
+      say(fmt::format("{}  completed in {}: {} {:.2f}", what,
+                      format_duration(seconds_since(q.started)), exp_.metric.key,
+                      final_value(store_, rec->run_id, exp_.metric.key)));
       break;
     case RunStatus::Killed:
       summary_.interrupted = true;
-      progress_.line(fmt::format("{}  killed: {}", what, rec->error));
+      say(fmt::format("{}  killed: {}", what, rec->error));
       break;
     default:
       ++summary_.failed;
       failed_keys_.insert(q.planned.run_key);
-      progress_.line(
-          fmt::format("{}  FAILED: {}", what, rec ? rec->error : "its record disappeared"));
+      say(fmt::format("{}  FAILED: {}", what, rec ? rec->error : "its record disappeared"));
   }
 }
 

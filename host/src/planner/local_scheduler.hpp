@@ -13,6 +13,7 @@
 
 #include "engine/engine.hpp"
 #include "planner/dependencies.hpp"
+#include "planner/live_progress.hpp"
 #include "planner/progress.hpp"
 #include "planner/run_matrix.hpp"
 #include "planner/worker_pool.hpp"
@@ -61,6 +62,11 @@ class LocalScheduler {
   void end_dead_worker_run(const QueuedRun& q, const RunRecord& rec,
                            const std::string& worker_death);
   void report(const QueuedRun& q, const std::string& worker_death);
+  /// A message line: above the live block on a terminal with workers, else a plain line.
+  void say(const std::string& text);
+  /// The live block's last line: how far the whole matrix is.
+  std::string matrix_summary() const;
+  WorkerPool::OutputHandler worker_output_handler();
 
   const Experiment& exp_;
   const PluginHost& plugins_;
@@ -85,6 +91,10 @@ class LocalScheduler {
   std::set<std::string> queued_keys_;
   std::map<std::string, QueuedRun> active_;  ///< run_id -> run being trained by a worker
   std::set<std::string> failed_keys_;  ///< failed in this invocation: their students are skipped
+  /// Workers on a terminal: their runs' live lines (nullptr: plain lines).
+  std::unique_ptr<LiveBlock> live_;
+  std::unique_ptr<ProgressReporter> reporter_;  ///< of the run training in this process
+  Clock::time_point started_ = Clock::now();
   WorkerPool pool_;
   bool stopping_ = false;
   RunMatrixSummary summary_;

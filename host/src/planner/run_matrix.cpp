@@ -17,6 +17,7 @@
 #include "planner/cost_estimate.hpp"
 #include "planner/definitions.hpp"
 #include "planner/forced_reruns.hpp"
+#include "planner/live_progress.hpp"
 #include "planner/local_scheduler.hpp"
 #include "planner/progress.hpp"
 
@@ -201,9 +202,17 @@ int run_claimed(const PluginHost& plugins, ResultsStore& store, const WorkerOpti
     _exit(130);
   });
   Progress progress(out, /*lines_only=*/true);
-  Engine engine(plugins, store,
-                EngineOptions{resolve_device(opt.device), run->environment_id,
-                              [&](const EpochReport& r) { progress.epoch(r, opt.position); }});
+  ProgressReporter reporter([out](const RunProgress& p) {
+    fmt::print(out, "{}\n", progress_line(p));
+    std::fflush(out);
+  });
+  EngineOptions engine_options{resolve_device(opt.device), run->environment_id,
+                               [&](const EpochReport& r) { progress.epoch(r, opt.position); }};
+  if (opt.live_progress) {
+    engine_options.on_epoch = [&](const EpochReport& r) { reporter.epoch(r); };
+    engine_options.on_progress = [&](const IterationReport& r) { reporter.iteration(r); };
+  }
+  Engine engine(plugins, store, engine_options);
   switch (engine.execute(*run)) {
     case RunOutcome::Completed:
       return 0;

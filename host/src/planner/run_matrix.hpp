@@ -67,6 +67,9 @@ struct WorkerOptions {
   std::string device = "auto";
   int threads = 1;
   std::string position;  ///< "[3/16]", for the progress lines
+  /// Progress as tagged lines for the parent's live display (planner/live_progress.hpp), not as
+  /// plain lines.
+  bool live_progress = false;
 };
 int run_claimed(const PluginHost& plugins, ResultsStore& store, const WorkerOptions& options,
                 std::FILE* out);

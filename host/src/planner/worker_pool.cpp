@@ -1,6 +1,8 @@
 #include "planner/worker_pool.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -15,12 +17,16 @@
 
 namespace dfkd::host {
 
-WorkerPool::WorkerPool(int slots) : slots_(slots < 1 ? 1 : slots) {}
+WorkerPool::WorkerPool(int slots, OutputHandler on_output)
+    : slots_(slots < 1 ? 1 : slots), on_output_(std::move(on_output)) {}
 
 WorkerPool::~WorkerPool() {
   if (workers_.empty()) return;
   signal_all(SIGTERM);
-  for (const auto& [pid, run] : workers_) waitpid(pid, nullptr, 0);
+  for (auto& [pid, worker] : workers_) {
+    waitpid(pid, nullptr, 0);
+    if (worker.output >= 0) close(worker.output);
+  }
 }
 
 void WorkerPool::start(const std::string& run_id, const std::vector<std::string>& args) {
@@ -32,6 +38,11 @@ void WorkerPool::start(const std::string& run_id, const std::vector<std::string>
   for (auto& s : storage) argv.push_back(s.data());
   argv.push_back(nullptr);
   const pid_t parent = getpid();
+  // Close-on-exec: no other worker inherits this pipe (it would hold its end open).
+  int pipe_fds[2] = {-1, -1};
+  if (on_output_ && pipe2(pipe_fds, O_CLOEXEC) != 0)
+    throw std::runtime_error(
+        fmt::format("starting a worker for run {}: pipe failed: {}", run_id, std::strerror(errno)));
 
   // Our handlers only set a flag in this process's memory, which exec replaces: a SIGTERM caught
   // by the child between fork and exec would be lost, and the worker would train on. So the child
@@ -43,10 +54,13 @@ void WorkerPool::start(const std::string& run_id, const std::vector<std::string>
   pthread_sigmask(SIG_BLOCK, &interrupts, &previous);
   const pid_t pid = fork();
   if (pid != 0) pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-  if (pid < 0)
+  if (pid < 0) {
+    if (pipe_fds[0] >= 0) close(pipe_fds[0]), close(pipe_fds[1]);
     throw std::runtime_error(
         fmt::format("starting a worker for run {}: fork failed: {}", run_id, std::strerror(errno)));
+  }
   if (pid == 0) {
+    if (pipe_fds[1] >= 0) dup2(pipe_fds[1], STDOUT_FILENO), dup2(pipe_fds[1], STDERR_FILENO);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     pthread_sigmask(SIG_SETMASK, &previous, nullptr);
@@ -60,7 +74,51 @@ void WorkerPool::start(const std::string& run_id, const std::vector<std::string>
     (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
     _exit(127);
   }
-  workers_.emplace(pid, run_id);
+  Worker worker{run_id};
+  if (pipe_fds[0] >= 0) {
+    close(pipe_fds[1]);
+    fcntl(pipe_fds[0], F_SETFL, O_NONBLOCK);
+    worker.output = pipe_fds[0];
+  }
+  workers_.emplace(pid, std::move(worker));
+}
+
+bool WorkerPool::read_available(Worker& w) {
+  char buf[4096];
+  while (true) {
+    const ssize_t n = read(w.output, buf, sizeof buf);
+    if (n == 0) return false;
+    if (n < 0) return errno == EAGAIN || errno == EINTR;
+    w.partial.append(buf, static_cast<size_t>(n));
+    for (size_t nl; (nl = w.partial.find('\n')) != std::string::npos;) {
+      on_output_(w.run_id, w.partial.substr(0, nl));
+      w.partial.erase(0, nl + 1);
+    }
+  }
+}
+
+void WorkerPool::read_output(int timeout_ms) {
+  std::vector<pollfd> fds;
+  for (const auto& [pid, w] : workers_)
+    if (w.output >= 0) fds.push_back({w.output, POLLIN, 0});
+  if (fds.empty()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms));
+    return;
+  }
+  if (poll(fds.data(), fds.size(), timeout_ms) <= 0) return;
+  for (auto& [pid, w] : workers_)
+    if (w.output >= 0) read_available(w);
+}
+
+void WorkerPool::drain(Worker& w) {
+  if (w.output < 0) return;
+  // The worker has exited: whatever it wrote is in the pipe, and no one else holds its write end.
+  fcntl(w.output, F_SETFL, 0);
+  while (read_available(w)) {
+  }
+  if (!w.partial.empty()) on_output_(w.run_id, w.partial);
+  close(w.output);
+  w.output = -1;
 }
 
 std::vector<WorkerPool::Finished> WorkerPool::reap(double timeout_seconds) {
@@ -72,8 +130,9 @@ std::vector<WorkerPool::Finished> WorkerPool::reap(double timeout_seconds) {
       int status = 0;
       const pid_t r = waitpid(it->first, &status, WNOHANG);
       if (r == it->first) {
+        drain(it->second);
         Finished f;
-        f.run_id = it->second;
+        f.run_id = it->second.run_id;
         if (WIFSIGNALED(status))
           f.signal = WTERMSIG(status);
         else
@@ -86,12 +145,12 @@ std::vector<WorkerPool::Finished> WorkerPool::reap(double timeout_seconds) {
     }
     if (!done.empty() || workers_.empty() || std::chrono::steady_clock::now() >= deadline)
       return done;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    read_output(100);
   }
 }
 
 void WorkerPool::signal_all(int sig) {
-  for (const auto& [pid, run] : workers_) kill(pid, sig);
+  for (const auto& [pid, worker] : workers_) kill(pid, sig);
 }
 
 }  // namespace dfkd::host

@@ -4,6 +4,7 @@
 /// per process: N processes x 1 thread keep N small networks busy without sharing a pool.
 #include <sys/types.h>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -18,7 +19,12 @@ class WorkerPool {
     int signal = 0;     ///< the signal that killed the worker, 0 if it exited
   };
 
-  explicit WorkerPool(int slots);
+  /// A line a worker wrote (stdout or stderr, without the newline).
+  using OutputHandler = std::function<void(const std::string& run_id, const std::string& line)>;
+
+  /// Without `on_output`, workers write to this process's stdout and stderr; with it, to a pipe
+  /// this process reads while it waits in reap(), passing on each line.
+  explicit WorkerPool(int slots, OutputHandler on_output = nullptr);
   ~WorkerPool();  ///< terminates and reaps workers still running (only on an exception path)
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
@@ -35,8 +41,21 @@ class WorkerPool {
   void signal_all(int sig);
 
  private:
+  struct Worker {
+    std::string run_id;
+    int output = -1;      ///< read end of its output pipe (-1: not captured)
+    std::string partial;  ///< output after its last newline
+  };
+  /// Passes on the complete lines of each worker's output that are ready, waiting up to
+  /// `timeout_ms` for some; without captured output it just sleeps.
+  void read_output(int timeout_ms);
+  /// Reads what is left of an exited worker's output (the partial line too) and closes the pipe.
+  void drain(Worker& worker);
+  bool read_available(Worker& worker);  ///< false at end of file
+
   int slots_;
-  std::map<pid_t, std::string> workers_;  ///< pid -> run_id
+  OutputHandler on_output_;
+  std::map<pid_t, Worker> workers_;
 };
 
 }  // namespace dfkd::host
