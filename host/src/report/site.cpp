@@ -113,7 +113,14 @@ std::string experiment_page(const ReportedExperiment& reported, const ResultTabl
       html_escape(reported.source_hint));
   body += "<h2>Table</h2>\n" +
           html_table(table, [&](const std::string& id) { return "runs/" + id + ".html"; });
-  const auto commands = fill_commands(table);
+  // Columns the profile does not run are not shown (report/html.cpp), nor how to add them.
+  auto commands = fill_commands(table);
+  commands.erase(std::remove_if(commands.begin(), commands.end(),
+                                [](const std::string& c) {
+                                  return c.find("not in this profile's datasets") !=
+                                         std::string::npos;
+                                }),
+                 commands.end());
   if (!commands.empty()) {
     body += "<p>Cells without results; fill them with:</p>\n<pre>";
     for (const auto& c : commands) body += html_escape(c) + "\n";
