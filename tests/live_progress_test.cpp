@@ -89,8 +89,8 @@ TEST_F(CliTest, RunShowsLiveLinesOnATerminalAndPlainLinesInAPipe) {
     GTEST_SKIP() << "util-linux script not installed (Debian's bsdutils has it)";
   const std::string file = std::string(DFKD_SOURCE_DIR) + "/experiments/two_moons.json";
   const auto live =
-      shell("cd '" + dir_.string() + "' && script -qfec \"'" + DFKD_BINARY + "' run '" + file +
-            "' --profile smoke --jobs 2 --no-table " + db_arg() + "\" /dev/null 2>&1");
+      shell("cd '" + dir_.string() + "' && TERM=xterm script -qfec \"'" + DFKD_BINARY + "' run '" +
+            file + "' --profile smoke --jobs 2 --no-table " + db_arg() + "\" /dev/null 2>&1");
   ASSERT_EQ(live.exit_code, 0) << live.output;
   EXPECT_NE(live.output.find("matrix: 0/7 done"), std::string::npos) << live.output;
   EXPECT_NE(live.output.find("] epoch 1/"), std::string::npos) << live.output;

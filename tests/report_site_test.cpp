@@ -125,8 +125,14 @@ TEST_F(ReportSite, OpensInABrowserWithTablesFiguresAndRunPages) {
       << "table1: 2 teachers + 14 students; two_moons: a teacher + 3 rows x 2 seeds";
   EXPECT_EQ(pages, run_pages + 3u) << "index and one page per table";
 
-  // In the browser: the table's rows, the reference row's tests, the figures and no console
-  // message (a script error, or a load the page's policy refused).
+  // In the browser: the front page shows every table; the table's page its rows, the reference
+  // row's tests and the figures; no console message (a script error, or a load the page's policy
+  // refused).
+  const auto index = browser(site / "index.html", "--dump-dom");
+  EXPECT_EQ(index.output.find(":CONSOLE"), std::string::npos) << index.output;
+  for (const char* row : {"Teacher", "DFAL", "Proposed", "Student"})
+    EXPECT_NE(index.output.find(std::string("<tr><th>") + row + "</th>"), std::string::npos) << row;
+  EXPECT_NE(index.output.find("<a href=\"table1-smoke.html\">"), std::string::npos);
   const auto page = site / "table1-smoke.html";
   const auto dom = browser(page, "--dump-dom");
   EXPECT_EQ(dom.output.find(":CONSOLE"), std::string::npos) << dom.output;
@@ -144,10 +150,15 @@ TEST_F(ReportSite, OpensInABrowserWithTablesFiguresAndRunPages) {
   ASSERT_TRUE(fs::exists(shot)) << screenshot.output;
   EXPECT_GT(fs::file_size(shot), 20000u) << "a rendered page, not a blank one";
 
-  // A data-free run's page: its curves and the generator's samples, drawn.
-  size_t with_samples = 0;
-  for (const auto& f : fs::directory_iterator(site / "runs"))
-    if (f.is_directory() && fs::exists(f.path() / "samples.svg")) ++with_samples;
+  // Every run's curves, and the generator's samples of the data-free runs, drawn.
+  size_t with_samples = 0, run_dirs = 0;
+  for (const auto& f : fs::directory_iterator(site / "runs")) {
+    if (!f.is_directory()) continue;
+    ++run_dirs;
+    EXPECT_TRUE(fs::exists(f.path() / "curves.svg")) << f.path();
+    if (fs::exists(f.path() / "samples.svg")) ++with_samples;
+  }
+  EXPECT_EQ(run_dirs, run_pages);
   EXPECT_EQ(with_samples, 3u * 2u + 2u * 2u)
       << "DFL, DFAL, Proposed on two columns; two_moons DFAL, Proposed x 2 seeds";
 }

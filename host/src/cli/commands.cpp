@@ -349,9 +349,13 @@ int cmd_report(const Common& common, const SiteArgs& args) {
   std::vector<host::ReportedExperiment> reported;
   for (const auto& what : names) {
     auto profiles = std::vector<std::string>{args.profile};
+    const auto in_store = profiles_in_store(store, resolve_experiment(what, "", &store).name);
     if (args.profile.empty()) {
-      profiles = profiles_in_store(store, resolve_experiment(what, "", &store).name);
-      if (profiles.empty()) profiles = {""};  // none run yet: the file's default profile
+      profiles = in_store.empty() ? std::vector<std::string>{""}  // the file's default profile
+                                  : in_store;
+    } else if (args.experiments.empty() &&
+               std::find(in_store.begin(), in_store.end(), args.profile) == in_store.end()) {
+      continue;  // "every experiment in the store": those with runs in this profile
     }
     for (const auto& profile : profiles) {
       auto exp = resolve_experiment(what, profile, &store);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "planner/progress.hpp"
@@ -104,6 +105,11 @@ void ProgressReporter::send(bool force) {
                        static_cast<double>(now_.epochs * now_.iterations - position);
   sink_(now_);
   last_sent_ = t;
+}
+
+bool live_display_possible(std::FILE* out) {
+  const char* term = std::getenv("TERM");
+  return isatty(fileno(out)) != 0 && term != nullptr && std::string(term) != "dumb";
 }
 
 LiveBlock::LiveBlock(std::FILE* out) : out_(out) {}

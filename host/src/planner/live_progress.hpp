@@ -55,6 +55,9 @@ class ProgressReporter {
   Clock::time_point last_sent_{};
 };
 
+/// Whether `out` is a terminal that understands cursor movement (not TERM=dumb or unset).
+bool live_display_possible(std::FILE* out);
+
 /// Parent side: the block at the bottom of the terminal, redrawn in place.
 class LiveBlock {
  public:

@@ -77,9 +77,9 @@ LocalScheduler::LocalScheduler(const Experiment& exp, const PluginHost& plugins,
       par_(parallelism_for(opt)),
       setup_(set_up_process(par_, opt, store)),
       progress_(out, /*lines_only=*/!par_.in_process()),
-      live_(isatty(fileno(out)) ? std::make_unique<LiveBlock>(out) : nullptr),
       timings_(nullptr, &std::fclose),
       engine_(plugins, store, engine_options()),
+      live_(live_display_possible(out) ? std::make_unique<LiveBlock>(out) : nullptr),
       pool_(par_.jobs, live_ ? worker_output_handler() : nullptr) {}
 
 WorkerPool::OutputHandler LocalScheduler::worker_output_handler() {

@@ -62,7 +62,7 @@ class LocalScheduler {
   void end_dead_worker_run(const QueuedRun& q, const RunRecord& rec,
                            const std::string& worker_death);
   void report(const QueuedRun& q, const std::string& worker_death);
-  /// A message line: above the live block on a terminal with workers, else a plain line.
+  /// A message line: above the live block on a terminal, else a plain line.
   void say(const std::string& text);
   /// The live block's last line: how far the whole matrix is.
   std::string matrix_summary() const;
@@ -91,7 +91,7 @@ class LocalScheduler {
   std::set<std::string> queued_keys_;
   std::map<std::string, QueuedRun> active_;  ///< run_id -> run being trained by a worker
   std::set<std::string> failed_keys_;  ///< failed in this invocation: their students are skipped
-  /// Workers on a terminal: their runs' live lines (nullptr: plain lines).
+  /// On a terminal: the running runs' live lines (nullptr: plain lines).
   std::unique_ptr<LiveBlock> live_;
   std::unique_ptr<ProgressReporter> reporter_;  ///< of the run training in this process
   Clock::time_point started_ = Clock::now();

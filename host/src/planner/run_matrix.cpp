@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstring>
 #include <optional>
 #include <set>
@@ -202,9 +203,19 @@ int run_claimed(const PluginHost& plugins, ResultsStore& store, const WorkerOpti
     _exit(130);
   });
   Progress progress(out, /*lines_only=*/true);
-  ProgressReporter reporter([out](const RunProgress& p) {
-    fmt::print(out, "{}\n", progress_line(p));
-    std::fflush(out);
+  if (opt.live_progress)
+    // The parent reads our output: if it dies, writes fail with EPIPE (the run goes on, PDEATHSIG
+    // stops it cleanly) instead of SIGPIPE killing us before the run is recorded as killed.
+    std::signal(SIGPIPE, SIG_IGN);
+  bool parent_listens = true;
+  ProgressReporter reporter([out, &parent_listens](const RunProgress& p) {
+    if (!parent_listens) return;
+    try {
+      fmt::print(out, "{}\n", progress_line(p));
+      std::fflush(out);
+    } catch (const std::exception&) {
+      parent_listens = false;  // progress is a courtesy; the run does not fail over it
+    }
   });
   EngineOptions engine_options{resolve_device(opt.device), run->environment_id,
                                [&](const EpochReport& r) { progress.epoch(r, opt.position); }};

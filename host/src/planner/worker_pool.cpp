@@ -23,9 +23,20 @@ WorkerPool::WorkerPool(int slots, OutputHandler on_output)
 WorkerPool::~WorkerPool() {
   if (workers_.empty()) return;
   signal_all(SIGTERM);
-  for (auto& [pid, worker] : workers_) {
-    waitpid(pid, nullptr, 0);
-    if (worker.output >= 0) close(worker.output);
+  // Keep emptying the pipes while they stop: a worker blocked writing to a full pipe would
+  // otherwise never reach its exit, and this wait would never end. What they say is dropped (this
+  // runs only on an exception path, with the owner half destroyed).
+  on_output_ = [](const std::string&, const std::string&) {};
+  while (!workers_.empty()) {
+    for (auto it = workers_.begin(); it != workers_.end();) {
+      if (waitpid(it->first, nullptr, WNOHANG) == it->first) {
+        if (it->second.output >= 0) close(it->second.output);
+        it = workers_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    read_output(50);
   }
 }
 
@@ -87,7 +98,10 @@ bool WorkerPool::read_available(Worker& w) {
   char buf[4096];
   while (true) {
     const ssize_t n = read(w.output, buf, sizeof buf);
-    if (n == 0) return false;
+    if (n == 0) {
+      w.at_eof = true;
+      return false;
+    }
     if (n < 0) return errno == EAGAIN || errno == EINTR;
     w.partial.append(buf, static_cast<size_t>(n));
     for (size_t nl; (nl = w.partial.find('\n')) != std::string::npos;) {
@@ -100,22 +114,21 @@ bool WorkerPool::read_available(Worker& w) {
 void WorkerPool::read_output(int timeout_ms) {
   std::vector<pollfd> fds;
   for (const auto& [pid, w] : workers_)
-    if (w.output >= 0) fds.push_back({w.output, POLLIN, 0});
+    if (w.output >= 0 && !w.at_eof) fds.push_back({w.output, POLLIN, 0});
   if (fds.empty()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms));
     return;
   }
   if (poll(fds.data(), fds.size(), timeout_ms) <= 0) return;
   for (auto& [pid, w] : workers_)
-    if (w.output >= 0) read_available(w);
+    if (w.output >= 0 && !w.at_eof) read_available(w);
 }
 
 void WorkerPool::drain(Worker& w) {
   if (w.output < 0) return;
-  // The worker has exited: whatever it wrote is in the pipe, and no one else holds its write end.
-  fcntl(w.output, F_SETFL, 0);
-  while (read_available(w)) {
-  }
+  // The worker has exited: whatever it wrote is in the pipe already. Still non-blocking: were a
+  // child of the worker to hold the write end, a blocking read would wait for that child.
+  read_available(w);
   if (!w.partial.empty()) on_output_(w.run_id, w.partial);
   close(w.output);
   w.output = -1;

@@ -45,13 +45,14 @@ class WorkerPool {
     std::string run_id;
     int output = -1;      ///< read end of its output pipe (-1: not captured)
     std::string partial;  ///< output after its last newline
+    bool at_eof = false;  ///< its write end is closed (the worker is exiting)
   };
   /// Passes on the complete lines of each worker's output that are ready, waiting up to
   /// `timeout_ms` for some; without captured output it just sleeps.
   void read_output(int timeout_ms);
   /// Reads what is left of an exited worker's output (the partial line too) and closes the pipe.
   void drain(Worker& worker);
-  bool read_available(Worker& worker);  ///< false at end of file
+  bool read_available(Worker& worker);  ///< false at end of file (and sets at_eof)
 
   int slots_;
   OutputHandler on_output_;

@@ -82,9 +82,10 @@ fs::path draw_curves(const Series& series, const fs::path& dir) {
   data.close();
   const auto figure = dir / (std::string("curves") + figure_extension(FigureFormat::Svg));
   auto panel = [&](const std::string& keys, const std::string& ylabel) {
-    if (keys.empty())
-      return fmt::format(
-          "set label 1 'none logged' at graph 0.4, 0.5\nplot 1/0 notitle\nunset label 1\n");
+    if (keys.empty())  // gnuplot refuses a plot with no defined point: an empty frame instead
+      return std::string(
+          "set label 1 'none logged' at graph 0.4, 0.5\nset yrange [0:1]\nunset ytics\n"
+          "plot 2 notitle\nunset label 1\nset autoscale y\nset ytics\n");
     return fmt::format(
         "set ylabel '{}'\nplot for [k in \"{}\"] 'metrics.csv' skip 1 using 2:(strcol(1) eq k ? "
         "$3 : 1/0) with linespoints lw 2 pt 7 ps 0.5 title k\n",

@@ -106,6 +106,9 @@ std::optional<fs::path> draw_generated_sample(const ResultsStore& store, const R
                                          run.run_id.substr(0, 12), file.string(),
                                          e.what_without_backtrace()));
   }
+  if (x.size(0) == 0)
+    throw std::runtime_error(
+        fmt::format("run {}: its generated sample is empty", run.run_id.substr(0, 12)));
   fs::create_directories(dir);
   if (x.dim() == 4 && (x.size(1) == 1 || x.size(1) == 3))
     return draw_image_grid(x, pred, dir, format);

@@ -91,7 +91,9 @@ std::string runs_section(const ResultTable& table, const std::map<std::string, R
   for (const auto& r : table.rows)
     for (const auto& c : table.columns)
       for (const auto& [seed, id] : table.cells.at(r).at(c).runs) {
-        const auto& run = runs.at(id);
+        const auto it = runs.find(id);
+        if (it == runs.end()) continue;  // gone from the store since the table was read
+        const auto& run = it->second;
         const std::string status = to_string(run.status);
         s += fmt::format(
             "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"status-{}\">{}</td>"
@@ -136,7 +138,9 @@ std::string index_entry(const ResultTable& table, const std::map<std::string, Ru
   std::map<std::string, int> by_status;
   for (const auto& [r, row] : table.cells)
     for (const auto& [c, cell] : row)
-      for (const auto& [seed, id] : cell.runs) ++by_status[to_string(runs.at(id).status)];
+      for (const auto& [seed, id] : cell.runs)
+        if (const auto it = runs.find(id); it != runs.end())
+          ++by_status[to_string(it->second.status)];
   std::string counts;
   for (const auto& [status, n] : by_status)
     counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", n, status);
@@ -164,7 +168,7 @@ fs::path write_report(const ResultsStore& store, const PluginHost& plugins,
   }
   const auto runs = runs_to_report(store, tables);
 
-  std::string index_rows;
+  std::string index_rows, index_tables;
   for (size_t i = 0; i < experiments.size(); ++i) {
     const auto& exp = experiments[i].experiment;
     const auto stem = page_stem(exp.name, exp.profile);
@@ -172,6 +176,14 @@ fs::path write_report(const ResultsStore& store, const PluginHost& plugins,
     std::ofstream(out / (stem + ".html"))
         << experiment_page(experiments[i], tables[i], runs, figures);
     index_rows += index_entry(tables[i], runs, stem + ".html");
+    // The front page shows every table too: the numbers are what one opens the report for.
+    index_tables +=
+        fmt::format(
+            "<h2><a href=\"{}.html\">{}</a> <span class=\"muted\">({}, profile "
+            "{})</span></h2>\n",
+            html_escape(stem), html_escape(exp.title.empty() ? exp.name : exp.title),
+            html_escape(exp.name), html_escape(exp.profile)) +
+        html_table(tables[i], [](const std::string& id) { return "runs/" + id + ".html"; });
   }
   // A run's page links back to every table of the site that shows it (a teacher may be in none).
   std::map<std::string, std::string> tables_of_run;
@@ -193,9 +205,9 @@ fs::path write_report(const ResultsStore& store, const PluginHost& plugins,
   const auto body = fmt::format(
       "<p class=\"muted\">Drawn from <code>{}</code> by {} at {}: {} tables, {} runs.</p>\n"
       "<table>\n<tr><th>experiment</th><th>name</th><th>profile</th><th>runs</th>"
-      "<th>training time</th></tr>\n{}</table>\n",
+      "<th>training time</th></tr>\n{}</table>\n{}",
       html_escape(store.path().string()), html_escape(options.generated_by), utc_now(),
-      tables.size(), runs.size(), index_rows);
+      tables.size(), runs.size(), index_rows, index_tables);
   const auto index = out / "index.html";
   std::ofstream(index) << html_page("dfkd results", "", body);
   return index;

@@ -32,7 +32,7 @@ class FeatureDistillation : public dfkd::Method {
         dfkd::option_string("regressor", "conv", "R: a 1x1 convolution, or with BN and ReLU",
                             {"conv", "conv_bn_relu"}),
         dfkd::option_real("beta", 0.0,
-                          "weight of the feature term; 0 = ce/fd on the first batch (Park et "
+                          "weight of the feature term; 0 = gamma*ce/fd on the first batch (Park et "
                           "al.: 500 for ResNets, 1500 for VGG came out of that rule)")
             .at_least(0),
         dfkd::option_real("gamma", 1.0, "weight of the cross-entropy with the true labels")
@@ -50,7 +50,12 @@ class FeatureDistillation : public dfkd::Method {
         regressor_kind_(o.string("regressor")),
         beta_option_(o.real("beta")),
         gamma_(o.real("gamma")),
-        optimizer_(kStudentOptimizer.read(o)) {}
+        optimizer_(kStudentOptimizer.read(o)) {
+    if (gamma_ == 0 && beta_option_ == 0)
+      throw dfkd::ConfigError(
+          "fd: options gamma 0 and beta 0: beta 0 balances the feature term against gamma * CE, "
+          "which is 0, so nothing would train; set beta > 0 or gamma > 0");
+  }
 
   void setup(dfkd::TrainContext& ctx) override {
     const auto s = dfkd::probe_forward(ctx.student, ctx.data_shape, ctx.device);
@@ -63,9 +68,10 @@ class FeatureDistillation : public dfkd::Method {
       throw dfkd::ConfigError(fmt::format("fd: options student_tap '{}' and teacher_tap '{}': {}",
                                           student_tap_, teacher_tap_, e.what()));
     }
-    regressor_->to(ctx.device);
     // beta as the run uses it: a buffer, so that a resumed run keeps the first batch's value.
-    beta_ = regressor_->register_buffer("beta", torch::tensor(beta_option_, torch::kDouble));
+    regressor_->register_buffer("beta", torch::tensor(beta_option_, torch::kDouble));
+    regressor_->to(ctx.device);
+    beta_ = regressor_->named_buffers()["beta"];
     ctx.add_module("regressor", regressor_.ptr());
     auto params = ctx.student.module().parameters();
     for (auto& p : regressor_->parameters()) params.push_back(p);
