@@ -181,6 +181,10 @@ std::string LocalScheduler::position(const QueuedRun& q) const {
   return fmt::format("[{}/{}]", q.index, total_);
 }
 
+std::string LocalScheduler::line_prefix(const QueuedRun& q, const RunRecord& rec) const {
+  return fmt::format("{} {}", position(q), run_label(rec));
+}
+
 void LocalScheduler::stop_on_interrupt() {
   if (!interrupt_requested() || stopping_) return;
   stopping_ = true;
@@ -200,7 +204,7 @@ bool LocalScheduler::launch_ready_runs() {
     const auto current = store_.find_run_by_key(q.planned.run_key);
     RunRecord rec = current ? *current : q.planned;
     rec.row = q.planned.row;
-    const std::string what = fmt::format("{} {}", position(q), run_label(rec));
+    const std::string what = line_prefix(q, rec);
     if (rec.status == RunStatus::Completed) {
       count_already_completed(q, rec, what);
       queued_keys_.erase(rec.run_key);
@@ -274,7 +278,7 @@ void LocalScheduler::train_here(const QueuedRun& q, const RunRecord& rec) {
   claimed.row = rec.row;
   current_position_ = position(q);
   if (live_) {
-    live_->started(rec.run_id, fmt::format("{} {}", position(q), run_label(rec)));
+    live_->started(rec.run_id, line_prefix(q, rec));
     reporter_ = std::make_unique<ProgressReporter>([this, id = rec.run_id](const RunProgress& p) {
       live_->summary(matrix_summary(), /*redraw=*/false);
       live_->update(id, p);
@@ -302,7 +306,7 @@ void LocalScheduler::start_worker(const QueuedRun& q, const RunRecord& rec) {
   if (live_) args.push_back("--live-progress");
   pool_.start(rec.run_id, args);
   active_.emplace(rec.run_id, q);
-  if (live_) live_->started(rec.run_id, fmt::format("{} {}", position(q), run_label(rec)));
+  if (live_) live_->started(rec.run_id, line_prefix(q, rec));
 }
 
 size_t LocalScheduler::reap_workers(double wait_seconds) {
@@ -331,7 +335,7 @@ void LocalScheduler::end_dead_worker_run(const QueuedRun& q, const RunRecord& re
 // Reports a run this process trained (in-process or by its worker) from what the store says.
 void LocalScheduler::report(const QueuedRun& q, const std::string& worker_death) {
   auto rec = store_.find_run(q.planned.run_id);
-  const std::string what = fmt::format("{} {}", position(q), run_label(q.planned));
+  const std::string what = line_prefix(q, q.planned);
   if (rec && rec->status == RunStatus::Running && !worker_death.empty()) {
     end_dead_worker_run(q, *rec, worker_death);
     rec = store_.find_run(q.planned.run_id);

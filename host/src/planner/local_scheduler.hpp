@@ -51,6 +51,8 @@ class LocalScheduler {
 
   EngineOptions engine_options();
   std::string position(const QueuedRun& q) const;
+  /// "[3/16] DFAL / MNIST / seed 2": how every line about a run starts.
+  std::string line_prefix(const QueuedRun& q, const RunRecord& rec) const;
   void stop_on_interrupt();
   bool launch_ready_runs();
   void count_already_completed(const QueuedRun& q, const RunRecord& rec, const std::string& what);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <ctime>
 #include <fstream>
@@ -36,15 +37,27 @@ std::string utc_now() {
                      tm.tm_mday, tm.tm_hour, tm.tm_min);
 }
 
+/// Every run linked to any cell of the table, whatever its status.
+std::vector<std::string> run_ids_of(const ResultTable& table) {
+  std::vector<std::string> ids;
+  for (const auto& [r, row] : table.cells)
+    for (const auto& [c, cell] : row)
+      for (const auto& [seed, id] : cell.runs) ids.push_back(id);
+  return ids;
+}
+
+/// A run page's link from a page at the site's top (index and table pages).
+std::string run_page_href(const std::string& run_id) {
+  return "runs/" + run_id + ".html";
+}
+
 /// Each table's runs and, transitively, their teachers (which may belong to another experiment).
 std::map<std::string, RunRecord> runs_to_report(const ResultsStore& store,
                                                 const std::vector<ResultTable>& tables) {
   std::map<std::string, RunRecord> runs;
   std::vector<std::string> todo;
   for (const auto& t : tables)
-    for (const auto& [r, row] : t.cells)
-      for (const auto& [c, cell] : row)
-        for (const auto& [seed, id] : cell.runs) todo.push_back(id);
+    for (const auto& id : run_ids_of(t)) todo.push_back(id);
   while (!todo.empty()) {
     const auto id = todo.back();
     todo.pop_back();
@@ -98,9 +111,9 @@ std::string runs_section(const ResultTable& table, const std::map<std::string, R
         s += fmt::format(
             "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"status-{}\">{}</td>"
             "<td class=\"num\">{}</td><td class=\"num\">{:.1f} s</td><td><a "
-            "href=\"runs/{}.html\"><code>{}</code></a></td></tr>\n",
+            "href=\"{}\"><code>{}</code></a></td></tr>\n",
             html_escape(r), html_escape(c), seed, status, status, run.epochs_done, run.wall_seconds,
-            id, id.substr(0, 12));
+            run_page_href(id), id.substr(0, 12));
       }
   return s + "</table>\n";
 }
@@ -113,8 +126,7 @@ std::string experiment_page(const ReportedExperiment& reported, const ResultTabl
       "<p>Profile <code>{}</code>{}. Source: <code>{}</code>.</p>\n", html_escape(exp.profile),
       exp.profile_description.empty() ? "" : " (" + html_escape(exp.profile_description) + ")",
       html_escape(reported.source_hint));
-  body += "<h2>Table</h2>\n" +
-          html_table(table, [&](const std::string& id) { return "runs/" + id + ".html"; });
+  body += "<h2>Table</h2>\n" + html_table(table, run_page_href);
   // Columns the profile does not run are not shown (report/html.cpp), nor how to add them.
   auto commands = fill_commands(table);
   commands.erase(std::remove_if(commands.begin(), commands.end(),
@@ -136,11 +148,8 @@ std::string experiment_page(const ReportedExperiment& reported, const ResultTabl
 std::string index_entry(const ResultTable& table, const std::map<std::string, RunRecord>& runs,
                         const std::string& href) {
   std::map<std::string, int> by_status;
-  for (const auto& [r, row] : table.cells)
-    for (const auto& [c, cell] : row)
-      for (const auto& [seed, id] : cell.runs)
-        if (const auto it = runs.find(id); it != runs.end())
-          ++by_status[to_string(it->second.status)];
+  for (const auto& id : run_ids_of(table))
+    if (const auto it = runs.find(id); it != runs.end()) ++by_status[to_string(it->second.status)];
   std::string counts;
   for (const auto& [status, n] : by_status)
     counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", n, status);
@@ -177,23 +186,20 @@ fs::path write_report(const ResultsStore& store, const PluginHost& plugins,
         << experiment_page(experiments[i], tables[i], runs, figures);
     index_rows += index_entry(tables[i], runs, stem + ".html");
     // The front page shows every table too: the numbers are what one opens the report for.
-    index_tables +=
-        fmt::format(
-            "<h2><a href=\"{}.html\">{}</a> <span class=\"muted\">({}, profile "
-            "{})</span></h2>\n",
-            html_escape(stem), html_escape(exp.title.empty() ? exp.name : exp.title),
-            html_escape(exp.name), html_escape(exp.profile)) +
-        html_table(tables[i], [](const std::string& id) { return "runs/" + id + ".html"; });
+    index_tables += fmt::format(
+                        "<h2><a href=\"{}.html\">{}</a> <span class=\"muted\">({}, profile "
+                        "{})</span></h2>\n",
+                        html_escape(stem), html_escape(exp.title.empty() ? exp.name : exp.title),
+                        html_escape(exp.name), html_escape(exp.profile)) +
+                    html_table(tables[i], run_page_href);
   }
   // A run's page links back to every table of the site that shows it (a teacher may be in none).
   std::map<std::string, std::string> tables_of_run;
   for (const auto& t : tables)
-    for (const auto& [r, row] : t.cells)
-      for (const auto& [c, cell] : row)
-        for (const auto& [seed, id] : cell.runs)
-          tables_of_run[id] += fmt::format(" · <a href=\"../{}.html\">{} ({})</a>",
-                                           html_escape(page_stem(t.experiment, t.profile)),
-                                           html_escape(t.experiment), html_escape(t.profile));
+    for (const auto& id : run_ids_of(t))
+      tables_of_run[id] += fmt::format(" · <a href=\"../{}.html\">{} ({})</a>",
+                                       html_escape(page_stem(t.experiment, t.profile)),
+                                       html_escape(t.experiment), html_escape(t.profile));
   for (const auto& [id, run] : runs) {
     RunPageLinks links;
     links.run_href = [&runs](const std::string& other) {
