@@ -504,6 +504,18 @@ TEST(LrSchedule, Factors) {
   EXPECT_NEAR(lr_factor(cosine, 5, 10), 0.5, 1e-15);
 }
 
+// Found by fuzz_experiment: a null in the top-level train block deleted the default and the
+// resolver then threw a json out_of_range instead of using the default.
+TEST(TrainBlock, NullMeansTheDefault) {
+  auto e = minimal();
+  e["train"]["save_generated"] = nullptr;
+  e["train"]["lr_schedule"] = nullptr;
+  const auto runs = cells(e);
+  const auto& train = runs.at(1).config.at("train");
+  EXPECT_EQ(train.at("save_generated"), 512);
+  EXPECT_EQ(train.at("lr_schedule"), (nlohmann::json{{"type", "constant"}}));
+}
+
 TEST(LrSchedule, BadSchedulesAreConfigErrors) {
   auto e = minimal();
   e["train"]["lr_schedule"] = {{"type", "linear"}};

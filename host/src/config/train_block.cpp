@@ -83,8 +83,12 @@ json default_train_block() {
 
 json resolve_train(const json& merged, const std::string& path, const json& origin) {
   check_keys(merged, path, kTrainKeys);
-  json out = default_train_block();
+  const json defaults = default_train_block();
+  json out = defaults;
   out.merge_patch(merged);
+  // A null deletes a key in a patch; here, where nothing is left to patch, it means "the default".
+  for (const auto& [key, v] : defaults.items())
+    if (!out.contains(key)) out[key] = v;
   // Each value is reported where it was written (a profile's patch, a row...), if known.
   auto where = [&](std::vector<std::string> keys) {
     std::string fallback = path;
