@@ -111,6 +111,24 @@ class SplitBatches : public dfkd::BatchSource {
   torch::Generator rng_;
 };
 
+/// Another source's batches with every label mixed (partner = a seeded permutation, y weight
+/// 0.3), as a label-mixing augmentation would hand them to a method.
+class MixedBatches final : public dfkd::BatchSource {
+ public:
+  explicit MixedBatches(dfkd::BatchSource& inner)
+      : inner_(inner), rng_(dfkd::make_generator(9, "contract_mixing")) {}
+  dfkd::Batch next() override {
+    auto b = inner_.next();
+    const auto perm = torch::randperm(b.y.size(0), rng_, torch::kLong);
+    return dfkd::mix_labels(std::move(b), perm, torch::tensor(0.3));
+  }
+  int64_t size() const override { return inner_.size(); }
+
+ private:
+  dfkd::BatchSource& inner_;
+  torch::Generator rng_;
+};
+
 /// Student, frozen teacher, generator and real data for method and regularizer checks, all
 /// built from the bundled reference plugins with their default options.
 struct Kit {
@@ -396,13 +414,13 @@ void check_regularizer(const LoadedPlugin& p) {
 
 /// One setup + iteration of `method` in a context built from its traits.
 void run_method(dfkd::Method& method, const dfkd::MethodTraits& traits, Kit& kit,
-                dfkd::RegularizerSet* regularizers) {
+                dfkd::RegularizerSet* regularizers, dfkd::BatchSource* data = nullptr) {
   auto rng = dfkd::make_generator(1, "contract_method");
   dfkd::TrainContext ctx(*kit.student, torch::kCPU, kBatch, rng);
   ctx.data_shape = kit.shape;
   if (traits.needs_teacher) ctx.teacher = kit.teacher.get();
   if (traits.needs_generator) ctx.generator = kit.generator.get();
-  if (traits.uses_training_data) ctx.train_data = kit.batches.get();
+  if (traits.uses_training_data) ctx.train_data = data ? data : kit.batches.get();
   if (traits.accepts_regularizers) ctx.regularizers = regularizers;
   method.setup(ctx);
   for (const auto& stage : method.pretraining(ctx)) {
@@ -432,6 +450,16 @@ void check_method(const LoadedPlugin& p) {
     dfkd::RegularizerSet none;
     run_method(*method, traits, kit, &none);
   }
+  if (traits.accepts_mixed_labels) {
+    SCOPED_TRACE("on mixed labels (accepts_mixed_labels)");
+    EXPECT_TRUE(traits.uses_training_data) << "mixed labels come with real data only";
+    Kit kit;
+    ASSERT_EQ(make_method_kit(kit), "");
+    MixedBatches mixed(*kit.batches);
+    auto method = p.entry.make_method(default_options(p));
+    dfkd::RegularizerSet none;
+    run_method(*method, traits, kit, &none, &mixed);
+  }
   if (!traits.accepts_regularizers) return;
   // Again with every loaded regularizer attached (small weight): the reg_<name> terms are logged.
   std::vector<dfkd::RegularizerSet::Entry> entries;
@@ -445,6 +473,39 @@ void check_method(const LoadedPlugin& p) {
   dfkd::RegularizerSet set(std::move(entries));
   auto method = p.entry.make_method(default_options(p));
   run_method(*method, traits, kit, &set);
+}
+
+// Applied to seeded random images: keeps shape, dtype and labels; mixes labels only if its traits
+// say so, and then validly; draws all randomness from the given generator.
+void check_augmentation(const LoadedPlugin& p) {
+  auto aug = p.entry.make_augmentation(default_options(p));
+  auto data_rng = dfkd::make_generator(5, "contract_augmentation_data");
+  const auto x = torch::randn({kBatch, 1, 28, 28}, data_rng);
+  const auto y = torch::randint(10, {kBatch}, data_rng, torch::kLong);
+  auto rng = dfkd::make_generator(5, "contract_augmentation");
+  auto again = dfkd::make_generator(5, "contract_augmentation");
+  bool mixed_once = false;
+  for (int i = 0; i < 20; ++i) {
+    SCOPED_TRACE("batch " + std::to_string(i));
+    const auto out = aug->apply({x, y}, rng);
+    const auto twin = aug->apply({x, y}, again);
+    ASSERT_TRUE(out.x.defined());
+    EXPECT_EQ(out.x.sizes(), x.sizes());
+    EXPECT_EQ(out.x.scalar_type(), x.scalar_type());
+    EXPECT_TRUE(all_finite(out.x));
+    EXPECT_TRUE(torch::equal(out.y, y)) << "an augmentation keeps each sample's own label";
+    EXPECT_TRUE(torch::equal(out.x, twin.x)) << "the same generator state gives the same batch";
+    if (!out.mixed()) continue;
+    mixed_once = true;
+    EXPECT_TRUE(p.entry.info.augmentation_traits.mixes_labels)
+        << "mixed labels without augmentation_traits.mixes_labels";
+    EXPECT_EQ(out.y_mix.sizes(), y.sizes());
+    EXPECT_TRUE(out.y_mix.ge(0).all().item<bool>() && out.y_mix.lt(10).all().item<bool>());
+    EXPECT_EQ(out.y_weight.sizes(), y.sizes());
+    EXPECT_TRUE(out.y_weight.ge(0).all().item<bool>() && out.y_weight.le(1).all().item<bool>());
+  }
+  if (p.entry.info.augmentation_traits.mixes_labels)
+    EXPECT_TRUE(mixed_once) << "declares mixes_labels but mixed none of 20 batches";
 }
 
 TEST_P(PluginContract, WorksWithDefaultOptions) {
@@ -465,6 +526,9 @@ TEST_P(PluginContract, WorksWithDefaultOptions) {
       break;
     case PluginKind::Method:
       check_method(p);
+      break;
+    case PluginKind::Augmentation:
+      check_augmentation(p);
       break;
   }
 }

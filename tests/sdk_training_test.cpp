@@ -181,3 +181,22 @@ TEST(RegularizerHooks, WeightedTermsLoggedAndStudentInputsDetached) {
   EXPECT_DOUBLE_EQ(metrics.at("reg_stu"), 2.5);
   EXPECT_FALSE(saw_grad) << "student terms see x and the teacher as constants";
 }
+
+TEST(LabelCrossEntropy, MixedLabelsWeightBothTerms) {
+  // Row 0 logits [0, ln 3] -> softmax [1/4, 3/4]: CE(0) = ln 4 = 1.3862943611198906,
+  // CE(1) = ln(4/3) = 0.2876820724517809. Row 1 logits [0, 0]: CE = ln 2 = 0.6931471805599453 for
+  // either label.
+  const auto logits = torch::tensor({{0.0, std::log(3.0)}, {0.0, 0.0}}, torch::kFloat64);
+  dfkd::Batch b{torch::zeros({2, 1}), torch::tensor({0, 1}, torch::kLong)};
+  // Unmixed: plain mean CE = (ln 4 + ln 2) / 2 = 1.039720770839918.
+  EXPECT_NEAR(dfkd::label_cross_entropy(logits, b).item<double>(), 1.039720770839918, 1e-12);
+  // Mixed, row 0: y 0 with weight 0.25, y_mix 1 with 0.75 -> 0.25 ln 4 + 0.75 ln(4/3)
+  // = 0.34657359027997264 + 0.21576155433883568 = 0.5623351446188083; row 1: ln 2.
+  // Mean = (0.5623351446188083 + 0.6931471805599453) / 2 = 0.6277411625893768.
+  b.y_mix = torch::tensor({1, 0}, torch::kLong);
+  b.y_weight = torch::tensor({0.25, 0.6}, torch::kFloat);
+  EXPECT_NEAR(dfkd::label_cross_entropy(logits, b).item<double>(), 0.6277411625893768, 1e-7);
+  // Accuracy against each sample's dominant label: row 0 -> y_mix 1 (argmax 1, right); row 1 ->
+  // y 1 (argmax of a tie is 0, wrong): 0.5.
+  EXPECT_DOUBLE_EQ(dfkd::batch_accuracy(logits, b), 0.5);
+}

@@ -12,12 +12,26 @@ Dataset::~Dataset() = default;
 Model::~Model() = default;
 Generator::~Generator() = default;
 Regularizer::~Regularizer() = default;
+Augmentation::~Augmentation() = default;
 Method::~Method() = default;
 std::vector<PretrainingStage> Method::pretraining(TrainContext&) {
   return {};
 }
 BatchSource::~BatchSource() = default;
 Registry::~Registry() = default;
+
+Batch mix_labels(Batch batch, const torch::Tensor& perm, const torch::Tensor& weight) {
+  if (batch.mixed())
+    throw std::invalid_argument(
+        "dfkd::mix_labels: the batch is already mixed; a run takes one mixing augmentation");
+  const int64_t n = batch.y.size(0);
+  if (perm.dim() != 1 || perm.size(0) != n)
+    throw std::invalid_argument(fmt::format("dfkd::mix_labels: perm must have shape [{}], found {}",
+                                            n, perm.sizes().vec()));
+  batch.y_mix = batch.y.index_select(0, perm.to(batch.y.device()));
+  batch.y_weight = weight.to(batch.y.device(), torch::kFloat).expand({n}).contiguous();
+  return batch;
+}
 
 nlohmann::json Dataset::source() const {
   return nullptr;
@@ -155,6 +169,8 @@ const char* to_string(PluginKind kind) {
       return "regularizer";
     case PluginKind::Method:
       return "method";
+    case PluginKind::Augmentation:
+      return "augmentation";
   }
   return "?";
 }
@@ -171,6 +187,8 @@ const char* interface_id(PluginKind kind) {
       return DFKD_DETAIL_IFACE_regularizer;
     case PluginKind::Method:
       return DFKD_DETAIL_IFACE_method;
+    case PluginKind::Augmentation:
+      return DFKD_DETAIL_IFACE_augmentation;
   }
   return "?";
 }

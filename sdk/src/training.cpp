@@ -173,6 +173,22 @@ double batch_accuracy(const torch::Tensor& logits, const torch::Tensor& labels) 
   return logits.argmax(1).eq(labels).to(torch::kFloat64).mean().item<double>();
 }
 
+torch::Tensor label_cross_entropy(const torch::Tensor& logits, const Batch& batch) {
+  namespace F = torch::nn::functional;
+  if (!batch.mixed()) return F::cross_entropy(logits, batch.y);
+  const auto none = F::CrossEntropyFuncOptions().reduction(torch::kNone);
+  const auto w = batch.y_weight.to(logits.scalar_type());
+  return (w * F::cross_entropy(logits, batch.y, none) +
+          (1 - w) * F::cross_entropy(logits, batch.y_mix, none))
+      .mean();
+}
+
+double batch_accuracy(const torch::Tensor& logits, const Batch& batch) {
+  if (!batch.mixed()) return batch_accuracy(logits, batch.y);
+  torch::NoGradGuard no_grad;
+  return batch_accuracy(logits, torch::where(batch.y_weight >= 0.5, batch.y, batch.y_mix));
+}
+
 FrozenParameters::FrozenParameters(torch::nn::Module& module) : params_(module.parameters()) {
   for (auto& p : params_) {
     flags_.push_back(p.requires_grad());

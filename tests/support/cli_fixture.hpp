@@ -118,6 +118,19 @@ class CliTest : public ::testing::Test {
     return file.string();
   }
 
+  /// The experiment's JSON, for tests that edit inside arrays (merge_patch replaces them).
+  nlohmann::json experiment_json() const {
+    std::ifstream in(experiment());
+    return nlohmann::json::parse(in);
+  }
+
+  /// Writes `e` as this test's experiment file; returns its path.
+  std::string write_experiment(const nlohmann::json& e) const {
+    const auto file = dir_ / "experiment.json";
+    std::ofstream(file) << e.dump(2);
+    return file.string();
+  }
+
   /// two_moons with a row "Slow" whose iterations sleep `seconds` (tests/plugins/slow/; start
   /// dfkd with slow_plugin_env()): a run that is still training whenever the test acts.
   std::string slow_experiment(double seconds) const {

@@ -217,8 +217,11 @@ int cmd_plugins(bool as_json) {
         entry["traits"] = {{"needs_teacher", t.needs_teacher},
                            {"needs_generator", t.needs_generator},
                            {"uses_training_data", t.uses_training_data},
-                           {"accepts_regularizers", t.accepts_regularizers}};
+                           {"accepts_regularizers", t.accepts_regularizers},
+                           {"accepts_mixed_labels", t.accepts_mixed_labels}};
       }
+      if (p->entry.kind == PluginKind::Augmentation)
+        entry["traits"] = {{"mixes_labels", p->entry.info.augmentation_traits.mixes_labels}};
       out["plugins"].push_back(entry);
     }
     for (const auto& f : host->failures())

@@ -18,11 +18,11 @@ using json = nlohmann::json;
 
 const KeySet kColumnKeys{{"name", "dataset", "student"},
                          {"teacher", "train", "description", "paper"}};
-const KeySet kTeacherKeys{{"model", "method"}, {"dataset", "train", "seed"}};
+const KeySet kTeacherKeys{{"model", "method"}, {"dataset", "train", "seed", "augmentations"}};
 const KeySet kTeacherRowKeys{{"name", "teacher"}, {"paper", "description"}};
-const KeySet kRowKeys{
-    {"name", "method"},
-    {"generator", "regularizers", "train", "student", "paper", "description", "by_column"}};
+const KeySet kRowKeys{{"name", "method"},
+                      {"generator", "regularizers", "augmentations", "train", "student", "paper",
+                       "description", "by_column"}};
 const KeySet kPluginKeys{{"plugin"}, {"options"}};
 const KeySet kRegularizerKeys{{"plugin"}, {"weight", "options"}};
 // Keys a row's patches (profile, by_column) cannot set: what names the row, and its grid, which
@@ -45,6 +45,12 @@ void check_regularizers(const json& list, const std::string& path) {
     if (regs[k].contains("options"))
       require_object(regs[k].at("options"), json_path(rp, "options"));
   }
+}
+
+// A list of plugin blocks, e.g. "augmentations": [{"plugin": "cutmix", "options": {...}}].
+void check_plugin_list(const json& list, const std::string& path) {
+  const auto& items = require_array(list, path);
+  for (size_t k = 0; k < items.size(); ++k) check_plugin_spec(items[k], json_path(path, k));
 }
 
 // A plugin block as a profile or by_column patch writes it: any subset of its keys.
@@ -75,6 +81,8 @@ void check_method_row(const json& r, const std::string& path) {
   if (r.contains("student")) check_plugin_spec(r.at("student"), json_path(path, "student"));
   if (r.contains("regularizers"))
     check_regularizers(r.at("regularizers"), json_path(path, "regularizers"));
+  if (r.contains("augmentations"))
+    check_plugin_list(r.at("augmentations"), json_path(path, "augmentations"));
 }
 
 void check_row_patch(const json& r, const std::string& path, bool teacher_row,
@@ -87,6 +95,8 @@ void check_row_patch(const json& r, const std::string& path, bool teacher_row,
     if (present(r, key)) check_plugin_patch(r.at(key), json_path(path, key));
   if (present(r, "regularizers"))
     check_regularizers(r.at("regularizers"), json_path(path, "regularizers"));
+  if (present(r, "augmentations"))
+    check_plugin_list(r.at("augmentations"), json_path(path, "augmentations"));
   if (present(r, "train")) check_train_patch(r.at("train"), json_path(path, "train"));
   if (present(r, "by_column")) {
     const auto bpath = json_path(path, "by_column");
@@ -119,6 +129,8 @@ void check_column_patch(const json& c, const std::string& path) {
       if (present(t, key)) check_plugin_patch(t.at(key), json_path(tpath, key));
     if (present(t, "train")) check_train_patch(t.at("train"), json_path(tpath, "train"));
     if (present(t, "seed")) require_int(t.at("seed"), json_path(tpath, "seed"), 0);
+    if (present(t, "augmentations"))
+      check_plugin_list(t.at("augmentations"), json_path(tpath, "augmentations"));
   }
 }
 
@@ -136,6 +148,8 @@ void check_merged_column(const json& c, const std::string& path) {
   check_plugin_spec(t.at("method"), json_path(tpath, "method"));
   if (t.contains("dataset")) check_plugin_spec(t.at("dataset"), json_path(tpath, "dataset"));
   if (t.contains("seed")) require_int(t.at("seed"), json_path(tpath, "seed"), 0);
+  if (t.contains("augmentations"))
+    check_plugin_list(t.at("augmentations"), json_path(tpath, "augmentations"));
 }
 
 void check_merged_by_column(const json& r, const std::string& path,

@@ -13,7 +13,7 @@ using json = nlohmann::json;
 
 const KeySet kRunConfigKeys{{"profile", "role", "seed", "dataset", "model", "method", "generator",
                              "regularizers", "teacher", "train"},
-                            {}};
+                            {"augmentations"}};
 const KeySet kPluginKeys{{"plugin", "version", "options"}, {}};
 const KeySet kDatasetKeys{{"plugin", "version", "options", "source"}, {}};
 const KeySet kRegularizerKeys{{"plugin", "version", "options", "weight"}, {}};
@@ -110,6 +110,12 @@ RunConfig read_run_config(const json& j, const std::string& path) {
   const json& regs = require_array(j.at("regularizers"), rpath);
   for (size_t i = 0; i < regs.size(); ++i)
     c.regularizers.push_back(read_regularizer(regs[i], fmt::format("{}[{}]", rpath, i)));
+  if (j.contains("augmentations")) {
+    const auto apath = at(path, "augmentations");
+    const json& augs = require_array(j.at("augmentations"), apath);
+    for (size_t i = 0; i < augs.size(); ++i)
+      c.augmentations.push_back(read_plugin(augs[i], fmt::format("{}[{}]", apath, i)));
+  }
   if (!j.at("teacher").is_null()) c.teacher = require_string(j.at("teacher"), at(path, "teacher"));
   c.train = read_train(j.at("train"), at(path, "train"));
   return c;
@@ -174,6 +180,7 @@ void to_json(json& j, const RunConfig& in) {
        {"regularizers", in.regularizers},
        {"teacher", in.teacher ? json(*in.teacher) : json(nullptr)},
        {"train", in.train}};
+  if (!in.augmentations.empty()) j["augmentations"] = in.augmentations;
 }
 
 std::string run_key(const RunConfig& config) {

@@ -57,6 +57,9 @@ struct RunConfig {
   PluginChoice method;
   std::optional<PluginChoice> generator;  ///< data-free methods only
   std::vector<RegularizerChoice> regularizers;
+  /// Applied in order to every real training batch. Serialised only when non-empty, so runs
+  /// without augmentations keep the run keys they had before augmentation plugins existed.
+  std::vector<PluginChoice> augmentations;
   std::optional<std::string> teacher;  ///< the teacher's run_key, for methods that need one
   TrainSettings train;
 };

@@ -84,6 +84,16 @@ RegularizerSet build_regularizers(const PluginHost& plugins,
   return RegularizerSet(std::move(entries));
 }
 
+std::vector<std::unique_ptr<Augmentation>> build_augmentations(
+    const PluginHost& plugins, const std::vector<PluginChoice>& list) {
+  std::vector<std::unique_ptr<Augmentation>> out;
+  for (const auto& spec : list) {
+    const auto& p = plugin_for(plugins, PluginKind::Augmentation, spec);
+    out.push_back(p.entry.make_augmentation(options_for(p, spec)));
+  }
+  return out;
+}
+
 torch::Device resolve_device(const std::string& name) {
   if (name == "cpu") return torch::kCPU;
   if (name == "cuda") {

@@ -316,8 +316,14 @@ void Engine::build_context(Session& s) {
   s.ctx->generator = s.generator.get();
   s.ctx->regularizers = &s.regularizers;
   s.ctx->data_shape = s.shape;
+  // The planner refuses these configs (planner/cells.cpp); a hand-edited store must not slip by.
+  if (!s.config.augmentations.empty() && !traits.uses_training_data)
+    throw ConfigError(
+        fmt::format("augmentations: method '{}' trains on no real data", s.config.method.plugin));
   if (traits.uses_training_data) {
-    s.batches = std::make_unique<ShuffledBatches>(*s.data, batch, options_.device, s.rng);
+    s.batches =
+        std::make_unique<ShuffledBatches>(*s.data, batch, options_.device, s.rng,
+                                          build_augmentations(plugins_, s.config.augmentations));
     s.ctx->train_data = s.batches.get();
   }
 }

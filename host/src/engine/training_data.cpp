@@ -3,12 +3,14 @@
 namespace dfkd::host {
 
 ShuffledBatches::ShuffledBatches(const Dataset& data, int64_t batch_size, torch::Device device,
-                                 torch::Generator& rng)
+                                 torch::Generator& rng,
+                                 std::vector<std::unique_ptr<Augmentation>> augmentations)
     : data_(data),
       batch_size_(batch_size),
       n_(data.train().x.size(0)),
       device_(device),
-      rng_(rng) {}
+      rng_(rng),
+      augmentations_(std::move(augmentations)) {}
 
 Batch ShuffledBatches::next() {
   // A new permutation per pass; the last incomplete batch of a pass is dropped (as
@@ -26,7 +28,9 @@ Batch ShuffledBatches::next() {
     x = x.to(device_);
     y = y.to(device_);
   }
-  return {x, y};
+  Batch batch{x, y};
+  for (const auto& a : augmentations_) batch = a->apply(std::move(batch), rng_);
+  return batch;
 }
 
 }  // namespace dfkd::host

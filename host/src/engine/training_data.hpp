@@ -1,17 +1,23 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <memory>
+#include <vector>
+
+#include "dfkd/augmentation.hpp"
 #include "dfkd/dataset.hpp"
 #include "dfkd/method.hpp"
 
 namespace dfkd::host {
 
-/// Shuffled, augmented mini-batches over a dataset's training split. Indexing an in-memory tensor
+/// Shuffled, augmented mini-batches over a dataset's training split: the dataset's own
+/// augmentation, then the run's augmentation plugins in order. Indexing an in-memory tensor
 /// costs microseconds per batch, so training never waits on data.
 class ShuffledBatches final : public BatchSource {
  public:
   ShuffledBatches(const Dataset& data, int64_t batch_size, torch::Device device,
-                  torch::Generator& rng);
+                  torch::Generator& rng,
+                  std::vector<std::unique_ptr<Augmentation>> augmentations = {});
   Batch next() override;
   int64_t size() const override { return n_; }
 
@@ -21,6 +27,7 @@ class ShuffledBatches final : public BatchSource {
   torch::Device device_;
   torch::Generator& rng_;
   torch::Tensor order_;
+  std::vector<std::unique_ptr<Augmentation>> augmentations_;
 };
 
 }  // namespace dfkd::host

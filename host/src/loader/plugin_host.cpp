@@ -46,8 +46,9 @@ const char* to_string(LoadStatus status) {
 
 namespace {
 
-constexpr PluginKind kAllKinds[] = {PluginKind::Model, PluginKind::Dataset, PluginKind::Generator,
-                                    PluginKind::Regularizer, PluginKind::Method};
+constexpr PluginKind kAllKinds[] = {PluginKind::Model,     PluginKind::Dataset,
+                                    PluginKind::Generator, PluginKind::Regularizer,
+                                    PluginKind::Method,    PluginKind::Augmentation};
 
 // Every library ever opened stays open until the process exits: LibTorch plugins register
 // operators and dispatcher entries from static initialisers and crash in the matching destructors
@@ -85,6 +86,8 @@ bool has_factory(const PluginEntry& e) {
       return e.make_regularizer != nullptr;
     case PluginKind::Method:
       return e.make_method != nullptr;
+    case PluginKind::Augmentation:
+      return e.make_augmentation != nullptr;
   }
   return false;
 }
@@ -101,6 +104,8 @@ const char* factory_name(PluginKind kind) {
       return "make_regularizer";
     case PluginKind::Method:
       return "make_method";
+    case PluginKind::Augmentation:
+      return "make_augmentation";
   }
   return "?";
 }
@@ -252,8 +257,8 @@ DescriptorCheck check_descriptor(const PluginDescriptor& descriptor) {
   if (!kind)
     return fail(LoadStatus::WrongInterface,
                 fmt::format("kind: expected one of \"model\", \"dataset\", \"generator\", "
-                            "\"regularizer\", \"method\", found {}; declare the plugin with "
-                            "DFKD_PLUGIN(<kind>, ...)",
+                            "\"regularizer\", \"method\", \"augmentation\", found {}; declare "
+                            "the plugin with DFKD_PLUGIN(<kind>, ...)",
                             quoted(d->kind)));
   const char* iface = interface_id(*kind);
   if (!d->interface_id || std::string_view(d->interface_id) != iface)

@@ -97,6 +97,8 @@ class ColumnCells {
   CellRun make_teacher() const;
   json student_method(const json& row, const std::string& rpath, const json& ro) const;
   json student_regularizers(const json& row, const std::string& rpath, const json& ro) const;
+  json augmentations(const json& owner, const std::string& path, const json& origin,
+                     const json& method) const;
   TrainBlock student_train(const json& row, const std::string& rpath, const json& ro) const;
   json student_config(const json& row, const std::string& rpath, const json& ro,
                       const json& method) const;
@@ -160,6 +162,8 @@ CellRun ColumnCells::make_teacher() const {
       {"teacher", nullptr},
       {"train", resolve_train(train.train, tpath + ".train", train.origin)}};
   const auto& traits = traits_of(run.config.at("method"), plugins_);
+  if (auto augs = augmentations(t, tpath, to, run.config.at("method")); !augs.empty())
+    run.config["augmentations"] = std::move(augs);
   if (traits.needs_teacher || traits.needs_generator || !traits.uses_training_data)
     throw ConfigError(
         fmt::format("{}.method: a teacher is trained on real data; method '{}' is not "
@@ -204,6 +208,43 @@ json ColumnCells::student_regularizers(const json& row, const std::string& rpath
   return regs;
 }
 
+// The owner's (a row's or a teacher's) "augmentations", resolved and checked against its method.
+json ColumnCells::augmentations(const json& owner, const std::string& path, const json& origin,
+                                const json& method) const {
+  json out = json::array();
+  if (!owner.contains("augmentations")) return out;
+  const auto& list = owner.at("augmentations");
+  const auto& traits = traits_of(method, plugins_);
+  const std::string mname = method.at("plugin");
+  std::string mixing;  // the first label-mixing augmentation's path
+  for (size_t k = 0; k < list.size(); ++k) {
+    const auto kpath = fmt::format("{}.augmentations[{}]", path, k);
+    json a = resolve(list[k], PluginKind::Augmentation, kpath,
+                     origin_element(origin_sub(origin, "augmentations"), k, kpath));
+    const std::string aname = a.at("plugin");
+    if (!traits.uses_training_data)
+      throw ConfigError(fmt::format(
+          "{}: method '{}' trains on no real data, so it has no batches to augment; remove "
+          "\"augmentations\"",
+          kpath, mname));
+    if (plugins_.get(PluginKind::Augmentation, aname).entry.info.augmentation_traits.mixes_labels) {
+      if (!traits.accepts_mixed_labels)
+        throw ConfigError(fmt::format(
+            "{}: '{}' mixes labels but method '{}' trains on single labels (its traits lack "
+            "accepts_mixed_labels); use a per-sample augmentation or a method that takes mixed "
+            "labels (supervised, kd, fd, at, fitnet, ft)",
+            kpath, aname, mname));
+      if (!mixing.empty())
+        throw ConfigError(fmt::format(
+            "{}: '{}' mixes labels and {} already does; a run takes one mixing augmentation", kpath,
+            aname, mixing));
+      mixing = kpath;
+    }
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
 // The experiment's defaults, then the column's, then the row's.
 TrainBlock ColumnCells::student_train(const json& row, const std::string& rpath,
                                       const json& ro) const {
@@ -220,19 +261,23 @@ json ColumnCells::student_config(const json& row, const std::string& rpath, cons
   const json regs = student_regularizers(row, rpath, ro);
   const TrainBlock train = student_train(row, rpath, ro);
   const bool own_student = row.contains("student");
-  return {{"profile", exp_.profile},
-          {"role", "student"},
-          {"dataset", dataset_},
-          {"model", resolve(own_student ? row.at("student") : col_.at("student"), PluginKind::Model,
-                            own_student ? rpath + ".student" : cpath_ + ".student",
-                            own_student ? origin_sub(ro, "student") : origin_sub(co_, "student"))},
-          {"method", method},
-          {"generator", row.contains("generator")
-                            ? resolve(row.at("generator"), PluginKind::Generator,
-                                      rpath + ".generator", origin_sub(ro, "generator"))
-                            : json(nullptr)},
-          {"regularizers", regs},
-          {"train", resolve_train(train.train, rpath + ".train", train.origin)}};
+  json augs = augmentations(row, rpath, ro, method);
+  json config = {
+      {"profile", exp_.profile},
+      {"role", "student"},
+      {"dataset", dataset_},
+      {"model", resolve(own_student ? row.at("student") : col_.at("student"), PluginKind::Model,
+                        own_student ? rpath + ".student" : cpath_ + ".student",
+                        own_student ? origin_sub(ro, "student") : origin_sub(co_, "student"))},
+      {"method", method},
+      {"generator", row.contains("generator")
+                        ? resolve(row.at("generator"), PluginKind::Generator, rpath + ".generator",
+                                  origin_sub(ro, "generator"))
+                        : json(nullptr)},
+      {"regularizers", regs},
+      {"train", resolve_train(train.train, rpath + ".train", train.origin)}};
+  if (!augs.empty()) config["augmentations"] = std::move(augs);
+  return config;
 }
 
 void ColumnCells::add_students(size_t ri, const json& row, int64_t seeds,

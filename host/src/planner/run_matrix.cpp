@@ -97,6 +97,7 @@ std::vector<PluginRecord> plugins_of(const RunConfig& config, const PluginHost& 
   add(PluginKind::Method, config.method);
   if (config.generator) add(PluginKind::Generator, *config.generator);
   for (const auto& r : config.regularizers) add(PluginKind::Regularizer, r);
+  for (const auto& a : config.augmentations) add(PluginKind::Augmentation, a);
   return out;
 }
 

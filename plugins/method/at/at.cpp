@@ -34,6 +34,7 @@ class At : public dfkd::Method {
     kStudentOptimizer.declare(info.options);
     info.method_traits.needs_teacher = true;
     info.method_traits.uses_training_data = true;
+    info.method_traits.accepts_mixed_labels = true;  // label_cross_entropy
     return info;
   }
 
@@ -67,7 +68,7 @@ class At : public dfkd::Method {
 
   dfkd::StepMetrics iteration(dfkd::TrainContext& ctx) override {
     auto f = dfkd::distill_forward(ctx, "at");
-    auto ce = torch::nn::functional::cross_entropy(f.student.logits, f.batch.y);
+    auto ce = dfkd::label_cross_entropy(f.student.logits, f.batch);
     torch::Tensor at = torch::zeros({}, ce.options());
     for (const auto& tap : taps_)
       at = at + dfkd::losses::at_loss(f.student.feature(tap), f.teacher.feature(tap), p_);
@@ -75,7 +76,7 @@ class At : public dfkd::Method {
     return {{"loss_student", loss},
             {"loss_ce", ce.item<double>()},
             {"loss_at", at.item<double>()},
-            {"train_accuracy", dfkd::batch_accuracy(f.student.logits, f.batch.y)}};
+            {"train_accuracy", dfkd::batch_accuracy(f.student.logits, f.batch)}};
   }
 
  private:

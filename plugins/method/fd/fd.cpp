@@ -41,6 +41,7 @@ class FeatureDistillation : public dfkd::Method {
     kStudentOptimizer.declare(info.options);
     info.method_traits.needs_teacher = true;
     info.method_traits.uses_training_data = true;
+    info.method_traits.accepts_mixed_labels = true;  // label_cross_entropy
     return info;
   }
 
@@ -81,7 +82,7 @@ class FeatureDistillation : public dfkd::Method {
   dfkd::StepMetrics iteration(dfkd::TrainContext& ctx) override {
     regressor_->train();
     auto f = dfkd::distill_forward(ctx, "fd");
-    auto ce = torch::nn::functional::cross_entropy(f.student.logits, f.batch.y);
+    auto ce = dfkd::label_cross_entropy(f.student.logits, f.batch);
     auto fd = dfkd::losses::fd_loss(regressor_->forward(f.student.feature(student_tap_)),
                                     f.teacher.feature(teacher_tap_));
     const double ce_value = ce.item<double>(), fd_value = fd.item<double>();
@@ -90,7 +91,7 @@ class FeatureDistillation : public dfkd::Method {
     const double beta = beta_.item<double>();
     dfkd::StepMetrics metrics{{"loss_ce", ce_value}, {"loss_fd", fd_value}, {"fd_beta", beta}};
     metrics["loss_student"] = dfkd::optimizer_step(gamma_ * ce + beta * fd, {student_opt_});
-    metrics["train_accuracy"] = dfkd::batch_accuracy(f.student.logits, f.batch.y);
+    metrics["train_accuracy"] = dfkd::batch_accuracy(f.student.logits, f.batch);
     return metrics;
   }
 

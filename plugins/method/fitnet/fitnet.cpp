@@ -40,6 +40,7 @@ class FitNet : public dfkd::Method {
     kStudentOptimizer.declare(info.options);
     info.method_traits.needs_teacher = true;
     info.method_traits.uses_training_data = true;
+    info.method_traits.accepts_mixed_labels = true;  // label_cross_entropy
     return info;
   }
 
@@ -73,7 +74,7 @@ class FitNet : public dfkd::Method {
   dfkd::StepMetrics iteration(dfkd::TrainContext& ctx) override {
     regressor_->train();
     auto f = dfkd::distill_forward(ctx, "fitnet");
-    auto ce = torch::nn::functional::cross_entropy(f.student.logits, f.batch.y);
+    auto ce = dfkd::label_cross_entropy(f.student.logits, f.batch);
     auto hint = dfkd::losses::fitnet_hint_loss(regressor_->forward(f.student.feature(guided_tap_)),
                                                f.teacher.feature(hint_tap_));
     auto total = gamma_ * ce + beta_ * hint;
@@ -84,7 +85,7 @@ class FitNet : public dfkd::Method {
       metrics["loss_kd"] = kd.item<double>();
     }
     metrics["loss_student"] = dfkd::optimizer_step(total, {student_opt_});
-    metrics["train_accuracy"] = dfkd::batch_accuracy(f.student.logits, f.batch.y);
+    metrics["train_accuracy"] = dfkd::batch_accuracy(f.student.logits, f.batch);
     return metrics;
   }
 

@@ -46,6 +46,7 @@ class Ft : public dfkd::Method {
     kParaphraserOptimizer.declare(info.options);
     info.method_traits.needs_teacher = true;
     info.method_traits.uses_training_data = true;
+    info.method_traits.accepts_mixed_labels = true;  // label_cross_entropy
     return info;
   }
 
@@ -116,7 +117,7 @@ class Ft : public dfkd::Method {
       torch::NoGradGuard no_grad;  // the paraphraser is frozen after pre-training
       teacher_factor = paraphraser_->encode(f.teacher.feature(teacher_tap_));
     }
-    auto ce = torch::nn::functional::cross_entropy(f.student.logits, f.batch.y);
+    auto ce = dfkd::label_cross_entropy(f.student.logits, f.batch);
     auto factor = dfkd::losses::ft_factor_loss(
         translator_->forward(f.student.feature(student_tap_)), teacher_factor);
     const double loss =
@@ -124,7 +125,7 @@ class Ft : public dfkd::Method {
     return {{"loss_student", loss},
             {"loss_ce", ce.item<double>()},
             {"loss_factor", factor.item<double>()},
-            {"train_accuracy", dfkd::batch_accuracy(f.student.logits, f.batch.y)}};
+            {"train_accuracy", dfkd::batch_accuracy(f.student.logits, f.batch)}};
   }
 
  private:

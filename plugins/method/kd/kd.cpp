@@ -29,6 +29,7 @@ class Kd : public dfkd::Method {
     kStudentOptimizer.declare(info.options);
     info.method_traits.needs_teacher = true;
     info.method_traits.uses_training_data = true;
+    info.method_traits.accepts_mixed_labels = true;  // label_cross_entropy
     return info;
   }
 
@@ -49,13 +50,13 @@ class Kd : public dfkd::Method {
 
   dfkd::StepMetrics iteration(dfkd::TrainContext& ctx) override {
     auto f = dfkd::distill_forward(ctx, "kd");
-    auto ce = torch::nn::functional::cross_entropy(f.student.logits, f.batch.y);
+    auto ce = dfkd::label_cross_entropy(f.student.logits, f.batch);
     auto kd = dfkd::losses::kd_loss(f.student.logits, f.teacher.logits, temperature_);
     const double loss = dfkd::optimizer_step(gamma_ * ce + alpha_ * kd, {student_opt_});
     return {{"loss_student", loss},
             {"loss_ce", ce.item<double>()},
             {"loss_kd", kd.item<double>()},
-            {"train_accuracy", dfkd::batch_accuracy(f.student.logits, f.batch.y)}};
+            {"train_accuracy", dfkd::batch_accuracy(f.student.logits, f.batch)}};
   }
 
  private:

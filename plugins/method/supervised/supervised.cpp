@@ -15,6 +15,7 @@ class Supervised : public dfkd::Method {
     info.doc = "Supervised training of the student with cross-entropy on the real training set";
     kStudentOptimizer.declare(info.options);
     info.method_traits.uses_training_data = true;
+    info.method_traits.accepts_mixed_labels = true;  // label_cross_entropy
     return info;
   }
 
@@ -32,9 +33,9 @@ class Supervised : public dfkd::Method {
     ctx.student.module().train();
     const dfkd::Batch batch = ctx.train_data->next();
     auto logits = ctx.student.forward(batch.x).logits;
-    auto loss = torch::nn::functional::cross_entropy(logits, batch.y);
+    auto loss = dfkd::label_cross_entropy(logits, batch);
     return {{"loss_student", dfkd::optimizer_step(loss, {optimizer_})},
-            {"train_accuracy", dfkd::batch_accuracy(logits, batch.y)}};
+            {"train_accuracy", dfkd::batch_accuracy(logits, batch)}};
   }
 
  private:

@@ -17,6 +17,7 @@
 
 #include <torch/torch.h>
 
+#include "dfkd/batch.hpp"
 #include "dfkd/dataset.hpp"
 #include "dfkd/generator.hpp"
 #include "dfkd/model.hpp"
@@ -27,12 +28,6 @@ namespace dfkd {
 /// Scalar metrics of one iteration, e.g. {"loss_student", 0.12}; the host averages them per
 /// epoch, stores them and fails the run if one is not finite.
 using StepMetrics = std::map<std::string, double>;
-
-/// A supervised batch on the training device (shuffled each epoch, augmented).
-struct Batch {
-  torch::Tensor x;
-  torch::Tensor y;
-};
 
 /// Real training data, handed only to methods whose traits say they use it.
 class BatchSource {
@@ -107,6 +102,9 @@ struct MethodTraits {
   bool needs_generator = false;
   bool uses_training_data = false;  ///< false: the host never gives the method real samples
   bool accepts_regularizers = false;
+  /// Trains on Batch::y_mix / y_weight too (dfkd::label_cross_entropy), so the run may use
+  /// label-mixing augmentations (CutMix, Mixup).
+  bool accepts_mixed_labels = false;
 };
 
 /// A stage a method trains once before the main epochs, e.g. FT's paraphraser. The host runs

@@ -14,6 +14,7 @@
 #include <torch/version.h>
 #include <boost/dll/alias.hpp>
 
+#include "dfkd/augmentation.hpp"
 #include "dfkd/dataset.hpp"
 #include "dfkd/generator.hpp"
 #include "dfkd/method.hpp"
@@ -27,7 +28,9 @@
 ///    TrainContext::generator_terms / student_terms.
 /// 5: add_optimizer takes a Schedule (a method exempts optimizers from train.lr_schedule);
 ///    Dataset::validation() (a new virtual: a dataset built against 4 has no such vtable slot).
-#define DFKD_ABI_VERSION 5u
+/// 6: augmentation plugins (PluginKind::Augmentation, PluginInfo::augmentation_traits); Batch
+///    gained mixed labels (y_mix, y_weight); MethodTraits::accepts_mixed_labels.
+#define DFKD_ABI_VERSION 6u
 /// Exported symbol (a Boost.DLL alias) every plugin library must have.
 #define DFKD_PLUGIN_ENTRY "dfkd_plugin"
 
@@ -35,7 +38,7 @@ namespace dfkd {
 
 class Registry;
 
-enum class PluginKind { Model, Dataset, Generator, Regularizer, Method };
+enum class PluginKind { Model, Dataset, Generator, Regularizer, Method, Augmentation };
 const char* to_string(PluginKind kind);
 /// Interface id a plugin of `kind` must declare, e.g. "dfkd.Method/1".
 const char* interface_id(PluginKind kind);
@@ -45,7 +48,7 @@ extern "C" {
 struct PluginDescriptor {
   uint32_t abi_version;  ///< DFKD_ABI_VERSION the plugin was built with
   uint32_t struct_size;  ///< sizeof(PluginDescriptor) the plugin was built with
-  const char* kind;      ///< "model", "dataset", "generator", "regularizer", "method"
+  const char* kind;  ///< "model", "dataset", "generator", "regularizer", "method", "augmentation"
   const char* name;
   const char* version;
   const char* interface_id;
@@ -59,7 +62,8 @@ struct PluginDescriptor {
 struct PluginInfo {
   std::string doc;
   std::vector<OptionSpec> options;
-  MethodTraits method_traits;  ///< methods only
+  MethodTraits method_traits;              ///< methods only
+  AugmentationTraits augmentation_traits;  ///< augmentations only
 };
 
 /// One registered plugin: identity, info and exactly one factory for its kind.
@@ -73,6 +77,7 @@ struct PluginEntry {
   std::unique_ptr<Generator> (*make_generator)(const Options&, const DataShape&) = nullptr;
   std::unique_ptr<Regularizer> (*make_regularizer)(const Options&) = nullptr;
   std::unique_ptr<Method> (*make_method)(const Options&) = nullptr;
+  std::unique_ptr<Augmentation> (*make_augmentation)(const Options&) = nullptr;
 };
 
 /// Implemented by the host; plugins only call add().
@@ -104,6 +109,10 @@ template <class T>
 std::unique_ptr<Method> make_method(const Options& o) {
   return std::make_unique<T>(o);
 }
+template <class T>
+std::unique_ptr<Augmentation> make_augmentation(const Options& o) {
+  return std::make_unique<T>(o);
+}
 template <PluginKind K, class T>
 PluginEntry make_entry(const char* name, const char* version) {
   PluginEntry e;
@@ -116,6 +125,7 @@ PluginEntry make_entry(const char* name, const char* version) {
   if constexpr (K == PluginKind::Generator) e.make_generator = &make_generator<T>;
   if constexpr (K == PluginKind::Regularizer) e.make_regularizer = &make_regularizer<T>;
   if constexpr (K == PluginKind::Method) e.make_method = &make_method<T>;
+  if constexpr (K == PluginKind::Augmentation) e.make_augmentation = &make_augmentation<T>;
   return e;
 }
 }  // namespace detail
@@ -126,15 +136,17 @@ PluginEntry make_entry(const char* name, const char* version) {
 #define DFKD_DETAIL_KIND_generator Generator
 #define DFKD_DETAIL_KIND_regularizer Regularizer
 #define DFKD_DETAIL_KIND_method Method
+#define DFKD_DETAIL_KIND_augmentation Augmentation
 #define DFKD_DETAIL_IFACE_model "dfkd.Model/1"
 #define DFKD_DETAIL_IFACE_dataset "dfkd.Dataset/1"
 #define DFKD_DETAIL_IFACE_generator "dfkd.Generator/1"
 #define DFKD_DETAIL_IFACE_regularizer "dfkd.Regularizer/1"
 #define DFKD_DETAIL_IFACE_method "dfkd.Method/1"
+#define DFKD_DETAIL_IFACE_augmentation "dfkd.Augmentation/1"
 #define DFKD_DETAIL_CAT(a, b) a##b
 
 /// Declares the one plugin of this library. KIND is a bare word: model, dataset, generator,
-/// regularizer or method.
+/// regularizer, method or augmentation.
 #define DFKD_PLUGIN(KIND, NAME, VERSION, CLASS)                                                  \
   namespace {                                                                                    \
   void dfkd_register_plugin(::dfkd::Registry& registry) {                                        \

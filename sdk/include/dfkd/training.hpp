@@ -5,10 +5,10 @@
 ///
 /// Example (a data-driven method's iteration):
 ///   auto f = dfkd::distill_forward(ctx, "kd");
-///   auto ce = torch::nn::functional::cross_entropy(f.student.logits, f.batch.y);
+///   auto ce = dfkd::label_cross_entropy(f.student.logits, f.batch);
 ///   const double loss = dfkd::optimizer_step(gamma * ce + ..., {student_opt_});
 ///   return {{"loss_student", loss}, {"train_accuracy", dfkd::batch_accuracy(f.student.logits,
-///   f.batch.y)}};
+///   f.batch)}};
 #include <initializer_list>
 #include <map>
 #include <string>
@@ -111,6 +111,14 @@ double optimizer_step(const torch::Tensor& loss,
 
 /// Fraction of rows of logits [B, K] whose argmax equals labels [B].
 double batch_accuracy(const torch::Tensor& logits, const torch::Tensor& labels);
+
+/// Cross-entropy of logits [B, K] against the batch's labels, mean over the batch. On a mixed
+/// batch (CutMix, Mixup) each sample's term is w·CE(y) + (1 − w)·CE(y_mix) with w = y_weight:
+/// the reference CutMix loss λ·CE(y_A) + (1 − λ)·CE(y_B) when w is one λ for the batch.
+torch::Tensor label_cross_entropy(const torch::Tensor& logits, const Batch& batch);
+
+/// batch_accuracy against each sample's dominant label (y where y_weight ≥ 0.5, else y_mix).
+double batch_accuracy(const torch::Tensor& logits, const Batch& batch);
 
 /// Turns off requires_grad of a module's parameters for one scope and restores each flag after:
 /// for passes whose parameter gradients would be thrown away (the student inside a generator
