@@ -1,5 +1,5 @@
 // Augmentation plugins end to end: a teacher trained with Mixup and a KD student with Mixup on
-// two-moons (CutMix needs images: it is refused there at the first batch, naming why), the
+// two-moons (CutMix needs images: the planner refuses it there, naming why), the
 // resolved configs in the store, and the planner's refusals naming the JSON path.
 #include <gtest/gtest.h>
 
@@ -81,19 +81,48 @@ TEST_F(CliTest, AugmentationsAreCheckedAgainstTheMethod) {
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("cutmx"), std::string::npos) << r.output;
 
-  // CutMix on two-moons points: planned fine (the planner does not know the data's rank), then
-  // the run fails at its first batch with a message saying what to use instead.
+  // CutMix on two-moons points: the planner builds it on the column's data shape and refuses.
   e = with_rows(
       experiment_json(),
       {kTeacherRow, {{"name", "KD"}, {"method", {{"plugin", "kd"}}}, {"augmentations", cutmix}}});
-  r = cli("run '" + write_experiment(e) + "' --profile smoke --seeds 1 --no-table " + db_arg());
-  EXPECT_EQ(r.exit_code, 1) << r.output;
+  r = cli("run '" + write_experiment(e) + "' --profile smoke --dry-run " + db_arg());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("rows[1].augmentations[0]: cutmix pastes boxes of images [C, H, W]; "
+                          "this dataset's samples have shape [2]; use mixup"),
+            std::string::npos)
+      << r.output;
+  e["rows"][1]["augmentations"] = {{{"plugin", "autoaugment"}}};
+  r = cli("run '" + write_experiment(e) + "' --profile smoke --dry-run " + db_arg());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("autoaugment works on 1- or 3-channel images"), std::string::npos)
+      << r.output;
+}
+
+}  // namespace
+
+namespace {
+
+// E1's file in its smoke profile, one teacher column and the rows that exercise each plugin: a
+// CutMix-trained teacher, KD on CutMix batches, a scratch student on AutoAugment batches, FD.
+TEST_F(CliTest, KdAugmentationSmokeRunsEachAugmentationPath) {
+  const std::string file = std::string(DFKD_SOURCE_DIR) + "/experiments/kd_augmentation.json";
+  const auto r = cli("run '" + file +
+                     "' --profile smoke --dataset 'Fashion-MNIST · CutMix teacher' --only "
+                     "'KD + CutMix,Scratch + AutoAugment,FD + AutoAugment' --no-table " +
+                     db_arg());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
   ResultsStore store(db_, ResultsStore::Mode::ReadOnly);
-  for (const auto& run : store.runs("two_moons"))
-    if (run.row == "KD") {
-      EXPECT_EQ(run.status, RunStatus::Failed);
-      EXPECT_NE(run.error.find("cutmix: expected image batches"), std::string::npos) << run.error;
-    }
+  std::map<std::string, json> config;
+  for (const auto& run : store.runs("kd_augmentation")) {
+    EXPECT_EQ(run.status, RunStatus::Completed) << run.row << ": " << run.error;
+    config[run.row] = run.config;
+  }
+  ASSERT_EQ(config.size(), 4u) << r.output;  // the teacher and three rows
+  EXPECT_EQ(config["Teacher"].at("augmentations")[0].at("plugin"), "cutmix");
+  EXPECT_EQ(config["KD + CutMix"].at("augmentations")[0].at("plugin"), "cutmix");
+  EXPECT_EQ(config["Scratch + AutoAugment"].at("augmentations")[0].at("options").at("policy"),
+            "random");
+  EXPECT_EQ(config["FD + AutoAugment"].at("method").at("plugin"), "fd");
 }
 
 }  // namespace

@@ -478,7 +478,9 @@ void check_method(const LoadedPlugin& p) {
 // Applied to seeded random images: keeps shape, dtype and labels; mixes labels only if its traits
 // say so, and then validly; draws all randomness from the given generator.
 void check_augmentation(const LoadedPlugin& p) {
-  auto aug = p.entry.make_augmentation(default_options(p));
+  // MNIST's shape and normalisation (pixel-space policies need them).
+  const dfkd::DataShape shape{{1, 28, 28}, 10, {0.1307}, {0.3081}};
+  auto aug = p.entry.make_augmentation(default_options(p), shape);
   auto data_rng = dfkd::make_generator(5, "contract_augmentation_data");
   const auto x = torch::randn({kBatch, 1, 28, 28}, data_rng);
   const auto y = torch::randint(10, {kBatch}, data_rng, torch::kLong);

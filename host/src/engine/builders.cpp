@@ -85,11 +85,11 @@ RegularizerSet build_regularizers(const PluginHost& plugins,
 }
 
 std::vector<std::unique_ptr<Augmentation>> build_augmentations(
-    const PluginHost& plugins, const std::vector<PluginChoice>& list) {
+    const PluginHost& plugins, const std::vector<PluginChoice>& list, const DataShape& shape) {
   std::vector<std::unique_ptr<Augmentation>> out;
   for (const auto& spec : list) {
     const auto& p = plugin_for(plugins, PluginKind::Augmentation, spec);
-    out.push_back(p.entry.make_augmentation(options_for(p, spec)));
+    out.push_back(p.entry.make_augmentation(options_for(p, spec), shape));
   }
   return out;
 }

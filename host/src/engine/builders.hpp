@@ -38,8 +38,9 @@ std::unique_ptr<Generator> build_generator(const PluginHost& plugins, const Plug
 std::unique_ptr<Method> build_method(const PluginHost& plugins, const PluginChoice& spec);
 RegularizerSet build_regularizers(const PluginHost& plugins,
                                   const std::vector<RegularizerChoice>& list);
+/// `shape` is the run's dataset's: an augmentation refuses data it cannot handle when built.
 std::vector<std::unique_ptr<Augmentation>> build_augmentations(
-    const PluginHost& plugins, const std::vector<PluginChoice>& list);
+    const PluginHost& plugins, const std::vector<PluginChoice>& list, const DataShape& shape);
 
 /// "auto" picks CUDA when this LibTorch has it and a device is present.
 torch::Device resolve_device(const std::string& name);

@@ -321,9 +321,9 @@ void Engine::build_context(Session& s) {
     throw ConfigError(
         fmt::format("augmentations: method '{}' trains on no real data", s.config.method.plugin));
   if (traits.uses_training_data) {
-    s.batches =
-        std::make_unique<ShuffledBatches>(*s.data, batch, options_.device, s.rng,
-                                          build_augmentations(plugins_, s.config.augmentations));
+    s.batches = std::make_unique<ShuffledBatches>(
+        *s.data, batch, options_.device, s.rng,
+        build_augmentations(plugins_, s.config.augmentations, s.shape));
     s.ctx->train_data = s.batches.get();
   }
 }

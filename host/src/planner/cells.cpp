@@ -90,6 +90,7 @@ class ColumnCells {
 
  private:
   json resolve_dataset(const json& spec, const std::string& path, const json& origin) const;
+  DataShape shape_of(const json& dataset) const;  ///< of a resolved dataset block
   json resolve(const json& spec, PluginKind kind, const std::string& path,
                const json& origin) const {
     return resolve_plugin(spec, kind, path, plugins_, origin);
@@ -98,7 +99,7 @@ class ColumnCells {
   json student_method(const json& row, const std::string& rpath, const json& ro) const;
   json student_regularizers(const json& row, const std::string& rpath, const json& ro) const;
   json augmentations(const json& owner, const std::string& path, const json& origin,
-                     const json& method) const;
+                     const json& method, const json& dataset) const;
   TrainBlock student_train(const json& row, const std::string& rpath, const json& ro) const;
   json student_config(const json& row, const std::string& rpath, const json& ro,
                       const json& method) const;
@@ -121,6 +122,11 @@ json ColumnCells::resolve_dataset(const json& spec, const std::string& path,
   const auto& p = plugins_.get(PluginKind::Dataset, d.at("plugin").get<std::string>());
   d["source"] = p.entry.make_dataset(Options(p.entry.name, d.at("options")))->source();
   return d;
+}
+
+DataShape ColumnCells::shape_of(const json& dataset) const {
+  const auto& p = plugins_.get(PluginKind::Dataset, dataset.at("plugin").get<std::string>());
+  return p.entry.make_dataset(Options(p.entry.name, dataset.at("options")))->shape();
 }
 
 const CellRun& ColumnCells::teacher() {
@@ -162,7 +168,8 @@ CellRun ColumnCells::make_teacher() const {
       {"teacher", nullptr},
       {"train", resolve_train(train.train, tpath + ".train", train.origin)}};
   const auto& traits = traits_of(run.config.at("method"), plugins_);
-  if (auto augs = augmentations(t, tpath, to, run.config.at("method")); !augs.empty())
+  if (auto augs = augmentations(t, tpath, to, run.config.at("method"), run.config.at("dataset"));
+      !augs.empty())
     run.config["augmentations"] = std::move(augs);
   if (traits.needs_teacher || traits.needs_generator || !traits.uses_training_data)
     throw ConfigError(
@@ -210,7 +217,7 @@ json ColumnCells::student_regularizers(const json& row, const std::string& rpath
 
 // The owner's (a row's or a teacher's) "augmentations", resolved and checked against its method.
 json ColumnCells::augmentations(const json& owner, const std::string& path, const json& origin,
-                                const json& method) const {
+                                const json& method, const json& dataset) const {
   json out = json::array();
   if (!owner.contains("augmentations")) return out;
   const auto& list = owner.at("augmentations");
@@ -240,6 +247,14 @@ json ColumnCells::augmentations(const json& owner, const std::string& path, cons
             aname, mixing));
       mixing = kpath;
     }
+    // Built once here on the run's data shape, so data it cannot take (CutMix on points) is a
+    // ConfigError now rather than a failed run later.
+    const auto& ap = plugins_.get(PluginKind::Augmentation, aname);
+    try {
+      ap.entry.make_augmentation(Options(aname, a.at("options")), shape_of(dataset));
+    } catch (const ConfigError& e) {
+      throw ConfigError(fmt::format("{}: {}", kpath, e.what()));
+    }
     out.push_back(std::move(a));
   }
   return out;
@@ -261,7 +276,7 @@ json ColumnCells::student_config(const json& row, const std::string& rpath, cons
   const json regs = student_regularizers(row, rpath, ro);
   const TrainBlock train = student_train(row, rpath, ro);
   const bool own_student = row.contains("student");
-  json augs = augmentations(row, rpath, ro, method);
+  json augs = augmentations(row, rpath, ro, method, dataset_);
   json config = {
       {"profile", exp_.profile},
       {"role", "student"},

@@ -2,6 +2,9 @@
 // of each image's partner (a permutation of the batch) into it and mix the labels by the box's
 // area. Follows clovaai/CutMix-PyTorch train.py: λ ~ Beta(α, α), box sides √(1−λ)·H and √(1−λ)·W
 // at a uniform centre, clipped, λ recomputed from the clipped box.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <dfkd/sdk.hpp>
 
 #include "mixing.hpp"
@@ -24,14 +27,16 @@ class CutMix : public dfkd::Augmentation {
     return info;
   }
 
-  explicit CutMix(const dfkd::Options& o)
-      : probability_(o.real("probability")), alpha_(o.real("alpha")) {}
+  CutMix(const dfkd::Options& o, const dfkd::DataShape& shape)
+      : probability_(o.real("probability")), alpha_(o.real("alpha")) {
+    if (shape.input_shape.size() != 3)
+      throw dfkd::ConfigError(fmt::format(
+          "cutmix pastes boxes of images [C, H, W]; this dataset's samples have shape [{}]; use "
+          "mixup for other data",
+          fmt::join(shape.input_shape, ", ")));
+  }
 
   dfkd::Batch apply(dfkd::Batch batch, torch::Generator& rng) const override {
-    if (batch.x.dim() != 4)
-      throw std::invalid_argument("cutmix: expected image batches [N, C, H, W], found " +
-                                  std::to_string(batch.x.dim()) +
-                                  " dimensions; use mixup for non-image data");
     // Every draw happens on every batch, so the stream does not depend on the outcome.
     const double u = torch::rand({1}, rng, torch::kFloat64).item<double>();
     const double lambda = dfkd::mixing::sample_beta(alpha_, rng);

@@ -21,7 +21,7 @@ class Mixup : public dfkd::Augmentation {
     return info;
   }
 
-  explicit Mixup(const dfkd::Options& o)
+  Mixup(const dfkd::Options& o, const dfkd::DataShape&)
       : probability_(o.real("probability")), alpha_(o.real("alpha")) {}
 
   dfkd::Batch apply(dfkd::Batch batch, torch::Generator& rng) const override {

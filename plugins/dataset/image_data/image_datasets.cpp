@@ -320,7 +320,7 @@ IdxImageDataset::IdxImageDataset(const IdxDatasetSpec& spec, const dfkd::Options
   }
   resolved_ = resolve_data_dir(o.string("dir"), spec_.subdir);
   dir_ = resolved_.path;
-  shape_ = {{1, kImageSize, kImageSize}, 10};
+  shape_ = {{1, kImageSize, kImageSize}, 10, spec.norm.mean, spec.norm.std};
 }
 
 void IdxImageDataset::read_splits() const {
@@ -366,7 +366,10 @@ CifarDataset::CifarDataset(const CifarDatasetSpec& spec, const dfkd::Options& o)
   // CIFAR-10 has one label column; CIFAR-100 has coarse (0) and fine (1).
   if (spec.format.label_names.size() == 2) label_column_ = o.string("labels") == "coarse" ? 0 : 1;
   dir_ = resolved_.path;
-  shape_ = {{3, kImageSize, kImageSize}, spec.format.label_classes[label_column_]};
+  shape_ = {{3, kImageSize, kImageSize},
+            spec.format.label_classes[label_column_],
+            spec.norm.mean,
+            spec.norm.std};
 }
 
 void CifarDataset::read_splits() const {

@@ -12,6 +12,9 @@ namespace dfkd {
 struct DataShape {
   std::vector<int64_t> input_shape;  ///< per sample, e.g. {2} or {1, 32, 32}
   int64_t num_classes = 0;
+  /// Images: the per-channel normalisation applied to pixels in [0, 1], x = (pixel − mean) / std,
+  /// so pixel-space augmentations (AutoAugment) can work on pixels. Empty for other data.
+  std::vector<double> pixel_mean, pixel_std;
 };
 
 /// One split: inputs [N, ...] (already normalised) and integer labels [N].

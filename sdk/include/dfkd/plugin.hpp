@@ -5,7 +5,7 @@
 /// A plugin is one shared library with one plugin in it. Write the class, then:
 ///   DFKD_PLUGIN(method, "dfad", "1.0.0", dfkd_dfad::Dfad)
 /// The class provides `static dfkd::PluginInfo info();` (doc, options, traits) and a constructor
-/// taking the resolved options (+ the DataShape for models and generators).
+/// taking the resolved options (+ the DataShape for models, generators and augmentations).
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -77,7 +77,7 @@ struct PluginEntry {
   std::unique_ptr<Generator> (*make_generator)(const Options&, const DataShape&) = nullptr;
   std::unique_ptr<Regularizer> (*make_regularizer)(const Options&) = nullptr;
   std::unique_ptr<Method> (*make_method)(const Options&) = nullptr;
-  std::unique_ptr<Augmentation> (*make_augmentation)(const Options&) = nullptr;
+  std::unique_ptr<Augmentation> (*make_augmentation)(const Options&, const DataShape&) = nullptr;
 };
 
 /// Implemented by the host; plugins only call add().
@@ -110,8 +110,8 @@ std::unique_ptr<Method> make_method(const Options& o) {
   return std::make_unique<T>(o);
 }
 template <class T>
-std::unique_ptr<Augmentation> make_augmentation(const Options& o) {
-  return std::make_unique<T>(o);
+std::unique_ptr<Augmentation> make_augmentation(const Options& o, const DataShape& s) {
+  return std::make_unique<T>(o, s);
 }
 template <PluginKind K, class T>
 PluginEntry make_entry(const char* name, const char* version) {
