@@ -139,6 +139,7 @@ struct Kit {
   dfkd::Split images;  ///< the image kit's random "training set"
   dfkd::DataShape shape;
   std::unique_ptr<SplitBatches> batches;
+  std::function<std::unique_ptr<dfkd::Model>()> make_student;  ///< another student, as the host's
 };
 
 /// Empty string when the kit could be built, else what is missing.
@@ -158,6 +159,7 @@ std::string make_kit(Kit& kit) {
   kit.generator = gen->entry.make_generator(default_options(*gen), shape);
   kit.batches = std::make_unique<SplitBatches>(kit.data->train(), kBatch);
   kit.shape = shape;
+  kit.make_student = [mlp, shape] { return mlp->entry.make_model(default_options(*mlp), shape); };
   return {};
 }
 
@@ -184,6 +186,9 @@ std::string make_image_kit(Kit& kit) {
   kit.images.x = torch::randn({32, 1, 32, 32}, rng);
   kit.images.y = torch::randint(10, {32}, rng, torch::kLong);
   kit.batches = std::make_unique<SplitBatches>(kit.images, kBatch);
+  kit.make_student = [lenet, options, shape = kit.shape] {
+    return lenet->entry.make_model(options(*lenet, {{"width", 0.5}}), shape);
+  };
   return {};
 }
 
@@ -418,6 +423,7 @@ void run_method(dfkd::Method& method, const dfkd::MethodTraits& traits, Kit& kit
   auto rng = dfkd::make_generator(1, "contract_method");
   dfkd::TrainContext ctx(*kit.student, torch::kCPU, kBatch, rng);
   ctx.data_shape = kit.shape;
+  ctx.make_student = kit.make_student;
   if (traits.needs_teacher) ctx.teacher = kit.teacher.get();
   if (traits.needs_generator) ctx.generator = kit.generator.get();
   if (traits.uses_training_data) ctx.train_data = data ? data : kit.batches.get();

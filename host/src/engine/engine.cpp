@@ -316,6 +316,11 @@ void Engine::build_context(Session& s) {
   s.ctx->generator = s.generator.get();
   s.ctx->regularizers = &s.regularizers;
   s.ctx->data_shape = s.shape;
+  s.ctx->make_student = [this, &s] {
+    auto model = build_model(plugins_, s.config.model, s.shape);
+    model->module().to(options_.device);
+    return model;
+  };
   // The planner refuses these configs (planner/cells.cpp); a hand-edited store must not slip by.
   if (!s.config.augmentations.empty() && !traits.uses_training_data)
     throw ConfigError(

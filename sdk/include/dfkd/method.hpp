@@ -54,8 +54,12 @@ class TrainContext {
   int64_t batch_size;
   torch::Generator& rng;
   DataShape data_shape;  ///< of the run's dataset: lets a method size extra modules in setup
-  int64_t epoch = 0;     ///< 0-based epoch being trained
-  int64_t step = 0;      ///< global iteration index, 0-based
+  /// A fresh instance of the student's network (same plugin, options and shape, on `device`), for
+  /// methods that train a second network of its topology (KR's aggregator). Register what it
+  /// learns with add_module so checkpoints keep it. Empty outside the host's training loop.
+  std::function<std::unique_ptr<Model>()> make_student;
+  int64_t epoch = 0;  ///< 0-based epoch being trained
+  int64_t step = 0;   ///< global iteration index, 0-based
 
   /// Whether the run's train.lr_schedule drives an optimizer's learning rate. A method decides
   /// per optimizer, as its reference code does (DAFL decays the student's only).

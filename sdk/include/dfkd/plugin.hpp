@@ -29,7 +29,8 @@
 /// 5: add_optimizer takes a Schedule (a method exempts optimizers from train.lr_schedule);
 ///    Dataset::validation() (a new virtual: a dataset built against 4 has no such vtable slot).
 /// 6: augmentation plugins (PluginKind::Augmentation, PluginInfo::augmentation_traits); Batch
-///    gained mixed labels (y_mix, y_weight); MethodTraits::accepts_mixed_labels.
+///    gained mixed labels (y_mix, y_weight); MethodTraits::accepts_mixed_labels;
+///    DataShape::pixel_mean/pixel_std; TrainContext::make_student.
 #define DFKD_ABI_VERSION 6u
 /// Exported symbol (a Boost.DLL alias) every plugin library must have.
 #define DFKD_PLUGIN_ENTRY "dfkd_plugin"
