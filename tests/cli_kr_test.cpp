@@ -34,6 +34,12 @@ TEST_F(CliTest, KnowledgeRepresentingSmokeTrainsAggregatorAndStudent) {
     ASSERT_EQ(q.exit_code, 0) << q.output;
     EXPECT_EQ(q.output.find("\n0\n"), std::string::npos) << run.row << ": no aggregator loss\n"
                                                          << q.output;
+    // The engine's sparsity measure, for every convolutional student.
+    const auto z =
+        cli("query \"SELECT min(value) >= 0 AND max(value) <= 1 AS ok, count(*) AS n FROM "
+            "metric WHERE run_id = '" +
+            run.run_id + "' AND key = 'conv_weights_near_zero'\" --format csv " + db_arg());
+    EXPECT_NE(z.output.find("\n1,1\n"), std::string::npos) << run.row << "\n" << z.output;
   }
   EXPECT_EQ(penalty["KR"], "psi");
   EXPECT_EQ(penalty["KR without Ψ"], "l2");

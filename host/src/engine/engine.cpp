@@ -27,6 +27,19 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
+/// Fraction of a network's convolution weights (its 4-D parameters) below 1 % of their largest
+/// magnitude: how sparse training left it (Liu et al. compare it across methods). Negative when
+/// the network has no convolution.
+double near_zero_conv_weights(torch::nn::Module& module) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> w;
+  for (const auto& p : module.parameters())
+    if (p.dim() == 4) w.push_back(p.detach().abs().flatten());
+  if (w.empty()) return -1;
+  const auto all = torch::cat(w);
+  return all.lt(0.01 * all.max()).to(torch::kFloat64).mean().item<double>();
+}
+
 void freeze(Model& m) {
   m.module().eval();
   for (auto& p : m.module().parameters()) p.set_requires_grad(false);
@@ -395,6 +408,8 @@ void Engine::train_epoch(Session& s, int64_t epoch) {
     metrics[prefix + "_accuracy"] = acc;
     metrics[prefix + "_loss"] = loss;
   }
+  if (const double z = near_zero_conv_weights(s.student->module()); z >= 0)
+    metrics["conv_weights_near_zero"] = z;
   metrics["lr_factor"] = factor;
   metrics["epoch_seconds"] = seconds_since(te);
   // Metrics first: a crash between the two leaves the checkpoint one epoch behind, and the
