@@ -48,6 +48,15 @@ void check_columns(const Experiment& exp, const CellFilter& filter) {
                                     exp.name, fmt::join(col_names, ", ")));
 }
 
+/// The loaded methods that train on mixed labels (for error messages).
+std::vector<std::string> mixed_label_methods(const PluginHost& plugins) {
+  std::vector<std::string> out;
+  for (const auto* p : plugins.plugins())
+    if (p->entry.kind == PluginKind::Method && p->entry.info.method_traits.accepts_mixed_labels)
+      out.push_back(p->entry.name);
+  return out;
+}
+
 /// The teacher's row name, also when the teacher is only a dependency (`--only KD`, or an
 /// experiment without a teacher row): runs, tables and status show it under this name.
 std::string teacher_row_of(const Experiment& exp) {
@@ -239,8 +248,8 @@ json ColumnCells::augmentations(const json& owner, const std::string& path, cons
         throw ConfigError(fmt::format(
             "{}: '{}' mixes labels but method '{}' trains on single labels (its traits lack "
             "accepts_mixed_labels); use a per-sample augmentation or a method that takes mixed "
-            "labels (supervised, kd, fd, at, fitnet, ft)",
-            kpath, aname, mname));
+            "labels ({})",
+            kpath, aname, mname, fmt::join(mixed_label_methods(plugins_), ", ")));
       if (!mixing.empty())
         throw ConfigError(fmt::format(
             "{}: '{}' mixes labels and {} already does; a run takes one mixing augmentation", kpath,
