@@ -173,9 +173,8 @@ torch::Tensor apply_op(Op op, const torch::Tensor& p, const torch::Tensor& m, do
       kernel[1][1] = 5.0;
       kernel = (kernel / 13.0).expand({c, 1, 3, 3});
       const auto smooth = F::conv2d(p, kernel, F::Conv2dFuncOptions().groups(c));
-      auto degenerate = p.clone();
-      using torch::indexing::Slice;
-      degenerate.index_put_({Slice(), Slice(), Slice(1, -1), Slice(1, -1)}, smooth);
+      auto degenerate = p.clone();  // borders keep their pixels; narrow(), not TensorIndex (UBSan)
+      degenerate.narrow(2, 1, p.size(2) - 2).narrow(3, 1, p.size(3) - 2).copy_(smooth);
       return blend(p, degenerate, per_sample(m, p) + 1);
     }
     case Op::Posterize: {  // keep the top `bits` bits of each byte

@@ -25,10 +25,12 @@ torch::Tensor paste_box(const torch::Tensor& x, const torch::Tensor& perm, const
                                 std::to_string(x.dim()) + " dimensions");
   auto out = x.clone();
   if (box.area() == 0) return out;
-  using torch::indexing::Slice;
-  const std::vector<torch::indexing::TensorIndex> region{Slice(), Slice(), Slice(box.y0, box.y1),
-                                                         Slice(box.x0, box.x1)};
-  out.index_put_(region, x.index_select(0, perm).index(region));
+  // narrow() views rather than TensorIndex slices: copying a TensorIndex reads an uninitialised
+  // bool inside LibTorch 1.13's header, which UBSan stops on.
+  auto region = [&](const torch::Tensor& t) {
+    return t.narrow(2, box.y0, box.y1 - box.y0).narrow(3, box.x0, box.x1 - box.x0);
+  };
+  region(out).copy_(region(x.index_select(0, perm)));
   return out;
 }
 
