@@ -108,42 +108,37 @@ class CliTest : public ::testing::Test {
   }
   std::string db_arg() const { return "--db '" + db_.string() + "'"; }
 
-  /// The two-moons experiment with `patch` merged in, written into the test directory.
-  std::string patched_experiment(const nlohmann::json& patch) const {
-    std::ifstream in(experiment());
-    auto e = nlohmann::json::parse(in);
-    e.merge_patch(patch);
-    const auto file = dir_ / "experiment.json";
-    std::ofstream(file) << e.dump(2);
-    return file.string();
-  }
-
   /// The experiment's JSON, for tests that edit inside arrays (merge_patch replaces them).
   nlohmann::json experiment_json() const {
     std::ifstream in(experiment());
     return nlohmann::json::parse(in);
   }
 
-  /// Writes `e` as this test's experiment file; returns its path.
-  std::string write_experiment(const nlohmann::json& e) const {
-    const auto file = dir_ / "experiment.json";
+  /// Writes `e` into the test directory as `name`; returns its path.
+  std::string write_experiment(const nlohmann::json& e,
+                               const std::string& name = "experiment.json") const {
+    const auto file = dir_ / name;
     std::ofstream(file) << e.dump(2);
     return file.string();
+  }
+
+  /// The two-moons experiment with `patch` merged in, written into the test directory.
+  std::string patched_experiment(const nlohmann::json& patch) const {
+    auto e = experiment_json();
+    e.merge_patch(patch);
+    return write_experiment(e);
   }
 
   /// two_moons with a row "Slow" whose iterations sleep `seconds` (tests/plugins/slow/; start
   /// dfkd with slow_plugin_env()): a run that is still training whenever the test acts.
   std::string slow_experiment(double seconds) const {
-    std::ifstream in(experiment());
-    auto e = nlohmann::json::parse(in);
+    auto e = experiment_json();
     e["rows"] = {
         e["rows"][0],
         {{"name", "Slow"},
          {"method", {{"plugin", "slow_supervised"}, {"options", {{"sleep_seconds", seconds}}}}}}};
     e["profiles"]["smoke"].erase("rows");
-    const auto file = dir_ / "slow.json";
-    std::ofstream(file) << e.dump(2);
-    return file.string();
+    return write_experiment(e, "slow.json");
   }
   static std::string slow_plugin_env() {
     return std::string("DFKD_PLUGIN_PATH=") + DFKD_TEST_PLUGIN_DIR;

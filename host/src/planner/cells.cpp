@@ -89,6 +89,7 @@ class ColumnCells {
         co_(ci < exp.column_origins.size() ? exp.column_origins[ci] : json(nullptr)),
         dataset_(
             resolve_dataset(col_.at("dataset"), cpath_ + ".dataset", origin_sub(co_, "dataset"))),
+        shape_(shape_of(dataset_)),
         teacher_row_(std::move(teacher_row)) {}
 
   const std::string& name() const { return name_; }
@@ -108,7 +109,7 @@ class ColumnCells {
   json student_method(const json& row, const std::string& rpath, const json& ro) const;
   json student_regularizers(const json& row, const std::string& rpath, const json& ro) const;
   json augmentations(const json& owner, const std::string& path, const json& origin,
-                     const json& method, const json& dataset) const;
+                     const json& method, const DataShape& shape) const;
   TrainBlock student_train(const json& row, const std::string& rpath, const json& ro) const;
   json student_config(const json& row, const std::string& rpath, const json& ro,
                       const json& method) const;
@@ -119,6 +120,7 @@ class ColumnCells {
   const std::string name_, root_, cpath_;
   const json co_;
   const json dataset_;
+  const DataShape shape_;  ///< of dataset_: what the column's augmentations are built on
   const std::string teacher_row_;
   std::optional<CellRun> teacher_;
 };
@@ -177,7 +179,9 @@ CellRun ColumnCells::make_teacher() const {
       {"teacher", nullptr},
       {"train", resolve_train(train.train, tpath + ".train", train.origin)}};
   const auto& traits = traits_of(run.config.at("method"), plugins_);
-  if (auto augs = augmentations(t, tpath, to, run.config.at("method"), run.config.at("dataset"));
+  if (auto augs =
+          augmentations(t, tpath, to, run.config.at("method"),
+                        t.contains("dataset") ? shape_of(run.config.at("dataset")) : shape_);
       !augs.empty())
     run.config["augmentations"] = std::move(augs);
   if (traits.needs_teacher || traits.needs_generator || !traits.uses_training_data)
@@ -226,7 +230,7 @@ json ColumnCells::student_regularizers(const json& row, const std::string& rpath
 
 // The owner's (a row's or a teacher's) "augmentations", resolved and checked against its method.
 json ColumnCells::augmentations(const json& owner, const std::string& path, const json& origin,
-                                const json& method, const json& dataset) const {
+                                const json& method, const DataShape& shape) const {
   json out = json::array();
   if (!owner.contains("augmentations")) return out;
   const auto& list = owner.at("augmentations");
@@ -238,12 +242,13 @@ json ColumnCells::augmentations(const json& owner, const std::string& path, cons
     json a = resolve(list[k], PluginKind::Augmentation, kpath,
                      origin_element(origin_sub(origin, "augmentations"), k, kpath));
     const std::string aname = a.at("plugin");
+    const auto& ap = plugins_.get(PluginKind::Augmentation, aname);
     if (!traits.uses_training_data)
       throw ConfigError(fmt::format(
           "{}: method '{}' trains on no real data, so it has no batches to augment; remove "
           "\"augmentations\"",
           kpath, mname));
-    if (plugins_.get(PluginKind::Augmentation, aname).entry.info.augmentation_traits.mixes_labels) {
+    if (ap.entry.info.augmentation_traits.mixes_labels) {
       if (!traits.accepts_mixed_labels)
         throw ConfigError(fmt::format(
             "{}: '{}' mixes labels but method '{}' trains on single labels (its traits lack "
@@ -258,9 +263,8 @@ json ColumnCells::augmentations(const json& owner, const std::string& path, cons
     }
     // Built once here on the run's data shape, so data it cannot take (CutMix on points) is a
     // ConfigError now rather than a failed run later.
-    const auto& ap = plugins_.get(PluginKind::Augmentation, aname);
     try {
-      ap.entry.make_augmentation(Options(aname, a.at("options")), shape_of(dataset));
+      ap.entry.make_augmentation(Options(aname, a.at("options")), shape);
     } catch (const ConfigError& e) {
       throw ConfigError(fmt::format("{}: {}", kpath, e.what()));
     }
@@ -285,7 +289,7 @@ json ColumnCells::student_config(const json& row, const std::string& rpath, cons
   const json regs = student_regularizers(row, rpath, ro);
   const TrainBlock train = student_train(row, rpath, ro);
   const bool own_student = row.contains("student");
-  json augs = augmentations(row, rpath, ro, method, dataset_);
+  json augs = augmentations(row, rpath, ro, method, shape_);
   json config = {
       {"profile", exp_.profile},
       {"role", "student"},

@@ -122,7 +122,9 @@ class AutoAugment : public dfkd::Augmentation {
   }
 
   AutoAugment(const dfkd::Options& o, const dfkd::DataShape& shape)
-      : policy_(o.string("policy")),
+      : learned_(o.string("policy") == "svhn"      ? &svhn_policy()
+                 : o.string("policy") == "cifar10" ? &cifar10_policy()
+                                                   : nullptr),
         max_translate_(o.real("max_translate")),
         fill_(o.real("fill")),
         mean_(shape.pixel_mean),
@@ -135,7 +137,9 @@ class AutoAugment : public dfkd::Augmentation {
           fmt::join(in, ", "), mean_.empty() ? " and it declares no pixel_mean/pixel_std" : ""));
     for (const auto& name : o.strings("ops")) {
       try {
-        allowed_.push_back(dfkd::autoaugment::op_named(name));
+        const Op op = dfkd::autoaugment::op_named(name);
+        allowed_.push_back(op);
+        allows_[static_cast<size_t>(op)] = true;
       } catch (const std::invalid_argument& e) {
         throw dfkd::ConfigError(e.what());
       }
@@ -145,7 +149,10 @@ class AutoAugment : public dfkd::Augmentation {
   dfkd::Batch apply(dfkd::Batch batch, torch::Generator& rng) const override {
     const int64_t n = batch.x.size(0);
     // Every draw on every batch (one set per image), so the stream does not depend on outcomes.
-    const auto pick_t = torch::randint(policy_size(), {n}, rng, torch::kLong);
+    // The random policy draws (and ignores) a pick as well, over svhn's size: the stream E1 ran on.
+    const int64_t policy_size =
+        static_cast<int64_t>((learned_ ? *learned_ : svhn_policy()).size());
+    const auto pick_t = torch::randint(policy_size, {n}, rng, torch::kLong);
     const auto chance_t = torch::rand({n, 2}, rng, torch::kFloat64);
     const auto sign_t = torch::randint(2, {n, 2}, rng, torch::kLong);
     const auto op_t =
@@ -162,10 +169,10 @@ class AutoAugment : public dfkd::Augmentation {
       std::vector<std::vector<int64_t>> samples(dfkd::autoaugment::op_names().size());
       std::vector<std::vector<double>> magnitudes(samples.size());
       for (int64_t i = 0; i < n; ++i) {
-        const Step s = policy_ == "random" ? Step{allowed_[static_cast<size_t>(random_op[i][slot])],
-                                                  0.5, static_cast<int>(random_level[i][slot])}
-                                           : learned()[static_cast<size_t>(pick[i])][slot];
-        if (chance[i][slot] >= s.probability || !allowed(s.op)) continue;
+        const Step s = learned_ ? (*learned_)[static_cast<size_t>(pick[i])][slot]
+                                : Step{allowed_[static_cast<size_t>(random_op[i][slot])], 0.5,
+                                       static_cast<int>(random_level[i][slot])};
+        if (chance[i][slot] >= s.probability || !allows_[static_cast<size_t>(s.op)]) continue;
         double m = dfkd::autoaugment::magnitude(s.op, s.level, side, max_translate_);
         if (dfkd::autoaugment::is_signed(s.op) && sign[i][slot] == 0) m = -m;
         samples[static_cast<size_t>(s.op)].push_back(i);
@@ -184,20 +191,12 @@ class AutoAugment : public dfkd::Augmentation {
   }
 
  private:
-  /// The learned policy (svhn, cifar10); the random policy draws its steps instead.
-  const std::vector<SubPolicy>& learned() const {
-    return policy_ == "cifar10" ? cifar10_policy() : svhn_policy();
-  }
-  int64_t policy_size() const { return static_cast<int64_t>(learned().size()); }
-
-  bool allowed(Op op) const {
-    return std::find(allowed_.begin(), allowed_.end(), op) != allowed_.end();
-  }
-
-  std::string policy_;
+  /// The learned policy (svhn, cifar10); null for the random policy, which draws its steps.
+  const std::vector<SubPolicy>* learned_;
   double max_translate_, fill_;
   std::vector<double> mean_, std_;
-  std::vector<Op> allowed_;
+  std::vector<Op> allowed_;  ///< the `ops` option, in its order (the random policy draws from it)
+  std::vector<bool> allows_ = std::vector<bool>(dfkd::autoaugment::op_names().size());
 };
 
 }  // namespace dfkd_autoaugment

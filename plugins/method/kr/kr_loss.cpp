@@ -4,9 +4,16 @@
 
 namespace dfkd::losses {
 
+namespace {
+// τ as a tensor or a number alike.
+template <class Tau>
+torch::Tensor recoding(const torch::Tensor& residual, const Tau& tau, double kappa) {
+  return (kappa * (residual.abs() - tau).clamp_min(0)).mean();
+}
+}  // namespace
+
 torch::Tensor sparse_recoding(const torch::Tensor& residual, double tau, double kappa) {
-  const auto excess = residual.abs() - tau;
-  return (kappa * excess.clamp_min(0)).mean();
+  return recoding(residual, tau, kappa);
 }
 
 torch::Tensor aggregator_loss(const std::vector<torch::Tensor>& adapted,
@@ -34,8 +41,9 @@ torch::Tensor kr_penalty(const torch::Tensor& student, const torch::Tensor& aggr
   if (kind == "l2") return r.pow(2).mean();
   if (kind != "psi")
     throw std::invalid_argument("kr: penalty must be psi, l1 or l2, found " + kind);
-  const double tau = fixed_tau >= 0 ? fixed_tau : r.detach().abs().mean().item<double>();
-  return sparse_recoding(r, tau, kappa);
+  if (fixed_tau >= 0) return sparse_recoding(r, fixed_tau, kappa);
+  // The mean rule stays on the device: no host sync per tap and step.
+  return recoding(r, r.detach().abs().mean(), kappa);
 }
 
 }  // namespace dfkd::losses
