@@ -150,8 +150,7 @@ class AutoAugment : public dfkd::Augmentation {
     const int64_t n = batch.x.size(0);
     // Every draw on every batch (one set per image), so the stream does not depend on outcomes.
     // The random policy draws (and ignores) a pick as well, over svhn's size: the stream E1 ran on.
-    const int64_t policy_size =
-        static_cast<int64_t>((learned_ ? *learned_ : svhn_policy()).size());
+    const int64_t policy_size = static_cast<int64_t>((learned_ ? *learned_ : svhn_policy()).size());
     const auto pick_t = torch::randint(policy_size, {n}, rng, torch::kLong);
     const auto chance_t = torch::rand({n, 2}, rng, torch::kFloat64);
     const auto sign_t = torch::randint(2, {n, 2}, rng, torch::kLong);
