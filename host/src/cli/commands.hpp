@@ -61,6 +61,10 @@ struct IngestArgs {
   double lost_after = host::kDefaultLostAfterSeconds;
 };
 
+struct ExportArgs {
+  std::string experiment, profile, out, artifacts = "needed";
+};
+
 struct ReportArgs {
   std::string experiment, profile, format = "md", out;
   std::string compare_to;  ///< table: Welch's t-test of every row against this row
@@ -95,6 +99,7 @@ int cmd_worker(const Common& common, const WorkerArgs& args);
 int cmd_slurm_submit(const Common& common, const SubmitArgs& args);
 int cmd_slurm_status(const Common& common, const std::string& sweep_dir, double lost_after);
 int cmd_ingest(const Common& common, const IngestArgs& args);
+int cmd_export(const Common& common, const ExportArgs& args);
 int cmd_status(const Common& common, const ReportArgs& args);
 int cmd_table(const Common& common, const ReportArgs& args);
 int cmd_plot(const Common& common, const ReportArgs& args);

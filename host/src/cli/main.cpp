@@ -26,6 +26,7 @@ struct Args {
   std::string sweep_dir;
   double lost_after = dfkd::host::kDefaultLostAfterSeconds;
   IngestArgs ingest;
+  ExportArgs export_args;
   ReportArgs report;
   SiteArgs site;
   QueryArgs query;
@@ -187,15 +188,35 @@ void add_slurm_command(CLI::App& app, Args& a, Dispatch& dispatch) {
 }
 
 void add_ingest_command(CLI::App& app, Args& a, Dispatch& dispatch) {
-  auto* cmd =
-      app.add_subcommand("ingest", "merge sweep shards into the results store (idempotent)");
-  cmd->add_option("inputs", a.ingest.inputs, "sweep directories or shard directories")->required();
+  auto* cmd = app.add_subcommand(
+      "ingest", "merge sweep shards or results archives into the results store (idempotent)");
+  cmd->add_option("inputs", a.ingest.inputs, "sweep, shard or archive (`dfkd export`) directories")
+      ->required();
   cmd->add_option(
          "--lost-after", a.ingest.lost_after,
          "shards without Slurm's view: seconds without heartbeat that mean lost (default 600)")
       ->check(CLI::NonNegativeNumber);
   add_db(cmd, a);
   dispatch.emplace_back(cmd, [&a] { return cmd_ingest(a.common, a.ingest); });
+}
+
+void add_export_command(CLI::App& app, Args& a, Dispatch& dispatch) {
+  auto& ex = a.export_args;
+  auto* cmd = app.add_subcommand(
+      "export",
+      "copy an experiment's completed runs into a results archive that `dfkd ingest` merges "
+      "into any store");
+  cmd->add_option("experiment", ex.experiment, "experiment JSON file or name in the store")
+      ->required();
+  cmd->add_option("--out", ex.out, "archive directory (an existing archive there is replaced)")
+      ->required();
+  cmd->add_option("--profile", ex.profile, "profile (default: every profile with runs)");
+  cmd->add_option("--artifacts", ex.artifacts,
+                  "needed: model files only of runs other runs read (teachers); all: every "
+                  "artifact file")
+      ->check(CLI::IsMember({"needed", "all"}));
+  add_db(cmd, a);
+  dispatch.emplace_back(cmd, [&a] { return cmd_export(a.common, a.export_args); });
 }
 
 /// status, table and plot: views of one experiment, read from the store.
@@ -312,6 +333,7 @@ int main(int argc, char** argv) {
   add_worker_command(app, args, dispatch);
   add_slurm_command(app, args, dispatch);
   add_ingest_command(app, args, dispatch);
+  add_export_command(app, args, dispatch);
   add_report_commands(app, args, dispatch);
   add_site_command(app, args, dispatch);
   add_query_command(app, args, dispatch);

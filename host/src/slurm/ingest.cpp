@@ -8,6 +8,7 @@
 #include "dfkd/errors.hpp"
 #include "planner/progress.hpp"
 #include "slurm/task_state.hpp"
+#include "store/archive.hpp"
 
 namespace fs = std::filesystem;
 
@@ -158,6 +159,25 @@ void ingest_loose_shard(ResultsStore& store, const fs::path& input, const Ingest
                sum, out);
 }
 
+/// A results archive (`dfkd export`): every run it lists is completed, so each is merged like a
+/// finished shard; the experiment definitions come first, so `dfkd table` works at once.
+void ingest_archive(ResultsStore& store, const fs::path& dir, IngestSummary& sum, std::FILE* out) {
+  const auto runs = archived_runs(dir);
+  fmt::print(out, "dfkd: ingesting results archive {} ({} runs) into {}\n", dir.string(),
+             runs.size(), store.path().string());
+  for (const auto& name : copy_archived_definitions(store, dir))
+    fmt::print(out, "  experiment {}: definition added\n", name);
+  for (const auto& run : runs) {
+    TaskState state;
+    state.kind = TaskState::Kind::Completed;
+    state.has_shard = true;
+    const auto label = run.row.empty()
+                           ? fmt::format("{} {} seed {}", run.role, run.column, run.seed)
+                           : fmt::format("{} / {} seed {}", run.row, run.column, run.seed);
+    ingest_shard(store, {dir / kArchiveStore, run.run_key, label, state, "", ""}, sum, out);
+  }
+}
+
 void print_summary(const IngestSummary& sum, std::FILE* out) {
   fmt::print(out,
              "dfkd: {} merged, {} already ingested, {} lost, {} still queued or running, {} not "
@@ -175,6 +195,8 @@ IngestSummary ingest(ResultsStore& store, const std::vector<fs::path>& inputs,
   for (const auto& input : inputs) {
     if (Sweep::is_sweep_dir(input))
       ingest_sweep(store, input, opt, sum, out);
+    else if (is_archive_dir(input))
+      ingest_archive(store, input, sum, out);
     else
       ingest_loose_shard(store, input, opt, sum, out);
   }

@@ -1,7 +1,8 @@
 #pragma once
-/// `dfkd ingest SWEEP_DIR|SHARD...`: merges sweep shards into the main results store, one
-/// transaction per shard. Ingesting twice changes nothing; a task that ended without an outcome
-/// is recorded as lost (killed, error "lost: ..."), so the next `dfkd slurm submit` plans it again.
+/// `dfkd ingest SWEEP_DIR|SHARD|ARCHIVE...`: merges sweep shards, and results archives
+/// (store/archive.hpp), into the main results store, one transaction per run. Ingesting twice
+/// changes nothing; a task that ended without an outcome is recorded as lost (killed, error "lost:
+/// ..."), so the next `dfkd slurm submit` plans it again.
 #include <cstdio>
 #include <filesystem>
 #include <vector>

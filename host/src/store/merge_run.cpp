@@ -257,6 +257,7 @@ std::string place_artifact(const fs::path& file, const ArtifactRecord& artifact,
 
 void merge_artifacts(SQLite::Database& db, const fs::path& store, const MergedRun& run,
                      const ArtifactPlacement& place) {
+  if (place.mode == MergeOptions::Artifacts::Omit) return;
   SQLite::Statement arts(db, fmt::format("SELECT {} FROM src.artifact WHERE run_id = ?1",
                                          store_detail::kArtifactColumns));
   arts.bind(1, run.src_id);

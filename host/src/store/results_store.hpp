@@ -106,8 +106,9 @@ struct CellRecord {
 struct MergeOptions {
   /// CopyFiles: artifact files are copied beside this store (ingest: the store stays
   /// self-contained). ReferenceInPlace: rows point at the source's files by absolute path (a
-  /// shard borrowing its teacher's trained model).
-  enum class Artifacts { CopyFiles, ReferenceInPlace } artifacts = Artifacts::CopyFiles;
+  /// shard borrowing its teacher's trained model). Omit: no artifact rows or files (a results
+  /// archive keeps model files only where other runs read them).
+  enum class Artifacts { CopyFiles, ReferenceInPlace, Omit } artifacts = Artifacts::CopyFiles;
   /// Non-empty: the run is recorded as killed with this error (a lost Slurm task).
   std::string lost_reason;
   /// Provenance written to ingest_log when the merge changed something ("" = no log entry).

@@ -1,0 +1,60 @@
+#pragma once
+/// Results archives (`dfkd export`, `dfkd ingest ARCHIVE_DIR`): an experiment's completed runs
+/// (definition, cells, configs, metrics, provenance, and the model files that other runs read)
+/// copied out of a store into a directory that any other store can ingest. An archive moves
+/// results between machines and keeps the runs behind a committed table next to it
+/// (results/cpu/archive/), so a new checkout regenerates the table, or resumes the experiment,
+/// without training again.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "store/results_store.hpp"
+
+namespace dfkd::host {
+
+/// The archive's own files: the manifest (what is in it, sorted for readable diffs) and a
+/// results store holding exactly those runs, with its artifact folder beside it.
+inline constexpr const char* kArchiveManifest = "archive.json";
+inline constexpr const char* kArchiveStore = "runs.db";
+
+struct ExportOptions {
+  std::string experiment;
+  std::string profile;  ///< "" = every profile the store has cells for
+  /// Needed: model and sample files only of runs that other archived runs read (their
+  /// teachers), so the archive stays small and students planned later still find their teacher.
+  /// All: every artifact file of every run.
+  enum class Artifacts { Needed, All } artifacts = Artifacts::Needed;
+};
+
+struct ExportSummary {
+  int runs = 0;              ///< completed runs archived
+  int with_files = 0;        ///< of those, runs whose artifact files came along
+  int not_completed = 0;     ///< cells whose run is planned, running, failed or killed: left out
+  std::uintmax_t bytes = 0;  ///< size of the archive directory
+};
+
+/// Writes the archive into `dir` (created; an existing archive there is replaced as a whole,
+/// any other existing directory is refused). Throws ConfigError for an unknown experiment or
+/// profile, or when nothing is completed.
+ExportSummary export_archive(const ResultsStore& store, const std::filesystem::path& dir,
+                             const ExportOptions& options);
+
+bool is_archive_dir(const std::filesystem::path& dir);
+
+struct ArchivedRun {
+  std::string run_key, row, column, role;
+  int64_t seed = 0;
+};
+
+/// The runs an archive's manifest lists; throws ConfigError naming the file when the manifest is
+/// unreadable or lists a run its store does not hold.
+std::vector<ArchivedRun> archived_runs(const std::filesystem::path& dir);
+
+/// Copies the archive's experiment definitions into `store` where it has none of that name (a
+/// store's own definition is never replaced by an archive's). Returns the names copied.
+std::vector<std::string> copy_archived_definitions(ResultsStore& store,
+                                                   const std::filesystem::path& dir);
+
+}  // namespace dfkd::host

@@ -1,0 +1,128 @@
+// `dfkd export` + `dfkd ingest ARCHIVE`: an experiment's runs carried to a fresh store (another
+// machine, a new checkout) give the same table, and `dfkd run` there trains nothing again.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "support/cli_fixture.hpp"
+
+namespace {
+
+using dfkd::host::ResultsStore;
+using dfkd::host::RunStatus;
+using dfkd::test_support::CliTest;
+using dfkd::test_support::count;
+namespace fs = std::filesystem;
+
+/// The table without its first lines (they name the store it was read from).
+std::string table_body(const std::string& table) {
+  const auto at = table.find("| ");
+  return at == std::string::npos ? table : table.substr(at);
+}
+
+TEST_F(CliTest, ExportedRunsIngestIntoAFreshStoreWithTheSameTableAndNothingToTrain) {
+  const auto run = cli("run '" + experiment() + "' --profile smoke --no-table " + db_arg());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const fs::path archive = dir_ / "archive";
+  const auto exported =
+      cli("export two_moons --profile smoke --out '" + archive.string() + "' " + db_arg());
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
+  // 3 student rows x 2 seeds + the column's teacher (it has no cell, the students read it).
+  EXPECT_NE(exported.output.find("exported 7 completed runs of two_moons (profile smoke)"),
+            std::string::npos)
+      << exported.output;
+  EXPECT_NE(exported.output.find("artifact files of 1 run)"), std::string::npos) << exported.output;
+
+  const auto manifest = nlohmann::json::parse(std::ifstream(archive / "archive.json"));
+  ASSERT_EQ(manifest.at("runs").size(), 7u);
+  int with_files = 0;
+  for (const auto& r : manifest.at("runs")) {
+    const bool files = r.at("files").get<bool>();
+    with_files += files ? 1 : 0;
+    EXPECT_EQ(files, r.at("role") == "teacher") << r.dump();
+  }
+  EXPECT_EQ(with_files, 1);
+  EXPECT_FALSE(fs::exists(archive / "runs.db-wal")) << "the archive must be one file";
+
+  const fs::path fresh = dir_ / "fresh" / "results.db";
+  fs::create_directories(fresh.parent_path());
+  const std::string fresh_db = "--db '" + fresh.string() + "'";
+  const auto ingested = cli("ingest '" + archive.string() + "' " + fresh_db);
+  ASSERT_EQ(ingested.exit_code, 0) << ingested.output;
+  EXPECT_NE(ingested.output.find("7 merged"), std::string::npos) << ingested.output;
+  EXPECT_NE(ingested.output.find("experiment two_moons: definition added"), std::string::npos)
+      << ingested.output;
+
+  const auto here = cli("table two_moons --profile smoke " + db_arg());
+  const auto there = cli("table two_moons --profile smoke " + fresh_db);
+  ASSERT_EQ(there.exit_code, 0) << there.output;
+  EXPECT_EQ(table_body(there.output), table_body(here.output));
+
+  {
+    ResultsStore store(fresh, ResultsStore::Mode::ReadOnly);
+    for (const auto& r : store.runs("two_moons")) {
+      EXPECT_EQ(r.status, RunStatus::Completed);
+      const auto models = store.artifacts(r.run_id, "model");
+      if (r.role == "teacher") {
+        ASSERT_EQ(models.size(), 1u);
+        EXPECT_TRUE(fs::exists(fresh.parent_path() / models[0].path)) << models[0].path;
+      } else {
+        EXPECT_TRUE(models.empty()) << r.row << ": only the runs others read keep their files";
+        // Students of the teacher are linked to it in the fresh store too.
+        EXPECT_EQ(r.parent_run_id.empty(), r.parent_run_key.empty()) << r.row;
+      }
+    }
+  }
+  // The whole experiment is found by run key: nothing to train.
+  const auto again = cli("run '" + experiment() + "' --profile smoke --no-table " + fresh_db);
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_EQ(count(again.output, "  epoch "), 0) << again.output;
+
+  // Twice changes nothing; a second export replaces the archive as a whole.
+  const auto twice = cli("ingest '" + archive.string() + "' " + fresh_db);
+  EXPECT_NE(twice.output.find("0 merged, 7 already ingested"), std::string::npos) << twice.output;
+  const auto all = cli("export two_moons --profile smoke --artifacts all --out '" +
+                       archive.string() + "' " + db_arg());
+  ASSERT_EQ(all.exit_code, 0) << all.output;
+  EXPECT_NE(all.output.find("artifact files of 7 runs)"), std::string::npos) << all.output;
+}
+
+TEST_F(CliTest, ExportAndIngestOfArchivesNameWhatIsWrongAndExitTwo) {
+  const auto run =
+      cli("run '" + experiment() + "' --profile smoke --no-table --only DFAL " + db_arg());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  // Nothing to export: the store has no such experiment, or nothing completed in the profile.
+  const auto none = cli("export nonesuch --out '" + (dir_ / "a").string() + "' " + db_arg());
+  EXPECT_EQ(none.exit_code, 2) << none.output;
+  EXPECT_NE(none.output.find("has no experiment 'nonesuch'"), std::string::npos) << none.output;
+  const auto empty =
+      cli("export two_moons --profile quick --out '" + (dir_ / "a").string() + "' " + db_arg());
+  EXPECT_EQ(empty.exit_code, 2) << empty.output;
+  EXPECT_NE(empty.output.find("no completed run of experiment 'two_moons' (profile quick)"),
+            std::string::npos)
+      << empty.output;
+  EXPECT_FALSE(fs::exists(dir_ / "a"));
+
+  // A directory that is not an archive is never replaced.
+  const fs::path other = dir_ / "notes";
+  fs::create_directories(other);
+  std::ofstream(other / "keep.txt") << "mine";
+  const auto refused = cli("export two_moons --out '" + other.string() + "' " + db_arg());
+  EXPECT_EQ(refused.exit_code, 2) << refused.output;
+  EXPECT_NE(refused.output.find("is not a dfkd results archive"), std::string::npos)
+      << refused.output;
+  EXPECT_TRUE(fs::exists(other / "keep.txt"));
+
+  // A damaged manifest is named, with what to do.
+  const fs::path archive = dir_ / "archive";
+  ASSERT_EQ(cli("export two_moons --out '" + archive.string() + "' " + db_arg()).exit_code, 0);
+  std::ofstream(archive / "archive.json")
+      << "{\"format\": \"dfkd-results-archive\", \"version\": 1";
+  const auto bad =
+      cli("ingest '" + archive.string() + "' --db '" + (dir_ / "fresh.db").string() + "'");
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("archive.json: not valid JSON"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find("export the archive again"), std::string::npos) << bad.output;
+}
+
+}  // namespace
