@@ -1,4 +1,4 @@
-# dfkd_add_plugin(NAME <name> KIND <model|dataset|generator|regularizer|method|augmentation> SOURCES <files...>
+# dfkd_add_plugin(NAME <name> KIND <model|dataset|generator|regularizer|method|augmentation|pruner> SOURCES <files...>
 #                 [MATHS <files...>] [TESTS <files...>] [LIBRARIES <targets...>] [OUTPUT_DIR <dir>])
 # Builds a plugin as a MODULE library named exactly <name>.so (no "lib" prefix) into
 # <plugins dir>/<kind>/, where the host discovers it.
@@ -13,7 +13,7 @@ function(dfkd_add_plugin)
   if(NOT P_NAME OR NOT P_KIND OR NOT P_SOURCES)
     message(FATAL_ERROR "dfkd_add_plugin: NAME, KIND and SOURCES are required")
   endif()
-  set(_kinds model dataset generator regularizer method augmentation)
+  set(_kinds model dataset generator regularizer method augmentation pruner)
   if(NOT P_KIND IN_LIST _kinds)
     message(FATAL_ERROR "dfkd_add_plugin(${P_NAME}): KIND '${P_KIND}' is not one of ${_kinds}")
   endif()

@@ -8,20 +8,17 @@
 // of rank >= 2 (a convolution, or a Linear through its transpose) adds weight.numel() x its output
 // positions per image. Parameter counts are also compared with the sum of parameter numels.
 #include <gtest/gtest.h>
-#include <torch/csrc/autograd/function.h>
-#include <torch/csrc/autograd/functions/accumulate_grad.h>
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <cmath>
 #include <dfkd/errors.hpp>
 #include <dfkd/options.hpp>
+#include <dfkd/pruner.hpp>
 #include <dfkd/random.hpp>
 #include <map>
-#include <set>
 #include <string>
 #include <tuple>
-#include <unordered_set>
 #include <vector>
 
 #include "conv_generator_net.hpp"
@@ -66,63 +63,29 @@ int64_t parameter_numel(torch::nn::Module& m) {
   return n;
 }
 
-/// MACs per image counted from the autograd graph of `out` (a forward on ONE image). Also returns
-/// the weights (rank >= 2 parameters) it met, to check that none was missed.
-struct GraphCount {
+/// MACs per image counted from the autograd graph of `out` (a forward of `m` on ONE image) by the
+/// SDK's macs_per_weight, which pruned runs use for their effective MACs; it throws when the
+/// forward leaves out a weight.
+int64_t graph_macs(torch::nn::Module& m, const torch::Tensor& out) {
   int64_t macs = 0;
-  std::multiset<const void*> weights;
-};
-
-GraphCount graph_macs(const torch::Tensor& out) {
-  using torch::autograd::AccumulateGrad;
-  using torch::autograd::Node;
-  GraphCount count;
-  std::vector<Node*> stack{out.grad_fn().get()};
-  std::unordered_set<Node*> seen;
-  while (!stack.empty()) {
-    Node* node = stack.back();
-    stack.pop_back();
-    if (!node || !seen.insert(node).second) continue;
-    const bool transpose = node->name() == "TBackward0";
-    for (const auto& edge : node->next_edges()) {
-      Node* next = edge.function.get();
-      if (!next) continue;
-      stack.push_back(next);
-      if (transpose) continue;  // counted at the matmul that consumes the transpose
-      // A Linear's weight reaches its addmm through t(); a conv's weight directly.
-      Node* leaf = next;
-      if (next->name() == "TBackward0" && next->num_outputs() == 1)
-        leaf = next->next_edge(0).function.get();
-      auto* acc = dynamic_cast<AccumulateGrad*>(leaf);
-      if (!acc || acc->variable.dim() < 2) continue;
-      // input_metadata(0) describes the forward output of `node`: [1, Cout, H, W] or [1, out].
-      const torch::Tensor out_like = node->input_metadata(0).zeros_like();
-      const auto out_sizes = out_like.sizes();
-      int64_t positions = 1;
-      for (size_t d = 2; d < out_sizes.size(); ++d) positions *= out_sizes[d];
-      EXPECT_EQ(out_sizes[0], 1) << "graph_macs needs a batch of one";
-      count.macs += acc->variable.numel() * positions;
-      count.weights.insert(acc->variable.unsafeGetTensorImpl());
-    }
-  }
-  return count;
-}
-
-/// Every rank >= 2 parameter of `m`, as graph_macs identifies them.
-std::multiset<const void*> weights_of(torch::nn::Module& m) {
-  std::multiset<const void*> w;
-  for (const auto& p : m.parameters())
-    if (p.dim() >= 2) w.insert(p.unsafeGetTensorImpl());
-  return w;
+  const auto params = m.named_parameters();
+  for (const auto& [name, uses] : dfkd::macs_per_weight(m, out))
+    macs += params[name].numel() * uses;
+  return macs;
 }
 
 void expect_graph_count(dfkd::Model& model, Sizes input, int64_t expected_macs) {
   model.module().eval();
   const auto out = model.forward(randn(input)).logits;
-  const GraphCount count = graph_macs(out);
-  EXPECT_EQ(count.macs, expected_macs);
-  EXPECT_EQ(count.weights, weights_of(model.module()))
-      << "the forward's graph does not use every weight exactly once";
+  EXPECT_EQ(graph_macs(model.module(), out), expected_macs);
+  // The SDK's entry point for a model: a zero sample, eval mode, training mode restored.
+  model.module().train();
+  const auto uses = dfkd::macs_per_weight(model, Sizes(input.begin() + 1, input.end()));
+  EXPECT_TRUE(model.module().is_training());
+  int64_t macs = 0;
+  for (const auto& p : model.module().named_parameters())
+    if (uses.count(p.key())) macs += p.value().numel() * uses.at(p.key());
+  EXPECT_EQ(macs, expected_macs);
 }
 
 void expect_shapes(dfkd::Model& model, const Sizes& input, int64_t classes,
@@ -448,9 +411,8 @@ TEST(ConvGenerator, MacsMatchMethodsMd) {
     auto g = generator({{"nz", nz}, {"ngf", ngf}}, {nc, 32, 32});
     EXPECT_EQ(g->macs(), conv_generator_macs(nz, ngf, nc, 32));
     g->module().eval();
-    const GraphCount count = graph_macs(g->forward(randn({1, nz})));
-    EXPECT_EQ(count.macs, g->macs()) << "nz " << nz << " ngf " << ngf << " nc " << nc;
-    EXPECT_EQ(count.weights, weights_of(g->module()));
+    EXPECT_EQ(graph_macs(g->module(), g->forward(randn({1, nz}))), g->macs())
+        << "nz " << nz << " ngf " << ngf << " nc " << nc;
   }
 }
 

@@ -13,6 +13,7 @@ Model::~Model() = default;
 Generator::~Generator() = default;
 Regularizer::~Regularizer() = default;
 Augmentation::~Augmentation() = default;
+Pruner::~Pruner() = default;
 Method::~Method() = default;
 std::vector<PretrainingStage> Method::pretraining(TrainContext&) {
   return {};
@@ -171,6 +172,8 @@ const char* to_string(PluginKind kind) {
       return "method";
     case PluginKind::Augmentation:
       return "augmentation";
+    case PluginKind::Pruner:
+      return "pruner";
   }
   return "?";
 }
@@ -189,6 +192,8 @@ const char* interface_id(PluginKind kind) {
       return DFKD_DETAIL_IFACE_method;
     case PluginKind::Augmentation:
       return DFKD_DETAIL_IFACE_augmentation;
+    case PluginKind::Pruner:
+      return DFKD_DETAIL_IFACE_pruner;
   }
   return "?";
 }

@@ -22,7 +22,7 @@ const KeySet kTeacherKeys{{"model", "method"}, {"dataset", "train", "seed", "aug
 const KeySet kTeacherRowKeys{{"name", "teacher"}, {"paper", "description"}};
 const KeySet kRowKeys{{"name", "method"},
                       {"generator", "regularizers", "augmentations", "train", "student", "paper",
-                       "description", "by_column"}};
+                       "description", "by_column", "init_from", "teacher_from", "pruning"}};
 const KeySet kPluginKeys{{"plugin"}, {"options"}};
 const KeySet kRegularizerKeys{{"plugin"}, {"weight", "options"}};
 // Keys a row's patches (profile, by_column) cannot set: what names the row, and its grid, which
@@ -79,10 +79,13 @@ void check_method_row(const json& r, const std::string& path) {
   check_plugin_spec(r.at("method"), json_path(path, "method"));
   if (r.contains("generator")) check_plugin_spec(r.at("generator"), json_path(path, "generator"));
   if (r.contains("student")) check_plugin_spec(r.at("student"), json_path(path, "student"));
+  if (r.contains("pruning")) check_plugin_spec(r.at("pruning"), json_path(path, "pruning"));
   if (r.contains("regularizers"))
     check_regularizers(r.at("regularizers"), json_path(path, "regularizers"));
   if (r.contains("augmentations"))
     check_plugin_list(r.at("augmentations"), json_path(path, "augmentations"));
+  for (const char* key : {"init_from", "teacher_from"})
+    if (r.contains(key)) require_string(r.at(key), json_path(path, key));
 }
 
 void check_row_patch(const json& r, const std::string& path, bool teacher_row,
@@ -91,13 +94,15 @@ void check_row_patch(const json& r, const std::string& path, bool teacher_row,
   if (in_file && !teacher_row) keys.optional.insert(keys.optional.end(), {"grid", "grid_labels"});
   check_keys(r, path, keys);
   if (teacher_row) return;
-  for (const char* key : {"method", "generator", "student"})
+  for (const char* key : {"method", "generator", "student", "pruning"})
     if (present(r, key)) check_plugin_patch(r.at(key), json_path(path, key));
   if (present(r, "regularizers"))
     check_regularizers(r.at("regularizers"), json_path(path, "regularizers"));
   if (present(r, "augmentations"))
     check_plugin_list(r.at("augmentations"), json_path(path, "augmentations"));
   if (present(r, "train")) check_train_patch(r.at("train"), json_path(path, "train"));
+  for (const char* key : {"init_from", "teacher_from"})
+    if (present(r, key)) require_string(r.at(key), json_path(path, key));
   if (present(r, "by_column")) {
     const auto bpath = json_path(path, "by_column");
     for (const auto& [column, patch] : require_object(r.at("by_column"), bpath).items()) {

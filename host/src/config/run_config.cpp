@@ -13,7 +13,7 @@ using json = nlohmann::json;
 
 const KeySet kRunConfigKeys{{"profile", "role", "seed", "dataset", "model", "method", "generator",
                              "regularizers", "teacher", "train"},
-                            {"augmentations"}};
+                            {"augmentations", "init_from", "pruning"}};
 const KeySet kPluginKeys{{"plugin", "version", "options"}, {}};
 const KeySet kDatasetKeys{{"plugin", "version", "options", "source"}, {}};
 const KeySet kRegularizerKeys{{"plugin", "version", "options", "weight"}, {}};
@@ -117,6 +117,9 @@ RunConfig read_run_config(const json& j, const std::string& path) {
       c.augmentations.push_back(read_plugin(augs[i], fmt::format("{}[{}]", apath, i)));
   }
   if (!j.at("teacher").is_null()) c.teacher = require_string(j.at("teacher"), at(path, "teacher"));
+  if (j.contains("init_from"))
+    c.init_from = require_string(j.at("init_from"), at(path, "init_from"));
+  if (j.contains("pruning")) c.pruning = read_plugin(j.at("pruning"), at(path, "pruning"));
   c.train = read_train(j.at("train"), at(path, "train"));
   return c;
 }
@@ -181,6 +184,8 @@ void to_json(json& j, const RunConfig& in) {
        {"teacher", in.teacher ? json(*in.teacher) : json(nullptr)},
        {"train", in.train}};
   if (!in.augmentations.empty()) j["augmentations"] = in.augmentations;
+  if (in.init_from) j["init_from"] = *in.init_from;
+  if (in.pruning) j["pruning"] = *in.pruning;
 }
 
 std::string run_key(const RunConfig& config) {

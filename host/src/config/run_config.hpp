@@ -61,6 +61,12 @@ struct RunConfig {
   /// without augmentations keep the run keys they had before augmentation plugins existed.
   std::vector<PluginChoice> augmentations;
   std::optional<std::string> teacher;  ///< the teacher's run_key, for methods that need one
+  /// The run_key of the run whose trained weights the student starts from (a row's `init_from`:
+  /// fine-tuning phases). Serialised only when set, as augmentations.
+  std::optional<std::string> init_from;
+  /// The pruner applied to the student at the start (after init_from's weights are loaded);
+  /// serialised only when set.
+  std::optional<PluginChoice> pruning;
   TrainSettings train;
 };
 

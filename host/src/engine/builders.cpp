@@ -94,6 +94,11 @@ std::vector<std::unique_ptr<Augmentation>> build_augmentations(
   return out;
 }
 
+std::unique_ptr<Pruner> build_pruner(const PluginHost& plugins, const PluginChoice& spec) {
+  const auto& p = plugin_for(plugins, PluginKind::Pruner, spec);
+  return p.entry.make_pruner(options_for(p, spec));
+}
+
 torch::Device resolve_device(const std::string& name) {
   if (name == "cpu") return torch::kCPU;
   if (name == "cuda") {

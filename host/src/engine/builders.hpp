@@ -39,6 +39,7 @@ std::unique_ptr<Method> build_method(const PluginHost& plugins, const PluginChoi
 RegularizerSet build_regularizers(const PluginHost& plugins,
                                   const std::vector<RegularizerChoice>& list);
 /// `shape` is the run's dataset's: an augmentation refuses data it cannot handle when built.
+std::unique_ptr<Pruner> build_pruner(const PluginHost& plugins, const PluginChoice& spec);
 std::vector<std::unique_ptr<Augmentation>> build_augmentations(
     const PluginHost& plugins, const std::vector<PluginChoice>& list, const DataShape& shape);
 

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace dfkd::host {
 namespace {
 
@@ -11,6 +13,17 @@ void write_atomically(const std::filesystem::path& file, torch::serialize::Outpu
   tmp += ".tmp";
   root.save_to(tmp.string());
   std::filesystem::rename(tmp, file);
+}
+
+// Parameter names hold dots, which archive keys use for nesting.
+std::string mask_key(std::string name) {
+  std::replace(name.begin(), name.end(), '.', ':');
+  return name;
+}
+
+std::string mask_name(std::string key) {
+  std::replace(key.begin(), key.end(), ':', '.');
+  return key;
 }
 
 }  // namespace
@@ -35,6 +48,16 @@ void save_checkpoint(const std::filesystem::path& file, const TrainState& s, int
     torch::serialize::OutputArchive a;
     o.optimizer->save(a);
     root.write("optimizer." + o.name, a);
+  }
+  if (s.batches) {
+    const auto at = s.batches->position();
+    if (at.order.defined()) root.write("batch_order", at.order);
+    root.write("batch_cursor", torch::tensor(at.cursor, torch::kLong));
+  }
+  if (s.masks) {
+    torch::serialize::OutputArchive masks;
+    for (const auto& [name, mask] : *s.masks) masks.write(mask_key(name), mask);
+    root.write("pruning_masks", masks);
   }
   write_atomically(file, root);
 }
@@ -63,6 +86,24 @@ int64_t load_checkpoint(const std::filesystem::path& file, const TrainState& s,
       torch::serialize::InputArchive a;
       root.read("optimizer." + o.name, a);
       o.optimizer->load(a);
+    }
+    if (s.batches) {
+      // Checkpoints written before the batch position was kept start a new pass.
+      ShuffledBatches::Position at;
+      torch::Tensor cursor;
+      if (root.try_read("batch_cursor", cursor)) at.cursor = cursor.item<int64_t>();
+      if (!root.try_read("batch_order", at.order)) at = {};
+      s.batches->restore(std::move(at));
+    }
+    if (s.masks) {
+      torch::serialize::InputArchive masks;
+      root.read("pruning_masks", masks);
+      s.masks->clear();
+      for (const auto& key : masks.keys()) {
+        torch::Tensor mask;
+        masks.read(key, mask);
+        (*s.masks)[mask_name(key)] = mask;
+      }
     }
     return epoch.item<int64_t>();
   } catch (const c10::Error& e) {

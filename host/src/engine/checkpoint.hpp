@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "dfkd/sdk.hpp"
+#include "engine/training_data.hpp"
 
 namespace dfkd::host {
 
@@ -12,6 +13,11 @@ struct TrainState {
   Model& student;
   Generator* generator;
   TrainContext& ctx;  ///< the method's optimizers and extra modules
+  /// The run's pruning masks (null: the run prunes nothing). Saved with every checkpoint and
+  /// read back on resume, so a resumed run keeps exactly the masks it started with.
+  PruningMasks* masks = nullptr;
+  /// The run's real-data batches (null: data-free), whose place in the current pass is saved.
+  ShuffledBatches* batches = nullptr;
 };
 
 void save_checkpoint(const std::filesystem::path& file, const TrainState& state, int64_t epoch);

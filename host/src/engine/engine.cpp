@@ -12,6 +12,7 @@
 #include "engine/memory_format.hpp"
 #include "engine/precision.hpp"
 #include "engine/signals.hpp"
+#include "engine/student_pruning.hpp"
 #include "engine/training_data.hpp"
 #include "store/artifact_files.hpp"
 #include "util/hash.hpp"
@@ -108,6 +109,33 @@ void record_artifact(ResultsStore& store, const RunRecord& run, const std::strin
   store.add_artifact(a);
 }
 
+/// The completed run `key` that a run reads (as its teacher, or its init_from weights).
+RunRecord completed_input(const ResultsStore& store, const std::string& key, const char* role) {
+  auto rec = store.find_run_by_key(key);
+  if (!rec || rec->status != RunStatus::Completed)
+    throw std::runtime_error(
+        fmt::format("{} run {} is not completed; train it first (dfkd run plans the runs a run "
+                    "reads before it)",
+                    role, key.substr(0, 12)));
+  return *rec;
+}
+
+/// The newest attempt's trained weights, checked against their sha256; older attempts' files
+/// stay for the runs that learned from them.
+std::pair<ArtifactRecord, std::filesystem::path> trained_model_file(const ResultsStore& store,
+                                                                    const RunRecord& run) {
+  const auto arts = store.artifacts(run.run_id, "model");
+  if (arts.empty())
+    throw std::runtime_error(fmt::format("run {} ({} {}) has no trained-model artifact", run.run_id,
+                                         run.row, run.column));
+  const auto& art = arts.back();
+  auto file = store.artifact_file(art);
+  verify_artifact(file, art.sha256,
+                  fmt::format("the trained model of run {} ({} {})", run.run_id.substr(0, 12),
+                              run.row.empty() ? run.role : run.row, run.column));
+  return {art, std::move(file)};
+}
+
 }  // namespace
 
 Engine::Engine(const PluginHost& plugins, ResultsStore& store, EngineOptions options)
@@ -144,16 +172,7 @@ std::unique_ptr<Model> load_trained_model(const PluginHost& plugins, DatasetCach
   const auto config = run.config.get<RunConfig>();
   const auto& shape_source = datasets.get(config.dataset);
   auto model = build_model(plugins, config.model, shape_source.shape());
-  const auto arts = store.artifacts(run.run_id, "model");
-  if (arts.empty())
-    throw std::runtime_error(fmt::format("run {} ({} {}) has no trained-model artifact", run.run_id,
-                                         run.row, run.column));
-  // The newest attempt's weights; older attempts' files stay for the runs that learned from them.
-  const auto& art = arts.back();
-  const auto file = store.artifact_file(art);
-  verify_artifact(file, art.sha256,
-                  fmt::format("the trained model of run {} ({} {})", run.run_id.substr(0, 12),
-                              run.row.empty() ? run.role : run.row, run.column));
+  const auto [art, file] = trained_model_file(store, run);
   model->module().to(device);
   load_weights(file, model->module(), device);
   if (used) *used = art;
@@ -250,7 +269,8 @@ struct Engine::Session {
   int64_t iterations = 0;    ///< per epoch
   int64_t resumed_from = 0;  ///< epochs restored from a checkpoint at start
 
-  TrainState state() const { return {*student, generator.get(), *ctx}; }
+  StudentPruning pruning;  ///< inactive: nothing pruned
+  TrainState state() { return {*student, generator.get(), *ctx, pruning.masks(), batches.get()}; }
 };
 
 RunOutcome Engine::train(const RunRecord& run) {
@@ -272,6 +292,8 @@ std::unique_ptr<Engine::Session> Engine::set_up(const RunRecord& run) {
   // The order matters: the student, the generator, then the teacher's model draw their initial
   // parameters in turn from the global generator build_networks seeds.
   build_networks(s);
+  if (s.config.init_from) load_initial_weights(s);
+  if (s.config.pruning) prune(s);
   if (s.config.teacher) load_teacher(s);
   s.method = build_method(plugins_, s.config.method);
   s.regularizers = build_regularizers(plugins_, s.config.regularizers);
@@ -303,20 +325,33 @@ void Engine::build_networks(Session& s) {
 }
 
 void Engine::load_teacher(Session& s) {
-  const auto& key = *s.config.teacher;
-  auto trec = store_.find_run_by_key(key);
-  if (!trec || trec->status != RunStatus::Completed)
-    throw std::runtime_error(
-        fmt::format("teacher run {} is not completed; train it first (dfkd run "
-                    "plans teachers before students)",
-                    key.substr(0, 12)));
+  const auto trec = completed_input(store_, *s.config.teacher, "teacher");
   ArtifactRecord weights;
-  s.teacher = load_trained_model(plugins_, datasets_, store_, *trec, options_.device, &weights);
+  s.teacher = load_trained_model(plugins_, datasets_, store_, trec, options_.device, &weights);
   // Pinned by content: a later forced retrain of the teacher adds a new file and cannot change
   // what this run is recorded to have learned from.
   store_.record_input(s.run.run_id, {"teacher", weights.artifact_id, weights.sha256});
   if (s.images) use_channels_last(s.teacher->module());
   freeze(*s.teacher);  // no parameter gradients: generator steps only need input gradients
+}
+
+/// A row's `init_from`: the student starts from another run's trained weights (a fine-tuning
+/// phase), pinned by content like a teacher's. A resumed run's checkpoint replaces them.
+void Engine::load_initial_weights(Session& s) {
+  const auto [art, file] =
+      trained_model_file(store_, completed_input(store_, *s.config.init_from, "init_from"));
+  load_weights(file, s.student->module(), options_.device);
+  if (s.images) use_channels_last(s.student->module());
+  store_.record_input(s.run.run_id, {"init", art.artifact_id, art.sha256});
+}
+
+/// The row's pruner decides on the weights the run starts from; a resumed run reads the masks
+/// back from its checkpoint instead (resume_or_pretrain).
+void Engine::prune(Session& s) {
+  const auto pruner = build_pruner(plugins_, *s.config.pruning);
+  if (!s.pruning.start(*s.student, *pruner, s.shape.input_shape))
+    throw ConfigError(fmt::format("pruning: '{}' found nothing to prune in model '{}'",
+                                  s.config.pruning->plugin, s.config.model.plugin));
 }
 
 void Engine::build_context(Session& s) {
@@ -392,7 +427,12 @@ void Engine::train_epoch(Session& s, int64_t epoch) {
   if (s.teacher) s.teacher->module().eval();
 
   auto metrics = run_epoch(
-      s.run, *s.ctx, epoch, s.iterations, [&](TrainContext& c) { return s.method->iteration(c); },
+      s.run, *s.ctx, epoch, s.iterations,
+      [&](TrainContext& c) {
+        auto step = s.method->iteration(c);
+        s.pruning.reapply(s.student->module());
+        return step;
+      },
       "", uses_bf16(s.config.train.precision));
   // test_* always; val_* beside it when the dataset holds out a validation split (the metric a
   // best-epoch selection reads without looking at the test split).
@@ -410,6 +450,7 @@ void Engine::train_epoch(Session& s, int64_t epoch) {
   }
   if (const double z = near_zero_conv_weights(s.student->module()); z >= 0)
     metrics["conv_weights_near_zero"] = z;
+  s.pruning.add_metrics(s.student->module(), metrics);
   metrics["lr_factor"] = factor;
   metrics["epoch_seconds"] = seconds_since(te);
   // Metrics first: a crash between the two leaves the checkpoint one epoch behind, and the

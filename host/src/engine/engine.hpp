@@ -72,6 +72,8 @@ class Engine {
   std::unique_ptr<Session> set_up(const RunRecord& run);
   void build_networks(Session& s);
   void load_teacher(Session& s);
+  void load_initial_weights(Session& s);
+  void prune(Session& s);
   void build_context(Session& s);
   int64_t iterations_per_epoch(const Session& s) const;
   /// Restores the epoch checkpoint if there is one; a fresh run runs the pre-training stages.

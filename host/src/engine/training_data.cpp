@@ -1,5 +1,9 @@
 #include "engine/training_data.hpp"
 
+#include <fmt/format.h>
+
+#include <stdexcept>
+
 namespace dfkd::host {
 
 ShuffledBatches::ShuffledBatches(const Dataset& data, int64_t batch_size, torch::Device device,
@@ -31,6 +35,16 @@ Batch ShuffledBatches::next() {
   Batch batch{x, y};
   for (const auto& a : augmentations_) batch = a->apply(std::move(batch), rng_);
   return batch;
+}
+
+void ShuffledBatches::restore(Position p) {
+  if (p.order.defined() && (p.order.numel() != n_ || p.cursor < 0 || p.cursor > n_))
+    throw std::runtime_error(
+        fmt::format("the checkpoint's batch order covers {} samples at position {}, but the "
+                    "training split has {}",
+                    p.order.numel(), p.cursor, n_));
+  order_ = std::move(p.order);
+  cursor_ = p.cursor;
 }
 
 }  // namespace dfkd::host

@@ -21,6 +21,16 @@ class ShuffledBatches final : public BatchSource {
   Batch next() override;
   int64_t size() const override { return n_; }
 
+  /// Where the current pass stands. An epoch shorter than a pass (iterations_per_epoch) leaves
+  /// the pass to the next epoch, so a checkpoint keeps it: a resumed run then draws the batches
+  /// an uninterrupted one would.
+  struct Position {
+    torch::Tensor order;  ///< undefined: no pass started
+    int64_t cursor = 0;
+  };
+  Position position() const { return {order_, cursor_}; }
+  void restore(Position p);
+
  private:
   const Dataset& data_;
   int64_t batch_size_, n_, cursor_ = 0;

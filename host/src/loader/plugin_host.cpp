@@ -46,9 +46,9 @@ const char* to_string(LoadStatus status) {
 
 namespace {
 
-constexpr PluginKind kAllKinds[] = {PluginKind::Model,     PluginKind::Dataset,
-                                    PluginKind::Generator, PluginKind::Regularizer,
-                                    PluginKind::Method,    PluginKind::Augmentation};
+constexpr PluginKind kAllKinds[] = {
+    PluginKind::Model,  PluginKind::Dataset,      PluginKind::Generator, PluginKind::Regularizer,
+    PluginKind::Method, PluginKind::Augmentation, PluginKind::Pruner};
 
 // Every library ever opened stays open until the process exits: LibTorch plugins register
 // operators and dispatcher entries from static initialisers and crash in the matching destructors
@@ -88,6 +88,8 @@ bool has_factory(const PluginEntry& e) {
       return e.make_method != nullptr;
     case PluginKind::Augmentation:
       return e.make_augmentation != nullptr;
+    case PluginKind::Pruner:
+      return e.make_pruner != nullptr;
   }
   return false;
 }
@@ -106,6 +108,8 @@ const char* factory_name(PluginKind kind) {
       return "make_method";
     case PluginKind::Augmentation:
       return "make_augmentation";
+    case PluginKind::Pruner:
+      return "make_pruner";
   }
   return "?";
 }
@@ -257,7 +261,8 @@ DescriptorCheck check_descriptor(const PluginDescriptor& descriptor) {
   if (!kind)
     return fail(LoadStatus::WrongInterface,
                 fmt::format("kind: expected one of \"model\", \"dataset\", \"generator\", "
-                            "\"regularizer\", \"method\", \"augmentation\", found {}; declare "
+                            "\"regularizer\", \"method\", \"augmentation\", \"pruner\", found {}; "
+                            "declare "
                             "the plugin with DFKD_PLUGIN(<kind>, ...)",
                             quoted(d->kind)));
   const char* iface = interface_id(*kind);

@@ -95,10 +95,17 @@ class ColumnCells {
   const std::string& name() const { return name_; }
   const std::optional<CellRun>& needed_teacher() const { return teacher_; }
   const CellRun& teacher();
-  /// The runs of row `ri` (as this column sees it, `row`), one per seed.
-  void add_students(size_t ri, const json& row, int64_t seeds, std::vector<CellRun>& out);
+  /// Row `ri`'s runs, one per seed, appended to `out` after the runs of the rows it reads
+  /// (`init_from`, `teacher_from`: planned even when --only leaves them out); each row once.
+  void add_row(size_t ri, int64_t seeds, std::vector<CellRun>& out);
 
  private:
+  /// Key ("init_from", "teacher_from") -> index in `out` of the seed-0 run of the row it names.
+  using ReadRows = std::map<std::string, size_t>;
+  /// The runs of row `ri` (as this column sees it, `row`), one per seed.
+  void add_students(size_t ri, const json& row, int64_t seeds, const ReadRows& reads,
+                    std::vector<CellRun>& out);
+  size_t read_row_index(const std::string& name, const std::string& path) const;
   json resolve_dataset(const json& spec, const std::string& path, const json& origin) const;
   DataShape shape_of(const json& dataset) const;  ///< of a resolved dataset block
   json resolve(const json& spec, PluginKind kind, const std::string& path,
@@ -123,6 +130,8 @@ class ColumnCells {
   const DataShape shape_;  ///< of dataset_: what the column's augmentations are built on
   const std::string teacher_row_;
   std::optional<CellRun> teacher_;
+  std::map<size_t, size_t> row_first_;  ///< row index -> index of its seed-0 run in `out`
+  std::vector<size_t> expanding_;       ///< rows being expanded (a cycle is named from these)
 };
 
 // Constructing a dataset reads no data; it validates the options and says where the data
@@ -305,10 +314,51 @@ json ColumnCells::student_config(const json& row, const std::string& rpath, cons
       {"regularizers", regs},
       {"train", resolve_train(train.train, rpath + ".train", train.origin)}};
   if (!augs.empty()) config["augmentations"] = std::move(augs);
+  if (row.contains("pruning") && !row.at("pruning").is_null())
+    config["pruning"] = resolve(row.at("pruning"), PluginKind::Pruner, rpath + ".pruning",
+                                origin_sub(ro, "pruning"));
   return config;
 }
 
-void ColumnCells::add_students(size_t ri, const json& row, int64_t seeds,
+size_t ColumnCells::read_row_index(const std::string& name, const std::string& path) const {
+  for (size_t i = 0; i < exp_.rows.size(); ++i) {
+    if (exp_.rows[i].at("name") != name) continue;
+    if (exp_.rows[i].contains("teacher"))
+      throw ConfigError(fmt::format(
+          "{}: '{}' is the column's teacher row; name a row that trains a student", path, name));
+    return i;
+  }
+  throw ConfigError(fmt::format("{}: no row named '{}'; rows: {}", path, name,
+                                fmt::join(exp_.row_names(), ", ")));
+}
+
+void ColumnCells::add_row(size_t ri, int64_t seeds, std::vector<CellRun>& out) {
+  if (row_first_.count(ri)) return;
+  const auto rpath = exp_.row_path(ri);
+  if (const auto at = std::find(expanding_.begin(), expanding_.end(), ri); at != expanding_.end()) {
+    std::vector<std::string> chain;
+    for (auto i = at; i != expanding_.end(); ++i) chain.push_back(exp_.rows[*i].at("name"));
+    chain.push_back(exp_.rows[ri].at("name"));
+    throw ConfigError(fmt::format(
+        "{}: init_from / teacher_from read in a cycle ({}); every chain must end in a row that "
+        "reads no other row",
+        rpath, fmt::join(chain, " -> ")));
+  }
+  expanding_.push_back(ri);
+  const json row = row_for_column(exp_.rows[ri], name_);
+  ReadRows reads;
+  for (const char* key : {"init_from", "teacher_from"}) {
+    if (!row.contains(key) || row.at(key).is_null()) continue;
+    const size_t from = read_row_index(row.at(key).get<std::string>(), rpath + "." + key);
+    add_row(from, seeds, out);
+    reads[key] = row_first_.at(from);
+  }
+  expanding_.pop_back();
+  row_first_[ri] = out.size();
+  add_students(ri, row, seeds, reads, out);
+}
+
+void ColumnCells::add_students(size_t ri, const json& row, int64_t seeds, const ReadRows& reads,
                                std::vector<CellRun>& out) {
   const auto rpath = exp_.row_path(ri);
   // The row's origins patched exactly as the row was (profile, then by_column).
@@ -317,6 +367,16 @@ void ColumnCells::add_students(size_t ri, const json& row, int64_t seeds,
   const json method = student_method(row, rpath, ro);
   const bool needs_teacher = traits_of(method, plugins_).needs_teacher;
   const json base = student_config(row, rpath, ro, method);
+  const auto init = reads.find("init_from"), teacher_from = reads.find("teacher_from");
+  if (init != reads.end() && out[init->second].config.at("model") != base.at("model"))
+    throw ConfigError(fmt::format(
+        "{}.init_from: row '{}' trains {}, this row {}: its weights do not fit; give both rows "
+        "the same student",
+        rpath, out[init->second].row, out[init->second].config.at("model").dump(),
+        base.at("model").dump()));
+  if (teacher_from != reads.end() && !needs_teacher)
+    throw ConfigError(fmt::format("{}.teacher_from: method '{}' learns from no teacher", rpath,
+                                  method.at("plugin").get<std::string>()));
   for (int64_t s = 0; s < seeds; ++s) {
     CellRun run;
     run.row = row.at("name").get<std::string>();
@@ -327,7 +387,14 @@ void ColumnCells::add_students(size_t ri, const json& row, int64_t seeds,
     run.config = base;
     run.config["seed"] = s;
     run.config["teacher"] = nullptr;
-    if (needs_teacher) {
+    // The same seed of the rows it reads: phases of one network stay within one seed.
+    if (init != reads.end()) run.config["init_from"] = out[init->second + s].run_key;
+    if (teacher_from != reads.end()) {
+      const CellRun& t = out[teacher_from->second + s];
+      run.config["teacher"] = t.run_key;
+      run.parent_run_key = t.run_key;
+      run.parent_row = t.row;
+    } else if (needs_teacher) {
       const auto& t = teacher();
       run.config["teacher"] = t.run_key;
       run.parent_run_key = t.run_key;
@@ -378,7 +445,7 @@ std::vector<CellRun> expand_cells(const Experiment& exp, const PluginHost& plugi
       if (row.contains("teacher"))
         column.teacher();
       else
-        column.add_students(ri, row, seeds, students);
+        column.add_row(ri, seeds, students);
     }
     check_grid_rows_differ(exp, students, column_start);
     if (auto teacher = column.needed_teacher()) teachers.push_back(*teacher);

@@ -1,23 +1,41 @@
 #include "planner/dependencies.hpp"
 
+#include <algorithm>
+
 namespace dfkd::host {
 
 const std::string& teacher_of(const RunRecord& run) {
   return run.parent_run_key;
 }
 
+std::vector<std::string> dependencies_of(const RunRecord& run) {
+  std::vector<std::string> deps;
+  if (!run.parent_run_key.empty()) deps.push_back(run.parent_run_key);
+  if (run.config.is_object()) {
+    const auto init = run.config.find("init_from");
+    if (init != run.config.end() && init->is_string()) deps.push_back(init->get<std::string>());
+  }
+  return deps;
+}
+
 Readiness readiness(const RunRecord& run,
                     const std::function<TeacherStatus(const std::string&)>& status_of) {
-  const auto& teacher = teacher_of(run);
-  if (teacher.empty()) return Readiness::Ready;
-  const TeacherStatus status = status_of(teacher);
-  if (status.completed) return Readiness::Ready;
-  return status.to_run ? Readiness::Waiting : Readiness::Blocked;
+  Readiness ready = Readiness::Ready;
+  for (const auto& dep : dependencies_of(run)) {
+    const TeacherStatus status = status_of(dep);
+    if (status.completed) continue;
+    if (!status.to_run) return Readiness::Blocked;
+    ready = Readiness::Waiting;
+  }
+  return ready;
 }
 
 int dependency_level(const RunRecord& run, const std::map<std::string, int>& levels) {
-  const auto teacher = levels.find(teacher_of(run));
-  return teacher == levels.end() ? 0 : teacher->second + 1;
+  int level = 0;
+  for (const auto& dep : dependencies_of(run))
+    if (const auto it = levels.find(dep); it != levels.end())
+      level = std::max(level, it->second + 1);
+  return level;
 }
 
 }  // namespace dfkd::host

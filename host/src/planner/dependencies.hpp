@@ -1,12 +1,14 @@
 #pragma once
-/// The one rule between the runs of a plan: a student learns from its teacher's weights, so it
-/// starts only once its teacher's run has completed. Both ways of training a plan ask here:
+/// The one rule between the runs of a plan: a run that reads another run's trained weights (a
+/// student its teacher's, a fine-tuning phase its `init_from` run's) starts only once that run
+/// has completed. Both ways of training a plan ask here:
 /// `dfkd run`'s queue (planner/local_scheduler.cpp) before starting each run, and `dfkd slurm
 /// submit` (slurm/submit.cpp) to put students in the job array after their teacher's. Plans list
 /// teachers first (expand_cells), so a teacher is always decided before its students.
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "store/results_store.hpp"
 
@@ -14,6 +16,8 @@ namespace dfkd::host {
 
 /// The run_key `run` depends on: its teacher's, or "" when it needs no other run.
 const std::string& teacher_of(const RunRecord& run);
+/// Every run_key `run` reads weights from: its teacher and its `init_from` run (config).
+std::vector<std::string> dependencies_of(const RunRecord& run);
 
 /// Where a run's teacher stands, as the asking scheduler sees it.
 struct TeacherStatus {
@@ -27,12 +31,13 @@ enum class Readiness {
   Blocked,  ///< its teacher will not complete: the run cannot be trained now
 };
 
-/// Whether `run` can start. `status_of` is asked about teacher_of(run) only when it has one.
+/// Whether `run` can start. `status_of` is asked about each of dependencies_of(run).
 Readiness readiness(const RunRecord& run,
                     const std::function<TeacherStatus(const std::string&)>& status_of);
 
 /// The level of a run among those a plan trains: 0 when it waits for no run of the plan, else
-/// one more than its teacher's. `levels` (run_key -> level) holds the runs decided so far.
+/// one more than its highest dependency's. `levels` (run_key -> level) holds the runs decided so
+/// far.
 int dependency_level(const RunRecord& run, const std::map<std::string, int>& levels);
 
 }  // namespace dfkd::host

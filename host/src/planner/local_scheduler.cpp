@@ -214,7 +214,9 @@ bool LocalScheduler::launch_ready_runs() {
     const Readiness ready = teacher_readiness(rec);
     if (ready == Readiness::Blocked) {
       ++summary_.skipped;
-      say(fmt::format("{}  skipped: its teacher did not complete", what));
+      say(fmt::format("{}  skipped: {} did not complete", what,
+                      rec.config.contains("init_from") ? "a run it reads (teacher or init_from)"
+                                                       : "its teacher"));
       queued_keys_.erase(rec.run_key);
       it = queue_.erase(it);
       continue;

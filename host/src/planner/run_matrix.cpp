@@ -98,6 +98,7 @@ std::vector<PluginRecord> plugins_of(const RunConfig& config, const PluginHost& 
   if (config.generator) add(PluginKind::Generator, *config.generator);
   for (const auto& r : config.regularizers) add(PluginKind::Regularizer, r);
   for (const auto& a : config.augmentations) add(PluginKind::Augmentation, a);
+  if (config.pruning) add(PluginKind::Pruner, *config.pruning);
   return out;
 }
 

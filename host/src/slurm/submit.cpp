@@ -173,11 +173,17 @@ std::string why_not_a_task(const RunRecord& r, const std::map<std::string, std::
     const auto parent = store.find_run_by_key(teacher);
     return TeacherStatus{parent && parent->status == RunStatus::Completed, false};
   });
-  const auto& teacher = teacher_of(r);
+  const auto deps = dependencies_of(r);
   if (ready == Readiness::Blocked)
-    return "its teacher is " +
-           (sel.not_tasks.count(teacher) ? sel.not_tasks.at(teacher) : "not completed");
-  if (ready == Readiness::Ready && !teacher.empty()) sel.borrowed_teachers.insert(teacher);
+    for (const auto& dep : deps) {
+      if (sel.level.count(dep)) continue;
+      const auto parent = store.find_run_by_key(dep);
+      if (parent && parent->status == RunStatus::Completed) continue;
+      return fmt::format("its {} is {}", dep == teacher_of(r) ? "teacher" : "init_from run",
+                         sel.not_tasks.count(dep) ? sel.not_tasks.at(dep) : "not completed");
+    }
+  for (const auto& dep : deps)  // completed before submission: copied into the sweep's inputs
+    if (!sel.level.count(dep)) sel.borrowed_teachers.insert(dep);
   return "";
 }
 

@@ -12,6 +12,7 @@
 #include "engine/engine.hpp"
 #include "engine/environment.hpp"
 #include "engine/signals.hpp"
+#include "planner/dependencies.hpp"
 #include "planner/progress.hpp"
 #include "planner/run_matrix.hpp"
 #include "slurm/sweep.hpp"
@@ -44,18 +45,18 @@ std::string this_slurm_task() {
   return env_or("SLURM_JOB_ID", "");
 }
 
-/// Makes the teacher's completed run available in the shard: from the sweep's inputs store
-/// (completed before submission) or from the shard of the task that trained it. Its model file
-/// is referenced where it lies, not copied. Returns "" on success, else why not.
-std::string borrow_teacher(const Sweep& sweep, const SweepTask& task, ResultsStore& shard) {
-  const auto& key = task.plan.parent_run_key;
+/// Makes a completed run the task reads (its teacher, its init_from run) available in the shard:
+/// from the sweep's inputs store (completed before submission) or from the shard of the task
+/// that trained it. Its model file is referenced where it lies, not copied. Returns "" on
+/// success, else why not.
+std::string borrow_run(const Sweep& sweep, const std::string& key, ResultsStore& shard) {
   if (auto have = shard.find_run_by_key(key); have && have->status == RunStatus::Completed)
     return "";
   std::string why = "not in the sweep's inputs";
   std::vector<fs::path> sources{sweep.inputs_db()};
   if (const auto* teacher_task = sweep.task_for_key(key)) {
     sources.push_back(sweep.shard_db(*teacher_task));
-    why = fmt::format("task {} (its teacher) has not completed", teacher_task->index);
+    why = fmt::format("task {}, which trains it, has not completed", teacher_task->index);
   }
   for (const auto& source : sources) {
     if (!fs::exists(source)) continue;
@@ -63,7 +64,7 @@ std::string borrow_teacher(const Sweep& sweep, const SweepTask& task, ResultsSto
     const auto run = from.find_run_by_key(key);
     if (!run) continue;
     if (run->status != RunStatus::Completed) {
-      why = fmt::format("its teacher's shard says {}{}", to_string(run->status),
+      why = fmt::format("its shard says {}{}", to_string(run->status),
                         run->error.empty() ? "" : ": " + run->error);
       continue;
     }
@@ -108,17 +109,21 @@ RunRecord mark_done(const ResultsStore& shard, const std::string& run_id, const 
   return rec;
 }
 
-/// Whether the run can train: it needs no teacher, or its teacher was borrowed into the shard.
-/// Otherwise the run fails, saying why.
-bool teacher_available(const Sweep& sweep, const SweepTask& task, ResultsStore& shard,
-                       const RunRecord& run, const std::string& what, std::FILE* out) {
-  if (task.plan.parent_run_key.empty()) return true;
-  const auto why = borrow_teacher(sweep, task, shard);
+/// Whether the run can train: every run it reads (teacher, init_from) was borrowed into the
+/// shard. Otherwise the run fails, saying why.
+bool inputs_available(const Sweep& sweep, const SweepTask& task, ResultsStore& shard,
+                      const RunRecord& run, const std::string& what, std::FILE* out) {
+  std::string key, why;
+  for (const auto& dep : dependencies_of(run)) {
+    why = borrow_run(sweep, dep, shard);
+    key = dep;
+    if (!why.empty()) break;
+  }
   if (why.empty()) return true;
   const auto error = fmt::format(
-      "its teacher run {} is not available: {}; `dfkd ingest` this sweep and "
+      "its {} run {} is not available: {}; `dfkd ingest` this sweep and "
       "`dfkd slurm submit` again to retrain both",
-      task.plan.parent_run_key.substr(0, 12), why);
+      key == run.parent_run_key ? "teacher" : "init_from", key.substr(0, 12), why);
   shard.end_run(run.run_id, RunStatus::Failed, error, 0);
   mark_done(shard, run.run_id, sweep.shard_dir(task));
   fmt::print(out, "{}  FAILED: {}\n", what, error);
@@ -204,7 +209,7 @@ int run_sweep_task(const PluginHost& plugins, const SweepWorkerOptions& opt, std
   run.row = task.plan.row;
   const std::string what =
       fmt::format("[task {}/{}] {}", index, sweep.tasks().size() - 1, run_label(run));
-  if (!teacher_available(sweep, task, shard, run, what, out)) return 1;
+  if (!inputs_available(sweep, task, shard, run, what, out)) return 1;
   return train_in_shard(plugins, shard, run, device, env_id, index, dir, what, out);
 }
 

@@ -62,7 +62,8 @@ std::optional<RunInput> ResultsStore::run_input(const std::string& run_id,
 std::vector<RunRecord> ResultsStore::completed_dependents(const std::string& run_key) const {
   std::vector<RunRecord> out;
   for (auto& r : runs("", "completed"))
-    if (r.parent_run_key == run_key) out.push_back(std::move(r));
+    if (r.parent_run_key == run_key || r.config.value("init_from", "") == run_key)
+      out.push_back(std::move(r));
   return out;
 }
 

@@ -227,7 +227,7 @@ class ResultsStore {
   /// ("teacher"); replaced on each attempt, removed by reset_run.
   void record_input(const std::string& run_id, const RunInput& input);
   std::optional<RunInput> run_input(const std::string& run_id, const std::string& role) const;
-  /// Completed runs whose planned parent (teacher) is `run_key`.
+  /// Completed runs that read `run_key`'s weights: as their teacher, or as their init_from.
   std::vector<RunRecord> completed_dependents(const std::string& run_key) const;
 
   std::vector<MetricPoint> metric_series(const std::string& run_id, const std::string& key) const;

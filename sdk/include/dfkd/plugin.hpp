@@ -20,6 +20,7 @@
 #include "dfkd/method.hpp"
 #include "dfkd/model.hpp"
 #include "dfkd/options.hpp"
+#include "dfkd/pruner.hpp"
 #include "dfkd/regularizer.hpp"
 
 /// Bumped whenever the descriptor layout or any SDK interface changes incompatibly.
@@ -31,7 +32,8 @@
 /// 6: augmentation plugins (PluginKind::Augmentation, PluginInfo::augmentation_traits); Batch
 ///    gained mixed labels (y_mix, y_weight); MethodTraits::accepts_mixed_labels;
 ///    DataShape::pixel_mean/pixel_std; TrainContext::make_student.
-#define DFKD_ABI_VERSION 6u
+/// 7: pruner plugins (PluginKind::Pruner, dfkd/pruner.hpp).
+#define DFKD_ABI_VERSION 7u
 /// Exported symbol (a Boost.DLL alias) every plugin library must have.
 #define DFKD_PLUGIN_ENTRY "dfkd_plugin"
 
@@ -39,7 +41,7 @@ namespace dfkd {
 
 class Registry;
 
-enum class PluginKind { Model, Dataset, Generator, Regularizer, Method, Augmentation };
+enum class PluginKind { Model, Dataset, Generator, Regularizer, Method, Augmentation, Pruner };
 const char* to_string(PluginKind kind);
 /// Interface id a plugin of `kind` must declare, e.g. "dfkd.Method/1".
 const char* interface_id(PluginKind kind);
@@ -49,7 +51,8 @@ extern "C" {
 struct PluginDescriptor {
   uint32_t abi_version;  ///< DFKD_ABI_VERSION the plugin was built with
   uint32_t struct_size;  ///< sizeof(PluginDescriptor) the plugin was built with
-  const char* kind;  ///< "model", "dataset", "generator", "regularizer", "method", "augmentation"
+  const char* kind;  ///< "model", "dataset", "generator", "regularizer", "method", "augmentation",
+                     ///< "pruner"
   const char* name;
   const char* version;
   const char* interface_id;
@@ -79,6 +82,7 @@ struct PluginEntry {
   std::unique_ptr<Regularizer> (*make_regularizer)(const Options&) = nullptr;
   std::unique_ptr<Method> (*make_method)(const Options&) = nullptr;
   std::unique_ptr<Augmentation> (*make_augmentation)(const Options&, const DataShape&) = nullptr;
+  std::unique_ptr<Pruner> (*make_pruner)(const Options&) = nullptr;
 };
 
 /// Implemented by the host; plugins only call add().
@@ -114,6 +118,10 @@ template <class T>
 std::unique_ptr<Augmentation> make_augmentation(const Options& o, const DataShape& s) {
   return std::make_unique<T>(o, s);
 }
+template <class T>
+std::unique_ptr<Pruner> make_pruner(const Options& o) {
+  return std::make_unique<T>(o);
+}
 template <PluginKind K, class T>
 PluginEntry make_entry(const char* name, const char* version) {
   PluginEntry e;
@@ -127,6 +135,7 @@ PluginEntry make_entry(const char* name, const char* version) {
   if constexpr (K == PluginKind::Regularizer) e.make_regularizer = &make_regularizer<T>;
   if constexpr (K == PluginKind::Method) e.make_method = &make_method<T>;
   if constexpr (K == PluginKind::Augmentation) e.make_augmentation = &make_augmentation<T>;
+  if constexpr (K == PluginKind::Pruner) e.make_pruner = &make_pruner<T>;
   return e;
 }
 }  // namespace detail
@@ -138,16 +147,18 @@ PluginEntry make_entry(const char* name, const char* version) {
 #define DFKD_DETAIL_KIND_regularizer Regularizer
 #define DFKD_DETAIL_KIND_method Method
 #define DFKD_DETAIL_KIND_augmentation Augmentation
+#define DFKD_DETAIL_KIND_pruner Pruner
 #define DFKD_DETAIL_IFACE_model "dfkd.Model/1"
 #define DFKD_DETAIL_IFACE_dataset "dfkd.Dataset/1"
 #define DFKD_DETAIL_IFACE_generator "dfkd.Generator/1"
 #define DFKD_DETAIL_IFACE_regularizer "dfkd.Regularizer/1"
 #define DFKD_DETAIL_IFACE_method "dfkd.Method/1"
 #define DFKD_DETAIL_IFACE_augmentation "dfkd.Augmentation/1"
+#define DFKD_DETAIL_IFACE_pruner "dfkd.Pruner/1"
 #define DFKD_DETAIL_CAT(a, b) a##b
 
 /// Declares the one plugin of this library. KIND is a bare word: model, dataset, generator,
-/// regularizer, method or augmentation.
+/// regularizer, method, augmentation or pruner.
 #define DFKD_PLUGIN(KIND, NAME, VERSION, CLASS)                                                  \
   namespace {                                                                                    \
   void dfkd_register_plugin(::dfkd::Registry& registry) {                                        \

@@ -8,6 +8,7 @@
 #include "dfkd/optim.hpp"
 #include "dfkd/options.hpp"
 #include "dfkd/plugin.hpp"
+#include "dfkd/pruner.hpp"
 #include "dfkd/random.hpp"
 #include "dfkd/regularizer.hpp"
 #include "dfkd/training.hpp"
