@@ -95,7 +95,7 @@ TEST(PluginHostWrong, WrongInterfaceVersion) {
 TEST(PluginHostWrong, UnknownKind) {
   expect_refused("wrong_kind", LoadStatus::WrongInterface,
                  {"kind: expected one of \"model\", \"dataset\", \"generator\", \"regularizer\", "
-                  "\"method\", \"augmentation\", found \"widget\""});
+                  "\"method\", \"augmentation\", \"pruner\", found \"widget\""});
 }
 
 TEST(PluginHostWrong, NullNameIsAMessageNotACrash) {

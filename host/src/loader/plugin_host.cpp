@@ -74,6 +74,14 @@ std::optional<PluginKind> parse_kind(const char* s) {
   return std::nullopt;
 }
 
+// "\"model\", \"dataset\", ..." from kAllKinds, so a new kind is listed without editing a message.
+std::string known_kinds() {
+  std::string out;
+  for (PluginKind k : kAllKinds)
+    out += fmt::format("{}\"{}\"", out.empty() ? "" : ", ", to_string(k));
+  return out;
+}
+
 bool has_factory(const PluginEntry& e) {
   switch (e.kind) {
     case PluginKind::Model:
@@ -260,11 +268,9 @@ DescriptorCheck check_descriptor(const PluginDescriptor& descriptor) {
   const std::optional<PluginKind> kind = parse_kind(d->kind);
   if (!kind)
     return fail(LoadStatus::WrongInterface,
-                fmt::format("kind: expected one of \"model\", \"dataset\", \"generator\", "
-                            "\"regularizer\", \"method\", \"augmentation\", \"pruner\", found {}; "
-                            "declare "
-                            "the plugin with DFKD_PLUGIN(<kind>, ...)",
-                            quoted(d->kind)));
+                fmt::format("kind: expected one of {}, found {}; declare the plugin with "
+                            "DFKD_PLUGIN(<kind>, ...)",
+                            known_kinds(), quoted(d->kind)));
   const char* iface = interface_id(*kind);
   if (!d->interface_id || std::string_view(d->interface_id) != iface)
     return fail(LoadStatus::WrongInterface,
