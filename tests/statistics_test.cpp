@@ -16,6 +16,9 @@
 //       sa = sum((x-ma)**2 for x in a)/(len(a)-1)/len(a); sb likewise
 //       t = (ma-mb)/sqrt(sa+sb); df = (sa+sb)**2/(sa**2/(len(a)-1) + sb**2/(len(b)-1))
 //       p = 2*(1 - cdf(abs(t), df))
+//   def one_sample(a):  # mean = 0, as the paired test of per-seed contrasts
+//       m = sum(a)/len(a); s2 = sum((x-m)**2 for x in a)/(len(a)-1)
+//       t = m/sqrt(s2/len(a)); p = 2*(1 - cdf(abs(t), len(a)-1))
 // Cross-checks: df = 1 is Cauchy, t = tan(0.475 pi) = 12.706204736174704646...; df = 2 has
 // t = (2p-1) / sqrt(2p(1-p)) = 0.95 / sqrt(0.04875) = 4.3026527297494638523...; both agree.
 // t_{0.975,4}: mpmath gives 2.77644510519779436 (scipy's t.ppf prints 2.7764451051977987, 4e-15
@@ -31,6 +34,7 @@
 
 namespace {
 
+using dfkd::host::one_sample_t_test;
 using dfkd::host::regularized_incomplete_beta;
 using dfkd::host::student_t_cdf;
 using dfkd::host::student_t_quantile;
@@ -120,6 +124,30 @@ TEST(Statistics, WelchMatchesMpmath) {
   w = welch_t_test({10, 11, 12}, {1, 2, 3, 4, 5});
   ASSERT_TRUE(w);
   expect_relative(w->p, 0.0001363358923779529, 1e-10);
+}
+
+TEST(Statistics, OneSampleTTestMatchesMpmath) {
+  auto o = one_sample_t_test({0.5, 1.25, -0.25, 0.75});
+  ASSERT_TRUE(o);
+  EXPECT_DOUBLE_EQ(o->mean, 0.5625);
+  EXPECT_DOUBLE_EQ(o->df, 3);
+  expect_relative(o->t, 1.8, 1e-13);
+  expect_relative(o->p, 0.16967992890125826, 1e-12);
+  o = one_sample_t_test({0.71, 0.2, 1.1});
+  ASSERT_TRUE(o);
+  expect_relative(o->t, 2.5712240141186763, 1e-13);
+  expect_relative(o->p, 0.12378989831479682, 1e-12);
+  o = one_sample_t_test({-1, -2, -3, -4, -5});  // the sign is kept; p is two-sided
+  ASSERT_TRUE(o);
+  expect_relative(o->t, -4.2426406871192851, 1e-13);
+  expect_relative(o->p, 0.01323559956368269, 1e-11);
+}
+
+TEST(Statistics, OneSampleTTestNeedsTwoValues) {
+  EXPECT_FALSE(one_sample_t_test({}));
+  EXPECT_FALSE(one_sample_t_test({0.3}));
+  EXPECT_EQ(one_sample_t_test({0, 0, 0})->p, 1);
+  EXPECT_EQ(one_sample_t_test({0.4, 0.4})->p, 0);
 }
 
 TEST(Statistics, WelchNeedsTwoValuesEachSide) {

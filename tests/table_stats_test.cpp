@@ -257,3 +257,79 @@ TEST_F(TableStatsTest, FailedRunsShowAsFailedWithTheRunToRead) {
   EXPECT_EQ(table_json(table).at("rows")[3].at("cells").at("moons").at("failed"), 1);
   EXPECT_EQ(table_json(table).at("rows")[2].at("cells").at("moons").at("failed"), 0);
 }
+
+namespace {
+
+dfkd::host::Experiment with_contrasts(const json& contrasts) {
+  json definition = kDefinition;
+  definition["contrasts"] = contrasts;
+  return dfkd::host::parse_experiment(definition, "", "stats");
+}
+
+}  // namespace
+
+// Contrasts pair the rows' runs by seed. B − A is {1, 2, 3, 4, 5} seed by seed and C − 2 A is
+// {8, 7, 6} on seeds 0-2 (C has no seed 3 or 4); their t and p are the mpmath one-sample goldens
+// of tests/statistics_test.cpp (t = 3 / sqrt(2.5 / 5), p = 0.01323559956368269) and, for
+// {8, 7, 6}, t = 7 / (1 / sqrt(3)) = 12.124355652982141, p = 0.0067340833351555643 (mpmath, same
+// formula).
+TEST_F(TableStatsTest, ContrastsArePairedBySeedWithCiAndPairedTest) {
+  ResultsStore store(db_);
+  fill(store);
+  const auto exp = with_contrasts(json::parse(R"([
+    {"name": "B over A", "terms": {"B": 1, "A": -1}, "paper": {"moons": 2.5}},
+    {"name": "C over twice A", "terms": {"A": -2, "C": 1}},
+    {"name": "Teacher over C", "terms": {"Teacher": 1, "C": -1}}])"));
+  const auto table = build_table(store, exp, "stats.json");
+  const auto j = table_json(table);
+  ASSERT_EQ(j.at("contrasts").size(), 3u);
+  const auto& b_a = j.at("contrasts")[0].at("cells").at("moons");
+  EXPECT_EQ(b_a.at("values"), json({1.0, 2.0, 3.0, 4.0, 5.0}));
+  EXPECT_DOUBLE_EQ(b_a.at("mean").get<double>(), 3.0);
+  EXPECT_NEAR(b_a.at("ci95").get<double>(), 1.9632431614775576977, 1e-12);
+  EXPECT_NEAR(b_a.at("t").get<double>(), 4.2426406871192851, 1e-12);
+  EXPECT_NEAR(b_a.at("p").get<double>(), 0.01323559956368269, 1e-12);
+  EXPECT_DOUBLE_EQ(b_a.at("paper").get<double>(), 2.5);
+
+  const auto& c_a = j.at("contrasts")[1].at("cells").at("moons");
+  EXPECT_EQ(c_a.at("seeds"), json({0, 1, 2}));
+  EXPECT_EQ(c_a.at("values"), json({8.0, 7.0, 6.0}));
+  EXPECT_NEAR(c_a.at("t").get<double>(), 12.124355652982141, 1e-11);
+  EXPECT_NEAR(c_a.at("p").get<double>(), 0.0067340833351555643, 1e-12);
+  EXPECT_EQ(j.at("contrasts")[1].at("formula"), "C − 2 × A");
+
+  const auto& one = j.at("contrasts")[2].at("cells").at("moons");  // the teacher has seed 0 only
+  EXPECT_EQ(one.at("n"), 1);
+  EXPECT_TRUE(one.at("ci95").is_null());
+  EXPECT_TRUE(one.at("p").is_null());
+
+  const auto md = render_table(table, "md");
+  EXPECT_NE(md.find("| B over A = B − A | +3.00 ± 1.96 (n=5) · p=0.0132* · paper +2.50 |"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| Teacher over C = Teacher − C | +87.50 (n=1) |"), std::string::npos) << md;
+  EXPECT_NE(render_table(table, "latex").find("B over A & +3.00 $\\pm$ 1.96$^{*}$ (+2.50)"),
+            std::string::npos);
+}
+
+TEST(ContrastConfig, ErrorsNameThePathAndWhatIsKnown) {
+  auto message = [](const char* contrasts) {
+    return message_of<ConfigError>([&] { with_contrasts(json::parse(contrasts)); });
+  };
+  auto m = message(R"([{"name": "x", "terms": {"A": 1, "D": -1}}])");
+  EXPECT_NE(m.find("stats.contrasts[0].terms.D: 'D' is not a row"), std::string::npos) << m;
+  EXPECT_NE(m.find("'Teacher', 'A', 'B', 'C'"), std::string::npos) << m;
+  m = message(R"([{"name": "x", "terms": {"A": 1, "B": 0}}])");
+  EXPECT_NE(m.find("stats.contrasts[0].terms.B: expected a non-zero coefficient"),
+            std::string::npos)
+      << m;
+  m = message(R"([{"name": "x", "terms": {"A": 1}}])");
+  EXPECT_NE(m.find("expected at least two rows"), std::string::npos) << m;
+  m = message(R"([{"name": "x", "terms": {"A": 1, "B": "-1"}}])");
+  EXPECT_NE(m.find("stats.contrasts[0].terms.B"), std::string::npos) << m;
+  m = message(R"([{"name": "x", "terms": {"A": 1, "B": -1}, "paper": {"cifar": 1}}])");
+  EXPECT_NE(m.find("stats.contrasts[0].paper.cifar: 'cifar' is not a column"), std::string::npos)
+      << m;
+  m = message(R"([{"name": "x", "terms": {"A": 1, "B": -1}, "weight": 2}])");
+  EXPECT_NE(m.find("weight"), std::string::npos) << m;
+}

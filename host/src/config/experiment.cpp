@@ -21,11 +21,12 @@ namespace {
 
 using json = nlohmann::json;
 
-const KeySet kFileKeys{
-    {"experiment", "columns", "rows", "profiles"},
-    {"title", "description", "metric", "seeds", "train", "figures", "default_profile"}};
+const KeySet kFileKeys{{"experiment", "columns", "rows", "profiles"},
+                       {"title", "description", "metric", "seeds", "train", "figures", "contrasts",
+                        "default_profile"}};
 const KeySet kProfileKeys{{}, {"description", "seeds", "datasets", "train", "columns", "rows"}};
 const KeySet kMetricKeys{{}, {"key", "selection"}};
+const KeySet kContrastKeys{{"name", "terms"}, {"description", "paper"}};
 const KeySet kFigureKeys{
     {"name", "kind"}, {"column", "rows", "seed", "title", "description", "points", "references"}};
 
@@ -335,6 +336,56 @@ void read_figures(const json& source, const std::string& root, Experiment& exp) 
   }
 }
 
+std::string quoted_list(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "'" : ", '") + n + "'";
+  return out;
+}
+
+void read_contrasts(const json& source, const std::string& root, Experiment& exp) {
+  if (!source.contains("contrasts")) return;
+  const auto base = json_path(root, "contrasts");
+  const auto& items = require_array(source.at("contrasts"), base);
+  const auto rows = exp.row_names(), columns = exp.column_names();
+  for (size_t i = 0; i < items.size(); ++i) {
+    const auto path = json_path(base, i);
+    check_keys(items[i], path, kContrastKeys);
+    Contrast c;
+    c.name = require_string(items[i].at("name"), json_path(path, "name"));
+    if (items[i].contains("description"))
+      c.description = require_string(items[i].at("description"), json_path(path, "description"));
+    const auto tpath = json_path(path, "terms");
+    const auto& terms = require_object(items[i].at("terms"), tpath);
+    if (terms.size() < 2)
+      throw ConfigError(fmt::format("{}: expected at least two rows with coefficients, found {}",
+                                    tpath, terms.size()));
+    for (const auto& [row, coefficient] : terms.items()) {
+      if (std::find(rows.begin(), rows.end(), row) == rows.end())
+        throw ConfigError(fmt::format("{}: '{}' is not a row of this experiment; its rows: {}",
+                                      json_path(tpath, row), row, quoted_list(rows)));
+      const double k = require_number(coefficient, json_path(tpath, row));
+      if (k == 0)
+        throw ConfigError(
+            fmt::format("{}: expected a non-zero coefficient, found 0; leave the "
+                        "row out instead",
+                        json_path(tpath, row)));
+      c.terms.emplace_back(row, k);
+    }
+    if (items[i].contains("paper"))
+      for (const auto& [column, value] :
+           require_object(items[i].at("paper"), json_path(path, "paper")).items()) {
+        const auto vpath = json_path(json_path(path, "paper"), column);
+        if (std::find(columns.begin(), columns.end(), column) == columns.end())
+          throw ConfigError(
+              fmt::format("{}: '{}' is not a column of this experiment; its "
+                          "columns: {}",
+                          vpath, column, quoted_list(columns)));
+        c.paper[column] = require_number(value, vpath);
+      }
+    exp.contrasts.push_back(std::move(c));
+  }
+}
+
 // The experiment with one profile applied; every value the profile or the file sets is checked at
 // its own path first, then the merged structure.
 Experiment parse_profile(const json& source, const std::string& requested_profile,
@@ -362,6 +413,7 @@ Experiment parse_profile(const json& source, const std::string& requested_profil
     check_merged_column(exp.columns[i], json_path(json_path(root, "columns"), i));
   check_merged_rows(exp, root);
   read_figures(source, root, exp);
+  read_contrasts(source, root, exp);
   // Fail early on a bad train block rather than at the first run that uses it.
   resolve_train(exp.train, json_path(root, "train"), exp.train_origin);
   return exp;

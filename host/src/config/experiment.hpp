@@ -30,6 +30,15 @@ struct Figure {
   nlohmann::json spec;
 };
 
+/// A signed sum of rows evaluated seed by seed in every column, e.g. Park et al.'s surplus
+/// (Self − Finetuned) − (Label − Scratch): tables show its mean, CI and paired t-test against 0.
+struct Contrast {
+  std::string name;
+  std::string description;
+  std::vector<std::pair<std::string, double>> terms;  ///< (row, coefficient)
+  std::map<std::string, double> paper;                ///< column -> the paper's value
+};
+
 /// The experiment with one profile applied (merge patches resolved), not yet tied to plugins.
 struct Experiment {
   std::string name;
@@ -53,6 +62,7 @@ struct Experiment {
   std::vector<RowSource> row_sources;
   nlohmann::json train;  ///< experiment-wide training defaults
   std::vector<Figure> figures;
+  std::vector<Contrast> contrasts;
   nlohmann::json source;    ///< the whole file as read (stored with the runs)
   std::string source_file;  ///< absolute path of the file it was read from ("" if from the store)
   std::string origin;       ///< what error paths start with: the file name (or the stored name)

@@ -70,9 +70,12 @@ void print_plan(const std::vector<RunRecord>& runs, const Experiment& exp,
                               : r.run_id.empty() ? "new"
                                                  : to_string(r.status);
     const TrainSettings train = r.config.get<RunConfig>().train;
-    fmt::print(out, "  {:<10} {:<{}} {:<10} {} epochs x {} it/epoch, method {}{}\n",
-               r.run_key.substr(0, 10), run_label(r), width, state, train.epochs,
-               train.iterations_per_epoch, r.method, cost);
+    // 0 iterations per epoch means one pass over the training split.
+    const std::string epoch = train.iterations_per_epoch > 0
+                                  ? fmt::format("{} it/epoch", train.iterations_per_epoch)
+                                  : std::string("one pass/epoch");
+    fmt::print(out, "  {:<10} {:<{}} {:<10} {} epochs x {}, method {}{}\n", r.run_key.substr(0, 10),
+               run_label(r), width, state, train.epochs, epoch, r.method, cost);
   }
   fmt::print(out, "{} to run, {} cached. Estimated {} of training", to_run, runs.size() - to_run,
              format_duration(total));

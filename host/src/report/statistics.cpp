@@ -131,4 +131,21 @@ std::optional<WelchTest> welch_t_test(const std::vector<double>& a, const std::v
   return w;
 }
 
+std::optional<OneSampleTest> one_sample_t_test(const std::vector<double>& values) {
+  if (values.size() < 2) return std::nullopt;
+  const double n = static_cast<double>(values.size());
+  OneSampleTest o;
+  o.mean = mean_of(values);
+  o.df = n - 1;
+  const double se = std::sqrt(variance_of(values, o.mean) / n);
+  if (se == 0) {  // no spread: as in welch_t_test
+    o.t = o.mean == 0 ? 0 : std::copysign(std::numeric_limits<double>::infinity(), o.mean);
+    o.p = o.mean == 0 ? 1 : 0;
+    return o;
+  }
+  o.t = o.mean / se;
+  o.p = student_t_two_sided_p(o.t, o.df);
+  return o;
+}
+
 }  // namespace dfkd::host

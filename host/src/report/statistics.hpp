@@ -1,6 +1,7 @@
 #pragma once
 /// Small-sample statistics for tables and figures over seeds: Student-t quantiles for confidence
-/// intervals and Welch's t-test for comparing two rows. Plain doubles, no LibTorch.
+/// intervals, Welch's t-test for comparing two rows and the one-sample (paired) t-test for
+/// contrasts evaluated per seed. Plain doubles, no LibTorch.
 #include <cstddef>
 #include <optional>
 #include <vector>
@@ -38,5 +39,16 @@ struct WelchTest {
 /// Welch's unequal-variance t-test of mean(a) against mean(b); absent when either side has fewer
 /// than two values (no variance estimate).
 std::optional<WelchTest> welch_t_test(const std::vector<double>& a, const std::vector<double>& b);
+
+struct OneSampleTest {
+  double mean = 0;
+  double t = 0;
+  double df = 0;  ///< n - 1
+  double p = 1;   ///< two-sided, of mean = 0
+};
+
+/// Student's one-sample t-test of mean(values) = 0; on per-seed differences it is the paired
+/// t-test. Absent for fewer than two values.
+std::optional<OneSampleTest> one_sample_t_test(const std::vector<double>& values);
 
 }  // namespace dfkd::host

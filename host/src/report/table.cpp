@@ -3,12 +3,60 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
+#include <map>
 #include <set>
 
 #include "dfkd/errors.hpp"
 #include "report/selection.hpp"
 
 namespace dfkd::host {
+
+namespace {
+
+// Positive terms first, so that a difference reads as one ("Self + Scratch − Finetuned − Label").
+std::string formula_of(const Contrast& contrast) {
+  auto terms = contrast.terms;
+  std::stable_partition(terms.begin(), terms.end(),
+                        [](const auto& term) { return term.second > 0; });
+  std::string out;
+  for (const auto& [row, k] : terms) {
+    const double a = std::fabs(k);
+    const auto factor = a == 1 ? std::string() : fmt::format("{:g} × ", a);
+    out += out.empty() ? (k < 0 ? "−" : "") : (k < 0 ? " − " : " + ");
+    out += factor + row;
+  }
+  return out;
+}
+
+// Seed by seed: a seed counts only where every row of the contrast has a completed run of it.
+ContrastResult evaluate(const ResultTable& t, const Contrast& contrast) {
+  ContrastResult result{contrast, formula_of(contrast), {}};
+  for (const auto& column : t.columns) {
+    std::map<int64_t, std::pair<double, size_t>> by_seed;  // seed -> (sum, rows seen)
+    for (const auto& [row, k] : contrast.terms) {
+      const auto& cell = t.cells.at(row).at(column);
+      for (size_t i = 0; i < cell.values.size(); ++i) {
+        auto& [sum, seen] = by_seed[cell.seeds[i]];
+        sum += k * cell.values[i];
+        ++seen;
+      }
+    }
+    ContrastCell& out = result.cells[column];
+    for (const auto& [seed, entry] : by_seed)
+      if (entry.second == contrast.terms.size()) {
+        out.seeds.push_back(seed);
+        out.values.push_back(entry.first);
+      }
+    out.summary = summarize(out.values);
+    out.test = one_sample_t_test(out.values);
+    if (const auto paper = contrast.paper.find(column); paper != contrast.paper.end())
+      out.paper = paper->second;
+  }
+  return result;
+}
+
+}  // namespace
 
 ResultTable build_table(const ResultsStore& store, const Experiment& exp, const std::string& hint) {
   ResultTable t;
@@ -41,6 +89,7 @@ ResultTable build_table(const ResultsStore& store, const Experiment& exp, const 
     }
     if (const auto value = selected_value(store, *run, exp.metric)) {
       cell->second.values.push_back(*value);
+      cell->second.seeds.push_back(link.seed);
       t.wall_seconds += run->wall_seconds;
     }
   }
@@ -52,6 +101,7 @@ ResultTable build_table(const ResultsStore& store, const Experiment& exp, const 
       cell.std = s.std;
       cell.ci95 = s.ci95;
     }
+  for (const auto& contrast : exp.contrasts) t.contrasts.push_back(evaluate(t, contrast));
   return t;
 }
 
@@ -104,6 +154,29 @@ nlohmann::json table_json(const ResultTable& t) {
   j["ci95_rule"] = kCi95Rule;
   j["compare_to"] = t.compare_to.empty() ? json(nullptr) : json(t.compare_to);
   if (!t.compare_to.empty()) j["compare_rule"] = compare_rule(t);
+  j["contrasts"] = json::array();
+  for (const auto& c : t.contrasts) {
+    json cells = json::object();
+    for (const auto& [column, cell] : c.cells) {
+      cells[column] = {{"mean", cell.values.empty() ? json(nullptr) : json(cell.summary.mean)},
+                       {"std", optional(cell.summary.std)},
+                       {"ci95", optional(cell.summary.ci95)},
+                       {"n", cell.values.size()},
+                       {"values", cell.values},
+                       {"seeds", cell.seeds},
+                       {"t", cell.test ? json(cell.test->t) : json(nullptr)},
+                       {"p", cell.test ? json(cell.test->p) : json(nullptr)},
+                       {"paper", optional(cell.paper)}};
+    }
+    json terms = json::object();
+    for (const auto& [row, k] : c.contrast.terms) terms[row] = k;
+    j["contrasts"].push_back({{"name", c.contrast.name},
+                              {"description", c.contrast.description},
+                              {"formula", c.formula},
+                              {"terms", terms},
+                              {"cells", cells}});
+  }
+  if (!t.contrasts.empty()) j["contrast_rule"] = kContrastRule;
   j["fill_commands"] = fill_commands(t);
   return j;
 }

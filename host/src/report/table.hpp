@@ -17,6 +17,7 @@ namespace dfkd::host {
 
 struct TableCell {
   std::vector<double> values;  ///< one per completed seed
+  std::vector<int64_t> seeds;  ///< the seed of each of `values`
   double mean = 0;
   std::optional<double> std;   ///< sample standard deviation (n - 1); absent for n < 2
   std::optional<double> ci95;  ///< half-width of the t-based 95 % CI of the mean; absent for n < 2
@@ -31,6 +32,22 @@ struct TableCell {
   std::vector<std::pair<int64_t, std::string>> runs;
 };
 
+/// A contrast (config/experiment.hpp) in one column: its value for every seed at which each of its
+/// rows has a completed run, summarized, and tested against 0 (the paired t-test).
+struct ContrastCell {
+  std::vector<int64_t> seeds;
+  std::vector<double> values;
+  SampleSummary summary;
+  std::optional<OneSampleTest> test;
+  std::optional<double> paper;
+};
+
+struct ContrastResult {
+  Contrast contrast;
+  std::string formula;  ///< e.g. "L1 Self − L1 Finetuned − Label + Scratch"
+  std::map<std::string, ContrastCell> cells;  ///< by column
+};
+
 struct ResultTable {
   std::string experiment, title, profile, profile_description;
   MetricSelection metric;
@@ -42,6 +59,7 @@ struct ResultTable {
   std::string source_hint;  ///< what to pass to `dfkd run` to fill missing cells
   std::string db;           ///< the --db the user gave ("": none), repeated in those commands
   std::string compare_to;   ///< the reference row of the Welch tests ("": none)
+  std::vector<ContrastResult> contrasts;
 };
 
 /// The `dfkd run` commands that would fill the cells without results: one per missing column
@@ -62,6 +80,12 @@ inline constexpr const char* kCi95Rule =
     "has no spread)";
 /// What the diff and p of `table.compare_to` mean (table.compare_to must be set).
 std::string compare_rule(const ResultTable& table);
+
+/// What a contrast's ± and p mean in every format.
+inline constexpr const char* kContrastRule =
+    "each contrast is evaluated seed by seed (the same seed of every row it names) and "
+    "summarized over those seeds: mean ± half-width of the 95 % CI; p: two-sided one-sample t-test "
+    "of mean = 0 (the paired t-test); none for n = 1";
 
 /// format: "md", "latex", "csv" or "json" (design §9 layout).
 std::string render_table(const ResultTable& table, const std::string& format);

@@ -76,6 +76,57 @@ std::string latex_escape(const std::string& s) {
   return out;
 }
 
+std::string contrast_text(const ContrastCell& c) {
+  std::string s;
+  if (c.values.empty())
+    s = "no seed with every row";
+  else if (!c.summary.ci95)
+    s = fmt::format("{:+.2f} (n=1)", c.summary.mean);
+  else
+    s = fmt::format("{:+.2f} ± {} (n={}) · {}{}", c.summary.mean, number(*c.summary.ci95),
+                    c.values.size(), p_value(c.test->p), c.test->p < 0.05 ? "*" : "");
+  if (c.paper) s += fmt::format(" · paper {:+.2f}", *c.paper);
+  return s;
+}
+
+void markdown_contrasts(const ResultTable& t, std::ostringstream& o) {
+  if (t.contrasts.empty()) return;
+  o << "\n### Contrasts\n\n" << kContrastRule << "; * p < 0.05.\n\n| Contrast |";
+  for (const auto& c : t.columns) o << ' ' << c << " |";
+  o << "\n|---|";
+  for (size_t i = 0; i < t.columns.size(); ++i) o << "---|";
+  o << '\n';
+  for (const auto& c : t.contrasts) {
+    o << "| " << c.contrast.name << " = " << c.formula << " |";
+    for (const auto& col : t.columns) o << ' ' << contrast_text(c.cells.at(col)) << " |";
+    o << '\n';
+  }
+}
+
+void latex_contrasts(const ResultTable& t, std::ostringstream& o) {
+  if (t.contrasts.empty()) return;
+  o << "% contrasts: " << kContrastRule << "; $^{*}$: p < 0.05\n\\begin{tabular}{l"
+    << std::string(t.columns.size(), 'c') << "}\n\\hline\nContrast";
+  for (const auto& c : t.columns) o << " & " << latex_escape(c);
+  o << " \\\\\n\\hline\n";
+  for (const auto& c : t.contrasts) {
+    o << latex_escape(c.contrast.name);
+    for (const auto& col : t.columns) {
+      const auto& cell = c.cells.at(col);
+      o << " & ";
+      if (cell.values.empty())
+        o << "--";
+      else
+        o << fmt::format("{:+.2f}", cell.summary.mean)
+          << (cell.summary.ci95 ? " $\\pm$ " + number(*cell.summary.ci95) : "")
+          << (cell.test && cell.test->p < 0.05 ? "$^{*}$" : "");
+      if (cell.paper) o << fmt::format(" ({:+.2f})", *cell.paper);
+    }
+    o << " \\\\\n";
+  }
+  o << "\\hline\n\\end{tabular}\n";
+}
+
 /// Columns after "values" are newer than the rest: appended so that readers by position still
 /// work. Empty fields: no value (std and ci95 of one seed are unknown, not 0). Every row names
 /// its profile and metric, so a CSV read alone (or pasted into another) still says what it is.
@@ -126,6 +177,7 @@ std::string render_latex(const ResultTable& t) {
   }
   o << "\\hline\n\\end{tabular}\n";
   if (any_single_seed(t)) o << "% cells without $\\pm$: n = 1, one seed has no spread\n";
+  latex_contrasts(t, o);
   return o.str();
 }
 
@@ -152,6 +204,7 @@ std::string render_markdown(const ResultTable& t) {
     o << '\n';
   }
   if (any_single_seed(t)) o << "\nn = 1: no spread (one seed); those cells show no ±.\n";
+  markdown_contrasts(t, o);
   const auto commands = fill_commands(t);
   if (!commands.empty()) {
     o << "\nCells without results; fill them with:\n";
