@@ -17,12 +17,15 @@ for e in table1 ablation labelled_data; do
   "$dfkd" plot "experiments/$e.json" --profile "$profile" --out "$out/figures" "$@" > /dev/null
 done
 # The related papers' experiments, each row tested against the student trained without a teacher.
-for spec in kd_augmentation:Scratch knowledge_representing:Student; do
+for spec in kd_augmentation:Scratch knowledge_representing:Student kd_pruning:Scratch; do
   e=${spec%%:*}
   for f in md json; do
     "$dfkd" table "experiments/$e.json" --profile "$profile" --format "$f" \
       --compare-to "${spec#*:}" "$@" > "$out/$e.$f"
   done
+  if grep -q '"figures"' "experiments/$e.json"; then
+    "$dfkd" plot "experiments/$e.json" --profile "$profile" --out "$out/figures" "$@" > /dev/null
+  fi
 done
 "$dfkd" query "SELECT c.experiment, c.row, c.column_name AS col, c.seed, r.run_key, r.attempt,
                  s.final_value AS final_test_accuracy, s.best_value AS best_test_accuracy,

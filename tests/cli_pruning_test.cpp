@@ -4,8 +4,11 @@
 // its epochs (10 batches) are shorter than a pass over the data, and the checkpoint keeps the
 // pass's order and position.
 #include <gtest/gtest.h>
+
 #include <signal.h>
 #include <sys/wait.h>
+#include <fstream>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -165,6 +168,23 @@ TEST_F(CliTest, KdPruningSmokePlansEachPhaseFromItsRows) {
   EXPECT_EQ(last("L1 Self", "effective_macs"), 58800 + 120000 + 24000 + 10080 + 840);
   EXPECT_LT(last("Magnitude Post", "effective_macs"), 416520);
   EXPECT_GT(last("Magnitude Post", "effective_macs"), 10080 + 840);
+
+  // An archive keeps the weights other runs read: the teacher's, Label's (Self's teacher and
+  // init_from) and Scratch's (Post's init_from), so a rerun of a phase after ingest has its inputs.
+  const auto archive = dir_ / "archive";
+  const auto exported =
+      cli("export kd_pruning --profile smoke --out '" + archive.string() + "' " + db_arg());
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
+  const auto manifest = nlohmann::json::parse(std::ifstream(archive / "archive.json"));
+  std::map<std::string, bool> files;
+  for (const auto& run : manifest.at("runs"))
+    files[run.at("row").get<std::string>()] = run.at("files").get<bool>();
+  EXPECT_EQ(files, (std::map<std::string, bool>{{"Teacher", true},
+                                                {"Scratch", true},
+                                                {"Label", true},
+                                                {"L1 Self", false},
+                                                {"Magnitude Post", false}}))
+      << exported.output;
 }
 
 }  // namespace

@@ -47,10 +47,12 @@ Selection select_runs(const ResultsStore& store, const ExportOptions& opt) {
       ++sel.not_completed;
       continue;
     }
-    if (!run->parent_run_key.empty()) {
-      sel.read_by_others.insert(run->parent_run_key);
-      pending.push_back(run->parent_run_key);
-    }
+    // Weights other runs read: the teacher's, and those a pruning phase started from.
+    for (const std::string& input : {run->parent_run_key, run->config.value("init_from", "")})
+      if (!input.empty()) {
+        sel.read_by_others.insert(input);
+        pending.push_back(input);
+      }
     sel.runs.emplace(key, *run);
   }
   return sel;
