@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <fstream>
 #include <map>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -168,6 +169,25 @@ TEST_F(CliTest, KdPruningSmokePlansEachPhaseFromItsRows) {
   EXPECT_EQ(last("L1 Self", "effective_macs"), 58800 + 120000 + 24000 + 10080 + 840);
   EXPECT_LT(last("Magnitude Post", "effective_macs"), 416520);
   EXPECT_GT(last("Magnitude Post", "effective_macs"), 10080 + 840);
+
+  // A curve of any metric the runs log per epoch (a figure's "metric"): the pruned rows' effective
+  // parameters, the values checked above.
+  auto e = nlohmann::json::parse(std::ifstream(file));
+  e["figures"] = nlohmann::json::array({{{"name", "params"},
+                                         {"kind", "accuracy_over_epochs"},
+                                         {"column", "MNIST"},
+                                         {"metric", "effective_parameters"},
+                                         {"rows", {"L1 Self", "Magnitude Post"}}}});
+  const auto plot = cli("plot '" + write_experiment(e, "kd_pruning.json") +
+                        "' --profile smoke --out figs " + db_arg());
+  ASSERT_EQ(plot.exit_code, 0) << plot.output;
+  std::stringstream csv;
+  csv << std::ifstream(dir_ / "figs" / "params.csv").rdbuf();
+  EXPECT_EQ(csv.str(), "row,epoch,mean,std,n\nL1 Self,1,36360,,1\nMagnitude Post,1,31376,,1\n");
+  std::stringstream gp;
+  gp << std::ifstream(dir_ / "figs" / "params.gp").rdbuf();
+  EXPECT_NE(gp.str().find("effective_parameters over epochs on MNIST"), std::string::npos)
+      << gp.str();
 
   // An archive keeps the weights other runs read: the teacher's, Label's (Self's teacher and
   // init_from) and Scratch's (Post's init_from), so a rerun of a phase after ingest has its inputs.

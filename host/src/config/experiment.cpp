@@ -28,7 +28,8 @@ const KeySet kProfileKeys{{}, {"description", "seeds", "datasets", "train", "col
 const KeySet kMetricKeys{{}, {"key", "selection"}};
 const KeySet kContrastKeys{{"name", "terms"}, {"description", "paper"}};
 const KeySet kFigureKeys{
-    {"name", "kind"}, {"column", "rows", "seed", "title", "description", "points", "references"}};
+    {"name", "kind"},
+    {"column", "rows", "seed", "title", "description", "points", "references", "metric"}};
 
 std::vector<std::string> names_of(const std::vector<json>& items) {
   std::vector<std::string> out;
@@ -319,6 +320,7 @@ void read_figures(const json& source, const std::string& root, Experiment& exp) 
   for (size_t i = 0; i < figs.size(); ++i) {
     const auto path = json_path(json_path(root, "figures"), i);
     check_keys(figs[i], path, kFigureKeys);
+    if (figs[i].contains("metric")) require_string(figs[i].at("metric"), json_path(path, "metric"));
     json spec = figs[i];
     // A grid's base row stands for its grid rows: each is drawn (docs/experiments.md, Grids).
     if (spec.contains("rows") && spec.at("rows").is_array()) {

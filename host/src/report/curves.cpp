@@ -87,8 +87,11 @@ std::string preamble(FigureFormat format, const fs::path& image, const std::stri
              gnuplot_quote(ylabel));
 }
 
+std::string metric_label(const std::string& key) {
+  return key == "test_accuracy" ? "test accuracy (%)" : key;
+}
 std::string metric_label(const Experiment& exp) {
-  return exp.metric.key == "test_accuracy" ? "test accuracy (%)" : exp.metric.key;
+  return metric_label(exp.metric.key);
 }
 
 }  // namespace
@@ -99,6 +102,8 @@ fs::path accuracy_over_epochs(const Experiment& exp, const Figure& fig, const Re
     throw ConfigError(
         fmt::format("figure {}: kind accuracy_over_epochs needs \"column\"", fig.name));
   const std::string column = fig.spec.at("column");
+  // Any per-epoch metric (e.g. conv_weights_near_zero); the experiment's metric by default.
+  const std::string key = fig.spec.value("metric", exp.metric.key);
   const auto csv = dir / (fig.name + ".csv");
   const auto image = dir / (fig.name + figure_extension(format));
   std::ofstream data(csv);
@@ -118,8 +123,13 @@ fs::path accuracy_over_epochs(const Experiment& exp, const Figure& fig, const Re
     // Epochs every seed has reached: a curve never mixes n.
     std::map<int64_t, std::vector<double>> by_epoch;
     for (const auto& run : runs)
-      for (const auto& p : store.metric_series(run.run_id, exp.metric.key))
+      for (const auto& p : store.metric_series(run.run_id, key))
         by_epoch[p.epoch].push_back(p.value);
+    if (by_epoch.empty()) {
+      fmt::print(stderr, "figure {}: row '{}' logged no {} on {}; left out\n", fig.name, row, key,
+                 column);
+      continue;
+    }
     for (const auto& [epoch, values] : by_epoch) {
       if (values.size() != runs.size()) continue;
       last_epoch = std::max(last_epoch, epoch);
@@ -141,10 +151,10 @@ fs::path accuracy_over_epochs(const Experiment& exp, const Figure& fig, const Re
   data.close();
   if (drawn == 0) throw ConfigError(not_run(exp, fig, fmt::format("column '{}'", column)));
   const std::string title = gnuplot_two_line_title(
-      fig.spec.value("title", fmt::format("{} over epochs on {}", metric_label(exp), column)),
+      fig.spec.value("title", fmt::format("{} over epochs on {}", metric_label(key), column)),
       fmt::format("profile {}, {}", exp.profile, kBandRule));
   std::ofstream gp(fs::path(image).replace_extension(".gp"));
-  gp << preamble(format, image, title, "epoch", metric_label(exp)) << integer_x_axis(last_epoch)
+  gp << preamble(format, image, title, "epoch", metric_label(key)) << integer_x_axis(last_epoch)
      << "point_step = " << std::max<int64_t>(1, last_epoch / 20) << "\nplot " << plots << "\n";
   gp.close();
   run_gnuplot(dir, fs::path(image).replace_extension(".gp"));
