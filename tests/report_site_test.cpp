@@ -64,6 +64,38 @@ TEST(HtmlReport, TableCellsLinkTheirRunsAndSayWhatIsMissing) {
       << html;
 }
 
+// Contrasts follow the table with the same columns: mean ± CI, n, the paired test's p (red below
+// 0.05), the paper's value; the description is the row header's tooltip.
+TEST(HtmlReport, ContrastsFollowTheTable) {
+  ResultTable t;
+  t.columns = {"MNIST"};
+  t.rows = {"A"};
+  t.cells["A"]["MNIST"].runs = {{0, "aaaa"}};
+  dfkd::host::ContrastResult c;
+  c.contrast.name = "surplus";
+  c.contrast.description = "gain <kept>";
+  c.formula = "Self + Scratch − Finetuned − Label";
+  auto& cell = c.cells["MNIST"];
+  cell.values = {-1.0, -2.0};
+  cell.summary.mean = -1.5;
+  cell.summary.ci95 = 6.35;
+  cell.test = dfkd::host::OneSampleTest{-1.5, -3, 1, 0.2048};
+  cell.paper = 0.71;
+  t.contrasts.push_back(c);
+  const auto html = html_table(t, [](const std::string&) { return std::string(); });
+  EXPECT_NE(html.find("<th title=\"gain &lt;kept&gt;\">surplus<br><small>Self + Scratch − "
+                      "Finetuned − Label</small></th>"),
+            std::string::npos)
+      << html;
+  EXPECT_NE(html.find("<td class=\"num\">-1.50 ± 6.35 (n=2), p=0.205; paper +0.71</td>"),
+            std::string::npos)
+      << html;
+  t.contrasts[0].cells["MNIST"].test->p = 0.01;
+  EXPECT_NE(html_table(t, [](const std::string&) { return std::string(); })
+                .find("<td class=\"num significant\">-1.50 ± 6.35 (n=2), p=0.01;"),
+            std::string::npos);
+}
+
 /// Every src= and href= of a page; each must name a file of the site.
 std::vector<std::string> references(const std::string& html) {
   static const std::regex attribute(R"re((?:src|href)="([^"]*)")re");

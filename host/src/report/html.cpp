@@ -87,6 +87,33 @@ std::vector<std::string> shown_columns(const ResultTable& t) {
   return shown;
 }
 
+// The experiment's contrasts (report/table.hpp) under its table, with the same columns.
+std::string contrasts_html(const ResultTable& t, const std::vector<std::string>& columns) {
+  if (t.contrasts.empty()) return "";
+  std::string s = "<div class=\"scroll\"><table class=\"results\">\n<tr><th>Contrast</th>";
+  for (const auto& c : columns) s += "<th>" + html_escape(c) + "</th>";
+  s += "</tr>\n";
+  for (const auto& contrast : t.contrasts) {
+    s += fmt::format("<tr><th title=\"{}\">{}<br><small>{}</small></th>",
+                     html_escape(contrast.contrast.description),
+                     html_escape(contrast.contrast.name), html_escape(contrast.formula));
+    for (const auto& c : columns) {
+      const auto& cell = contrast.cells.at(c);
+      std::string text = cell.values.empty() ? "–" : fmt::format("{:+.2f}", cell.summary.mean);
+      if (cell.summary.ci95) text += " ± " + number(*cell.summary.ci95);
+      if (!cell.values.empty()) text += fmt::format(" (n={})", cell.values.size());
+      if (cell.test) text += fmt::format(", p={:.3g}", cell.test->p);
+      if (cell.paper) text += fmt::format("; paper {:+.2f}", *cell.paper);
+      const bool significant = cell.test && cell.test->p < 0.05;
+      s += fmt::format("<td class=\"num{}\">{}</td>", significant ? " significant" : "",
+                       html_escape(text));
+    }
+    s += "</tr>\n";
+  }
+  return s + fmt::format("</table></div>\n<p class=\"note\">{}; red: p &lt; 0.05.</p>\n",
+                         html_escape(kContrastRule));
+}
+
 }  // namespace
 
 std::string html_escape(const std::string& text) {
@@ -153,7 +180,7 @@ std::string html_table(const ResultTable& t, const RunHref& run_href) {
                    html_escape(kCi95Rule));
   if (!t.compare_to.empty())
     s += fmt::format("<p class=\"note\">{}; red: p &lt; 0.05.</p>\n", html_escape(compare_rule(t)));
-  return s;
+  return s + contrasts_html(t, columns);
 }
 
 }  // namespace dfkd::host
