@@ -81,7 +81,8 @@ std::string preamble(FigureFormat format, const fs::path& image, const std::stri
          fmt::format(
              "set output {}\nset title {} noenhanced\n"
              // The legend goes under the plot: inside, it covers curves wherever they happen to be.
-             "set datafile separator ','\nset xlabel {}\nset ylabel {}\nset key below noenhanced\n"
+             "set datafile separator ','\nset xlabel {} noenhanced\nset ylabel {} noenhanced\n"
+             "set key below noenhanced\n"
              "set grid lc rgb '#dddddd'\nset style fill transparent solid 0.18 noborder\n",
              gnuplot_quote(image.filename().string()), title, gnuplot_quote(xlabel),
              gnuplot_quote(ylabel));
