@@ -8,16 +8,6 @@ const std::string& teacher_of(const RunRecord& run) {
   return run.parent_run_key;
 }
 
-std::vector<std::string> dependencies_of(const RunRecord& run) {
-  std::vector<std::string> deps;
-  if (!run.parent_run_key.empty()) deps.push_back(run.parent_run_key);
-  if (run.config.is_object()) {
-    const auto init = run.config.find("init_from");
-    if (init != run.config.end() && init->is_string()) deps.push_back(init->get<std::string>());
-  }
-  return deps;
-}
-
 Readiness readiness(const RunRecord& run,
                     const std::function<TeacherStatus(const std::string&)>& status_of) {
   Readiness ready = Readiness::Ready;

@@ -16,8 +16,7 @@ namespace dfkd::host {
 
 /// The run_key `run` depends on: its teacher's, or "" when it needs no other run.
 const std::string& teacher_of(const RunRecord& run);
-/// Every run_key `run` reads weights from: its teacher and its `init_from` run (config).
-std::vector<std::string> dependencies_of(const RunRecord& run);
+// dependencies_of(run), every run_key `run` reads weights from, is declared with RunRecord.
 
 /// Where a run's teacher stands, as the asking scheduler sees it.
 struct TeacherStatus {

@@ -47,12 +47,10 @@ Selection select_runs(const ResultsStore& store, const ExportOptions& opt) {
       ++sel.not_completed;
       continue;
     }
-    // Weights other runs read: the teacher's, and those a pruning phase started from.
-    for (const std::string& input : {run->parent_run_key, run->config.value("init_from", "")})
-      if (!input.empty()) {
-        sel.read_by_others.insert(input);
-        pending.push_back(input);
-      }
+    for (const auto& input : dependencies_of(*run)) {
+      sel.read_by_others.insert(input);
+      pending.push_back(input);
+    }
     sel.runs.emplace(key, *run);
   }
   return sel;

@@ -3,6 +3,8 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "store/artifact_files.hpp"
 #include "store/results_store.hpp"
 #include "store/store_errors.hpp"
@@ -61,9 +63,11 @@ std::optional<RunInput> ResultsStore::run_input(const std::string& run_id,
 
 std::vector<RunRecord> ResultsStore::completed_dependents(const std::string& run_key) const {
   std::vector<RunRecord> out;
-  for (auto& r : runs("", "completed"))
-    if (r.parent_run_key == run_key || r.config.value("init_from", "") == run_key)
+  for (auto& r : runs("", "completed")) {
+    const auto inputs = dependencies_of(r);
+    if (std::find(inputs.begin(), inputs.end(), run_key) != inputs.end())
       out.push_back(std::move(r));
+  }
   return out;
 }
 

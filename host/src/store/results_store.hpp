@@ -55,6 +55,10 @@ struct RunRecord {
   double heartbeat_age_seconds = 0;  ///< now - heartbeat_at, computed at read time
 };
 
+/// Every run_key whose trained weights `run` reads: its teacher's and its `init_from` run's
+/// (config). The schedulers wait for them (planner/dependencies.hpp), archives keep their files.
+std::vector<std::string> dependencies_of(const RunRecord& run);
+
 struct EnvironmentInfo {
   std::string git_commit;
   bool git_dirty = false;

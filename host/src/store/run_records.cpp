@@ -12,6 +12,16 @@
 #include "util/hash.hpp"
 
 namespace dfkd::host {
+
+std::vector<std::string> dependencies_of(const RunRecord& run) {
+  std::vector<std::string> deps;
+  if (!run.parent_run_key.empty()) deps.push_back(run.parent_run_key);
+  if (run.config.is_object()) {
+    const auto init = run.config.find("init_from");
+    if (init != run.config.end() && init->is_string()) deps.push_back(init->get<std::string>());
+  }
+  return deps;
+}
 using store_detail::fail;
 using store_detail::guarded;
 
