@@ -338,12 +338,6 @@ void read_figures(const json& source, const std::string& root, Experiment& exp) 
   }
 }
 
-std::string quoted_list(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "'" : ", '") + n + "'";
-  return out;
-}
-
 void read_contrasts(const json& source, const std::string& root, Experiment& exp) {
   if (!source.contains("contrasts")) return;
   const auto base = json_path(root, "contrasts");
@@ -363,13 +357,12 @@ void read_contrasts(const json& source, const std::string& root, Experiment& exp
                                     tpath, terms.size()));
     for (const auto& [row, coefficient] : terms.items()) {
       if (std::find(rows.begin(), rows.end(), row) == rows.end())
-        throw ConfigError(fmt::format("{}: '{}' is not a row of this experiment; its rows: {}",
-                                      json_path(tpath, row), row, quoted_list(rows)));
+        throw ConfigError(fmt::format("{}: '{}' is not a row of this experiment; its rows: '{}'",
+                                      json_path(tpath, row), row, fmt::join(rows, "', '")));
       const double k = require_number(coefficient, json_path(tpath, row));
       if (k == 0)
         throw ConfigError(
-            fmt::format("{}: expected a non-zero coefficient, found 0; leave the "
-                        "row out instead",
+            fmt::format("{}: expected a non-zero coefficient, found 0; leave the row out instead",
                         json_path(tpath, row)));
       c.terms.emplace_back(row, k);
     }
@@ -379,9 +372,8 @@ void read_contrasts(const json& source, const std::string& root, Experiment& exp
         const auto vpath = json_path(json_path(path, "paper"), column);
         if (std::find(columns.begin(), columns.end(), column) == columns.end())
           throw ConfigError(
-              fmt::format("{}: '{}' is not a column of this experiment; its "
-                          "columns: {}",
-                          vpath, column, quoted_list(columns)));
+              fmt::format("{}: '{}' is not a column of this experiment; its columns: '{}'", vpath,
+                          column, fmt::join(columns, "', '")));
         c.paper[column] = require_number(value, vpath);
       }
     exp.contrasts.push_back(std::move(c));

@@ -58,6 +58,20 @@ double variance_of(const std::vector<double>& v, double mean) {
   return ss / static_cast<double>(v.size() - 1);
 }
 
+struct TStatistic {
+  double t, p;
+};
+
+// t = diff / se and its two-sided p. No spread (se = 0): any difference is certain, none is no
+// evidence at all.
+TStatistic t_statistic(double diff, double se, double df) {
+  if (se == 0)
+    return {diff == 0 ? 0 : std::copysign(std::numeric_limits<double>::infinity(), diff),
+            diff == 0 ? 1.0 : 0.0};
+  const double t = diff / se;
+  return {t, student_t_two_sided_p(t, df)};
+}
+
 }  // namespace
 
 double regularized_incomplete_beta(double x, double a, double b) {
@@ -118,16 +132,11 @@ std::optional<WelchTest> welch_t_test(const std::vector<double>& a, const std::v
   WelchTest w;
   w.diff = mean_a - mean_b;
   const double se2 = sa + sb;
-  if (se2 == 0) {
-    // Both sides constant: any difference is certain, none is no evidence at all.
-    w.df = na + nb - 2;
-    w.t = w.diff == 0 ? 0 : std::copysign(std::numeric_limits<double>::infinity(), w.diff);
-    w.p = w.diff == 0 ? 1 : 0;
-    return w;
-  }
-  w.t = w.diff / std::sqrt(se2);
-  w.df = se2 * se2 / (sa * sa / (na - 1) + sb * sb / (nb - 1));
-  w.p = student_t_two_sided_p(w.t, w.df);
+  // Both sides constant (se2 = 0): the pooled df, as the Welch-Satterthwaite formula is 0 / 0.
+  w.df = se2 == 0 ? na + nb - 2 : se2 * se2 / (sa * sa / (na - 1) + sb * sb / (nb - 1));
+  const auto [t, p] = t_statistic(w.diff, std::sqrt(se2), w.df);
+  w.t = t;
+  w.p = p;
   return w;
 }
 
@@ -137,14 +146,9 @@ std::optional<OneSampleTest> one_sample_t_test(const std::vector<double>& values
   OneSampleTest o;
   o.mean = mean_of(values);
   o.df = n - 1;
-  const double se = std::sqrt(variance_of(values, o.mean) / n);
-  if (se == 0) {  // no spread: as in welch_t_test
-    o.t = o.mean == 0 ? 0 : std::copysign(std::numeric_limits<double>::infinity(), o.mean);
-    o.p = o.mean == 0 ? 1 : 0;
-    return o;
-  }
-  o.t = o.mean / se;
-  o.p = student_t_two_sided_p(o.t, o.df);
+  const auto [t, p] = t_statistic(o.mean, std::sqrt(variance_of(values, o.mean) / n), o.df);
+  o.t = t;
+  o.p = p;
   return o;
 }
 
