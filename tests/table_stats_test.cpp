@@ -333,3 +333,53 @@ TEST(ContrastConfig, ErrorsNameThePathAndWhatIsKnown) {
   m = message(R"([{"name": "x", "terms": {"A": 1, "B": -1}, "weight": 2}])");
   EXPECT_NE(m.find("weight"), std::string::npos) << m;
 }
+
+// `dfkd table --metric KEY` reads any metric the runs log, at the table's selection: a diagnostic
+// like a class fraction prints with enough decimals for three significant digits, the paper's
+// numbers (of the declared metric) are dropped, a row that does not log the metric (the teacher)
+// says "not logged", and a metric no run logs is an error listing what the runs do log.
+TEST_F(TableStatsTest, MetricOptionReadsAnotherLoggedMetric) {
+  {
+    ResultsStore store(db_);
+    add_cell(store, "Teacher", {97.5});
+    const std::vector<double> gap{0.0123, 0.0125, 0.0127};
+    for (int seed = 0; seed < 3; ++seed) {
+      const auto run_id = claimed_run(store, "A", seed);
+      store.log_epoch(run_id, 1, 0, {{"test_accuracy", 90.0 + seed}, {"gap", gap[seed]}});
+      store.complete_run(run_id,
+                         {{"test_accuracy", 90.0 + seed, 90.0 + seed, 1, "max"},
+                          {"gap", gap[seed], gap[seed], 1, "max"}},
+                         1.0);
+    }
+  }
+  json definition = kDefinition;
+  definition["rows"][1]["paper"] = {{"moons", 99.0}};
+  const auto exp = dfkd::host::parse_experiment(definition, "", "stats");
+  ResultsStore store(db_, ResultsStore::Mode::ReadOnly);
+
+  const auto accuracy =
+      dfkd::host::build_table_of_metric(store, exp, "stats.json", "test_accuracy");
+  EXPECT_EQ(accuracy.decimals, 2);
+  EXPECT_EQ(accuracy.cells.at("A").at("moons").paper, 99.0);
+
+  const auto table = dfkd::host::build_table_of_metric(store, exp, "stats.json", "gap");
+  EXPECT_EQ(table.decimals, 4);  // 2 - floor(log10(0.0123))
+  EXPECT_FALSE(table.cells.at("A").at("moons").paper);
+  // mean 0.0125, s = 0.0002, half-width t_{0.975,2} * s / sqrt(3) = 4.302653 * 0.000115470 =
+  // 0.000497 (t from scipy.stats.t.ppf(0.975, 2)).
+  const auto md = render_table(table, "md");
+  EXPECT_NE(md.find("| A | 0.0125 ± 0.0005 (n=3) |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| Teacher | not logged |"), std::string::npos) << md;
+  EXPECT_EQ(md.find(" · paper "), std::string::npos) << md;
+  EXPECT_EQ(table.cells.at("Teacher").at("moons").without_metric, 1);
+
+  auto r = cli("table stats --metric gap --format json " + db_arg());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(json::parse(r.output).at("metric"), "gap");
+  r = cli("table stats --metric nope " + db_arg());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("no completed run of stats (profile default) logs 'nope'"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("gap, test_accuracy"), std::string::npos) << r.output;
+}

@@ -316,7 +316,9 @@ int cmd_table(const Common& common, const ReportArgs& args) {
   ResultsStore store(db_path(common), ResultsStore::Mode::ReadOnly);
   auto exp = resolve_experiment(args.experiment, args.profile, &store);
   if (!args.selection.empty()) exp.metric.selection = args.selection;
-  auto table = host::build_table(store, exp, source_hint(args.experiment));
+  const auto hint = source_hint(args.experiment);
+  auto table = args.metric.empty() ? host::build_table(store, exp, hint)
+                                   : host::build_table_of_metric(store, exp, hint, args.metric);
   table.db = common.db;
   if (!args.compare_to.empty()) host::compare_rows(table, args.compare_to);
   fmt::print("{}", host::render_table(table, args.format));

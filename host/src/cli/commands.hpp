@@ -69,6 +69,7 @@ struct ReportArgs {
   std::string experiment, profile, format = "md", out;
   std::string compare_to;  ///< table: Welch's t-test of every row against this row
   std::string selection;   ///< table: overrides the experiment's metric.selection ("": keep)
+  std::string metric;      ///< table: another logged metric than the experiment's ("": keep)
 };
 
 /// `dfkd report`: the static HTML site.

@@ -241,6 +241,9 @@ void add_report_commands(CLI::App& app, Args& a, Dispatch& dispatch) {
                    "which epoch a cell reads: final, best or best_val (test value at the epoch of "
                    "best val_accuracy); default: the experiment's metric.selection")
       ->check(CLI::IsMember({"final", "best", "best_val"}));
+  table->add_option("--metric", report.metric,
+                    "another per-epoch metric the runs log (e.g. teacher_top_class_fraction, "
+                    "discrepancy), read by the same selection; the paper's numbers are dropped");
   add_db(table, a);
   dispatch.emplace_back(table, [&a] { return cmd_table(a.common, a.report); });
 

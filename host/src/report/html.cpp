@@ -27,8 +27,8 @@ img { max-width: 100%; border: 1px solid #eee; margin: 0.4em 0; }
 .scroll { overflow-x: auto; }
 )";
 
-std::string number(double v) {
-  return fmt::format("{:.2f}", v);
+std::string number(double v, int decimals) {
+  return fmt::format("{:.{}f}", v, decimals);
 }
 
 std::string run_links(const TableCell& cell, const RunHref& run_href) {
@@ -44,14 +44,16 @@ std::string run_links(const TableCell& cell, const RunHref& run_href) {
 
 std::string cell_html(const ResultTable& t, const std::string& row, const TableCell& c,
                       const RunHref& run_href) {
+  const int d = t.decimals;
   std::string s;
   if (c.values.empty()) {
-    s = c.failed > 0    ? "<span class=\"status-failed\">failed</span>"
-        : c.pending > 0 ? "<span class=\"muted\">not finished</span>"
-                        : "<span class=\"muted\">not run</span>";
+    s = c.failed > 0           ? "<span class=\"status-failed\">failed</span>"
+        : c.pending > 0        ? "<span class=\"muted\">not finished</span>"
+        : c.without_metric > 0 ? "<span class=\"muted\">not logged</span>"
+                               : "<span class=\"muted\">not run</span>";
   } else {
-    s = "<span class=\"cell-mean\">" + number(c.mean) + "</span>";
-    if (c.ci95) s += " ± " + number(*c.ci95);
+    s = "<span class=\"cell-mean\">" + number(c.mean, d) + "</span>";
+    if (c.ci95) s += " ± " + number(*c.ci95, d);
     s += fmt::format(" <span class=\"muted\">(n={}{})</span>", c.values.size(),
                      c.failed > 0 ? fmt::format(", {} failed", c.failed) : "");
   }
@@ -59,17 +61,17 @@ std::string cell_html(const ResultTable& t, const std::string& row, const TableC
     if (row == t.compare_to)
       s += "<div class=\"muted\">reference</div>";
     else if (c.versus)
-      s += fmt::format("<div class=\"{}\">vs {} {:+.2f}, {}</div>",
+      s += fmt::format("<div class=\"{}\">vs {} {:+.{}f}, {}</div>",
                        c.versus->p < 0.05 ? "significant" : "muted", html_escape(t.compare_to),
-                       c.versus->diff,
+                       c.versus->diff, d,
                        c.versus->p < 0.001 ? "p&lt;0.001" : fmt::format("p={:.3g}", c.versus->p));
     else
       s += "<div class=\"muted\">no test (n &lt; 2)</div>";
   }
   if (c.paper)
-    s += c.values.empty() ? fmt::format("<div class=\"muted\">paper {}</div>", number(*c.paper))
-                          : fmt::format("<div class=\"muted\">paper {} (Δ {:+.2f})</div>",
-                                        number(*c.paper), c.mean - *c.paper);
+    s += c.values.empty() ? fmt::format("<div class=\"muted\">paper {}</div>", number(*c.paper, d))
+                          : fmt::format("<div class=\"muted\">paper {} (Δ {:+.{}f})</div>",
+                                        number(*c.paper, d), c.mean - *c.paper, d);
   return s + run_links(c, run_href);
 }
 
@@ -99,11 +101,12 @@ std::string contrasts_html(const ResultTable& t, const std::vector<std::string>&
                      html_escape(contrast.contrast.name), html_escape(contrast.formula));
     for (const auto& c : columns) {
       const auto& cell = contrast.cells.at(c);
-      std::string text = cell.values.empty() ? "–" : fmt::format("{:+.2f}", cell.summary.mean);
-      if (cell.summary.ci95) text += " ± " + number(*cell.summary.ci95);
+      const int d = t.decimals;
+      std::string text = cell.values.empty() ? "–" : fmt::format("{:+.{}f}", cell.summary.mean, d);
+      if (cell.summary.ci95) text += " ± " + number(*cell.summary.ci95, d);
       if (!cell.values.empty()) text += fmt::format(" (n={})", cell.values.size());
       if (cell.test) text += fmt::format(", p={:.3g}", cell.test->p);
-      if (cell.paper) text += fmt::format("; paper {:+.2f}", *cell.paper);
+      if (cell.paper) text += fmt::format("; paper {:+.{}f}", *cell.paper, d);
       const bool significant = cell.test && cell.test->p < 0.05;
       s += fmt::format("<td class=\"num{}\">{}</td>", significant ? " significant" : "",
                        html_escape(text));

@@ -28,8 +28,10 @@ int64_t best_validation_epoch(const ResultsStore& store, const RunRecord& run) {
 std::optional<double> selected_value(const ResultsStore& store, const RunRecord& run,
                                      const MetricSelection& m) {
   if (m.selection == "best_val") {
+    const auto series = store.metric_series(run.run_id, m.key);
+    if (series.empty()) return std::nullopt;  // a metric this run does not log
     const int64_t epoch = best_validation_epoch(store, run);
-    for (const auto& p : store.metric_series(run.run_id, m.key))
+    for (const auto& p : series)
       if (p.epoch == epoch) return p.value;
     throw ConfigError(fmt::format(
         "run {} ({} / {} / seed {}): no {} at epoch {}, its epoch of best {}",

@@ -1,6 +1,7 @@
 #include "report/table.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -91,8 +92,17 @@ ResultTable build_table(const ResultsStore& store, const Experiment& exp, const 
       cell->second.values.push_back(*value);
       cell->second.seeds.push_back(link.seed);
       t.wall_seconds += run->wall_seconds;
+    } else {
+      ++cell->second.without_metric;
     }
   }
+  double smallest = 0;  // the smallest nonzero |value|, for the decimals
+  for (const auto& [r, row] : t.cells)
+    for (const auto& [c, cell] : row)
+      for (double v : cell.values)
+        if (v != 0 && (smallest == 0 || std::fabs(v) < smallest)) smallest = std::fabs(v);
+  if (smallest > 0)
+    t.decimals = std::clamp(2 - static_cast<int>(std::floor(std::log10(smallest))), 2, 6);
   for (auto& [r, row] : t.cells)
     for (auto& [c, cell] : row) {
       std::sort(cell.runs.begin(), cell.runs.end());
@@ -103,6 +113,33 @@ ResultTable build_table(const ResultsStore& store, const Experiment& exp, const 
     }
   for (const auto& contrast : exp.contrasts) t.contrasts.push_back(evaluate(t, contrast));
   return t;
+}
+
+ResultTable build_table_of_metric(const ResultsStore& store, Experiment exp,
+                                  const std::string& hint, const std::string& key) {
+  if (key != exp.metric.key) {
+    exp.metric.key = key;
+    for (auto& row : exp.rows) row.erase("paper");
+    for (auto& contrast : exp.contrasts) contrast.paper.clear();
+  }
+  auto t = build_table(store, exp, hint);
+  std::optional<std::string> completed_run;  // one that does not log `key`
+  for (const auto& [r, row] : t.cells)
+    for (const auto& [c, cell] : row) {
+      if (!cell.values.empty()) return t;
+      if (cell.without_metric > 0 && !completed_run)
+        for (const auto& [seed, run_id] : cell.runs)
+          if (const auto run = store.find_run(run_id); run && run->status == RunStatus::Completed) {
+            completed_run = run_id;
+            break;
+          }
+    }
+  if (!completed_run) return t;  // nothing completed yet: the table says what to run
+  std::vector<std::string> logged;
+  for (const auto& s : store.summaries(*completed_run)) logged.push_back(s.key);
+  throw ConfigError(fmt::format(
+      "--metric: no completed run of {} (profile {}) logs '{}'; run {} logs: {}", exp.name,
+      exp.profile, key, completed_run->substr(0, 12), fmt::join(logged, ", ")));
 }
 
 void compare_rows(ResultTable& t, const std::string& reference_row) {

@@ -25,8 +25,11 @@ struct TableCell {
   /// This row against the table's compare_to row in the same column; absent for that row itself
   /// and where either cell has n < 2.
   std::optional<WelchTest> versus;
-  int pending = 0;         ///< planned / running / killed runs of this cell (resumable)
-  int failed = 0;          ///< failed runs of this cell: an error to read, not work in progress
+  int pending = 0;  ///< planned / running / killed runs of this cell (resumable)
+  int failed = 0;   ///< failed runs of this cell: an error to read, not work in progress
+  /// Completed runs that do not log the table's metric (a teacher's generator discrepancy):
+  /// nothing to fill, nothing to wait for.
+  int without_metric = 0;
   std::string failed_run;  ///< the first failed run's id (for `dfkd runs show`)
   /// Every run linked to this cell, whatever its status, by seed: (seed, run_id).
   std::vector<std::pair<int64_t, std::string>> runs;
@@ -60,6 +63,9 @@ struct ResultTable {
   std::string db;           ///< the --db the user gave ("": none), repeated in those commands
   std::string compare_to;   ///< the reference row of the Welch tests ("": none)
   std::vector<ContrastResult> contrasts;
+  /// Decimals of every printed value: 2 for percentages, more for small diagnostics (a class
+  /// fraction of 0.123, a discrepancy of 0.0042) so that three significant digits show.
+  int decimals = 2;
 };
 
 /// The `dfkd run` commands that would fill the cells without results: one per missing column
@@ -72,6 +78,13 @@ ResultTable build_table(const ResultsStore& store, const Experiment& exp,
 /// Welch's t-test of every other row against `reference_row`, column by column (sets each cell's
 /// `versus`). Throws ConfigError naming the table's rows when `reference_row` is not one of them.
 void compare_rows(ResultTable& table, const std::string& reference_row);
+
+/// `dfkd table --metric KEY`: read `key` (any per-epoch metric the runs log) instead of the
+/// experiment's metric. The paper's numbers are of the declared metric, so they are dropped when
+/// `key` differs from it. Throws ConfigError listing the metrics the runs log when no completed
+/// run logs `key`.
+ResultTable build_table_of_metric(const ResultsStore& store, Experiment exp,
+                                  const std::string& hint, const std::string& key);
 
 /// What ± means in every format.
 inline constexpr const char* kCi95Rule =

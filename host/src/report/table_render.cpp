@@ -10,8 +10,13 @@
 namespace dfkd::host {
 namespace {
 
-std::string number(double v) {
-  return fmt::format("{:.2f}", v);
+std::string number(double v, int decimals) {
+  return fmt::format("{:.{}f}", v, decimals);
+}
+
+/// A signed difference at the table's decimals.
+std::string signed_number(double v, int decimals) {
+  return fmt::format("{:+.{}f}", v, decimals);
 }
 
 std::string p_value(double p) {
@@ -30,33 +35,35 @@ bool any_single_seed(const ResultTable& t) {
 }
 
 /// "mean ± ci95 (n=k)"; one seed shows no ± at all (its spread is unknown, not zero).
-std::string mean_text(const TableCell& c) {
+std::string mean_text(const TableCell& c, int d) {
   if (c.values.empty()) {
     if (c.failed > 0) return fmt::format("failed (dfkd runs show {})", c.failed_run);
-    return c.pending > 0 ? "not finished" : "not run";
+    if (c.pending > 0) return "not finished";
+    return c.without_metric > 0 ? "not logged" : "not run";
   }
   const auto n = c.failed > 0 ? fmt::format("n={}, {} failed: dfkd runs show {}", c.values.size(),
                                             c.failed, c.failed_run)
                               : fmt::format("n={}", c.values.size());
-  if (!c.ci95) return fmt::format("{} ({})", number(c.mean), n);
-  return fmt::format("{} ± {} ({})", number(c.mean), number(*c.ci95), n);
+  if (!c.ci95) return fmt::format("{} ({})", number(c.mean, d), n);
+  return fmt::format("{} ± {} ({})", number(c.mean, d), number(*c.ci95, d), n);
 }
 
 std::string cell_text(const ResultTable& t, const std::string& row, const TableCell& c) {
-  std::string s = mean_text(c);
+  const int d = t.decimals;
+  std::string s = mean_text(c, d);
   if (!t.compare_to.empty() && !c.values.empty()) {
     if (row == t.compare_to)
       s += " · reference";
     else if (c.versus)
-      s += fmt::format(" · vs {} {:+.2f}, {}{}", t.compare_to, c.versus->diff, p_value(c.versus->p),
-                       significant(c) ? "*" : "");
+      s += fmt::format(" · vs {} {}, {}{}", t.compare_to, signed_number(c.versus->diff, d),
+                       p_value(c.versus->p), significant(c) ? "*" : "");
     else
       s += fmt::format(" · vs {}: no test (n < 2)", t.compare_to);
   }
   if (c.paper)
-    s += c.values.empty()
-             ? fmt::format(" · paper {}", number(*c.paper))
-             : fmt::format(" · paper {} (Δ {:+.2f})", number(*c.paper), c.mean - *c.paper);
+    s += c.values.empty() ? fmt::format(" · paper {}", number(*c.paper, d))
+                          : fmt::format(" · paper {} (Δ {})", number(*c.paper, d),
+                                        signed_number(c.mean - *c.paper, d));
   return s;
 }
 
@@ -76,16 +83,17 @@ std::string latex_escape(const std::string& s) {
   return out;
 }
 
-std::string contrast_text(const ContrastCell& c) {
+std::string contrast_text(const ContrastCell& c, int d) {
   std::string s;
   if (c.values.empty())
     s = "no seed with every row";
   else if (!c.summary.ci95)
-    s = fmt::format("{:+.2f} (n=1)", c.summary.mean);
+    s = fmt::format("{} (n=1)", signed_number(c.summary.mean, d));
   else
-    s = fmt::format("{:+.2f} ± {} (n={}) · {}{}", c.summary.mean, number(*c.summary.ci95),
-                    c.values.size(), p_value(c.test->p), c.test->p < 0.05 ? "*" : "");
-  if (c.paper) s += fmt::format(" · paper {:+.2f}", *c.paper);
+    s = fmt::format("{} ± {} (n={}) · {}{}", signed_number(c.summary.mean, d),
+                    number(*c.summary.ci95, d), c.values.size(), p_value(c.test->p),
+                    c.test->p < 0.05 ? "*" : "");
+  if (c.paper) s += fmt::format(" · paper {}", signed_number(*c.paper, d));
   return s;
 }
 
@@ -98,7 +106,8 @@ void markdown_contrasts(const ResultTable& t, std::ostringstream& o) {
   o << '\n';
   for (const auto& c : t.contrasts) {
     o << "| " << c.contrast.name << " = " << c.formula << " |";
-    for (const auto& col : t.columns) o << ' ' << contrast_text(c.cells.at(col)) << " |";
+    for (const auto& col : t.columns)
+      o << ' ' << contrast_text(c.cells.at(col), t.decimals) << " |";
     o << '\n';
   }
 }
@@ -117,10 +126,10 @@ void latex_contrasts(const ResultTable& t, std::ostringstream& o) {
       if (cell.values.empty())
         o << "--";
       else
-        o << fmt::format("{:+.2f}", cell.summary.mean)
-          << (cell.summary.ci95 ? " $\\pm$ " + number(*cell.summary.ci95) : "")
+        o << signed_number(cell.summary.mean, t.decimals)
+          << (cell.summary.ci95 ? " $\\pm$ " + number(*cell.summary.ci95, t.decimals) : "")
           << (cell.test && cell.test->p < 0.05 ? "$^{*}$" : "");
-      if (cell.paper) o << fmt::format(" ({:+.2f})", *cell.paper);
+      if (cell.paper) o << " (" << signed_number(*cell.paper, t.decimals) << ")";
     }
     o << " \\\\\n";
   }
@@ -132,7 +141,8 @@ void latex_contrasts(const ResultTable& t, std::ostringstream& o) {
 /// its profile and metric, so a CSV read alone (or pasted into another) still says what it is.
 std::string render_csv(const ResultTable& t) {
   std::ostringstream o;
-  auto optional = [](const std::optional<double>& v) { return v ? number(*v) : std::string(); };
+  const int d = t.decimals;
+  auto optional = [d](const std::optional<double>& v) { return v ? number(*v, d) : std::string(); };
   const auto what = fmt::format("{},{},{}", csv_escape(t.profile), csv_escape(t.metric.key),
                                 csv_escape(t.metric.selection));
   o << "row,column,mean,std,n,paper,values,ci95,diff,p,profile,metric,selection\n";
@@ -140,11 +150,11 @@ std::string render_csv(const ResultTable& t) {
     for (const auto& c : t.columns) {
       const auto& cell = t.cells.at(r).at(c);
       std::string values;
-      for (double v : cell.values) values += (values.empty() ? "" : ";") + number(v);
+      for (double v : cell.values) values += (values.empty() ? "" : ";") + number(v, d);
       o << csv_escape(r) << ',' << csv_escape(c) << ','
-        << (cell.values.empty() ? "" : number(cell.mean)) << ',' << optional(cell.std) << ','
+        << (cell.values.empty() ? "" : number(cell.mean, d)) << ',' << optional(cell.std) << ','
         << cell.values.size() << ',' << optional(cell.paper) << ',' << values << ','
-        << optional(cell.ci95) << ',' << (cell.versus ? number(cell.versus->diff) : "") << ','
+        << optional(cell.ci95) << ',' << (cell.versus ? number(cell.versus->diff, d) : "") << ','
         << (cell.versus ? fmt::format("{:.4g}", cell.versus->p) : "") << ',' << what << '\n';
     }
   return o.str();
@@ -169,9 +179,10 @@ std::string render_latex(const ResultTable& t) {
       if (cell.values.empty())
         o << "--";
       else
-        o << number(cell.mean) << (cell.ci95 ? " $\\pm$ " + number(*cell.ci95) : "");
+        o << number(cell.mean, t.decimals)
+          << (cell.ci95 ? " $\\pm$ " + number(*cell.ci95, t.decimals) : "");
       if (significant(cell)) o << "$^{*}$";
-      if (cell.paper) o << " (" << number(*cell.paper) << ")";
+      if (cell.paper) o << " (" << number(*cell.paper, t.decimals) << ")";
     }
     o << " \\\\\n";
   }
