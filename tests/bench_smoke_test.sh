@@ -50,4 +50,9 @@ grep -q "aten::" "$out" || fail "no operators in the table"
 # The DFAD MAC count of the issue (one iteration at batch 256, ngf 64: about 236 GMAC).
 "$PY" bench/pytorch/dfad_iteration.py --macs > "$out" || fail "dfad_iteration.py --macs"
 grep -qx "dfad_iteration_gmac 235.857" "$out" || fail "dfad_iteration.py --macs: expected 235.857 GMAC"
+# The main job's steps timed (bench/main_job.sh) at the smoke profile: one table row, report timed.
+bash bench/main_job.sh --profile smoke > "$out" 2>&1 || fail "bench/main_job.sh --profile smoke"
+s='[0-9]+\.[0-9] s'
+grep -Eq "^\| $src \| [0-9a-f]+ \| $s \| $s \| $s \| \*\*$s\*\* \| $s \|\$" "$out" ||
+  fail "main_job.sh: no table row"
 echo "bench_smoke: ok"
