@@ -44,7 +44,7 @@ for dir in "${checkouts[@]}"; do
   t2=$(seconds_of "$dfkd" run experiments/two_moons.json "${moons[@]}" --no-table)
   t3=$(seconds_of bash -c "'$dfkd' plot experiments/table1.json --profile $profile && '$dfkd' plot experiments/two_moons.json ${moons[*]}")
   report="–"
-  if "$dfkd" report --help > /dev/null 2>&1; then
+  if "$dfkd" --help | grep -q "^  report "; then  # the HTML report came later
     report="$(seconds_of "$dfkd" report experiments/table1.json experiments/two_moons.json --out "$work/$i/report") s"
   fi
   total=$(awk -v a="$t1" -v b="$t2" -v c="$t3" 'BEGIN{printf "%.1f", a+b+c}')
