@@ -370,6 +370,8 @@ TEST_F(TableStatsTest, MetricOptionReadsAnotherLoggedMetric) {
   const auto md = render_table(table, "md");
   EXPECT_NE(md.find("| A | 0.0125 ± 0.0005 (n=3) |"), std::string::npos) << md;
   EXPECT_NE(md.find("| Teacher | not logged |"), std::string::npos) << md;
+  EXPECT_EQ(md.find("--only 'Teacher'"), std::string::npos) << md;  // ran; nothing to fill
+  EXPECT_NE(md.find("--only 'B'"), std::string::npos) << md;        // never ran
   EXPECT_EQ(md.find(" · paper "), std::string::npos) << md;
   EXPECT_EQ(table.cells.at("Teacher").at("moons").without_metric, 1);
 

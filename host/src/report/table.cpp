@@ -219,8 +219,9 @@ nlohmann::json table_json(const ResultTable& t) {
 }
 
 std::vector<std::string> fill_commands(const ResultTable& t) {
-  auto empty = [&](const std::string& r, const std::string& c) {
-    return t.cells.at(r).at(c).values.empty();
+  auto empty = [&](const std::string& r, const std::string& c) {  // and running it would help
+    const auto& cell = t.cells.at(r).at(c);
+    return cell.values.empty() && cell.without_metric == 0;
   };
   auto quoted = [](const std::string& s) {
     if (s.find_first_not_of(
