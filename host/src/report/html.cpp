@@ -27,10 +27,6 @@ img { max-width: 100%; border: 1px solid #eee; margin: 0.4em 0; }
 .scroll { overflow-x: auto; }
 )";
 
-std::string number(double v, int decimals) {
-  return fmt::format("{:.{}f}", v, decimals);
-}
-
 std::string run_links(const TableCell& cell, const RunHref& run_href) {
   std::string links;
   for (const auto& [seed, run_id] : cell.runs) {
@@ -52,8 +48,8 @@ std::string cell_html(const ResultTable& t, const std::string& row, const TableC
         : c.without_metric > 0 ? "<span class=\"muted\">not logged</span>"
                                : "<span class=\"muted\">not run</span>";
   } else {
-    s = "<span class=\"cell-mean\">" + number(c.mean, d) + "</span>";
-    if (c.ci95) s += " ± " + number(*c.ci95, d);
+    s = "<span class=\"cell-mean\">" + format_value(c.mean, d) + "</span>";
+    if (c.ci95) s += " ± " + format_value(*c.ci95, d);
     s += fmt::format(" <span class=\"muted\">(n={}{})</span>", c.values.size(),
                      c.failed > 0 ? fmt::format(", {} failed", c.failed) : "");
   }
@@ -61,17 +57,18 @@ std::string cell_html(const ResultTable& t, const std::string& row, const TableC
     if (row == t.compare_to)
       s += "<div class=\"muted\">reference</div>";
     else if (c.versus)
-      s += fmt::format("<div class=\"{}\">vs {} {:+.{}f}, {}</div>",
+      s += fmt::format("<div class=\"{}\">vs {} {}, {}</div>",
                        c.versus->p < 0.05 ? "significant" : "muted", html_escape(t.compare_to),
-                       c.versus->diff, d,
+                       format_signed(c.versus->diff, d),
                        c.versus->p < 0.001 ? "p&lt;0.001" : fmt::format("p={:.3g}", c.versus->p));
     else
       s += "<div class=\"muted\">no test (n &lt; 2)</div>";
   }
   if (c.paper)
-    s += c.values.empty() ? fmt::format("<div class=\"muted\">paper {}</div>", number(*c.paper, d))
-                          : fmt::format("<div class=\"muted\">paper {} (Δ {:+.{}f})</div>",
-                                        number(*c.paper, d), c.mean - *c.paper, d);
+    s += c.values.empty()
+             ? fmt::format("<div class=\"muted\">paper {}</div>", format_value(*c.paper, d))
+             : fmt::format("<div class=\"muted\">paper {} (Δ {})</div>", format_value(*c.paper, d),
+                           format_signed(c.mean - *c.paper, d));
   return s + run_links(c, run_href);
 }
 
@@ -102,11 +99,11 @@ std::string contrasts_html(const ResultTable& t, const std::vector<std::string>&
     for (const auto& c : columns) {
       const auto& cell = contrast.cells.at(c);
       const int d = t.decimals;
-      std::string text = cell.values.empty() ? "–" : fmt::format("{:+.{}f}", cell.summary.mean, d);
-      if (cell.summary.ci95) text += " ± " + number(*cell.summary.ci95, d);
+      std::string text = cell.values.empty() ? "–" : format_signed(cell.summary.mean, d);
+      if (cell.summary.ci95) text += " ± " + format_value(*cell.summary.ci95, d);
       if (!cell.values.empty()) text += fmt::format(" (n={})", cell.values.size());
       if (cell.test) text += fmt::format(", p={:.3g}", cell.test->p);
-      if (cell.paper) text += fmt::format("; paper {:+.{}f}", *cell.paper, d);
+      if (cell.paper) text += "; paper " + format_signed(*cell.paper, d);
       const bool significant = cell.test && cell.test->p < 0.05;
       s += fmt::format("<td class=\"num{}\">{}</td>", significant ? " significant" : "",
                        html_escape(text));

@@ -92,8 +92,8 @@ ResultTable build_table(const ResultsStore& store, const Experiment& exp, const 
       cell->second.values.push_back(*value);
       cell->second.seeds.push_back(link.seed);
       t.wall_seconds += run->wall_seconds;
-    } else {
-      ++cell->second.without_metric;
+    } else if (cell->second.without_metric++ == 0) {
+      cell->second.without_metric_run = run->run_id;
     }
   }
   double smallest = 0;  // the smallest nonzero |value|, for the decimals
@@ -123,23 +123,18 @@ ResultTable build_table_of_metric(const ResultsStore& store, Experiment exp,
     for (auto& contrast : exp.contrasts) contrast.paper.clear();
   }
   auto t = build_table(store, exp, hint);
-  std::optional<std::string> completed_run;  // one that does not log `key`
+  std::string completed_run;  // one that does not log `key`
   for (const auto& [r, row] : t.cells)
     for (const auto& [c, cell] : row) {
       if (!cell.values.empty()) return t;
-      if (cell.without_metric > 0 && !completed_run)
-        for (const auto& [seed, run_id] : cell.runs)
-          if (const auto run = store.find_run(run_id); run && run->status == RunStatus::Completed) {
-            completed_run = run_id;
-            break;
-          }
+      if (completed_run.empty()) completed_run = cell.without_metric_run;
     }
-  if (!completed_run) return t;  // nothing completed yet: the table says what to run
+  if (completed_run.empty()) return t;  // nothing completed yet: the table says what to run
   std::vector<std::string> logged;
-  for (const auto& s : store.summaries(*completed_run)) logged.push_back(s.key);
+  for (const auto& s : store.summaries(completed_run)) logged.push_back(s.key);
   throw ConfigError(fmt::format(
       "--metric: no completed run of {} (profile {}) logs '{}'; run {} logs: {}", exp.name,
-      exp.profile, key, completed_run->substr(0, 12), fmt::join(logged, ", ")));
+      exp.profile, key, completed_run.substr(0, 12), fmt::join(logged, ", ")));
 }
 
 void compare_rows(ResultTable& t, const std::string& reference_row) {
@@ -260,9 +255,17 @@ std::vector<std::string> fill_commands(const ResultTable& t) {
   return out;
 }
 
+std::string format_value(double v, int decimals) {
+  return fmt::format("{:.{}f}", v, decimals);
+}
+
+std::string format_signed(double v, int decimals) {
+  return fmt::format("{:+.{}f}", v, decimals);
+}
+
 std::string compare_rule(const ResultTable& t) {
   return fmt::format(
-      "against {}: difference of means (row - {}) and the two-sided p of Welch's t-test; * p < "
+      "Against {}: difference of means (row - {}) and the two-sided p of Welch's t-test; * p < "
       "0.05; no test where either cell has n < 2",
       t.compare_to, t.compare_to);
 }

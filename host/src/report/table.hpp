@@ -30,7 +30,8 @@ struct TableCell {
   /// Completed runs that do not log the table's metric (a teacher's generator discrepancy):
   /// nothing to fill, nothing to wait for.
   int without_metric = 0;
-  std::string failed_run;  ///< the first failed run's id (for `dfkd runs show`)
+  std::string without_metric_run;  ///< the first of those runs' id
+  std::string failed_run;          ///< the first failed run's id (for `dfkd runs show`)
   /// Every run linked to this cell, whatever its status, by seed: (seed, run_id).
   std::vector<std::pair<int64_t, std::string>> runs;
 };
@@ -85,6 +86,10 @@ void compare_rows(ResultTable& table, const std::string& reference_row);
 /// run logs `key`.
 ResultTable build_table_of_metric(const ResultsStore& store, Experiment exp,
                                   const std::string& hint, const std::string& key);
+
+/// A table value at the table's decimals ("97.38"; "0.0125"), and signed for differences ("+0.42").
+std::string format_value(double v, int decimals);
+std::string format_signed(double v, int decimals);
 
 /// What ± means in every format.
 inline constexpr const char* kCi95Rule =

@@ -10,15 +10,6 @@
 namespace dfkd::host {
 namespace {
 
-std::string number(double v, int decimals) {
-  return fmt::format("{:.{}f}", v, decimals);
-}
-
-/// A signed difference at the table's decimals.
-std::string signed_number(double v, int decimals) {
-  return fmt::format("{:+.{}f}", v, decimals);
-}
-
 std::string p_value(double p) {
   return p < 0.001 ? "p<0.001" : fmt::format("p={:.3g}", p);
 }
@@ -44,8 +35,8 @@ std::string mean_text(const TableCell& c, int d) {
   const auto n = c.failed > 0 ? fmt::format("n={}, {} failed: dfkd runs show {}", c.values.size(),
                                             c.failed, c.failed_run)
                               : fmt::format("n={}", c.values.size());
-  if (!c.ci95) return fmt::format("{} ({})", number(c.mean, d), n);
-  return fmt::format("{} ± {} ({})", number(c.mean, d), number(*c.ci95, d), n);
+  if (!c.ci95) return fmt::format("{} ({})", format_value(c.mean, d), n);
+  return fmt::format("{} ± {} ({})", format_value(c.mean, d), format_value(*c.ci95, d), n);
 }
 
 std::string cell_text(const ResultTable& t, const std::string& row, const TableCell& c) {
@@ -55,15 +46,15 @@ std::string cell_text(const ResultTable& t, const std::string& row, const TableC
     if (row == t.compare_to)
       s += " · reference";
     else if (c.versus)
-      s += fmt::format(" · vs {} {}, {}{}", t.compare_to, signed_number(c.versus->diff, d),
+      s += fmt::format(" · vs {} {}, {}{}", t.compare_to, format_signed(c.versus->diff, d),
                        p_value(c.versus->p), significant(c) ? "*" : "");
     else
       s += fmt::format(" · vs {}: no test (n < 2)", t.compare_to);
   }
   if (c.paper)
-    s += c.values.empty() ? fmt::format(" · paper {}", number(*c.paper, d))
-                          : fmt::format(" · paper {} (Δ {})", number(*c.paper, d),
-                                        signed_number(c.mean - *c.paper, d));
+    s += c.values.empty() ? fmt::format(" · paper {}", format_value(*c.paper, d))
+                          : fmt::format(" · paper {} (Δ {})", format_value(*c.paper, d),
+                                        format_signed(c.mean - *c.paper, d));
   return s;
 }
 
@@ -88,12 +79,12 @@ std::string contrast_text(const ContrastCell& c, int d) {
   if (c.values.empty())
     s = "no seed with every row";
   else if (!c.summary.ci95)
-    s = fmt::format("{} (n=1)", signed_number(c.summary.mean, d));
+    s = fmt::format("{} (n=1)", format_signed(c.summary.mean, d));
   else
-    s = fmt::format("{} ± {} (n={}) · {}{}", signed_number(c.summary.mean, d),
-                    number(*c.summary.ci95, d), c.values.size(), p_value(c.test->p),
+    s = fmt::format("{} ± {} (n={}) · {}{}", format_signed(c.summary.mean, d),
+                    format_value(*c.summary.ci95, d), c.values.size(), p_value(c.test->p),
                     c.test->p < 0.05 ? "*" : "");
-  if (c.paper) s += fmt::format(" · paper {}", signed_number(*c.paper, d));
+  if (c.paper) s += fmt::format(" · paper {}", format_signed(*c.paper, d));
   return s;
 }
 
@@ -126,10 +117,10 @@ void latex_contrasts(const ResultTable& t, std::ostringstream& o) {
       if (cell.values.empty())
         o << "--";
       else
-        o << signed_number(cell.summary.mean, t.decimals)
-          << (cell.summary.ci95 ? " $\\pm$ " + number(*cell.summary.ci95, t.decimals) : "")
+        o << format_signed(cell.summary.mean, t.decimals)
+          << (cell.summary.ci95 ? " $\\pm$ " + format_value(*cell.summary.ci95, t.decimals) : "")
           << (cell.test && cell.test->p < 0.05 ? "$^{*}$" : "");
-      if (cell.paper) o << " (" << signed_number(*cell.paper, t.decimals) << ")";
+      if (cell.paper) o << " (" << format_signed(*cell.paper, t.decimals) << ")";
     }
     o << " \\\\\n";
   }
@@ -142,7 +133,9 @@ void latex_contrasts(const ResultTable& t, std::ostringstream& o) {
 std::string render_csv(const ResultTable& t) {
   std::ostringstream o;
   const int d = t.decimals;
-  auto optional = [d](const std::optional<double>& v) { return v ? number(*v, d) : std::string(); };
+  auto optional = [d](const std::optional<double>& v) {
+    return v ? format_value(*v, d) : std::string();
+  };
   const auto what = fmt::format("{},{},{}", csv_escape(t.profile), csv_escape(t.metric.key),
                                 csv_escape(t.metric.selection));
   o << "row,column,mean,std,n,paper,values,ci95,diff,p,profile,metric,selection\n";
@@ -150,12 +143,12 @@ std::string render_csv(const ResultTable& t) {
     for (const auto& c : t.columns) {
       const auto& cell = t.cells.at(r).at(c);
       std::string values;
-      for (double v : cell.values) values += (values.empty() ? "" : ";") + number(v, d);
+      for (double v : cell.values) values += (values.empty() ? "" : ";") + format_value(v, d);
       o << csv_escape(r) << ',' << csv_escape(c) << ','
-        << (cell.values.empty() ? "" : number(cell.mean, d)) << ',' << optional(cell.std) << ','
-        << cell.values.size() << ',' << optional(cell.paper) << ',' << values << ','
-        << optional(cell.ci95) << ',' << (cell.versus ? number(cell.versus->diff, d) : "") << ','
-        << (cell.versus ? fmt::format("{:.4g}", cell.versus->p) : "") << ',' << what << '\n';
+        << (cell.values.empty() ? "" : format_value(cell.mean, d)) << ',' << optional(cell.std)
+        << ',' << cell.values.size() << ',' << optional(cell.paper) << ',' << values << ','
+        << optional(cell.ci95) << ',' << (cell.versus ? format_value(cell.versus->diff, d) : "")
+        << ',' << (cell.versus ? fmt::format("{:.4g}", cell.versus->p) : "") << ',' << what << '\n';
     }
   return o.str();
 }
@@ -179,10 +172,10 @@ std::string render_latex(const ResultTable& t) {
       if (cell.values.empty())
         o << "--";
       else
-        o << number(cell.mean, t.decimals)
-          << (cell.ci95 ? " $\\pm$ " + number(*cell.ci95, t.decimals) : "");
+        o << format_value(cell.mean, t.decimals)
+          << (cell.ci95 ? " $\\pm$ " + format_value(*cell.ci95, t.decimals) : "");
       if (significant(cell)) o << "$^{*}$";
-      if (cell.paper) o << " (" << number(*cell.paper, t.decimals) << ")";
+      if (cell.paper) o << " (" << format_value(*cell.paper, t.decimals) << ")";
     }
     o << " \\\\\n";
   }
@@ -202,8 +195,7 @@ std::string render_markdown(const ResultTable& t) {
        "seeds; paper value and Δ = ours − paper where the paper reports one. Training time of the "
        "runs shown: "
     << fmt::format("{:.1f} s", t.wall_seconds) << ".\n\n";
-  if (!t.compare_to.empty())
-    o << "A" << compare_rule(t).substr(1) << ".\n\n";  // the rule starts "against ROW: ..."
+  if (!t.compare_to.empty()) o << compare_rule(t) << ".\n\n";
   o << "| Model |";
   for (const auto& c : t.columns) o << ' ' << c << " |";
   o << "\n|---|";
