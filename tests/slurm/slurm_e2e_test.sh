@@ -27,6 +27,11 @@ cleanup() {
   if [ $rc -ne 0 ]; then
     echo "---- slurm logs (test failed) ----"
     tail -n 40 "$state"/log/*.log 2>/dev/null || true
+    if [ -n "${student_job:-}" ]; then  # section 3's requeued student, if the tail moved past it
+      id=${student_job%_*}
+      echo "---- what Slurm logged of job $id"
+      grep -h -E "JobId=$id[_( ]|[Jj]ob $id([^0-9]|\$)|JOB $id " "$state"/log/*.log 2>/dev/null | tail -n 40 || true
+    fi
     for f in "$work"/*/sweeps/*/logs/*.out; do [ -f "$f" ] && { echo "---- $f"; tail -n 15 "$f"; }; done
   fi
   bash "$src/tests/slurm/slurm-down.sh" "$state"
@@ -143,6 +148,11 @@ scancel --batch --signal=USR1 "$student_job"
 wait_until '[ "$(sqlite3 "$shard" "SELECT status FROM run WHERE run_key = '"'$student_key'"'" 2>/dev/null)" = killed ]' 60
 wait_until 'squeue -h -r -o "%F_%K %T" | grep -q "^$student_job PENDING"' 60
 epochs_at_signal=$(epochs_done)
+# Slurm delays a requeued job (its BeginTime) until the first attempt's epilog has ended on the
+# node; starting it sooner can fail its launch on a loaded machine, and the task leaves the queue
+# unrun. So wait for the node to be idle (nothing else of this section is running) before the
+# shortcut.
+wait_until '[ "$(sinfo -h -N -o %T)" = idle ]' 120
 echo "   checkpointed after epoch $epochs_at_signal and requeued; starting it now (not in ~2 min)"
 scontrol update JobId="$student_job" StartTime=now
 wait_for_empty_queue 300

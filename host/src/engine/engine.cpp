@@ -396,12 +396,12 @@ void Engine::resume_or_pretrain(Session& s) {
   int64_t start = 0;
   last_heartbeat_ = Clock::now();
   if (std::filesystem::exists(s.checkpoint)) {
+    std::vector<torch::nn::Module*> modules{&s.student->module()};
+    if (s.generator) modules.push_back(&s.generator->module());
+    for (auto& [name, module] : s.ctx->modules()) modules.push_back(module.get());
+    const TensorLayouts layouts(modules);  // as a fresh run computes (the method's own modules too)
     start = load_checkpoint(s.checkpoint, s.state(), options_.device);
-    if (s.images) {  // the saved layout came back with the weights
-      use_channels_last(s.student->module());
-      if (s.generator) use_channels_last(s.generator->module());
-      for (auto& [name, module] : s.ctx->modules()) use_channels_last(*module);
-    }
+    layouts.restore();
   } else {
     // Pre-training stages belong to a fresh run only; the epoch-0 checkpoint after them means a
     // resumed run never repeats them.
