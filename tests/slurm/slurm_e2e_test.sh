@@ -148,10 +148,10 @@ scancel --batch --signal=USR1 "$student_job"
 wait_until '[ "$(sqlite3 "$shard" "SELECT status FROM run WHERE run_key = '"'$student_key'"'" 2>/dev/null)" = killed ]' 60
 wait_until 'squeue -h -r -o "%F_%K %T" | grep -q "^$student_job PENDING"' 60
 epochs_at_signal=$(epochs_done)
-# Slurm delays a requeued job (its BeginTime) until the first attempt's epilog has ended on the
-# node; starting it sooner can fail its launch on a loaded machine, and the task leaves the queue
-# unrun. So wait for the node to be idle (nothing else of this section is running) before the
-# shortcut.
+# Slurm delays a requeued job (its BeginTime). Starting it at once while the first attempt may
+# still be cleaning up on a loaded node is the suspected cause of a task that once left the queue
+# unrun in CI. So wait for the node to be idle (nothing else of this section is running) before
+# the shortcut.
 wait_until '[ "$(sinfo -h -N -o %T)" = idle ]' 120
 echo "   checkpointed after epoch $epochs_at_signal and requeued; starting it now (not in ~2 min)"
 scontrol update JobId="$student_job" StartTime=now
