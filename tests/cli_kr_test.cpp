@@ -22,10 +22,11 @@ using dfkd::host::RunStatus;
 using dfkd::test_support::CliTest;
 using json = nlohmann::json;
 
+const std::string kExperimentFile =
+    std::string(DFKD_SOURCE_DIR) + "/experiments/knowledge_representing.json";
+
 TEST_F(CliTest, KnowledgeRepresentingSmokeTrainsAggregatorAndStudent) {
-  const std::string file =
-      std::string(DFKD_SOURCE_DIR) + "/experiments/knowledge_representing.json";
-  const auto r = cli("run '" + file +
+  const auto r = cli("run '" + kExperimentFile +
                      "' --profile smoke --dataset Fashion-MNIST --only 'KR,KR without Ψ,KR + KD' "
                      "--no-table " +
                      db_arg());
@@ -60,7 +61,7 @@ TEST_F(CliTest, KnowledgeRepresentingSmokeTrainsAggregatorAndStudent) {
 // on resume only changed the aggregator's loss in the 9th digit, so every logged value is
 // compared exactly.
 TEST_F(CliTest, KnowledgeRepresentingResumesToTheUninterruptedResult) {
-  std::ifstream in(std::string(DFKD_SOURCE_DIR) + "/experiments/knowledge_representing.json");
+  std::ifstream in(kExperimentFile);
   auto e = json::parse(in);
   auto& smoke = e["profiles"]["smoke"];
   smoke["datasets"] = {"Fashion-MNIST"};
@@ -88,17 +89,16 @@ TEST_F(CliTest, KnowledgeRepresentingResumesToTheUninterruptedResult) {
 
   const pid_t child = start_in_background(args + db_arg(), "first.log");
   ASSERT_GE(child, 0);
-  const auto epochs_running = [&] {
-    if (!std::filesystem::exists(db_)) return int64_t{0};
-    try {
-      ResultsStore store(db_, ResultsStore::Mode::ReadOnly);
-      for (const auto& run : store.runs("knowledge_representing"))
-        if (run.row == "KR without Ψ" && run.status == RunStatus::Running) return run.epochs_done;
-    } catch (const std::exception&) {  // the store is being created or written: ask again
-    }
-    return int64_t{0};
-  };
-  const bool mid_run = wait_until([&] { return epochs_running() >= 2; }, 2400);
+  const bool mid_run = wait_until(
+      [&] {
+        return count_runs(
+                   "KR without Ψ",
+                   [](const auto& run) {
+                     return run.status == RunStatus::Running && run.epochs_done >= 2;
+                   },
+                   "knowledge_representing") > 0;
+      },
+      2400);
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);
   ASSERT_TRUE(mid_run) << "the KR run never reached epoch 2 while running";

@@ -66,14 +66,16 @@ class CliTest : public ::testing::Test {
     return child;
   }
 
-  /// Two-moons runs of `row` for which `pred` holds; 0 while the store does not exist or is busy.
+  /// Runs of `row` (of `experiment`, two-moons unless named) for which `pred` holds; 0 while the
+  /// store does not exist or is busy.
   template <class Pred>
-  int count_runs(const std::string& row, Pred pred) const {
+  int count_runs(const std::string& row, Pred pred,
+                 const std::string& experiment = "two_moons") const {
     int n = 0;
     if (!fs::exists(db_)) return 0;
     try {
       ResultsStore store(db_, ResultsStore::Mode::ReadOnly);
-      for (const auto& run : store.runs("two_moons"))
+      for (const auto& run : store.runs(experiment))
         if (run.row == row && pred(run)) ++n;
     } catch (const std::exception&) {
     }
