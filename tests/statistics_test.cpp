@@ -159,3 +159,23 @@ TEST(Statistics, WelchNeedsTwoValuesEachSide) {
 }
 
 }  // namespace
+
+// Holm's adjusted p-values, obtained without the formula under test: the smallest alpha at which
+// Holm's step-down procedure itself rejects H_i (sort; reject while p_(k) <= alpha / (m - k + 1)),
+// searched over exact fractions in python3 (fractions.Fraction) among the candidate alphas
+// min(1, (m - k + 1) p_j), 1 when no alpha below 1 rejects it.
+TEST(Statistics, HolmAdjustmentMatchesTheStepDownProcedure) {
+  using dfkd::host::holm_adjusted;
+  auto expect_all = [](const std::vector<double>& actual, const std::vector<double>& expected) {
+    ASSERT_EQ(actual.size(), expected.size());
+    for (size_t i = 0; i < expected.size(); ++i) EXPECT_NEAR(actual[i], expected[i], 1e-15) << i;
+  };
+  // Given out of order: the adjusted values come back in the input's order.
+  expect_all(holm_adjusted({0.01, 0.04, 0.03, 0.005}), {0.03, 0.06, 0.06, 0.02});
+  // Monotone: 2 * 0.021 = 0.042 would undercut the smaller p's 3 * 0.02 = 0.06.
+  expect_all(holm_adjusted({0.02, 0.021, 0.5}), {0.06, 0.06, 0.5});
+  expect_all(holm_adjusted({0.4, 0.6, 0.7}), {1, 1, 1});  // capped at 1
+  expect_all(holm_adjusted({0.01, 0.01}), {0.02, 0.02});  // ties stay equal
+  expect_all(holm_adjusted({0.013}), {0.013});            // a family of one is unadjusted
+  EXPECT_TRUE(holm_adjusted({}).empty());
+}

@@ -143,25 +143,66 @@ TEST_F(TableStatsTest, CompareToGivesWelchDiffAndP) {
   EXPECT_NEAR(cell(2).at("p").get<double>(), 0.10753119493062724, 1e-12);
   EXPECT_DOUBLE_EQ(cell(3).at("diff").get<double>(), 8.0);  // C - A
   EXPECT_NEAR(cell(3).at("p").get<double>(), 0.0001363358923779529, 1e-12);
+  // Holm over the column's two tests: the smaller p doubles, the larger keeps its own (it is
+  // above twice the smaller); the step-down arithmetic by hand.
+  EXPECT_NEAR(cell(2).at("p_holm").get<double>(), 0.10753119493062724, 1e-12);
+  EXPECT_NEAR(cell(3).at("p_holm").get<double>(), 2 * 0.0001363358923779529, 1e-12);
 
   const auto md = render_table(table, "md");
   EXPECT_NE(md.find("| B | 6.00 ± 3.93 (n=5) · vs A +3.00, p=0.108 |"), std::string::npos) << md;
-  EXPECT_NE(md.find("| C | 11.00 ± 2.48 (n=3) · vs A +8.00, p<0.001* |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| C | 11.00 ± 2.48 (n=3) · vs A +8.00, p<0.001*† |"), std::string::npos) << md;
   EXPECT_NE(md.find("| A | 3.00 ± 1.96 (n=5) · reference |"), std::string::npos) << md;
   EXPECT_NE(md.find("97.50 (n=1) · vs A: no test (n < 2)"), std::string::npos) << md;
   EXPECT_NE(md.find("Welch"), std::string::npos) << md;
   EXPECT_NE(md.find("* p < 0.05"), std::string::npos) << md;
+  EXPECT_NE(md.find("† p < 0.05 also after Holm's adjustment"), std::string::npos) << md;
 
   const auto csv = render_table(table, "csv");
   // Profile and metric close every row: appended, so readers by position keep working.
   EXPECT_EQ(
-      csv.rfind("row,column,mean,std,n,paper,values,ci95,diff,p,profile,metric,selection\n", 0), 0u)
+      csv.rfind("row,column,mean,std,n,paper,values,ci95,diff,p,profile,metric,selection,p_holm\n",
+                0),
+      0u)
       << csv;
   EXPECT_NE(csv.find("\nC,moons,11.00,1.00,3,,10.00;11.00;12.00,2.48,8.00,0.0001363,default,"
-                     "test_accuracy,final\n"),
+                     "test_accuracy,final,0.0002727\n"),
             std::string::npos)
       << csv;
-  EXPECT_NE(render_table(table, "latex").find("11.00 $\\pm$ 2.48$^{*}$"), std::string::npos);
+  EXPECT_NE(render_table(table, "latex").find("11.00 $\\pm$ 2.48$^{*\\dagger}$"),
+            std::string::npos);
+}
+
+// A p below 0.05 that Holm's adjustment lifts above it keeps its * but gets no †, and the table
+// shows the adjusted p beside it; the cells are set by hand, so only the rendering is under test.
+TEST(TableRender, HolmAdjustedPIsShownWhereItDiffers) {
+  using namespace dfkd::host;
+  ResultTable t;
+  t.experiment = t.title = "family";
+  t.profile = "default";
+  t.metric.key = "test_accuracy";
+  t.metric.selection = "final";
+  t.columns = {"c"};
+  t.rows = {"Ref", "X", "Y"};
+  t.compare_to = "Ref";
+  for (const auto& r : t.rows) {
+    auto& cell = t.cells[r]["c"];
+    cell.values = {1, 2};
+    cell.mean = 1.5;
+  }
+  t.cells["X"]["c"].versus = WelchTest{0.5, 3, 2, 0.03};
+  t.cells["X"]["c"].p_holm = 0.06;
+  t.cells["Y"]["c"].versus = WelchTest{0.5, 3, 2, 0.04};
+  t.cells["Y"]["c"].p_holm = 0.06;
+  const auto md = render_table(t, "md");
+  EXPECT_NE(md.find("· vs Ref +0.50, p=0.03* (Holm p=0.06) |"), std::string::npos) << md;
+  EXPECT_NE(md.find("· vs Ref +0.50, p=0.04* (Holm p=0.06) |"), std::string::npos) << md;
+  EXPECT_EQ(md.find("†"), md.find("† p < 0.05 also")) << "only the rule mentions †: " << md;
+  const auto latex = render_table(t, "latex");
+  EXPECT_NE(latex.find("1.50$^{*}$"), std::string::npos) << latex;
+  EXPECT_EQ(latex.find("1.50$^{*\\dagger}$"), std::string::npos) << latex;
+  EXPECT_NE(render_table(t, "csv").find("\nX,c,1.50,,2,,1.00;2.00,,0.50,0.03,default,"
+                                        "test_accuracy,final,0.06\n"),
+            std::string::npos);
 }
 
 TEST_F(TableStatsTest, OneSeedShowsNoSpreadInAnyFormat) {
@@ -173,7 +214,7 @@ TEST_F(TableStatsTest, OneSeedShowsNoSpreadInAnyFormat) {
   EXPECT_NE(md.find("n = 1: no spread"), std::string::npos) << md;
   EXPECT_NE(md.find("± 95 % CI (t, n seeds)"), std::string::npos) << md;
   const auto csv = render_table(table, "csv");
-  EXPECT_NE(csv.find("\nTeacher,moons,97.50,,1,,97.50,,,,default,test_accuracy,final\n"),
+  EXPECT_NE(csv.find("\nTeacher,moons,97.50,,1,,97.50,,,,default,test_accuracy,final,\n"),
             std::string::npos)
       << csv;
   const auto latex = render_table(table, "latex");

@@ -56,12 +56,17 @@ std::string cell_html(const ResultTable& t, const std::string& row, const TableC
   if (!t.compare_to.empty() && !c.values.empty()) {
     if (row == t.compare_to)
       s += "<div class=\"muted\">reference</div>";
-    else if (c.versus)
-      s += fmt::format("<div class=\"{}\">vs {} {}, {}</div>",
+    else if (c.versus) {
+      auto p_text = [](double p) { return p < 0.001 ? "p&lt;0.001" : fmt::format("p={:.3g}", p); };
+      std::string
+          holm;  // as in the Markdown table: † survives Holm, the adjusted p where it differs
+      if (c.p_holm && *c.p_holm < 0.05) holm = "†";
+      if (c.versus->p < 0.05 && c.p_holm && p_text(*c.p_holm) != p_text(c.versus->p))
+        holm += " (Holm " + p_text(*c.p_holm) + ")";
+      s += fmt::format("<div class=\"{}\">vs {} {}, {}{}</div>",
                        c.versus->p < 0.05 ? "significant" : "muted", html_escape(t.compare_to),
-                       format_signed(c.versus->diff, d),
-                       c.versus->p < 0.001 ? "p&lt;0.001" : fmt::format("p={:.3g}", c.versus->p));
-    else
+                       format_signed(c.versus->diff, d), p_text(c.versus->p), holm);
+    } else
       s += "<div class=\"muted\">no test (n &lt; 2)</div>";
   }
   if (c.paper)

@@ -1,7 +1,9 @@
 #include "report/statistics.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <stdexcept>
 
 namespace dfkd::host {
@@ -150,6 +152,20 @@ std::optional<OneSampleTest> one_sample_t_test(const std::vector<double>& values
   o.t = t;
   o.p = p;
   return o;
+}
+
+std::vector<double> holm_adjusted(const std::vector<double>& p) {
+  std::vector<size_t> order(p.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return p[a] < p[b]; });
+  std::vector<double> adjusted(p.size());
+  double running_max = 0;
+  for (size_t rank = 0; rank < order.size(); ++rank) {
+    const double m_minus_rank = static_cast<double>(p.size() - rank);
+    running_max = std::max(running_max, std::min(1.0, m_minus_rank * p[order[rank]]));
+    adjusted[order[rank]] = running_max;
+  }
+  return adjusted;
 }
 
 }  // namespace dfkd::host

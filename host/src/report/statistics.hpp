@@ -51,4 +51,10 @@ struct OneSampleTest {
 /// t-test. Absent for fewer than two values.
 std::optional<OneSampleTest> one_sample_t_test(const std::vector<double>& values);
 
+/// Holm's step-down adjustment of a family of p-values (Holm 1979), in their given order: with
+/// p_(1) <= ... <= p_(m) sorted, p_(i) becomes max over j <= i of min(1, (m - j + 1) * p_(j)).
+/// Rejecting every adjusted p < alpha keeps the chance of any false positive in the family at
+/// most alpha, whatever the dependence between the tests; equal p-values get equal adjusted ones.
+std::vector<double> holm_adjusted(const std::vector<double>& p);
+
 }  // namespace dfkd::host

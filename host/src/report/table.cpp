@@ -148,11 +148,19 @@ void compare_rows(ResultTable& t, const std::string& reference_row) {
   t.compare_to = reference_row;
   for (const auto& c : t.columns) {
     const auto& reference = t.cells.at(reference_row).at(c).values;
+    std::vector<TableCell*> tested;
+    std::vector<double> p;
     for (const auto& r : t.rows) {
       auto& cell = t.cells.at(r).at(c);
       cell.versus.reset();
+      cell.p_holm.reset();
       if (r != reference_row) cell.versus = welch_t_test(cell.values, reference);
+      if (!cell.versus) continue;
+      tested.push_back(&cell);
+      p.push_back(cell.versus->p);
     }
+    const auto adjusted = holm_adjusted(p);
+    for (size_t i = 0; i < tested.size(); ++i) tested[i]->p_holm = adjusted[i];
   }
 }
 
@@ -178,6 +186,7 @@ nlohmann::json table_json(const ResultTable& t) {
       if (cell.versus) {
         cells[c]["diff"] = cell.versus->diff;
         cells[c]["p"] = cell.versus->p;
+        cells[c]["p_holm"] = optional(cell.p_holm);
       }
     }
     j["rows"].push_back({{"row", r}, {"cells", cells}});
@@ -266,8 +275,10 @@ std::string format_signed(double v, int decimals) {
 std::string compare_rule(const ResultTable& t) {
   return fmt::format(
       "Against {}: difference of means (row - {}) and the two-sided p of Welch's t-test; * p < "
-      "0.05; no test where either cell has n < 2",
-      t.compare_to, t.compare_to);
+      "0.05; † p < 0.05 also after Holm's adjustment over the column's tests against {} (the "
+      "chance of any false † in a column is at most 0.05; beside a p < 0.05, Holm's p where it "
+      "differs); no test where either cell has n < 2",
+      t.compare_to, t.compare_to, t.compare_to);
 }
 
 }  // namespace dfkd::host

@@ -25,6 +25,9 @@ struct TableCell {
   /// This row against the table's compare_to row in the same column; absent for that row itself
   /// and where either cell has n < 2.
   std::optional<WelchTest> versus;
+  /// versus->p adjusted by Holm's method over its family: the tests of every row against
+  /// compare_to in this column (one family per column, as each column is read on its own).
+  std::optional<double> p_holm;
   int pending = 0;  ///< planned / running / killed runs of this cell (resumable)
   int failed = 0;   ///< failed runs of this cell: an error to read, not work in progress
   /// Completed runs that do not log the table's metric (a teacher's generator discrepancy):
@@ -77,7 +80,8 @@ ResultTable build_table(const ResultsStore& store, const Experiment& exp,
                         const std::string& source_hint);
 
 /// Welch's t-test of every other row against `reference_row`, column by column (sets each cell's
-/// `versus`). Throws ConfigError naming the table's rows when `reference_row` is not one of them.
+/// `versus`, and `p_holm` over the column's tests). Throws ConfigError naming the table's rows when
+/// `reference_row` is not one of them.
 void compare_rows(ResultTable& table, const std::string& reference_row);
 
 /// `dfkd table --metric KEY`: read `key` (any per-epoch metric the runs log) instead of the

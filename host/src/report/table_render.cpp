@@ -18,6 +18,20 @@ bool significant(const TableCell& c) {
   return c.versus && c.versus->p < 0.05;
 }
 
+bool significant_after_holm(const TableCell& c) {
+  return c.p_holm && *c.p_holm < 0.05;
+}
+
+/// "p=0.0085*" and, where Holm's adjustment changes a p < 0.05, " (Holm p=0.17)"; † where the
+/// adjusted p stays < 0.05. Above 0.05 the adjusted p changes no reading, so it is left out.
+std::string versus_p_text(const TableCell& c) {
+  std::string s =
+      p_value(c.versus->p) + (significant(c) ? "*" : "") + (significant_after_holm(c) ? "†" : "");
+  if (significant(c) && c.p_holm && p_value(*c.p_holm) != p_value(c.versus->p))
+    s += " (Holm " + p_value(*c.p_holm) + ")";
+  return s;
+}
+
 bool any_single_seed(const ResultTable& t) {
   for (const auto& [r, row] : t.cells)
     for (const auto& [c, cell] : row)
@@ -46,8 +60,8 @@ std::string cell_text(const ResultTable& t, const std::string& row, const TableC
     if (row == t.compare_to)
       s += " · reference";
     else if (c.versus)
-      s += fmt::format(" · vs {} {}, {}{}", t.compare_to, format_signed(c.versus->diff, d),
-                       p_value(c.versus->p), significant(c) ? "*" : "");
+      s += fmt::format(" · vs {} {}, {}", t.compare_to, format_signed(c.versus->diff, d),
+                       versus_p_text(c));
     else
       s += fmt::format(" · vs {}: no test (n < 2)", t.compare_to);
   }
@@ -138,7 +152,7 @@ std::string render_csv(const ResultTable& t) {
   };
   const auto what = fmt::format("{},{},{}", csv_escape(t.profile), csv_escape(t.metric.key),
                                 csv_escape(t.metric.selection));
-  o << "row,column,mean,std,n,paper,values,ci95,diff,p,profile,metric,selection\n";
+  o << "row,column,mean,std,n,paper,values,ci95,diff,p,profile,metric,selection,p_holm\n";
   for (const auto& r : t.rows)
     for (const auto& c : t.columns) {
       const auto& cell = t.cells.at(r).at(c);
@@ -148,7 +162,8 @@ std::string render_csv(const ResultTable& t) {
         << (cell.values.empty() ? "" : format_value(cell.mean, d)) << ',' << optional(cell.std)
         << ',' << cell.values.size() << ',' << optional(cell.paper) << ',' << values << ','
         << optional(cell.ci95) << ',' << (cell.versus ? format_value(cell.versus->diff, d) : "")
-        << ',' << (cell.versus ? fmt::format("{:.4g}", cell.versus->p) : "") << ',' << what << '\n';
+        << ',' << (cell.versus ? fmt::format("{:.4g}", cell.versus->p) : "") << ',' << what << ','
+        << (cell.p_holm ? fmt::format("{:.4g}", *cell.p_holm) : "") << '\n';
     }
   return o.str();
 }
@@ -160,7 +175,8 @@ std::string render_latex(const ResultTable& t) {
     << "; mean $\\pm$ half-width of the 95\\% CI of the mean over seeds (Student t, n-1 df); "
        "paper value in brackets\n";
   if (!t.compare_to.empty())
-    o << "% $^{*}$: p < 0.05 in Welch's two-sided t-test against " << t.compare_to << '\n';
+    o << "% $^{*}$: p < 0.05 in Welch's two-sided t-test against " << t.compare_to
+      << "; $^{\\dagger}$: still p < 0.05 after Holm's adjustment over the column's tests\n";
   o << "\\begin{tabular}{l" << std::string(t.columns.size(), 'c') << "}\n\\hline\nModel";
   for (const auto& c : t.columns) o << " & " << latex_escape(c);
   o << " \\\\\n\\hline\n";
@@ -174,7 +190,7 @@ std::string render_latex(const ResultTable& t) {
       else
         o << format_value(cell.mean, t.decimals)
           << (cell.ci95 ? " $\\pm$ " + format_value(*cell.ci95, t.decimals) : "");
-      if (significant(cell)) o << "$^{*}$";
+      if (significant(cell)) o << (significant_after_holm(cell) ? "$^{*\\dagger}$" : "$^{*}$");
       if (cell.paper) o << " (" << format_value(*cell.paper, t.decimals) << ")";
     }
     o << " \\\\\n";
