@@ -96,6 +96,31 @@ TEST(HtmlReport, ContrastsFollowTheTable) {
             std::string::npos);
 }
 
+// Against a reference row: † where Holm's adjusted p stays below 0.05, Holm's p beside a p < 0.05
+// where it differs, nothing of Holm's beside a p above 0.05 (the cells are set by hand).
+TEST(HtmlReport, ComparisonsShowHolmsAdjustment) {
+  ResultTable t;
+  t.columns = {"MNIST"};
+  t.profile_columns = {"MNIST"};
+  t.rows = {"Ref", "Kept", "Lost", "Null"};
+  t.compare_to = "Ref";
+  for (const auto& r : t.rows) {
+    t.cells[r]["MNIST"].values = {1, 2};
+    t.cells[r]["MNIST"].mean = 1.5;
+  }
+  auto set = [&](const std::string& row, double p, double holm) {
+    t.cells[row]["MNIST"].versus = dfkd::host::WelchTest{0.5, 3, 2, p};
+    t.cells[row]["MNIST"].p_holm = holm;
+  };
+  set("Kept", 0.004, 0.012);
+  set("Lost", 0.03, 0.06);
+  set("Null", 0.5, 0.5);
+  const auto html = html_table(t, [](const std::string&) { return std::string(); });
+  EXPECT_NE(html.find("vs Ref +0.50, p=0.004† (Holm p=0.012)</div>"), std::string::npos) << html;
+  EXPECT_NE(html.find("vs Ref +0.50, p=0.03 (Holm p=0.06)</div>"), std::string::npos) << html;
+  EXPECT_NE(html.find("vs Ref +0.50, p=0.5</div>"), std::string::npos) << html;
+}
+
 /// Every src= and href= of a page; each must name a file of the site.
 std::vector<std::string> references(const std::string& html) {
   static const std::regex attribute(R"re((?:src|href)="([^"]*)")re");
@@ -193,6 +218,28 @@ TEST_F(ReportSite, OpensInABrowserWithTablesFiguresAndRunPages) {
   EXPECT_EQ(run_dirs, run_pages);
   EXPECT_EQ(with_samples, 3u * 2u + 2u * 2u)
       << "DFL, DFAL, Proposed on two columns; two_moons DFAL, Proposed x 2 seeds";
+
+  // --metric: every table whose runs log it reads it (the real-data rows of Table 1 log no
+  // generator, so their cells say so); a metric no table's runs log is refused, naming what they
+  // do.
+  const auto metric_site = dir_ / "metric-site";
+  const auto by_metric =
+      cli("report '" + dir + "table1.json' '" + dir +
+          "two_moons.json' --profile smoke --metric teacher_top_class_fraction --out '" +
+          metric_site.string() + "' " + db_arg());
+  ASSERT_EQ(by_metric.exit_code, 0) << by_metric.output;
+  const auto table1_page = read_text(metric_site / "table1-smoke.html");
+  EXPECT_NE(table1_page.find("<code>teacher_top_class_fraction</code>"), std::string::npos)
+      << table1_page;
+  EXPECT_NE(table1_page.find("not logged"), std::string::npos) << "KD logs no generator batch";
+  const auto typo =
+      cli("report '" + dir + "table1.json' --profile smoke --metric top_class --out '" +
+          (dir_ / "typo-site").string() + "' " + db_arg());
+  EXPECT_EQ(typo.exit_code, 2) << typo.output;
+  EXPECT_NE(typo.output.find("--metric: no completed run of table1 (profile smoke) logs "
+                             "'top_class'"),
+            std::string::npos)
+      << typo.output;
 }
 
 }  // namespace

@@ -372,9 +372,9 @@ int cmd_report(const Common& common, const SiteArgs& args) {
     throw ConfigError(
         fmt::format("{} holds no experiment to report; run one first", store.path().string()));
   auto plugins = load_plugins();
-  const auto index =
-      host::write_report(store, *plugins, reported,
-                         {args.compare_to, fmt::format("dfkd {}", version())}, fs::path(args.out));
+  const auto index = host::write_report(
+      store, *plugins, reported, {args.compare_to, fmt::format("dfkd {}", version()), args.metric},
+      fs::path(args.out));
   fmt::print("{}\n", fs::absolute(index).lexically_normal().string());
   return 0;
 }

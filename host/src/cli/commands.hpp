@@ -78,6 +78,7 @@ struct SiteArgs {
   std::string profile;                   ///< "": every profile the store has runs of
   std::string out = "results/report";
   std::string compare_to, selection;  ///< as for `dfkd table`, applied to every table
+  std::string metric;                 ///< as for `dfkd table`, in every table whose runs log it
 };
 
 /// `dfkd query`. Exit codes: 0 done (also when --limit cut the output: a note on stderr says so),

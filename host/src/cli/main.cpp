@@ -270,6 +270,9 @@ void add_site_command(CLI::App& app, Args& a, Dispatch& dispatch) {
                   "a row: Welch's t-test of every other row against it, in tables that have it");
   cmd->add_option("--selection", site.selection, "final, best or best_val (as for `dfkd table`)")
       ->check(CLI::IsMember({"final", "best", "best_val"}));
+  cmd->add_option(
+      "--metric", site.metric,
+      "another per-epoch metric (as for `dfkd table`), in every table whose runs log it");
   add_db(cmd, a);
   dispatch.emplace_back(cmd, [&a] { return cmd_report(a.common, a.site); });
 }

@@ -168,13 +168,27 @@ fs::path write_report(const ResultsStore& store, const PluginHost& plugins,
                       const ReportOptions& options, const fs::path& out) {
   fs::create_directories(out / "runs");
   std::vector<ResultTable> tables;
+  std::string unlogged;  // why the first table without options.metric kept its own
+  bool any_logged = false;
   for (const auto& e : experiments) {
-    tables.push_back(build_table(store, e.experiment, e.source_hint));
+    if (options.metric.empty()) {
+      tables.push_back(build_table(store, e.experiment, e.source_hint));
+    } else {
+      try {
+        tables.push_back(build_table_of_metric(store, e.experiment, e.source_hint, options.metric));
+        any_logged = true;
+      } catch (const ConfigError& error) {
+        if (unlogged.empty()) unlogged = error.what();
+        tables.push_back(build_table(store, e.experiment, e.source_hint));
+      }
+    }
     const auto& rows = tables.back().rows;
     if (!options.compare_to.empty() &&
         std::find(rows.begin(), rows.end(), options.compare_to) != rows.end())
       compare_rows(tables.back(), options.compare_to);
   }
+  // A metric that no table's runs log is a typo or the wrong experiment, not a choice to honour.
+  if (!options.metric.empty() && !any_logged) throw ConfigError(unlogged);
   const auto runs = runs_to_report(store, tables);
 
   std::string index_rows, index_tables;
