@@ -14,7 +14,7 @@
 namespace dfkd::host {
 
 struct ReportOptions {
-  std::string compare_to;  ///< Welch's test of every row against this row, in tables that have it
+  std::string compare_to;    ///< Welch's test of every row against this row, in tables that have it
   std::string generated_by;  ///< e.g. "dfkd 0.9.0", shown on the index page
   /// Another per-epoch metric for every table whose runs log it (`dfkd table --metric`); tables
   /// whose completed runs do not log it keep their own metric. "": each table's own.
