@@ -58,8 +58,8 @@ std::string cell_html(const ResultTable& t, const std::string& row, const TableC
       s += "<div class=\"muted\">reference</div>";
     else if (c.versus) {
       auto p_text = [](double p) { return p < 0.001 ? "p&lt;0.001" : fmt::format("p={:.3g}", p); };
-      std::string
-          holm;  // as in the Markdown table: † survives Holm, the adjusted p where it differs
+      // As in the Markdown table: † where Holm's p stays < 0.05, Holm's p beside a p < 0.05.
+      std::string holm;
       if (c.p_holm && *c.p_holm < 0.05) holm = "†";
       if (c.versus->p < 0.05 && c.p_holm && p_text(*c.p_holm) != p_text(c.versus->p))
         holm += " (Holm " + p_text(*c.p_holm) + ")";
