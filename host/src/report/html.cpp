@@ -56,17 +56,12 @@ std::string cell_html(const ResultTable& t, const std::string& row, const TableC
   if (!t.compare_to.empty() && !c.values.empty()) {
     if (row == t.compare_to)
       s += "<div class=\"muted\">reference</div>";
-    else if (c.versus) {
-      auto p_text = [](double p) { return p < 0.001 ? "p&lt;0.001" : fmt::format("p={:.3g}", p); };
-      // As in the Markdown table: † where Holm's p stays < 0.05, Holm's p beside a p < 0.05.
-      std::string holm;
-      if (c.p_holm && *c.p_holm < 0.05) holm = "†";
-      if (c.versus->p < 0.05 && c.p_holm && p_text(*c.p_holm) != p_text(c.versus->p))
-        holm += " (Holm " + p_text(*c.p_holm) + ")";
+    else if (c.versus)
       s += fmt::format("<div class=\"{}\">vs {} {}, {}{}</div>",
                        c.versus->p < 0.05 ? "significant" : "muted", html_escape(t.compare_to),
-                       format_signed(c.versus->diff, d), p_text(c.versus->p), holm);
-    } else
+                       format_signed(c.versus->diff, d), html_escape(format_p(c.versus->p)),
+                       html_escape(holm_suffix(c)));
+    else
       s += "<div class=\"muted\">no test (n &lt; 2)</div>";
   }
   if (c.paper)

@@ -272,6 +272,18 @@ std::string format_signed(double v, int decimals) {
   return fmt::format("{:+.{}f}", v, decimals);
 }
 
+std::string format_p(double p) {
+  return p < 0.001 ? "p<0.001" : fmt::format("p={:.3g}", p);
+}
+
+std::string holm_suffix(const TableCell& c) {
+  if (!c.versus || !c.p_holm) return "";
+  std::string s = *c.p_holm < 0.05 ? "†" : "";
+  if (c.versus->p < 0.05 && format_p(*c.p_holm) != format_p(c.versus->p))
+    s += " (Holm " + format_p(*c.p_holm) + ")";
+  return s;
+}
+
 std::string compare_rule(const ResultTable& t) {
   return fmt::format(
       "Against {}: difference of means (row - {}) and the two-sided p of Welch's t-test; * p < "

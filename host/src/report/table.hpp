@@ -94,6 +94,12 @@ ResultTable build_table_of_metric(const ResultsStore& store, Experiment exp,
 /// A table value at the table's decimals ("97.38"; "0.0125"), and signed for differences ("+0.42").
 std::string format_value(double v, int decimals);
 std::string format_signed(double v, int decimals);
+/// A p-value as every format prints it: "p<0.001" or "p=0.0085" (three significant digits).
+std::string format_p(double p);
+/// What follows a compared cell's p in every format: "†" where Holm's p stays < 0.05, then
+/// " (Holm p=0.17)" beside a p < 0.05 where it reads differently; "" otherwise. Above 0.05 the
+/// adjusted p changes no reading, so it is left out.
+std::string holm_suffix(const TableCell& cell);
 
 /// What ± means in every format.
 inline constexpr const char* kCi95Rule =

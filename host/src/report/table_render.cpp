@@ -10,26 +10,12 @@
 namespace dfkd::host {
 namespace {
 
-std::string p_value(double p) {
-  return p < 0.001 ? "p<0.001" : fmt::format("p={:.3g}", p);
-}
-
 bool significant(const TableCell& c) {
   return c.versus && c.versus->p < 0.05;
 }
 
 bool significant_after_holm(const TableCell& c) {
   return c.p_holm && *c.p_holm < 0.05;
-}
-
-/// "p=0.0085*" and, where Holm's adjustment changes a p < 0.05, " (Holm p=0.17)"; † where the
-/// adjusted p stays < 0.05. Above 0.05 the adjusted p changes no reading, so it is left out.
-std::string versus_p_text(const TableCell& c) {
-  std::string s =
-      p_value(c.versus->p) + (significant(c) ? "*" : "") + (significant_after_holm(c) ? "†" : "");
-  if (significant(c) && c.p_holm && p_value(*c.p_holm) != p_value(c.versus->p))
-    s += " (Holm " + p_value(*c.p_holm) + ")";
-  return s;
 }
 
 bool any_single_seed(const ResultTable& t) {
@@ -61,7 +47,7 @@ std::string cell_text(const ResultTable& t, const std::string& row, const TableC
       s += " · reference";
     else if (c.versus)
       s += fmt::format(" · vs {} {}, {}", t.compare_to, format_signed(c.versus->diff, d),
-                       versus_p_text(c));
+                       format_p(c.versus->p) + (significant(c) ? "*" : "") + holm_suffix(c));
     else
       s += fmt::format(" · vs {}: no test (n < 2)", t.compare_to);
   }
@@ -96,7 +82,7 @@ std::string contrast_text(const ContrastCell& c, int d) {
     s = fmt::format("{} (n=1)", format_signed(c.summary.mean, d));
   else
     s = fmt::format("{} ± {} (n={}) · {}{}", format_signed(c.summary.mean, d),
-                    format_value(*c.summary.ci95, d), c.values.size(), p_value(c.test->p),
+                    format_value(*c.summary.ci95, d), c.values.size(), format_p(c.test->p),
                     c.test->p < 0.05 ? "*" : "");
   if (c.paper) s += fmt::format(" · paper {}", format_signed(*c.paper, d));
   return s;
