@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <set>
 #include <tuple>
@@ -59,21 +60,36 @@ std::string source_hint(const std::string& experiment) {
   return looks_like_file(experiment) ? experiment : fmt::format("experiments/{}.json", experiment);
 }
 
-using ExperimentCells = std::vector<std::pair<std::string, std::vector<host::CellRecord>>>;
+/// One experiment's cells for `dfkd status`.
+struct StatusCells {
+  std::string experiment;
+  std::vector<host::CellRecord> cells;
+  /// A JSON file's cells as they would be planned (run_key -> labels and config): a cell that no
+  /// `dfkd run` has planned yet still gets a cost estimate.
+  std::map<std::string, host::RunRecord> unplanned;
+};
 
 /// The cells `dfkd status` lists, per experiment. A JSON file lists every cell of its profile,
 /// including cells no `dfkd run` has planned yet; a name lists the cells the store knows.
-ExperimentCells status_cells(const ResultsStore& store, const ReportArgs& args) {
-  ExperimentCells experiments;
+std::vector<StatusCells> status_cells(const ResultsStore& store, const ReportArgs& args) {
+  std::vector<StatusCells> experiments;
   if (!args.experiment.empty() &&
       (looks_like_file(args.experiment) || fs::exists(args.experiment))) {
     auto plugins = load_plugins();
     auto exp = host::load_experiment(args.experiment, args.profile);
-    std::vector<host::CellRecord> cells;
-    for (const auto& c : host::expand_cells(exp, *plugins, {}))
-      if (!c.row.empty())
-        cells.push_back({exp.name, exp.profile, c.row, c.column, c.seed, c.run_key});
-    experiments.emplace_back(exp.name, cells);
+    StatusCells status{exp.name, {}, {}};
+    for (const auto& c : host::expand_cells(exp, *plugins, {})) {
+      if (c.row.empty()) continue;
+      status.cells.push_back({exp.name, exp.profile, c.row, c.column, c.seed, c.run_key});
+      host::RunRecord as_planned;
+      as_planned.profile = exp.profile;
+      as_planned.column = c.column;
+      as_planned.role = c.role;
+      as_planned.method = c.method;
+      as_planned.config = c.config;
+      status.unplanned.emplace(c.run_key, std::move(as_planned));
+    }
+    experiments.push_back(std::move(status));
     return experiments;
   }
   for (const auto& name :
@@ -89,7 +105,7 @@ ExperimentCells status_cells(const ResultsStore& store, const ReportArgs& args) 
       const auto rb = order.count(b.row) ? order[b.row] : order.size();
       return std::tie(a.profile, ra, a.column, a.seed) < std::tie(b.profile, rb, b.column, b.seed);
     });
-    experiments.emplace_back(name, cells);
+    experiments.push_back({name, std::move(cells), {}});
   }
   return experiments;
 }
@@ -119,21 +135,30 @@ std::string status_detail(const ResultsStore& store, const host::RunRecord& run)
 
 /// One experiment's cells with their status, then the totals and the training left.
 void print_status(const ResultsStore& store, const host::CostEstimate& estimate,
-                  const std::string& name, const std::vector<host::CellRecord>& cells) {
-  fmt::print("{}\n", name);
-  if (cells.empty()) fmt::print("  no planned cells\n");
+                  const StatusCells& status) {
+  fmt::print("{}\n", status.experiment);
+  if (status.cells.empty()) fmt::print("  no planned cells\n");
+  size_t profile_width = 8, row_width = 16, column_width = 16;
+  for (const auto& c : status.cells) {
+    profile_width = std::max(profile_width, host::display_width(c.profile));
+    row_width = std::max(row_width, host::display_width(c.row));
+    column_width = std::max(column_width, host::display_width(c.column));
+  }
   std::map<std::string, int> totals;
   std::set<std::string> remaining_keys;
   double remaining = 0;
   int unknown = 0;
-  for (const auto& c : cells) {
+  for (const auto& c : status.cells) {
     const auto run = store.find_run_by_key(c.run_key);
-    const std::string status = run ? host::to_string(run->status) : "not planned";
+    const std::string state = run ? host::to_string(run->status) : "not planned";
     // Training left: each unfinished run once (cells may share one), a running run's unfinished
-    // part.
+    // part; a cell not planned yet from its config.
     if ((!run || run->status != host::RunStatus::Completed) &&
         remaining_keys.insert(c.run_key).second) {
-      const double s = run ? estimate.seconds(*run) : std::nan("");
+      const auto as_planned = status.unplanned.find(c.run_key);
+      const double s = run                                    ? estimate.seconds(*run)
+                       : as_planned != status.unplanned.end() ? estimate.seconds(as_planned->second)
+                                                              : std::nan("");
       const double left =
           run && run->status == host::RunStatus::Running
               ? 1.0 - static_cast<double>(run->epochs_done) /
@@ -144,18 +169,20 @@ void print_status(const ResultsStore& store, const host::CostEstimate& estimate,
       else
         remaining += s * left;
     }
-    ++totals[status];
-    fmt::print("  {:<8} {:<16} {:<16} seed {:<3} {:<11}{}\n", c.profile, c.row, c.column, c.seed,
-               status, run ? status_detail(store, *run) : "");
+    ++totals[state];
+    fmt::print("  {:<{}} {:<{}} {:<{}} seed {:<3} {:<11}{}\n", c.profile, profile_width, c.row,
+               row_width, c.column, column_width, c.seed, state,
+               run ? status_detail(store, *run) : "");
   }
   std::string t;
   for (const auto& [k, v] : totals) t += fmt::format("{}{} {}", t.empty() ? "" : ", ", v, k);
   if (!t.empty()) fmt::print("  total: {}\n", t);
   if (!remaining_keys.empty())
     fmt::print(
-        "  to do: {} runs, about {} of training{} (from completed runs of the same budget)\n",
+        "  to do: {} runs, about {} of training{} (the median wall time of completed runs of the "
+        "same budget; N workers take about 1/N of it)\n",
         remaining_keys.size(), host::format_duration(remaining),
-        unknown ? fmt::format(" plus {} without an estimate yet", unknown) : "");
+        unknown ? fmt::format(", plus {} without an estimate yet", unknown) : "");
 }
 
 }  // namespace
@@ -307,8 +334,7 @@ int cmd_worker(const Common& common, const WorkerArgs& args) {
 int cmd_status(const Common& common, const ReportArgs& args) {
   ResultsStore store(db_path(common), ResultsStore::Mode::ReadOnly);
   const host::CostEstimate estimate(store);
-  for (const auto& [name, cells] : status_cells(store, args))
-    print_status(store, estimate, name, cells);
+  for (const auto& status : status_cells(store, args)) print_status(store, estimate, status);
   return 0;
 }
 

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "config/run_config.hpp"
 
@@ -14,19 +16,23 @@ std::string key(const RunRecord& r) {
   return fmt::format("{}|{}|{}|{}|{}", r.profile, r.column, r.role, r.method, train.dump());
 }
 
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 }  // namespace
 
 CostEstimate::CostEstimate(const ResultsStore& store) {
-  for (const auto& r : store.runs("", "completed")) {
-    auto& [sum, n] = seen_[key(r)];
-    sum += r.wall_seconds;
-    ++n;
-  }
+  std::map<std::string, std::vector<double>> seen;
+  for (const auto& r : store.runs("", "completed")) seen[key(r)].push_back(r.wall_seconds);
+  for (auto& [k, times] : seen) median_[k] = median(std::move(times));
 }
 
 double CostEstimate::seconds(const RunRecord& r) const {
-  auto it = seen_.find(key(r));
-  return it == seen_.end() ? std::nan("") : it->second.first / it->second.second;
+  auto it = median_.find(key(r));
+  return it == median_.end() ? std::nan("") : it->second;
 }
 
 }  // namespace dfkd::host

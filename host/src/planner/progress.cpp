@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "engine/engine.hpp"
@@ -21,6 +22,11 @@ std::string run_label(const RunRecord& r) {
 }
 std::string run_label(const RunPlan& p) {
   return label(p.row, p.role, p.column, p.seed);
+}
+
+size_t display_width(const std::string& text) {
+  return std::count_if(text.begin(), text.end(),
+                       [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
 }
 
 std::string format_duration(double s) {

@@ -14,6 +14,9 @@ std::string run_label(const RunRecord& run);
 std::string run_label(const RunPlan& plan);
 /// 42s, 3m05s, 1h12m.
 std::string format_duration(double seconds);
+/// Characters, not bytes, as fmt pads UTF-8: the width a label (`VI alpha=0.2`, a grid row's
+/// `w=0.1 α=0.2`) takes in a column.
+size_t display_width(const std::string& text);
 
 /// One line per epoch when piped (or when several workers share the terminal); a single
 /// updating line on a terminal otherwise.

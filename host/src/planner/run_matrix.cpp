@@ -42,15 +42,9 @@ void print_plan(const std::vector<RunRecord>& runs, const Experiment& exp,
   int to_run = 0, unknown = 0;
   double total = 0;
   fmt::print(out, "Plan for {} (profile {}): {} runs\n", exp.name, exp.profile, runs.size());
-  // Wide enough for the longest label (grid rows' names are long), counted in characters as fmt
-  // pads UTF-8 (a grid label like α is one).
+  // Wide enough for the longest label (grid rows' names are long).
   size_t width = 34;
-  for (const auto& r : runs) {
-    const auto label = run_label(r);
-    width = std::max<size_t>(width, std::count_if(label.begin(), label.end(), [](char c) {
-                               return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-                             }));
-  }
+  for (const auto& r : runs) width = std::max(width, display_width(run_label(r)));
   for (const auto& r : runs) {
     const bool rerun = reruns.count(r.run_key) > 0;
     const bool cached = r.status == RunStatus::Completed && !rerun;
@@ -79,11 +73,14 @@ void print_plan(const std::vector<RunRecord>& runs, const Experiment& exp,
   }
   fmt::print(out, "{} to run, {} cached. Estimated {} of training", to_run, runs.size() - to_run,
              format_duration(total));
+  // Workers share nothing but the teachers, so the wall time is close to the total over jobs.
+  if (jobs > 1 && total > 0)
+    fmt::print(out, ", about {} with {} jobs", format_duration(total / jobs), jobs);
   if (unknown > 0)
-    fmt::print(out, " plus {} run(s) with nothing comparable in the store yet", unknown);
+    fmt::print(out, ", plus {} run(s) with nothing comparable in the store yet", unknown);
   fmt::print(out,
-             " (from completed runs of the same profile, column, method and budget; {} job{}).\n",
-             jobs, jobs == 1 ? "" : "s");
+             " (the median wall time of completed runs of the same profile, column, method and "
+             "budget).\n");
 }
 
 }  // namespace
