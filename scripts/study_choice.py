@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""Applies the proposed study's pre-registered choice rule (docs/proposed-study.md, "Choosing the
+combination and Table 1's reading") to a validation-accuracy table, so the choice is mechanical.
+
+    dfkd table experiments/proposed_study.json --profile cpu --compare-to DFAD \\
+        --metric val_accuracy --selection best_val --format json > val.json
+    python3 scripts/study_choice.py val.json [--interim]
+
+Prints, as Markdown, each factor's levels with their differences from the factor's baseline per
+column, the winning level, the best combination and Table 1's Proposed reading. Refuses (exit 2)
+while a row the rule reads has fewer than --seeds seeds on a column, unless --interim.
+"""
+import argparse
+import json
+import sys
+
+# Each factor: its baseline row and its levels (rows that differ from the baseline in it alone).
+AR_LEVELS = [f"{term} w={w}" for term in ("R_l", "R_m", "AR") for w in ("0.01", "0.1", "1")]
+FACTORS = [
+    ("generator regularizer", "DFAD", AR_LEVELS + ["R_l w=-0.1"]),
+    ("class balance", "DFAD", ["balance w=5"]),
+    ("VI target and loss", "VI",
+     ["VI probs L1", "VI probs MSE", "VI probs KL", "VI logits MSE", "VI teacher target"]),
+    ("VI alpha", "VI", ["VI alpha=0.2"]),
+    ("VI weight", "VI", ["VI w=0.5", "VI w=0.1"]),
+    ("VI added or replacing", "VI", ["VI replacing"]),
+    ("VI partner", "VI", ["VI second batch"]),
+]
+VI_FACTORS = [f for f in FACTORS if f[1] == "VI"]
+VI_ROWS = ["VI"] + [level for _, _, levels in VI_FACTORS for level in levels]
+
+
+RULE_ROWS = ["DFAD"] + [level for _, _, levels in FACTORS for level in levels] + ["VI"]
+
+
+class Table:
+    def __init__(self, data):
+        if data.get("metric") != "val_accuracy" or data.get("selection") != "best_val":
+            raise SystemExit(
+                "study_choice: the rule reads --metric val_accuracy --selection best_val; this "
+                f"table has metric {data.get('metric')!r}, selection {data.get('selection')!r}")
+        self.columns = [c if isinstance(c, str) else c["name"] for c in data["columns"]]
+        self.rows = {r["row"]: r["cells"] for r in data["rows"]}
+
+    def n(self, row, column):
+        return self.rows.get(row, {}).get(column, {}).get("n", 0)
+
+    def short(self, seeds):
+        """The rule's cells with fewer than `seeds` seeds, as "row / column (n=k)"."""
+        return [f"{r} / {c} (n={self.n(r, c)})" for r in RULE_ROWS for c in self.columns
+                if self.n(r, c) < seeds]
+
+    def deltas(self, row, baseline):
+        """Row minus baseline per column, or None while either has no run (interim readings)."""
+        if any(self.n(r, c) == 0 for r in (row, baseline) for c in self.columns):
+            return None
+        return [self.rows[row][c]["mean"] - self.rows[baseline][c]["mean"] for c in self.columns]
+
+
+def mean(xs):
+    return sum(xs) / len(xs)
+
+
+def winner(table, baseline, levels, must_improve=True):
+    """The level whose Δ is positive on every column, largest mean Δ; the baseline if none.
+    must_improve=False: the largest mean Δ whatever its sign (a choice that must be made)."""
+    scored = [(mean(d), level) for level in levels
+              if (d := table.deltas(level, baseline)) is not None
+              and (not must_improve or all(x > 0 for x in d))]
+    return max(scored)[1] if scored else baseline
+
+
+def fmt_deltas(d):
+    return " · ".join(f"{x:+.2f}".replace("-", "−") for x in d) if d else "not run yet"
+
+
+def report(table):
+    out = []
+    out.append(f"Δ per column ({', '.join(table.columns)}), mean validation accuracy at each run's "
+               "best validation epoch, row minus the factor's baseline, in points.\n")
+    out.append("| factor | baseline | level | Δ | positive on every column |")
+    out.append("|---|---|---|---|---|")
+    winners = {}
+    for name, baseline, levels in FACTORS:
+        for level in levels:
+            d = table.deltas(level, baseline)
+            ok = d is not None and all(x > 0 for x in d)
+            out.append(f"| {name} | {baseline} | {level} | {fmt_deltas(d)} | {'yes' if ok else 'no'} |")
+        winners[name] = winner(table, baseline, levels)
+    out.append("")
+    out.append("Winners (the baseline where no level is positive on every column):\n")
+    for name, baseline, _ in FACTORS:
+        out.append(f"- {name}: **{winners[name]}**")
+
+    vi_rows_up = [r for r in VI_ROWS
+                  if (d := table.deltas(r, "DFAD")) is not None and all(x > 0 for x in d)]
+    vi_options = [winners[name] for name, _, _ in VI_FACTORS if winners[name] != "VI"]
+    parts = [w for w in (winners["generator regularizer"], winners["class balance"]) if w != "DFAD"]
+    if vi_rows_up:
+        parts.append("VI" + (f" with the options of {', '.join(vi_options)}" if vi_options
+                             else " as the `VI` row"))
+    out.append("")
+    out.append("VI rows positive against DFAD on every column: "
+               + (", ".join(vi_rows_up) if vi_rows_up else "none (VI stays out of the combination)"))
+    out.append("")
+    out.append("**Best combination:** DFAD" + (" + " + " + ".join(parts) if parts else
+                                               " itself (no factor has a winning level)"))
+    if len(parts) == 1 and not vi_rows_up:
+        out.append(f"(already the row `{parts[0]}`: no new row)")
+
+    ar_weight = winner(table, "DFAD", ["AR w=0.01", "AR w=0.1", "AR w=1"], must_improve=False)
+    sign = winner(table, "DFAD", ["R_l w=0.1", "R_l w=-0.1"], must_improve=False)
+    weight = (f"at weight {ar_weight.split('w=')[1]} (`{ar_weight}`)" if ar_weight != "DFAD"
+              else "at a weight not decided yet (no `AR w=…` row has run)")
+    sign = ("not decided yet" if sign == "DFAD"
+            else f"{'negative' if sign == 'R_l w=-0.1' else 'positive'} (`{sign}`)")
+    vi = ", ".join(vi_options) if vi_options else "the paper's reading (the `VI` row)"
+    out.append("")
+    out.append(f"**Table 1's Proposed reading:** R_l and R_m {weight}, R_l's sign {sign}, "
+               f"VI with {vi}")
+    return "\n".join(out)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("table", help="JSON of dfkd table --metric val_accuracy --selection best_val")
+    parser.add_argument("--seeds", type=int, default=5, help="seeds every cell needs (default 5)")
+    parser.add_argument("--interim", action="store_true",
+                        help="decide on what has run so far (rows with no run are left out)")
+    args = parser.parse_args()
+    with open(args.table) as f:
+        table = Table(json.load(f))
+    short = table.short(args.seeds)
+    if short and not args.interim:
+        print(f"study_choice: the rule needs every row it reads at n >= {args.seeds} on every "
+              f"column; short: {'; '.join(short)}. Run the study to the end, or pass --interim "
+              "for a reading that is not the choice.", file=sys.stderr)
+        return 2
+    if short:
+        print(f"INTERIM (not the choice): {len(short)} cells below {args.seeds} seeds: "
+              + "; ".join(short) + "\n")
+    print(report(table))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# scripts/study_choice.py applies the proposed study's pre-registered rule (docs/proposed-study.md).
+# A synthetic validation table whose answer is worked out by hand below; a short cell; a wrong table.
+set -euo pipefail
+src=${1:?usage: study_choice_test.sh SOURCE_DIR}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+# Means (MNIST, Fashion-MNIST); every other rule row equals its baseline (Δ = 0, not a win).
+#   R_m w=0.1 vs DFAD: +0.2, +1.0 (both up, mean 0.6)        AR w=0.1: +0.1, +3.0 (both up, mean 1.55)
+#   R_l w=1: +5.0, -0.1 (largest mean 2.45, but down on one column: not a win)
+#   balance w=5: -0.3, +4.0 (not a win)                     AR w=1: -1, -1; AR w=0.01: -0.5, +0.1
+#   R_l w=-0.1: -0.2, -0.2 (mean -0.2) beats R_l w=0.1: -0.1, -0.4 (mean -0.25): sign negative
+#   VI = DFAD - (1, 10); VI probs MSE vs VI: +0.5, +2 and VI probs KL: +0.1, +5 both win on every
+#   column; KL's mean (2.55) beats MSE's (1.25), so KL wins the target-and-loss factor
+#   VI w=0.1 vs VI: +1.2, +11 (win), and vs DFAD +0.2, +1 (VI enters the combination)
+#   VI alpha=0.2 vs VI: +0.1, -0.1 (not a win)
+python3 - "$tmp/val.json" <<'PY'
+import json, sys
+dfad, vi = (97.0, 60.0), (96.0, 50.0)
+means = {"DFAD": dfad, "VI": vi}
+rule_dfad = [f"{t} w={w}" for t in ("R_l", "R_m", "AR") for w in ("0.01", "0.1", "1")] + \
+    ["R_l w=-0.1", "balance w=5"]
+rule_vi = ["VI probs L1", "VI probs MSE", "VI probs KL", "VI logits MSE", "VI teacher target",
+           "VI alpha=0.2", "VI w=0.5", "VI w=0.1", "VI replacing", "VI second batch"]
+for r in rule_dfad: means[r] = dfad
+for r in rule_vi: means[r] = vi
+def off(base, d): return (base[0] + d[0], base[1] + d[1])
+means.update({
+    "R_m w=0.1": off(dfad, (0.2, 1.0)), "AR w=0.1": off(dfad, (0.1, 3.0)),
+    "R_l w=1": off(dfad, (5.0, -0.1)), "balance w=5": off(dfad, (-0.3, 4.0)),
+    "AR w=1": off(dfad, (-1, -1)), "AR w=0.01": off(dfad, (-0.5, 0.1)),
+    "R_l w=-0.1": off(dfad, (-0.2, -0.2)), "R_l w=0.1": off(dfad, (-0.1, -0.4)),
+    "VI probs MSE": off(vi, (0.5, 2)), "VI probs KL": off(vi, (0.1, 5)),
+    "VI w=0.1": off(vi, (1.2, 11)), "VI alpha=0.2": off(vi, (0.1, -0.1))})
+cols = ["MNIST", "Fashion-MNIST"]
+rows = [{"row": r, "cells": {c: {"mean": m[i], "n": 5} for i, c in enumerate(cols)}}
+        for r, m in means.items()]
+json.dump({"metric": "val_accuracy", "selection": "best_val", "columns": cols, "rows": rows},
+          open(sys.argv[1], "w"))
+PY
+out=$(python3 "$src/scripts/study_choice.py" "$tmp/val.json")
+expect() { grep -qF -- "$1" <<<"$out" || fail "expected '$1' in:
+$out"; }
+expect "- generator regularizer: **AR w=0.1**"
+expect "- class balance: **DFAD**"
+expect "- VI target and loss: **VI probs KL**"
+expect "- VI weight: **VI w=0.1**"
+expect "- VI alpha: **VI**"
+expect "| generator regularizer | DFAD | R_l w=1 | +5.00 · −0.10 | no |"
+expect "VI rows positive against DFAD on every column: VI w=0.1"
+expect "**Best combination:** DFAD + AR w=0.1 + VI with the options of VI probs KL, VI w=0.1"
+expect "**Table 1's Proposed reading:** R_l and R_m at weight 0.1 (\`AR w=0.1\`), R_l's sign negative (\`R_l w=-0.1\`), VI with VI probs KL, VI w=0.1"
+grep -q INTERIM <<<"$out" && fail "a complete table is not interim"
+
+# One cell short of 5 seeds: refused (exit 2) naming it; --interim reads it and says so.
+python3 - "$tmp/val.json" "$tmp/short.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for r in d["rows"]:
+    if r["row"] == "VI replacing": r["cells"]["Fashion-MNIST"]["n"] = 4
+json.dump(d, open(sys.argv[2], "w"))
+PY
+set +e
+err=$(python3 "$src/scripts/study_choice.py" "$tmp/short.json" 2>&1 >/dev/null); rc=$?
+set -e
+[ "$rc" = 2 ] || fail "a short cell must exit 2, got $rc"
+grep -qF "VI replacing / Fashion-MNIST (n=4)" <<<"$err" || fail "the short cell is not named: $err"
+out=$(python3 "$src/scripts/study_choice.py" "$tmp/short.json" --interim)
+grep -q "^INTERIM (not the choice): 1 cells" <<<"$out" || fail "--interim must say it is not the choice"
+
+# A test-accuracy table is not what the rule reads.
+sed 's/"val_accuracy"/"test_accuracy"/' "$tmp/val.json" > "$tmp/test.json"
+set +e
+err=$(python3 "$src/scripts/study_choice.py" "$tmp/test.json" 2>&1); rc=$?
+set -e
+[ "$rc" != 0 ] || fail "a test_accuracy table must be refused"
+grep -qF "metric 'test_accuracy'" <<<"$err" || fail "the refusal names the metric: $err"
+echo "study_choice: ok"
