@@ -71,7 +71,7 @@ def winner(table, baseline, levels, must_improve=True):
 
 
 def fmt_deltas(d):
-    return " · ".join(f"{x:+.2f}".replace("-", "−") for x in d) if d else "not run yet"
+    return " · ".join(f"{x:+.2f}".replace("-", "−") for x in d) if d else "not yet (a column of it or its baseline has no run)"
 
 
 def report(table):
