@@ -71,7 +71,9 @@ def winner(table, baseline, levels, must_improve=True):
 
 
 def fmt_deltas(d):
-    return " · ".join(f"{x:+.2f}".replace("-", "−") for x in d) if d else "not yet (a column of it or its baseline has no run)"
+    if d is None:
+        return "not yet (a column of it or its baseline has no run)"
+    return " · ".join(f"{x:+.2f}".replace("-", "−") for x in d)
 
 
 def report(table):
