@@ -180,6 +180,27 @@ TEST(Config, ProfileErrors) {
             std::string::npos);
 }
 
+// A profile's `metric` patches the file's: the cpu profile of table1.json holds out validation
+// images and reads its table at best_val; other profiles keep the file's selection, and no run key
+// moves.
+TEST(Config, ProfileMetricPatchesTheFilesAndKeepsRunKeys) {
+  auto e = minimal();
+  e["metric"] = {{"key", "test_accuracy"}, {"selection", "final"}};
+  e["profiles"]["tiny"]["metric"] = {{"selection", "best_val"}};
+  const auto tiny = dfkd::host::parse_experiment(e, "tiny", "x.json");
+  EXPECT_EQ(tiny.metric.selection, "best_val");
+  EXPECT_EQ(tiny.metric.key, "test_accuracy");
+  EXPECT_EQ(dfkd::host::parse_experiment(e, "full", "x.json").metric.selection, "final");
+  EXPECT_EQ(cells(e, "tiny").back().run_key, cells(minimal(), "tiny").back().run_key);
+  e["profiles"]["tiny"]["metric"] = {{"selection", "latest"}};
+  EXPECT_NE(config_error(e, "tiny").find("x.json.profiles.tiny.metric.selection: expected"),
+            std::string::npos)
+      << config_error(e, "tiny");
+  e["profiles"]["tiny"]["metric"] = {{"selektion", "best"}};
+  EXPECT_NE(config_error(e, "tiny").find("selektion"), std::string::npos)
+      << config_error(e, "tiny");
+}
+
 // Found by tests/fuzz/experiment_fuzz (regressions/experiment/): a profile patch that renamed an
 // entry to a number escaped as a json type_error (exit 1) instead of a ConfigError naming the path.
 TEST(Config, ProfilePatchCannotRename) {

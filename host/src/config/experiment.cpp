@@ -24,7 +24,8 @@ using json = nlohmann::json;
 const KeySet kFileKeys{{"experiment", "columns", "rows", "profiles"},
                        {"title", "description", "metric", "seeds", "train", "figures", "contrasts",
                         "default_profile"}};
-const KeySet kProfileKeys{{}, {"description", "seeds", "datasets", "train", "columns", "rows"}};
+const KeySet kProfileKeys{
+    {}, {"description", "seeds", "datasets", "metric", "train", "columns", "rows"}};
 const KeySet kMetricKeys{{}, {"key", "selection"}};
 const KeySet kContrastKeys{{"name", "terms"}, {"description", "paper"}};
 const KeySet kFigureKeys{
@@ -397,6 +398,8 @@ Experiment parse_profile(const json& source, const std::string& requested_profil
   const auto ppath = json_path(json_path(root, "profiles"), exp.profile);
   read_profile_settings(source, root, prof, ppath, exp);
   read_metric(source, root, exp);
+  // A profile may read its table differently: one that holds out validation images, at best_val.
+  if (prof.contains("metric")) read_metric(prof, ppath, exp);
   read_train(source, root, prof, ppath, exp);
   read_matrix(source, root, ppath, exp);
   expand_rows(exp, root);
