@@ -8,7 +8,7 @@ combination and Table 1's reading") to a validation-accuracy table, so the choic
 
 Prints, as Markdown, each factor's levels with their differences from the factor's baseline per
 column, the winning level, the best combination and Table 1's Proposed reading. Refuses (exit 2)
-while a row the rule reads has fewer than --seeds seeds on a column, unless --interim.
+while a row the rule reads has fewer than 5 seeds on a column, unless --interim.
 """
 import argparse
 import json
@@ -33,6 +33,13 @@ VI_ROWS = ["VI"] + [level for _, _, levels in VI_FACTORS for level in levels]
 RULE_ROWS = ["DFAD"] + [level for _, _, levels in FACTORS for level in levels] + ["VI"]
 
 
+SEEDS = 5
+COLUMNS = {"MNIST", "Fashion-MNIST"}
+# Δ is rounded to this many decimals (MNIST means move in steps of 0.002 points over 5 seeds), so
+# that float noise never makes a zero Δ positive nor breaks a tie.
+DECIMALS = 3
+
+
 class Table:
     def __init__(self, data):
         if data.get("metric") != "val_accuracy" or data.get("selection") != "best_val":
@@ -40,21 +47,28 @@ class Table:
                 "study_choice: the rule reads --metric val_accuracy --selection best_val; this "
                 f"table has metric {data.get('metric')!r}, selection {data.get('selection')!r}")
         self.columns = [c if isinstance(c, str) else c["name"] for c in data["columns"]]
+        if (data.get("experiment"), data.get("profile")) != ("proposed_study", "cpu") or \
+                set(self.columns) != COLUMNS:
+            raise SystemExit(
+                "study_choice: the rule is for proposed_study at profile cpu on the columns "
+                f"{sorted(COLUMNS)}; this table is {data.get('experiment')!r} at "
+                f"{data.get('profile')!r} on {self.columns}")
         self.rows = {r["row"]: r["cells"] for r in data["rows"]}
 
     def n(self, row, column):
         return self.rows.get(row, {}).get(column, {}).get("n", 0)
 
-    def short(self, seeds):
-        """The rule's cells with fewer than `seeds` seeds, as "row / column (n=k)"."""
+    def short(self):
+        """The rule's cells with fewer than SEEDS seeds, as "row / column (n=k)"."""
         return [f"{r} / {c} (n={self.n(r, c)})" for r in RULE_ROWS for c in self.columns
-                if self.n(r, c) < seeds]
+                if self.n(r, c) < SEEDS]
 
     def deltas(self, row, baseline):
         """Row minus baseline per column, or None while either has no run (interim readings)."""
         if any(self.n(r, c) == 0 for r in (row, baseline) for c in self.columns):
             return None
-        return [self.rows[row][c]["mean"] - self.rows[baseline][c]["mean"] for c in self.columns]
+        return [round(self.rows[row][c]["mean"] - self.rows[baseline][c]["mean"], DECIMALS)
+                for c in self.columns]
 
 
 def mean(xs):
@@ -63,11 +77,33 @@ def mean(xs):
 
 def winner(table, baseline, levels, must_improve=True):
     """The level whose Δ is positive on every column, largest mean Δ; the baseline if none.
-    must_improve=False: the largest mean Δ whatever its sign (a choice that must be made)."""
-    scored = [(mean(d), level) for level in levels
-              if (d := table.deltas(level, baseline)) is not None
-              and (not must_improve or all(x > 0 for x in d))]
-    return max(scored)[1] if scored else baseline
+    must_improve=False: the largest mean Δ whatever its sign (a choice that must be made).
+    A tie goes to the level listed first."""
+    best = None
+    for level in levels:
+        d = table.deltas(level, baseline)
+        if d is None or (must_improve and not all(x > 0 for x in d)):
+            continue
+        score = round(mean(d), DECIMALS)
+        if best is None or score > best[0]:
+            best = (score, level)
+    return best[1] if best else baseline
+
+
+def existing_row(parts, vi_options):
+    """The study's row that already is this combination, or None."""
+    non_vi = [p for p in parts if p != "VI"]
+    if "VI" in parts:
+        if non_vi or len(vi_options) > 1:
+            return None
+        return vi_options[0] if vi_options else "VI"
+    if not non_vi:
+        return "DFAD"
+    if len(non_vi) == 1:
+        return non_vi[0]
+    if non_vi == ["AR w=0.1", "balance w=5"]:
+        return "AR w=0.1 + balance"
+    return None
 
 
 def fmt_deltas(d):
@@ -99,16 +135,19 @@ def report(table):
     vi_options = [winners[name] for name, _, _ in VI_FACTORS if winners[name] != "VI"]
     parts = [w for w in (winners["generator regularizer"], winners["class balance"]) if w != "DFAD"]
     if vi_rows_up:
-        parts.append("VI" + (f" with the options of {', '.join(vi_options)}" if vi_options
-                             else " as the `VI` row"))
+        parts.append("VI")
     out.append("")
     out.append("VI rows positive against DFAD on every column: "
                + (", ".join(vi_rows_up) if vi_rows_up else "none (VI stays out of the combination)"))
     out.append("")
-    out.append("**Best combination:** DFAD" + (" + " + " + ".join(parts) if parts else
+    described = [p if p != "VI" else "VI" + (f" with the options of {', '.join(vi_options)}"
+                                             if vi_options else " as the `VI` row")
+                 for p in parts]
+    out.append("**Best combination:** DFAD" + (" + " + " + ".join(described) if described else
                                                " itself (no factor has a winning level)"))
-    if len(parts) == 1 and not vi_rows_up:
-        out.append(f"(already the row `{parts[0]}`: no new row)")
+    same = existing_row(parts, vi_options)
+    if same:
+        out.append(f"(already the row `{same}`: no new row)")
 
     ar_weight = winner(table, "DFAD", ["AR w=0.01", "AR w=0.1", "AR w=1"], must_improve=False)
     sign = winner(table, "DFAD", ["R_l w=0.1", "R_l w=-0.1"], must_improve=False)
@@ -126,20 +165,19 @@ def report(table):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("table", help="JSON of dfkd table --metric val_accuracy --selection best_val")
-    parser.add_argument("--seeds", type=int, default=5, help="seeds every cell needs (default 5)")
     parser.add_argument("--interim", action="store_true",
                         help="decide on what has run so far (rows with no run are left out)")
     args = parser.parse_args()
     with open(args.table) as f:
         table = Table(json.load(f))
-    short = table.short(args.seeds)
+    short = table.short()
     if short and not args.interim:
-        print(f"study_choice: the rule needs every row it reads at n >= {args.seeds} on every "
+        print(f"study_choice: the rule needs every row it reads at n >= {SEEDS} on every "
               f"column; short: {'; '.join(short)}. Run the study to the end, or pass --interim "
               "for a reading that is not the choice.", file=sys.stderr)
         return 2
     if short:
-        print(f"INTERIM (not the choice): {len(short)} cells below {args.seeds} seeds: "
+        print(f"INTERIM (not the choice): {len(short)} cells below {SEEDS} seeds: "
               + "; ".join(short) + "\n")
     print(report(table))
     return 0

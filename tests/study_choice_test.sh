@@ -37,8 +37,8 @@ means.update({
 cols = ["MNIST", "Fashion-MNIST"]
 rows = [{"row": r, "cells": {c: {"mean": m[i], "n": 5} for i, c in enumerate(cols)}}
         for r, m in means.items()]
-json.dump({"metric": "val_accuracy", "selection": "best_val", "columns": cols, "rows": rows},
-          open(sys.argv[1], "w"))
+json.dump({"experiment": "proposed_study", "profile": "cpu", "metric": "val_accuracy",
+           "selection": "best_val", "columns": cols, "rows": rows}, open(sys.argv[1], "w"))
 PY
 out=$(python3 "$src/scripts/study_choice.py" "$tmp/val.json")
 expect() { grep -qF -- "$1" <<<"$out" || fail "expected '$1' in:
@@ -53,6 +53,35 @@ expect "VI rows positive against DFAD on every column: VI w=0.1"
 expect "**Best combination:** DFAD + AR w=0.1 + VI with the options of VI probs KL, VI w=0.1"
 expect "**Table 1's Proposed reading:** R_l and R_m at weight 0.1 (\`AR w=0.1\`), R_l's sign negative (\`R_l w=-0.1\`), VI with VI probs KL, VI w=0.1"
 grep -q INTERIM <<<"$out" && fail "a complete table is not interim"
+grep -q "already the row" <<<"$out" && fail "AR w=0.1 + VI (two options) is no row of the study"
+
+# A second table: every AR level below DFAD, no VI row above it, the class-balance term up on both
+# columns, R_l's two signs tied up to float noise (the level listed first, the positive, wins):
+#   AR w=0.01: -0.5, -0.5; AR w=0.1: -0.2, -0.2 (the largest mean, though negative); AR w=1: -1, -1
+#   R_l w=0.1: -0.3, +0.3; R_l w=-0.1: the same + 1e-12 (a tie once rounded)
+#   balance w=5: +0.1, +2 (the only winner: the combination is the row `balance w=5`)
+python3 - "$tmp/val.json" "$tmp/val2.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+dfad = {c: x["mean"] for r in d["rows"] if r["row"] == "DFAD" for c, x in r["cells"].items()}
+vi = {c: x["mean"] for r in d["rows"] if r["row"] == "VI" for c, x in r["cells"].items()}
+change = {"AR w=0.01": (-0.5, -0.5), "AR w=0.1": (-0.2, -0.2), "AR w=1": (-1, -1),
+          "R_l w=0.1": (-0.3, 0.3), "R_l w=-0.1": (-0.3 + 1e-12, 0.3 + 1e-12),
+          "balance w=5": (0.1, 2)}
+for r in d["rows"]:
+    base = vi if r["row"].startswith("VI") else dfad
+    delta = change.get(r["row"], (0, 0))
+    for i, c in enumerate(["MNIST", "Fashion-MNIST"]):
+        r["cells"][c]["mean"] = base[c] + delta[i]
+json.dump(d, open(sys.argv[2], "w"))
+PY
+out=$(python3 "$src/scripts/study_choice.py" "$tmp/val2.json")
+expect "- generator regularizer: **DFAD**"
+expect "- class balance: **balance w=5**"
+expect "VI rows positive against DFAD on every column: none (VI stays out of the combination)"
+expect "**Best combination:** DFAD + balance w=5"
+expect "(already the row \`balance w=5\`: no new row)"
+expect "**Table 1's Proposed reading:** R_l and R_m at weight 0.1 (\`AR w=0.1\`), R_l's sign positive (\`R_l w=0.1\`), VI with the paper's reading (the \`VI\` row)"
 
 # One cell short of 5 seeds: refused (exit 2) naming it; --interim reads it and says so.
 python3 - "$tmp/val.json" "$tmp/short.json" <<'PY'
@@ -69,6 +98,32 @@ set -e
 grep -qF "VI replacing / Fashion-MNIST (n=4)" <<<"$err" || fail "the short cell is not named: $err"
 out=$(python3 "$src/scripts/study_choice.py" "$tmp/short.json" --interim)
 grep -q "^INTERIM (not the choice): 1 cells" <<<"$out" || fail "--interim must say it is not the choice"
+
+# A row with no run at all is refused too, named.
+python3 - "$tmp/val.json" "$tmp/none.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["rows"] = [r for r in d["rows"] if r["row"] != "R_m w=1"]
+json.dump(d, open(sys.argv[2], "w"))
+PY
+set +e
+err=$(python3 "$src/scripts/study_choice.py" "$tmp/none.json" 2>&1 >/dev/null); rc=$?
+set -e
+[ "$rc" = 2 ] || fail "a row without runs must exit 2, got $rc"
+grep -qF "R_m w=1 / MNIST (n=0)" <<<"$err" || fail "the missing row is not named: $err"
+
+# A table of one column, or of another experiment, is not what the rule reads.
+python3 - "$tmp/val.json" "$tmp/one.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["columns"] = ["MNIST"]
+json.dump(d, open(sys.argv[2], "w"))
+PY
+set +e
+err=$(python3 "$src/scripts/study_choice.py" "$tmp/one.json" 2>&1); rc=$?
+set -e
+[ "$rc" != 0 ] || fail "a one-column table must be refused"
+grep -qF "on the columns" <<<"$err" || fail "the refusal names the columns: $err"
 
 # A test-accuracy table is not what the rule reads.
 sed 's/"val_accuracy"/"test_accuracy"/' "$tmp/val.json" > "$tmp/test.json"

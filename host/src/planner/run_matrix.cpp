@@ -71,11 +71,21 @@ void print_plan(const std::vector<RunRecord>& runs, const Experiment& exp,
     fmt::print(out, "  {:<10} {:<{}} {:<10} {} epochs x {}, method {}{}\n", r.run_key.substr(0, 10),
                run_label(r), width, state, train.epochs, epoch, r.method, cost);
   }
-  fmt::print(out, "{} to run, {} cached. Estimated {} of training", to_run, runs.size() - to_run,
-             format_duration(total));
-  // Workers share nothing but the teachers, so the wall time is close to the total over jobs.
-  if (jobs > 1 && total > 0)
-    fmt::print(out, ", about {} with {} jobs", format_duration(total / jobs), jobs);
+  fmt::print(out, "{} to run, {} cached. ", to_run, runs.size() - to_run);
+  if (to_run == 0) {
+    fmt::print(out, "Nothing to train.\n");
+    return;
+  }
+  if (unknown == to_run) {
+    fmt::print(out,
+               "No estimate yet: nothing of the same profile, column, method and budget has "
+               "completed in the store.\n");
+    return;
+  }
+  fmt::print(out, "Estimated {} of training", format_duration(total));
+  // A lower bound: students wait for their teachers, so the jobs are not always all busy.
+  if (jobs > 1)
+    fmt::print(out, ", at least about {} with {} jobs", format_duration(total / jobs), jobs);
   if (unknown > 0)
     fmt::print(out, ", plus {} run(s) with nothing comparable in the store yet", unknown);
   fmt::print(out,
