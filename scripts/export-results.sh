@@ -9,7 +9,21 @@ shift
 dfkd=$PWD/build/bin/dfkd
 out=results/$profile
 mkdir -p "$out/figures"
+# An experiment with no completed run of the profile in this store keeps its committed files: a store
+# that holds only some experiments must not overwrite the others' results with empty tables.
+has_runs() {  # EXPERIMENT [--db PATH]
+  local e=$1 n
+  shift
+  n=$("$dfkd" query "SELECT count(*) AS n FROM cell c JOIN run r USING (run_key)
+                     WHERE c.experiment = '$e' AND c.profile = '$profile' AND r.status = 'completed'" \
+        --format csv "$@" | tail -1)
+  [ "$n" -gt 0 ] || {
+    echo "export-results: $e has no completed $profile run in the store; its files are kept" >&2
+    return 1
+  }
+}
 for e in table1 ablation labelled_data; do
+  has_runs "$e" "$@" || continue
   for f in md json csv latex; do
     ext=$f; [ "$f" = latex ] && ext=tex
     "$dfkd" table "experiments/$e.json" --profile "$profile" --format "$f" "$@" > "$out/$e.$ext"
@@ -19,6 +33,7 @@ done
 # The related papers' experiments, each row tested against the student trained without a teacher.
 for spec in kd_augmentation:Scratch knowledge_representing:Student kd_pruning:Scratch; do
   e=${spec%%:*}
+  has_runs "$e" "$@" || continue
   for f in md json; do
     "$dfkd" table "experiments/$e.json" --profile "$profile" --format "$f" \
       --compare-to "${spec#*:}" "$@" > "$out/$e.$f"
