@@ -44,7 +44,11 @@ for spec in kd_augmentation:Scratch knowledge_representing:Student kd_pruning:Sc
 done
 "$dfkd" query "SELECT c.experiment, c.row, c.column_name AS col, c.seed, r.run_key, r.attempt,
                  s.final_value AS final_test_accuracy, s.best_value AS best_test_accuracy,
-                 round(r.wall_seconds, 1) AS wall_seconds, e.threads, e.git_commit
+                 round(r.wall_seconds, 1) AS wall_seconds, e.threads, e.git_commit,
+                 (SELECT t.value FROM metric t WHERE t.run_id = r.run_id AND t.key = 'test_accuracy'
+                    AND t.epoch = (SELECT v.epoch FROM metric v
+                                   WHERE v.run_id = r.run_id AND v.key = 'val_accuracy'
+                                   ORDER BY v.value DESC, v.epoch LIMIT 1)) AS best_val_test_accuracy
                FROM cell c JOIN run r USING (run_key)
                JOIN metric_summary s ON s.run_id = r.run_id AND s.key = 'test_accuracy'
                LEFT JOIN environment e ON e.environment_id = r.environment_id
