@@ -66,7 +66,7 @@ struct StatusCells {
   std::vector<host::CellRecord> cells;
   /// A JSON file's cells as they would be planned (run_key -> labels and config): a cell that no
   /// `dfkd run` has planned yet still gets a cost estimate.
-  std::map<std::string, host::RunRecord> unplanned;
+  std::map<std::string, host::RunRecord> as_planned;
 };
 
 /// The cells `dfkd status` lists, per experiment. A JSON file lists every cell of its profile,
@@ -81,13 +81,13 @@ std::vector<StatusCells> status_cells(const ResultsStore& store, const ReportArg
     for (const auto& c : host::expand_cells(exp, *plugins, {})) {
       if (c.row.empty()) continue;
       status.cells.push_back({exp.name, exp.profile, c.row, c.column, c.seed, c.run_key});
-      host::RunRecord as_planned;
-      as_planned.profile = exp.profile;
-      as_planned.column = c.column;
-      as_planned.role = c.role;
-      as_planned.method = c.method;
-      as_planned.config = c.config;
-      status.unplanned.emplace(c.run_key, std::move(as_planned));
+      host::RunRecord run;
+      run.profile = exp.profile;
+      run.column = c.column;
+      run.role = c.role;
+      run.method = c.method;
+      run.config = c.config;
+      status.as_planned.emplace(c.run_key, std::move(run));
     }
     experiments.push_back(std::move(status));
     return experiments;
@@ -155,10 +155,10 @@ void print_status(const ResultsStore& store, const host::CostEstimate& estimate,
     // part; a cell not planned yet from its config.
     if ((!run || run->status != host::RunStatus::Completed) &&
         remaining_keys.insert(c.run_key).second) {
-      const auto as_planned = status.unplanned.find(c.run_key);
-      const double s = run                                    ? estimate.seconds(*run)
-                       : as_planned != status.unplanned.end() ? estimate.seconds(as_planned->second)
-                                                              : std::nan("");
+      const auto planned = status.as_planned.find(c.run_key);
+      const double s = run                                  ? estimate.seconds(*run)
+                       : planned != status.as_planned.end() ? estimate.seconds(planned->second)
+                                                            : std::nan("");
       const double left =
           run && run->status == host::RunStatus::Running
               ? 1.0 - static_cast<double>(run->epochs_done) /
