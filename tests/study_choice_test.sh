@@ -6,6 +6,13 @@ src=${1:?usage: study_choice_test.sh SOURCE_DIR}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
+# Runs the script on a table expected to be refused: its exit code in rc, its output in err.
+refusal() {
+  set +e
+  err=$(python3 "$src/scripts/study_choice.py" "$1" 2>&1)
+  rc=$?
+  set -e
+}
 
 # Means (MNIST, Fashion-MNIST); every other rule row equals its baseline (Δ = 0, not a win).
 #   R_m w=0.1 vs DFAD: +0.2, +1.0 (both up, mean 0.6)        AR w=0.1: +0.1, +3.0 (both up, mean 1.55)
@@ -91,9 +98,7 @@ for r in d["rows"]:
     if r["row"] == "VI replacing": r["cells"]["Fashion-MNIST"]["n"] = 4
 json.dump(d, open(sys.argv[2], "w"))
 PY
-set +e
-err=$(python3 "$src/scripts/study_choice.py" "$tmp/short.json" 2>&1 >/dev/null); rc=$?
-set -e
+refusal "$tmp/short.json"
 [ "$rc" = 2 ] || fail "a short cell must exit 2, got $rc"
 grep -qF "VI replacing / Fashion-MNIST (n=4)" <<<"$err" || fail "the short cell is not named: $err"
 out=$(python3 "$src/scripts/study_choice.py" "$tmp/short.json" --interim)
@@ -106,9 +111,7 @@ d = json.load(open(sys.argv[1]))
 d["rows"] = [r for r in d["rows"] if r["row"] != "R_m w=1"]
 json.dump(d, open(sys.argv[2], "w"))
 PY
-set +e
-err=$(python3 "$src/scripts/study_choice.py" "$tmp/none.json" 2>&1 >/dev/null); rc=$?
-set -e
+refusal "$tmp/none.json"
 [ "$rc" = 2 ] || fail "a row without runs must exit 2, got $rc"
 grep -qF "R_m w=1 / MNIST (n=0)" <<<"$err" || fail "the missing row is not named: $err"
 
@@ -119,17 +122,13 @@ d = json.load(open(sys.argv[1]))
 d["columns"] = ["MNIST"]
 json.dump(d, open(sys.argv[2], "w"))
 PY
-set +e
-err=$(python3 "$src/scripts/study_choice.py" "$tmp/one.json" 2>&1); rc=$?
-set -e
+refusal "$tmp/one.json"
 [ "$rc" != 0 ] || fail "a one-column table must be refused"
 grep -qF "on the columns" <<<"$err" || fail "the refusal names the columns: $err"
 
 # A test-accuracy table is not what the rule reads.
 sed 's/"val_accuracy"/"test_accuracy"/' "$tmp/val.json" > "$tmp/test.json"
-set +e
-err=$(python3 "$src/scripts/study_choice.py" "$tmp/test.json" 2>&1); rc=$?
-set -e
+refusal "$tmp/test.json"
 [ "$rc" != 0 ] || fail "a test_accuracy table must be refused"
 grep -qF "metric 'test_accuracy'" <<<"$err" || fail "the refusal names the metric: $err"
 echo "study_choice: ok"

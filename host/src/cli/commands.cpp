@@ -78,17 +78,13 @@ std::vector<StatusCells> status_cells(const ResultsStore& store, const ReportArg
     auto plugins = load_plugins();
     auto exp = host::load_experiment(args.experiment, args.profile);
     StatusCells status{exp.name, {}, {}};
-    for (const auto& c : host::expand_cells(exp, *plugins, {})) {
-      if (c.row.empty()) continue;
-      status.cells.push_back({exp.name, exp.profile, c.row, c.column, c.seed, c.run_key});
-      host::RunRecord run;
-      run.profile = exp.profile;
-      run.column = c.column;
-      run.role = c.role;
-      run.method = c.method;
-      run.config = c.config;
-      status.as_planned.emplace(c.run_key, std::move(run));
-    }
+    const auto cells = host::expand_cells(exp, *plugins, {});
+    for (const auto& c : cells)
+      if (!c.row.empty())
+        status.cells.push_back({exp.name, exp.profile, c.row, c.column, c.seed, c.run_key});
+    // As --dry-run sees them: the labels and config a cell's run would be planned with.
+    for (auto& run : host::preview_runs(exp, cells, nullptr))
+      status.as_planned.emplace(run.run_key, std::move(run));
     experiments.push_back(std::move(status));
     return experiments;
   }
