@@ -172,6 +172,38 @@ TEST_F(MergeRunTest, ACompletedRunOfTheStoreIsNeverOverwritten) {
   EXPECT_TRUE(main.ingest_log().empty());
 }
 
+TEST_F(MergeRunTest, ARunAlreadyHereStillGetsTheCellsOfASecondSourceThatSharesIt) {
+  // Table 1's archive brings run k; the ablation's archive has the same run under its own row.
+  write_completed_shard("k", "id");
+  ResultsStore main(main_db_);
+  ASSERT_EQ(main.merge_run(shard_db_, "k", ingest_options()).outcome, Outcome::Merged);
+  {
+    ResultsStore shard(shard_db_, ResultsStore::Mode::ReadWrite, ResultsStore::Journal::Rollback);
+    shard.upsert_experiment("ablation", "Ablation", {{"experiment", "ablation"}});
+    for (int64_t seed : {0, 1})
+      shard.link_cell({"ablation", "smoke", "DFAD", "two_moons", seed, "k"});
+  }
+  const auto before = main.query("SELECT * FROM run").rows;
+  EXPECT_EQ(main.merge_run(shard_db_, "k", ingest_options()).outcome, Outcome::Unchanged);
+  EXPECT_EQ(main.query("SELECT * FROM run").rows, before);
+  const auto cells = main.cells("ablation", "smoke");
+  ASSERT_EQ(cells.size(), 2u) << "the shared run's cells of the second source must be linked";
+  EXPECT_EQ(cells[0].row, "DFAD");
+  EXPECT_EQ(cells[1].run_key, "k");
+  EXPECT_TRUE(main.experiment_definition("ablation")) << "the cells' experiment comes with them";
+  EXPECT_EQ(main.cells("two_moons", "smoke").size(), 1u);  // the first source's cell stays
+
+  // A store that trained the run itself keeps it, and still learns the source's cells.
+  fs::create_directories(dir_ / "other");
+  ResultsStore other(dir_ / "other" / "results.db");
+  const auto local = other.plan_run(plan("k", "id-local"));
+  ASSERT_TRUE(other.claim_run(local.run_id, ""));
+  other.complete_run(local.run_id, {}, 1.0);
+  EXPECT_EQ(other.merge_run(shard_db_, "k", ingest_options()).outcome, Outcome::KeptCompleted);
+  EXPECT_EQ(other.find_run_by_key("k")->run_id, "id-local");
+  EXPECT_EQ(other.cells("ablation", "smoke").size(), 2u);
+}
+
 TEST_F(MergeRunTest, ARunALocalProcessIsTrainingIsNotTouched) {
   write_completed_shard("k", "id");
   ResultsStore main(main_db_);

@@ -204,6 +204,21 @@ void merge_run_row(SQLite::Database& db, const MergedRun& run, bool already_here
          run.id, lost_reason);
 }
 
+/// The source's table cells that read run `run_key`, with their experiments' definitions. Done
+/// whether or not the run itself is merged: two archives (Table 1's, the ablation's) often
+/// share runs, and the second one's cells must still point at the run the first one brought.
+void link_source_cells(SQLite::Database& db, const std::string& run_key) {
+  exec(db,
+       "INSERT OR IGNORE INTO main.experiment SELECT * FROM src.experiment WHERE name IN "
+       "(SELECT experiment FROM src.cell WHERE run_key = ?1)",
+       run_key);
+  exec(db,
+       "INSERT OR REPLACE INTO main.cell (experiment, profile, row, column_name, seed, run_key) "
+       "SELECT experiment, profile, row, column_name, seed, run_key FROM src.cell WHERE run_key = "
+       "?1",
+       run_key);
+}
+
 /// Per-run rows (artifact rows aside) are replaced wholesale by the source's.
 void replace_per_run_rows(SQLite::Database& db, const MergedRun& run) {
   for (const char* table :
@@ -231,11 +246,6 @@ void replace_per_run_rows(SQLite::Database& db, const MergedRun& run) {
        "INSERT INTO main.run_plugin (run_id, plugin_id) SELECT ?1, plugin_id FROM src.run_plugin "
        "WHERE run_id = ?2",
        run.id, run.src_id);
-  exec(db,
-       "INSERT OR REPLACE INTO main.cell (experiment, profile, row, column_name, seed, run_key) "
-       "SELECT experiment, profile, row, column_name, seed, run_key FROM src.cell WHERE run_key = "
-       "?1",
-       run.run_key);
 }
 
 /// Where the merged run's artifact files come from and where their rows point.
@@ -314,13 +324,17 @@ MergeResult ResultsStore::merge_run(const fs::path& source_db, const std::string
       src->error = options.lost_reason;
     }
     const auto here = find_run_state(*db_, "main", run_key);
-    if (auto answer = outcome_without_merging(here, *src))
-      return *answer;  // tx rolls back: nothing written
+    if (auto answer = outcome_without_merging(here, *src)) {
+      link_source_cells(*db_, run_key);  // the run stays as it is here; its cells are linked
+      tx.commit();
+      return *answer;
+    }
 
     const MergedRun run{here ? here->run_id : src->run_id, src->run_id, run_key};
     copy_referenced_rows(*db_, run);
     merge_run_row(*db_, run, here.has_value(), options.lost_reason);
     replace_per_run_rows(*db_, run);
+    link_source_cells(*db_, run_key);
     merge_artifacts(
         *db_, path_, run,
         {options.artifacts, source.parent_path(), path_.parent_path(), artifact_root() / run_key});
