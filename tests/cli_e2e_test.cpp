@@ -573,6 +573,12 @@ TEST_F(CliTest, BadNumbersAreConfigErrorsWithTheirPath) {
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("exp.json: is a directory, not an experiment file"), std::string::npos)
       << r.output;
+  // More jobs than threads in all: it used to train one run at a time without a word.
+  r = cli("run '" + experiment() + "' --profile smoke --jobs 2 --threads 1 " + db_arg());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--jobs 2 --threads 1: --threads is the total over all jobs"),
+            std::string::npos)
+      << r.output;
   EXPECT_FALSE(fs::exists(db_)) << "a config error must not create a store";
 }
 

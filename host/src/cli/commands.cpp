@@ -270,6 +270,13 @@ int cmd_models(const ReportArgs& args, bool json) {
 }
 
 int cmd_run(const Common& common, const RunArgs& args) {
+  // Each job needs a thread of the total: --jobs 2 --threads 1 used to train one run at a time,
+  // silently.
+  if (args.jobs > 1 && args.threads > 0 && args.jobs > args.threads)
+    throw ConfigError(fmt::format(
+        "--jobs {} --threads {}: --threads is the total over all jobs, and each job needs at "
+        "least one; give --threads {} (one per job) or fewer --jobs",
+        args.jobs, args.threads, args.jobs));
   auto plugins = load_plugins();
   const auto db = db_path(common);
   auto exp = experiment_to_run(args.experiment, args.profile, db);
