@@ -1,14 +1,28 @@
 #!/usr/bin/env bash
 # Writes a profile's tables, figures and per-run numbers from a results store into results/<profile>/,
 # the directory the README's measured results are committed in.
-#   bash scripts/export-results.sh cpu [--db PATH]     (default store: results/results.db)
+#   bash scripts/export-results.sh cpu [--db PATH]        (default store: results/results.db)
+#   bash scripts/export-results.sh cpu --from-archives    (the committed results/cpu/archive/*/ only:
+#                                                           regenerates every committed file from them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-profile=${1:?usage: export-results.sh PROFILE [--db PATH]}
+profile=${1:?usage: export-results.sh PROFILE [--db PATH | --from-archives]}
 shift
 dfkd=$PWD/build/bin/dfkd
 out=results/$profile
 mkdir -p "$out/figures"
+if [ "${1:-}" = --from-archives ]; then
+  # One temporary store with every archive of the profile (archives that share runs link both
+  # experiments' cells to them); read through DFKD_DB so the files' fill commands name no temp path.
+  shift
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  for a in "$out"/archive/*/; do
+    [ -f "$a/archive.json" ] || continue
+    "$dfkd" ingest "$a" --db "$tmp/results.db" | tail -1 | sed "s|^dfkd:|export-results: $(basename "$a"):|"
+  done
+  export DFKD_DB=$tmp/results.db
+fi
 # An experiment with no completed run of the profile in this store keeps its committed files: a store
 # that holds only some experiments must not overwrite the others' results with empty tables.
 has_runs() {  # EXPERIMENT [--db PATH]
@@ -30,6 +44,17 @@ for e in table1 ablation labelled_data; do
   done
   "$dfkd" plot "experiments/$e.json" --profile "$profile" --out "$out/figures" "$@" > /dev/null
 done
+# The proposed study (docs/proposed-study.md): every row against DFAD at the table's selection, at the
+# final epoch, and on validation accuracy (what scripts/study_choice.py reads).
+if has_runs proposed_study "$@"; then
+  study=(table experiments/proposed_study.json --profile "$profile" --compare-to DFAD)
+  "$dfkd" "${study[@]}" "$@" > "$out/proposed_study.md"
+  "$dfkd" "${study[@]}" --format json "$@" > "$out/proposed_study.json"
+  "$dfkd" "${study[@]}" --selection final "$@" > "$out/proposed_study_final.md"
+  "$dfkd" "${study[@]}" --metric val_accuracy --selection best_val --format json "$@" \
+    > "$out/proposed_study_val.json"
+  "$dfkd" plot experiments/proposed_study.json --profile "$profile" --out "$out/figures" "$@" > /dev/null
+fi
 # The related papers' experiments, each row tested against the student trained without a teacher.
 for spec in kd_augmentation:Scratch knowledge_representing:Student kd_pruning:Scratch; do
   e=${spec%%:*}

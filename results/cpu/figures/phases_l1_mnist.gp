@@ -2,8 +2,8 @@ set terminal pngcairo size 720,600 font 'Sans,11'
 set output 'phases_l1_mnist.png'
 set title "MNIST: fine-tuning after L1 pruning, per phase\nprofile cpu, mean ± sample std over n seeds (none for n = 1)" noenhanced
 set datafile separator ','
-set xlabel 'epoch'
-set ylabel 'test accuracy (%)'
+set xlabel 'epoch' noenhanced
+set ylabel 'test accuracy (%)' noenhanced
 set key below noenhanced
 set grid lc rgb '#dddddd'
 set style fill transparent solid 0.18 noborder
