@@ -129,6 +129,18 @@ TEST_F(TableStatsTest, JsonCarriesCi95AndNoSpreadForOneSeed) {
   EXPECT_NE(j.at("ci95_rule").get<std::string>().find("95 %"), std::string::npos);
 }
 
+TEST_F(TableStatsTest, TrainingTimeCountsARunSharedByCellsOnce) {
+  ResultsStore store(db_);
+  fill(store);  // 14 runs of 1.0 s each
+  EXPECT_DOUBLE_EQ(build_table(store, experiment(), "stats.json").wall_seconds, 14.0);
+  // A's seed-0 run also read as C's seed 3 (two experiments' rows with one run key do this; so
+  // does a teacher shown in every column): its second second is not training time.
+  store.link_cell({"stats", "default", "C", "moons", 3, "A-0"});
+  const auto table = build_table(store, experiment(), "stats.json");
+  EXPECT_EQ(table.cells.at("C").at("moons").values.size(), 4u);
+  EXPECT_DOUBLE_EQ(table.wall_seconds, 14.0);
+}
+
 TEST_F(TableStatsTest, CompareToGivesWelchDiffAndP) {
   ResultsStore store(db_);
   fill(store);

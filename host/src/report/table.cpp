@@ -72,6 +72,8 @@ ResultTable build_table(const ResultsStore& store, const Experiment& exp, const 
   t.source_hint = hint;
   for (const auto& r : t.rows)
     for (const auto& c : t.columns) t.cells[r][c].paper = exp.paper_value(r, c);
+  std::set<std::string>
+      timed;  // a run read by several cells (a teacher in every column) trained once
   for (const auto& link : store.cells(exp.name, exp.profile)) {
     auto row = t.cells.find(link.row);
     if (row == t.cells.end()) continue;
@@ -91,7 +93,7 @@ ResultTable build_table(const ResultsStore& store, const Experiment& exp, const 
     if (const auto value = selected_value(store, *run, exp.metric)) {
       cell->second.values.push_back(*value);
       cell->second.seeds.push_back(link.seed);
-      t.wall_seconds += run->wall_seconds;
+      if (timed.insert(run->run_id).second) t.wall_seconds += run->wall_seconds;
     } else if (cell->second.without_metric++ == 0) {
       cell->second.without_metric_run = run->run_id;
     }
