@@ -72,8 +72,8 @@ ResultTable build_table(const ResultsStore& store, const Experiment& exp, const 
   t.source_hint = hint;
   for (const auto& r : t.rows)
     for (const auto& c : t.columns) t.cells[r][c].paper = exp.paper_value(r, c);
-  std::set<std::string>
-      timed;  // a run read by several cells (a teacher in every column) trained once
+  // A run read by several cells (a teacher in every column) trained once: its time counts once.
+  std::set<std::string> timed;
   for (const auto& link : store.cells(exp.name, exp.profile)) {
     auto row = t.cells.find(link.row);
     if (row == t.cells.end()) continue;
