@@ -63,6 +63,10 @@ for spec in kd_augmentation:Scratch knowledge_representing:Student kd_pruning:Sc
     "$dfkd" table "experiments/$e.json" --profile "$profile" --format "$f" \
       --compare-to "${spec#*:}" "$@" > "$out/$e.$f"
   done
+  if [ "$e" = knowledge_representing ]; then  # does Ψ make the student sparser? (README, E3)
+    "$dfkd" table "experiments/$e.json" --profile "$profile" --metric conv_weights_near_zero \
+      --compare-to Student "$@" > "$out/${e}_sparsity.md"
+  fi
   if grep -q '"figures"' "experiments/$e.json"; then
     "$dfkd" plot "experiments/$e.json" --profile "$profile" --out "$out/figures" "$@" > /dev/null
   fi

@@ -167,9 +167,15 @@ TEST_F(MergeRunTest, ACompletedRunOfTheStoreIsNeverOverwritten) {
   const auto local = main.plan_run(plan("k", "id-local"));
   ASSERT_TRUE(main.claim_run(local.run_id, ""));
   main.complete_run(local.run_id, {}, 1.0);
-  EXPECT_EQ(main.merge_run(shard_db_, "k", ingest_options()).outcome, Outcome::KeptCompleted);
+  const auto kept = main.merge_run(shard_db_, "k", ingest_options());
+  EXPECT_EQ(kept.outcome, Outcome::KeptCompleted);
+  EXPECT_EQ(kept.source_students, 0);
   EXPECT_EQ(main.find_run_by_key("k")->run_id, "id-local");
   EXPECT_TRUE(main.ingest_log().empty());
+  // The source's student of its own "k" learned from other weights than the kept run's: counted,
+  // so that ingest can say so.
+  write_completed_shard("k-student", "id-student", "k");
+  EXPECT_EQ(main.merge_run(shard_db_, "k", ingest_options()).source_students, 1);
 }
 
 TEST_F(MergeRunTest, ARunAlreadyHereStillGetsTheCellsOfASecondSourceThatSharesIt) {

@@ -92,6 +92,14 @@ void report_merge(const ShardToIngest& shard, const MergeResult& r, IngestSummar
       ++sum.kept;
       fmt::print(out, "  {:<40} the store already has this run completed (run {}); kept it\n",
                  shard.label, r.run_id.substr(0, 12));
+      // Same key, separate training (another machine, another time): not the same weights.
+      if (r.source_students > 0)
+        fmt::print(out,
+                   "  warning: {} source run(s) learned from the source's own training of {}, "
+                   "not from the one kept here; this store's tables will show them beside a "
+                   "teacher they did not read (ingest the source into a store without this run "
+                   "to keep them together)\n",
+                   r.source_students, shard.label);
       break;
     case MergeResult::Outcome::HeldHere:
       ++sum.in_progress;

@@ -142,6 +142,14 @@ std::optional<MergeResult> outcome_without_merging(const std::optional<RunState>
   return std::nullopt;
 }
 
+/// Runs of the attached source whose teacher is run `run_key`.
+int64_t count_source_students(SQLite::Database& db, const std::string& run_key) {
+  SQLite::Statement st(db, "SELECT count(*) FROM src.run WHERE parent_run_key = ?1");
+  st.bind(1, run_key);
+  st.executeStep();
+  return st.getColumn(0).getInt64();
+}
+
 /// Which run is merged: `id` here, `src_id` in the source, both with key `run_key`.
 struct MergedRun {
   std::string id, src_id, run_key;
@@ -326,6 +334,8 @@ MergeResult ResultsStore::merge_run(const fs::path& source_db, const std::string
     const auto here = find_run_state(*db_, "main", run_key);
     if (auto answer = outcome_without_merging(here, *src)) {
       link_source_cells(*db_, run_key);  // the run stays as it is here; its cells are linked
+      if (answer->outcome == MergeResult::Outcome::KeptCompleted)
+        answer->source_students = count_source_students(*db_, run_key);
       tx.commit();
       return *answer;
     }

@@ -128,6 +128,9 @@ struct MergeResult {
   } outcome = Outcome::Unchanged;
   std::string run_id;  ///< the run's id in this store
   std::string status;  ///< the status recorded (or found)
+  /// KeptCompleted: runs of the source that learned from the source's version of this run (its
+  /// students). They are merged all the same, so they sit beside a teacher they did not read.
+  int64_t source_students = 0;
 };
 
 /// An artifact a run read while training (its teacher's weights), pinned by content.
