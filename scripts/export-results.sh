@@ -53,6 +53,11 @@ if has_runs proposed_study "$@"; then
   "$dfkd" "${study[@]}" --selection final "$@" > "$out/proposed_study_final.md"
   "$dfkd" "${study[@]}" --metric val_accuracy --selection best_val --format json "$@" \
     > "$out/proposed_study_val.json"
+  # The hypotheses' evidence (H1, H3, H4): what each run logs beside its accuracy, at the final epoch.
+  for m in discrepancy teacher_top_class_fraction teacher_pred_entropy reg_activation_logit; do
+    "$dfkd" "${study[@]}" --metric "$m" --selection final "$@"
+    echo
+  done > "$out/proposed_study_diagnostics.md"
   "$dfkd" plot experiments/proposed_study.json --profile "$profile" --out "$out/figures" "$@" > /dev/null
 fi
 # The related papers' experiments, each row tested against the student trained without a teacher.

@@ -426,6 +426,10 @@ TEST_F(TableStatsTest, MetricOptionReadsAnotherLoggedMetric) {
   EXPECT_EQ(md.find("--only 'Teacher'"), std::string::npos) << md;  // ran; nothing to fill
   EXPECT_NE(md.find("--only 'B'"), std::string::npos) << md;        // never ran
   EXPECT_EQ(md.find(" · paper "), std::string::npos) << md;
+  EXPECT_EQ(md.find("paper value and Δ"), std::string::npos) << md;  // no paper value to explain
+  EXPECT_NE(render_table(accuracy, "md").find("paper value and Δ"), std::string::npos);
+  EXPECT_NE(md.find("Wall time of the runs shown (every attempt): 3.0 s."), std::string::npos)
+      << md;
   EXPECT_EQ(table.cells.at("Teacher").at("moons").without_metric, 1);
 
   auto r = cli("table stats --metric gap --format json " + db_arg());

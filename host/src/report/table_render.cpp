@@ -25,6 +25,13 @@ bool any_single_seed(const ResultTable& t) {
   return false;
 }
 
+bool any_paper_value(const ResultTable& t) {
+  for (const auto& [r, row] : t.cells)
+    for (const auto& [c, cell] : row)
+      if (cell.paper) return true;
+  return false;
+}
+
 /// "mean ± ci95 (n=k)"; one seed shows no ± at all (its spread is unknown, not zero).
 std::string mean_text(const TableCell& c, int d) {
   if (c.values.empty()) {
@@ -194,9 +201,11 @@ std::string render_markdown(const ResultTable& t) {
   if (!t.profile_description.empty()) o << " (" << t.profile_description << ")";
   o << ". Metric: `" << t.metric.key << "`, " << selection_text(t.metric)
     << "; mean ± 95 % CI (t, n seeds): half-width t_{0.975, n-1} · s / √n over the n completed "
-       "seeds; paper value and Δ = ours − paper where the paper reports one. Training time of the "
-       "runs shown: "
-    << fmt::format("{:.1f} s", t.wall_seconds) << ".\n\n";
+       "seeds"
+    << (any_paper_value(t) ? "; paper value and Δ = ours − paper where the paper reports one" : "")
+    // Wall clock, not CPU time: a run paused or sharing its cores counts the whole time.
+    << ". Wall time of the runs shown (every attempt): " << fmt::format("{:.1f} s", t.wall_seconds)
+    << ".\n\n";
   if (!t.compare_to.empty()) o << compare_rule(t) << ".\n\n";
   o << "| Model |";
   for (const auto& c : t.columns) o << ' ' << c << " |";
