@@ -477,6 +477,30 @@ TEST(Options, RangesAreMetadataTheResolvedValuesAreUnchanged) {
   EXPECT_FALSE(plain.min_value.has_value()) << "at_least & co. return a copy";
 }
 
+// A plugin reading an option with another type's accessor is told so, naming the option: a real
+// read with integer() used to come back truncated (0.7 -> 0) without a word, and string() on a
+// number threw nlohmann's type_error naming neither the plugin nor the option.
+TEST(Options, ReadingWithAnotherTypesAccessorNamesTheOption) {
+  const std::vector<dfkd::OptionSpec> specs = {dfkd::option_real("epsilon", 0.7, "e"),
+                                               dfkd::option_int("steps", 3, "s"),
+                                               dfkd::option_strings("names", {"a"}, "n")};
+  const dfkd::Options o("kd_ls", dfkd::resolve_options(specs, {{"steps", 4}}, "p"));
+  EXPECT_DOUBLE_EQ(o.real("epsilon"), 0.7);
+  EXPECT_EQ(o.integer("steps"), 4);
+  EXPECT_DOUBLE_EQ(o.real("steps"), 4.0);  // an integer is a fine real, as in the files
+  EXPECT_EQ(o.strings("names"), std::vector<std::string>{"a"});
+  auto error = [&](auto read) {
+    return dfkd::test_support::thrown_message<std::logic_error>(read, "std::logic_error");
+  };
+  EXPECT_EQ(error([&] { o.integer("epsilon"); }),
+            "kd_ls: option 'epsilon' holds real 0.7 but is read with Options::integer(); read it "
+            "with the accessor of the type info() declares for it");
+  EXPECT_NE(error([&] { o.string("steps"); }).find("'steps' holds integer 4"), std::string::npos);
+  EXPECT_NE(error([&] { o.reals("names"); }).find("read with Options::reals()"), std::string::npos);
+  EXPECT_EQ(error([&] { o.real("eps"); }),
+            "kd_ls: option 'eps' was read but never declared in info()");
+}
+
 TEST(Config, PaperValues) {
   auto exp = dfkd::host::parse_experiment(minimal(), "", "x.json");
   EXPECT_EQ(exp.paper_value("DFAD", "moons"), 97.5);

@@ -254,26 +254,63 @@ const nlohmann::json& Options::at(const std::string& name) const {
   return *it;
 }
 
+namespace {
+
+const char* accessor(OptionType type) {
+  switch (type) {
+    case OptionType::Integer:
+      return "integer";
+    case OptionType::Real:
+      return "real";
+    case OptionType::Boolean:
+      return "boolean";
+    case OptionType::String:
+      return "string";
+    case OptionType::IntegerList:
+      return "integers";
+    case OptionType::RealList:
+      return "reals";
+    case OptionType::StringList:
+      return "strings";
+  }
+  return "?";
+}
+
+}  // namespace
+
+// A resolved value always has its declared type, so a value the accessor cannot read means the
+// plugin reads the option as another type than info() declares: a real read with integer() would
+// otherwise be truncated to 0 without a word.
+const nlohmann::json& Options::at(const std::string& name, OptionType as) const {
+  const auto& v = at(name);
+  if (!matches(as, v))
+    throw std::logic_error(fmt::format(
+        "{}: option '{}' holds {} {} but is read with Options::{}(); read it with the accessor "
+        "of the type info() declares for it",
+        owner_, name, json_type_name(v), v.dump(), accessor(as)));
+  return v;
+}
+
 int64_t Options::integer(const std::string& n) const {
-  return at(n).get<int64_t>();
+  return at(n, OptionType::Integer).get<int64_t>();
 }
 double Options::real(const std::string& n) const {
-  return at(n).get<double>();
+  return at(n, OptionType::Real).get<double>();
 }
 bool Options::boolean(const std::string& n) const {
-  return at(n).get<bool>();
+  return at(n, OptionType::Boolean).get<bool>();
 }
 std::string Options::string(const std::string& n) const {
-  return at(n).get<std::string>();
+  return at(n, OptionType::String).get<std::string>();
 }
 std::vector<int64_t> Options::integers(const std::string& n) const {
-  return at(n).get<std::vector<int64_t>>();
+  return at(n, OptionType::IntegerList).get<std::vector<int64_t>>();
 }
 std::vector<double> Options::reals(const std::string& n) const {
-  return at(n).get<std::vector<double>>();
+  return at(n, OptionType::RealList).get<std::vector<double>>();
 }
 std::vector<std::string> Options::strings(const std::string& n) const {
-  return at(n).get<std::vector<std::string>>();
+  return at(n, OptionType::StringList).get<std::vector<std::string>>();
 }
 
 }  // namespace dfkd

@@ -77,8 +77,9 @@ nlohmann::json resolve_options(const std::vector<OptionSpec>& specs, const nlohm
                                const std::string& json_path,
                                const std::map<std::string, std::string>& value_paths);
 
-/// Resolved options as a plugin receives them. Reading an option the plugin did not declare
-/// is a programming error and throws std::logic_error naming the option.
+/// Resolved options as a plugin receives them. Reading an option the plugin did not declare, or
+/// with the accessor of another type (integer() on a real), is a programming error and throws
+/// std::logic_error naming the option.
 class Options {
  public:
   Options() = default;
@@ -96,6 +97,7 @@ class Options {
 
  private:
   const nlohmann::json& at(const std::string& name) const;
+  const nlohmann::json& at(const std::string& name, OptionType as) const;
   std::string owner_;
   nlohmann::json values_ = nlohmann::json::object();
 };
