@@ -343,7 +343,7 @@ TEST_F(CliTest, NonFiniteLossFailsTheRunNamingWhere) {
            {{"plugin", "dfad"}, {"options", {{"student_lr", 1e30}, {"generator_lr", 1e30}}}}},
           {"generator", {{"plugin", "mlp_generator"}}}}}},
        {"profiles", {{"smoke", {{"rows", nullptr}}}}}});
-  const auto r = cli("run '" + file + "' --profile smoke --seeds 1 --no-table " + db_arg());
+  const auto r = cli("run '" + file + "' --profile smoke --seeds 1 " + db_arg());
   EXPECT_EQ(r.exit_code, 1) << r.output;
   ResultsStore store(db_, ResultsStore::Mode::ReadOnly);
   bool found = false;
@@ -353,6 +353,12 @@ TEST_F(CliTest, NonFiniteLossFailsTheRunNamingWhere) {
     EXPECT_EQ(run.status, RunStatus::Failed);
     EXPECT_NE(run.error.find("non-finite"), std::string::npos) << run.error;
     EXPECT_NE(run.error.find("at epoch 1, iteration"), std::string::npos) << run.error;
+    EXPECT_EQ(run.error.find("-nan"), std::string::npos) << run.error;  // NaN, +inf or -inf
+    // The table `dfkd run` prints points at the failed run in the store the run went to.
+    EXPECT_NE(r.output.find("failed (dfkd runs show " + run.run_id.substr(0, 12) + " --db " +
+                            db_.string() + ")"),
+              std::string::npos)
+        << r.output;
   }
   EXPECT_TRUE(found) << r.output;
   for (const auto& run : store.runs("two_moons"))
@@ -616,7 +622,7 @@ TEST_F(CliTest, PluginsJsonReportsAFileThatFailsToLoadAsALoadFailure) {
   setenv("DFKD_PLUGIN_PATH", (dir_ / "plugins").c_str(), 1);
   const auto r = cli("plugins --json");
   unsetenv("DFKD_PLUGIN_PATH");
-  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_EQ(r.exit_code, 1) << r.output;  // the list is printed, and the refusal is an error
   const auto j = nlohmann::json::parse(r.output);
   ASSERT_EQ(j.at("failures").size(), 1u) << r.output;
   EXPECT_EQ(j.at("failures")[0].at("status"), "load_failed") << r.output;
@@ -697,6 +703,36 @@ TEST_F(CliTest, RunsShowTakesDbAfterTheIdAndTableHintsKeepTheDb) {
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("fill them with"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("--profile smoke --db " + db_.string()), std::string::npos) << r.output;
+}
+
+// A plugin rebuilt without a new version keeps its run keys, so its cached runs are reused: `dfkd
+// run` says so, per plugin, naming both builds, and says what to do if the change matters.
+TEST_F(CliTest, ACachedRunTrainedByAnotherBuildOfItsPluginIsNamed) {
+  const auto run =
+      "run '" + experiment() + "' --profile smoke --only Teacher --no-table " + db_arg();
+  auto r = cli(run);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = cli(run);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.find("another build"), std::string::npos) << r.output;  // the same build
+  // As if the method plugin had been rebuilt since the run: same name and version, other bytes.
+  const auto edit = shell("sqlite3 '" + db_.string() +
+                          "' \"UPDATE plugin SET file_sha256 = 'feedfacecafe' || "
+                          "substr(file_sha256, 13) WHERE kind = 'method'\" 2>&1");
+  ASSERT_EQ(edit.exit_code, 0) << edit.output;
+  r = cli(run);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("  cached ("), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("dfkd: warning: method plugin 'supervised' "), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find(": 1 cached run(s) were trained by another build of it (library sha256 "
+                          "feedfacecafe; loaded now: "),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("give it a new version in info() (new run keys) or rerun them with "
+                          "--force"),
+            std::string::npos)
+      << r.output;
 }
 
 // Ctrl-C right after `dfkd run --jobs 2` claimed its first runs, while the workers are still

@@ -305,7 +305,7 @@ TEST_F(ElfCheck, PluginHostRefusesATruncatedLibraryAndLoadsTheOthers) {
   const auto& f = host.failures()[0];
   EXPECT_EQ(f.status, dfkd::host::LoadStatus::BadFile);
   EXPECT_STREQ(dfkd::host::to_string(f.status), "bad_file");
-  EXPECT_TRUE(contains_all(f.message, {"PluginHost::load(): '" + truncated.string() +
+  EXPECT_TRUE(contains_all(f.message, {"plugin '" + truncated.string() +
                                            "': file: truncated: the "
                                            "file is 4096 bytes but its ",
                                        "rebuild the plugin"}));

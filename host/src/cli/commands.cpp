@@ -56,8 +56,14 @@ host::Experiment resolve_experiment(const std::string& what, const std::string& 
   throw ConfigError(fmt::format("'{}': no such experiment file", what));
 }
 
-std::string source_hint(const std::string& experiment) {
-  return looks_like_file(experiment) ? experiment : fmt::format("experiments/{}.json", experiment);
+/// The file to give `dfkd run` for an experiment named on the command line: the file itself, the
+/// project's experiments/NAME.json, or else the file the store says the definition came from.
+std::string source_hint(const std::string& experiment, const ResultsStore& store) {
+  if (looks_like_file(experiment)) return experiment;
+  const auto in_project = fmt::format("experiments/{}.json", experiment);
+  if (fs::exists(in_project)) return in_project;
+  const auto stored = store.experiment_source_file(experiment);
+  return !stored.empty() && fs::exists(stored) ? stored : in_project;
 }
 
 /// One experiment's cells for `dfkd status`.
@@ -252,14 +258,14 @@ int cmd_plugins(bool as_json) {
                                  {"status", host::to_string(f.status)},
                                  {"message", f.message}});
     fmt::print("{}\n", out.dump(2));
-    return 0;
+    return host->failures().empty() ? 0 : 1;
   }
   fmt::print("{:<12} {:<24} {:<8} {:<20} {}\n", "KIND", "NAME", "VERSION", "INTERFACE", "FILE");
   for (const auto* p : host->plugins())
     fmt::print("{:<12} {:<24} {:<8} {:<20} {}\n", to_string(p->entry.kind), p->entry.name,
                p->entry.version, p->interface_id, p->file.string());
   for (const auto& f : host->failures()) fmt::print(stderr, "not loaded: {}\n", f.message);
-  return 0;
+  return host->failures().empty() ? 0 : 1;  // a script checking its plugins sees the refusal
 }
 
 int cmd_models(const ReportArgs& args, bool json) {
@@ -311,7 +317,9 @@ int cmd_run(const Common& common, const RunArgs& args) {
              s.interrupted ? ", interrupted" : "", host::format_duration(s.wall_seconds));
   if (!args.no_table && !s.interrupted) {
     try {  // the runs are done: a table that cannot be built (best_val, no val split) is a note
-      fmt::print("\n{}", host::render_table(host::build_table(store, exp, args.experiment), "md"));
+      auto table = host::build_table(store, exp, args.experiment);
+      table.db = common.db;  // its commands name the store the runs went to
+      fmt::print("\n{}", host::render_table(table, "md"));
     } catch (const ConfigError& e) {
       fmt::print(stderr, "dfkd: no table: {}\n", e.what());
     }
@@ -345,7 +353,7 @@ int cmd_table(const Common& common, const ReportArgs& args) {
   ResultsStore store(db_path(common), ResultsStore::Mode::ReadOnly);
   auto exp = resolve_experiment(args.experiment, args.profile, &store);
   if (!args.selection.empty()) exp.metric.selection = args.selection;
-  const auto hint = source_hint(args.experiment);
+  const auto hint = source_hint(args.experiment, store);
   auto table = args.metric.empty() ? host::build_table(store, exp, hint)
                                    : host::build_table_of_metric(store, exp, hint, args.metric);
   table.db = common.db;
@@ -394,7 +402,7 @@ int cmd_report(const Common& common, const SiteArgs& args) {
     for (const auto& profile : profiles) {
       auto exp = resolve_experiment(what, profile, &store);
       if (!args.selection.empty()) exp.metric.selection = args.selection;
-      reported.push_back({std::move(exp), source_hint(what)});
+      reported.push_back({std::move(exp), source_hint(what, store)});
     }
   }
   if (reported.empty())

@@ -209,9 +209,11 @@ std::map<std::string, double> Engine::run_epoch(
     for (const auto& [key, value] : step_metrics) {
       if (!std::isfinite(value))
         throw NonFiniteError(
-            fmt::format("non-finite {} = {}{} at epoch {}, iteration {} (global step "
-                        "{}); lower the learning rates or check the method's loss",
-                        key, value, where, epoch + 1, i + 1, ctx.step));
+            fmt::format("non-finite {} = {}{} at epoch {}, iteration {} of {} (step {} of "
+                        "the run, counting from 1); lower the learning rates or check the "
+                        "method's loss",
+                        key, std::isnan(value) ? "NaN" : (value > 0 ? "+inf" : "-inf"), where,
+                        epoch + 1, i + 1, iters, ctx.step + 1));
       sums[key] += value;
     }
   }

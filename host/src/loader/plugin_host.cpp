@@ -139,7 +139,7 @@ fs::path absolute_normal(const fs::path& p) {
 }
 
 LoadResult refusal(const fs::path& path, LoadStatus status, const std::string& what) {
-  return LoadResult{status, path, fmt::format("PluginHost::load(): '{}': {}", path.string(), what)};
+  return LoadResult{status, path, fmt::format("plugin '{}': {}", path.string(), what)};
 }
 
 /// Opens the library and calls its entry symbol; `descriptor` is what the entry returned. The
@@ -331,7 +331,7 @@ std::vector<LoadResult> PluginHost::load_all(const std::vector<fs::path>& dirs) 
   std::vector<LoadResult> results;
   auto refuse_dir = [&](const fs::path& dir, const std::string& what) {
     LoadResult r{LoadStatus::NotFound, dir,
-                 fmt::format("PluginHost::load_all(): '{}': {}", dir.string(), what)};
+                 fmt::format("plugin search path '{}': {}", dir.string(), what)};
     failures_.push_back(r);
     results.push_back(std::move(r));
   };
@@ -430,7 +430,7 @@ const LoadedPlugin& PluginHost::get(PluginKind kind, const std::string& name) co
     else if (key.second == name)
       other_kinds.push_back(to_string(key.first));
   }
-  std::string msg = fmt::format("PluginHost::get(): unknown {} '{}'; ", to_string(kind), name);
+  std::string msg = fmt::format("unknown {} plugin '{}'; ", to_string(kind), name);
   if (known.empty()) {
     std::vector<std::string> dirs;
     for (const auto& d : impl_->searched) dirs.push_back(d.string());

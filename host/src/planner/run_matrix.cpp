@@ -1,6 +1,7 @@
 #include "planner/run_matrix.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <map>
 #include <optional>
 #include <set>
 
@@ -93,6 +95,42 @@ void print_plan(const std::vector<RunRecord>& runs, const Experiment& exp,
              "budget).\n");
 }
 
+// A plugin rebuilt without a new version keeps its runs' keys, so its old results are reused as
+// they are: fine for a rebuild that changes nothing, misleading while one develops the plugin.
+// One line per plugin whose library differs from the one that trained cached runs.
+std::vector<std::string> rebuilt_plugin_warnings(const std::vector<RunRecord>& runs,
+                                                 const ResultsStore& store,
+                                                 const PluginHost& plugins) {
+  struct Rebuilt {
+    int runs = 0;
+    std::set<std::string> before;
+    PluginRecord now;
+  };
+  std::map<std::string, Rebuilt> rebuilt;  // by "kind name"
+  for (const auto& r : runs) {
+    if (r.status != RunStatus::Completed) continue;
+    const auto now = plugins_of(r.config.get<RunConfig>(), plugins);
+    for (const auto& before : store.run_plugins(r.run_id))
+      for (const auto& p : now)
+        if (p.kind == before.kind && p.name == before.name && !before.file_sha256.empty() &&
+            p.file_sha256 != before.file_sha256) {
+          auto& b = rebuilt[p.kind + " " + p.name];
+          ++b.runs;
+          b.before.insert(before.file_sha256.substr(0, 12));
+          b.now = p;
+        }
+  }
+  std::vector<std::string> out;
+  for (const auto& [what, b] : rebuilt)
+    out.push_back(fmt::format(
+        "{} plugin '{}' {}: {} cached run(s) were trained by another build of it (library "
+        "sha256 {}; loaded now: {}, {}); their results are reused. If what the plugin computes "
+        "changed, give it a new version in info() (new run keys) or rerun them with --force",
+        b.now.kind, b.now.name, b.now.version, b.runs, fmt::join(b.before, ", "),
+        b.now.file_sha256.substr(0, 12), b.now.file_path));
+  return out;
+}
+
 }  // namespace
 
 std::vector<PluginRecord> plugins_of(const RunConfig& config, const PluginHost& plugins) {
@@ -176,6 +214,8 @@ RunMatrixSummary run_matrix(const Experiment& exp, const std::vector<CellRun>& c
   auto runs = plan_runs(exp, cells, store);
   LocalScheduler scheduler(exp, plugins, store, opt, out);
   scheduler.reset_forced_reruns(runs);
+  for (const auto& w : rebuilt_plugin_warnings(runs, store, plugins))
+    fmt::print(stderr, "dfkd: warning: {}\n", w);
   RunMatrixSummary summary = scheduler.train(runs);
   summary.planned = static_cast<int>(runs.size());
   summary.wall_seconds = seconds_since(t_start);

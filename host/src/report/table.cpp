@@ -224,23 +224,32 @@ nlohmann::json table_json(const ResultTable& t) {
   return j;
 }
 
+namespace {
+
+std::string shell_quoted(const std::string& s) {
+  if (s.find_first_not_of(
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./+=:,@") ==
+      std::string::npos)
+    return s;
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+}  // namespace
+
+std::string db_option(const ResultTable& t) {
+  return t.db.empty() ? "" : " --db " + shell_quoted(t.db);
+}
+
 std::vector<std::string> fill_commands(const ResultTable& t) {
   auto empty = [&](const std::string& r, const std::string& c) {  // and running it would help
     const auto& cell = t.cells.at(r).at(c);
     return cell.values.empty() && cell.without_metric == 0;
   };
-  auto quoted = [](const std::string& s) {
-    if (s.find_first_not_of(
-            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./+=:,@") ==
-        std::string::npos)
-      return s;
-    std::string q = "'";
-    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return q + "'";
-  };
   // The store the table was read from, so that the runs land where the table looks.
-  const auto base = fmt::format("dfkd run {} --profile {}{}", t.source_hint, t.profile,
-                                t.db.empty() ? "" : " --db " + quoted(t.db));
+  const auto base = fmt::format("dfkd run {} --profile {}{}", shell_quoted(t.source_hint),
+                                t.profile, db_option(t));
   std::vector<std::string> out;
   std::set<std::string> whole_columns;
   for (const auto& c : t.columns) {

@@ -62,7 +62,7 @@ struct ResultTable {
   std::vector<std::string> profile_columns;  ///< the columns `dfkd run` runs without --dataset
   std::vector<std::string> rows;
   std::map<std::string, std::map<std::string, TableCell>> cells;  ///< [row][column]
-  double wall_seconds = 0;  ///< training time of the runs shown
+  double wall_seconds = 0;  ///< wall time of the runs shown, every attempt
   std::string source_hint;  ///< what to pass to `dfkd run` to fill missing cells
   std::string db;           ///< the --db the user gave ("": none), repeated in those commands
   std::string compare_to;   ///< the reference row of the Welch tests ("": none)
@@ -75,6 +75,8 @@ struct ResultTable {
 /// The `dfkd run` commands that would fill the cells without results: one per missing column
 /// or row where a whole one is missing, else one per cell.
 std::vector<std::string> fill_commands(const ResultTable& table);
+/// " --db PATH" (shell-quoted) for the commands a table suggests, "" when no --db was given.
+std::string db_option(const ResultTable& table);
 
 ResultTable build_table(const ResultsStore& store, const Experiment& exp,
                         const std::string& source_hint);

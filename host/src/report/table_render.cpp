@@ -33,14 +33,15 @@ bool any_paper_value(const ResultTable& t) {
 }
 
 /// "mean ± ci95 (n=k)"; one seed shows no ± at all (its spread is unknown, not zero).
-std::string mean_text(const TableCell& c, int d) {
+/// `db`: the --db option of the `dfkd runs show` a failed run's cell suggests.
+std::string mean_text(const TableCell& c, int d, const std::string& db = "") {
   if (c.values.empty()) {
-    if (c.failed > 0) return fmt::format("failed (dfkd runs show {})", c.failed_run);
+    if (c.failed > 0) return fmt::format("failed (dfkd runs show {}{})", c.failed_run, db);
     if (c.pending > 0) return "not finished";
     return c.without_metric > 0 ? "not logged" : "not run";
   }
-  const auto n = c.failed > 0 ? fmt::format("n={}, {} failed: dfkd runs show {}", c.values.size(),
-                                            c.failed, c.failed_run)
+  const auto n = c.failed > 0 ? fmt::format("n={}, {} failed: dfkd runs show {}{}", c.values.size(),
+                                            c.failed, c.failed_run, db)
                               : fmt::format("n={}", c.values.size());
   if (!c.ci95) return fmt::format("{} ({})", format_value(c.mean, d), n);
   return fmt::format("{} ± {} ({})", format_value(c.mean, d), format_value(*c.ci95, d), n);
@@ -48,7 +49,7 @@ std::string mean_text(const TableCell& c, int d) {
 
 std::string cell_text(const ResultTable& t, const std::string& row, const TableCell& c) {
   const int d = t.decimals;
-  std::string s = mean_text(c, d);
+  std::string s = mean_text(c, d, db_option(t));
   if (!t.compare_to.empty() && !c.values.empty()) {
     if (row == t.compare_to)
       s += " · reference";

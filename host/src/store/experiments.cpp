@@ -127,4 +127,24 @@ std::optional<json> ResultsStore::experiment_definition(const std::string& name)
   });
 }
 
+std::vector<PluginRecord> ResultsStore::run_plugins(const std::string& run_id) const {
+  return guarded(path_, "run_plugins", [&] {
+    SQLite::Statement st(*db_,
+                         "SELECT p.kind, p.name, p.version, p.file_sha256, p.file_path, "
+                         "p.interface_id FROM run_plugin rp JOIN plugin p USING (plugin_id) "
+                         "WHERE rp.run_id = ?1 ORDER BY p.kind, p.name");
+    st.bind(1, run_id);
+    return store_detail::read_rows(st, [](store_detail::Row& r) {
+      PluginRecord p;
+      p.kind = r.text();
+      p.name = r.text();
+      p.version = r.text();
+      p.file_sha256 = r.text();
+      p.file_path = r.text();
+      p.interface_id = r.text();
+      return p;
+    });
+  });
+}
+
 }  // namespace dfkd::host

@@ -176,6 +176,8 @@ class ResultsStore {
   /// Returns the environment id (sha256 of its fields); inserts the row if new.
   std::string ensure_environment(const EnvironmentInfo& env);
   void record_plugins(const std::string& run_id, const std::vector<PluginRecord>& plugins);
+  /// The plugins a run was trained with, as record_plugins stored them.
+  std::vector<PluginRecord> run_plugins(const std::string& run_id) const;
 
   /// Inserts a planned run if no run has this run_key; returns the (existing or new) record.
   RunRecord plan_run(const RunPlan& plan);
