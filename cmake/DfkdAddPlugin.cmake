@@ -75,7 +75,6 @@ function(_dfkd_add_plugin_tests name maths)
     return()
   endif()
   include(GoogleTest)
-  enable_testing()  # out of tree nobody else does, and ctest would find no tests
   add_executable(${name}_tests ${_sources})
   target_link_libraries(${name}_tests PRIVATE ${maths} GTest::gtest GTest::gtest_main)
   gtest_discover_tests(${name}_tests)
