@@ -111,16 +111,20 @@ TEST(Config, UnknownKeysNameThePathAndListValidKeys) {
   auto e = minimal();
   e["rows"][1]["generater"] = e["rows"][1]["generator"];
   EXPECT_NE(config_error(e).find(
-                "x.json.rows[1].generater: unknown key; valid keys here: name, method, generator"),
+                "x.json.rows[1].generater: unknown key (did you mean 'generator'?); valid keys "
+                "here: name, method, generator"),
             std::string::npos)
       << config_error(e);
   e = minimal();
   e["trian"] = json::object();
-  EXPECT_NE(config_error(e).find("x.json.trian: unknown key"), std::string::npos);
+  EXPECT_NE(config_error(e).find("x.json.trian: unknown key (did you mean 'train'?)"),
+            std::string::npos)
+      << config_error(e);
   e = minimal();
   e["train"]["epoch"] = 3;
   EXPECT_NE(config_error(e).find(
-                "train.epoch: unknown key; valid keys here: epochs, iterations_per_epoch"),
+                "train.epoch: unknown key (did you mean 'epochs'?); valid keys here: epochs, "
+                "iterations_per_epoch"),
             std::string::npos)
       << config_error(e);
 }
@@ -144,7 +148,8 @@ TEST(Config, WrongTypesAndMissingKeysAreErrors) {
       << config_error(e);
   e = minimal();
   e["rows"][1]["method"]["plugin"] = "dfadd";
-  EXPECT_NE(config_error(e).find("no method plugin named 'dfadd'; loaded method plugins: "),
+  EXPECT_NE(config_error(e).find(
+                "no method plugin named 'dfadd' (did you mean 'dfad'?); loaded method plugins: "),
             std::string::npos)
       << config_error(e);
 }
@@ -499,6 +504,26 @@ TEST(Options, ReadingWithAnotherTypesAccessorNamesTheOption) {
   EXPECT_NE(error([&] { o.reals("names"); }).find("read with Options::reals()"), std::string::npos);
   EXPECT_EQ(error([&] { o.real("eps"); }),
             "kd_ls: option 'eps' was read but never declared in info()");
+}
+
+// Suggestions for a misspelt name: one clear candidate within two edits (a swap of neighbours is
+// one), never a guess between equals, never for a short name where two edits change most of it.
+TEST(DidYouMean, SuggestsOnlyAClearCloseCandidate) {
+  const std::vector<std::string> options{"temperature", "alpha", "gamma", "student_lr"};
+  EXPECT_EQ(dfkd::did_you_mean("temprature", options), " (did you mean 'temperature'?)");
+  EXPECT_EQ(dfkd::did_you_mean("studnet_lr", options), " (did you mean 'student_lr'?)");
+  EXPECT_EQ(dfkd::did_you_mean("lr_studnet", options), "");       // too far from anything
+  EXPECT_EQ(dfkd::did_you_mean("alpha", options), "");            // not a typo
+  EXPECT_EQ(dfkd::did_you_mean("gamm", {"gamma", "gamm2"}), "");  // two at one edit: a guess
+  EXPECT_EQ(dfkd::did_you_mean("ab", {"xy"}), "");
+  EXPECT_EQ(dfkd::did_you_mean("kd_lss", {"kd", "kd_ls", "dfad"}), " (did you mean 'kd_ls'?)");
+  // In a message: the unknown option of a plugin, with the path and the valid options.
+  const std::vector<dfkd::OptionSpec> specs = {dfkd::option_real("temperature", 4, "T")};
+  EXPECT_EQ(dfkd::test_support::message_of<ConfigError>([&] {
+              dfkd::resolve_options(specs, {{"temprature", 2}}, "f.rows[1].options");
+            }),
+            "f.rows[1].options.temprature: unknown option (did you mean 'temperature'?); valid "
+            "options: temperature (real)");
 }
 
 TEST(Config, PaperValues) {

@@ -173,6 +173,12 @@ nlohmann::json normalised(OptionType type, const nlohmann::json& v) {
   return v;
 }
 
+std::vector<std::string> names_of(const std::vector<OptionSpec>& specs) {
+  std::vector<std::string> names;
+  for (const auto& s : specs) names.push_back(s.name);
+  return names;
+}
+
 std::string valid_keys(const std::vector<OptionSpec>& specs) {
   std::vector<std::string> names;
   for (const auto& s : specs) names.push_back(fmt::format("{} ({})", s.name, to_string(s.type)));
@@ -202,8 +208,8 @@ nlohmann::json resolve_options(const std::vector<OptionSpec>& specs, const nlohm
   if (given.is_object()) {
     for (const auto& [key, value] : given.items()) {
       if (!known.count(key))
-        throw ConfigError(
-            fmt::format("{}: unknown option; valid options: {}", where(key), valid_keys(specs)));
+        throw ConfigError(fmt::format("{}: unknown option{}; valid options: {}", where(key),
+                                      did_you_mean(key, names_of(specs)), valid_keys(specs)));
     }
   }
   nlohmann::json out = nlohmann::json::object();

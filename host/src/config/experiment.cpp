@@ -273,8 +273,8 @@ void patch_rows(Experiment& exp, const json& patches, const std::string& path) {
       const auto rows = exp.rows_named(name);
       if (rows.empty())
         throw ConfigError(
-            fmt::format("{}.{}: no row named '{}'; rows: {}{}", path, name, name,
-                        fmt::join(exp.row_names(), ", "),
+            fmt::format("{}.{}: no row named '{}'{}; rows: {}{}", path, name, name,
+                        did_you_mean(name, exp.row_names()), fmt::join(exp.row_names(), ", "),
                         bases.empty() ? "" : fmt::format("; grids: {}", fmt::join(bases, ", "))));
       require_object(patch, json_path(path, name));
       // The name is what patches, by_column, --only and the store find the entry by.
@@ -358,8 +358,9 @@ void read_contrasts(const json& source, const std::string& root, Experiment& exp
                                     tpath, terms.size()));
     for (const auto& [row, coefficient] : terms.items()) {
       if (std::find(rows.begin(), rows.end(), row) == rows.end())
-        throw ConfigError(fmt::format("{}: '{}' is not a row of this experiment; its rows: '{}'",
-                                      json_path(tpath, row), row, fmt::join(rows, "', '")));
+        throw ConfigError(fmt::format("{}: '{}' is not a row of this experiment{}; its rows: '{}'",
+                                      json_path(tpath, row), row, did_you_mean(row, rows),
+                                      fmt::join(rows, "', '")));
       const double k = require_number(coefficient, json_path(tpath, row));
       if (k == 0)
         throw ConfigError(

@@ -79,8 +79,8 @@ void check_keys(const nlohmann::json& v, const std::string& path, const KeySet& 
   all.insert(all.end(), keys.optional.begin(), keys.optional.end());
   for (const auto& [key, value] : v.items()) {
     if (std::find(all.begin(), all.end(), key) == all.end())
-      throw ConfigError(
-          fmt::format("{}.{}: unknown key; valid keys here: {}", path, key, fmt::join(all, ", ")));
+      throw ConfigError(fmt::format("{}.{}: unknown key{}; valid keys here: {}", path, key,
+                                    did_you_mean(key, all), fmt::join(all, ", ")));
   }
   for (const auto& key : keys.required)
     if (!v.contains(key))

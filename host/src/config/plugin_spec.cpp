@@ -24,9 +24,9 @@ json resolve_plugin(const json& spec, PluginKind kind, const std::string& merged
     for (const auto* q : plugins.plugins())
       if (q->entry.kind == kind) known.push_back(q->entry.name);
     throw ConfigError(fmt::format(
-        "{}: no {} plugin named '{}'; loaded {} plugins: {} (see `dfkd plugins`; "
+        "{}: no {} plugin named '{}'{}; loaded {} plugins: {} (see `dfkd plugins`; "
         "out-of-tree plugins are found through DFKD_PLUGIN_PATH)",
-        plugin_path, to_string(kind), name, to_string(kind),
+        plugin_path, to_string(kind), name, did_you_mean(name, known), to_string(kind),
         known.empty() ? std::string("none") : fmt::format("{}", fmt::join(known, ", "))));
   }
   json options = spec.contains("options") ? spec.at("options") : json(nullptr);

@@ -30,8 +30,8 @@ std::vector<std::string> selected_rows(const Experiment& exp, const CellFilter& 
     if (named.empty()) {
       const auto bases = exp.grid_bases();
       throw ConfigError(fmt::format(
-          "--only {}: no such row in '{}'; rows: {}{}", r, exp.name,
-          fmt::join(exp.row_names(), ", "),
+          "--only {}: no such row in '{}'{}; rows: {}{}", r, exp.name,
+          did_you_mean(r, exp.row_names()), fmt::join(exp.row_names(), ", "),
           bases.empty() ? ""
                         : fmt::format("; grids (all of their rows): {}", fmt::join(bases, ", "))));
     }
@@ -328,7 +328,8 @@ size_t ColumnCells::read_row_index(const std::string& name, const std::string& p
           "{}: '{}' is the column's teacher row; name a row that trains a student", path, name));
     return i;
   }
-  throw ConfigError(fmt::format("{}: no row named '{}'; rows: {}", path, name,
+  throw ConfigError(fmt::format("{}: no row named '{}'{}; rows: {}", path, name,
+                                did_you_mean(name, exp_.row_names()),
                                 fmt::join(exp_.row_names(), ", ")));
 }
 

@@ -143,9 +143,9 @@ void compare_rows(ResultTable& t, const std::string& reference_row) {
   if (std::find(t.rows.begin(), t.rows.end(), reference_row) == t.rows.end()) {
     std::string rows;
     for (const auto& r : t.rows) rows += (rows.empty() ? "'" : ", '") + r + "'";
-    throw ConfigError(
-        fmt::format("--compare-to: '{}' is not a row of {} (profile {}); its rows: {}",
-                    reference_row, t.experiment, t.profile, rows));
+    throw ConfigError(fmt::format(
+        "--compare-to: '{}' is not a row of {} (profile {}){}; its rows: {}", reference_row,
+        t.experiment, t.profile, did_you_mean(reference_row, t.rows), rows));
   }
   t.compare_to = reference_row;
   for (const auto& c : t.columns) {

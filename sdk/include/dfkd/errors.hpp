@@ -3,6 +3,7 @@
 /// "<where>: <what>: expected <x>, found <y>[; <what to do>]".
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace dfkd {
 
@@ -23,5 +24,9 @@ class NonFiniteError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+/// " (did you mean 'x'?)" when `name` is a likely typo of exactly one of `known` (at most two
+/// edits, a swap of neighbours counting as one, and fewer than half its length); "" otherwise.
+std::string did_you_mean(const std::string& name, const std::vector<std::string>& known);
 
 }  // namespace dfkd
