@@ -10,6 +10,7 @@
 
 #include "dfkd/errors.hpp"
 #include "report/selection.hpp"
+#include "util/subprocess.hpp"
 
 namespace dfkd::host {
 
@@ -224,22 +225,8 @@ nlohmann::json table_json(const ResultTable& t) {
   return j;
 }
 
-namespace {
-
-std::string shell_quoted(const std::string& s) {
-  if (s.find_first_not_of(
-          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./+=:,@") ==
-      std::string::npos)
-    return s;
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-}  // namespace
-
 std::string db_option(const ResultTable& t) {
-  return t.db.empty() ? "" : " --db " + shell_quoted(t.db);
+  return t.db.empty() ? "" : " --db " + shell_quote(t.db);
 }
 
 std::vector<std::string> fill_commands(const ResultTable& t) {
@@ -248,8 +235,8 @@ std::vector<std::string> fill_commands(const ResultTable& t) {
     return cell.values.empty() && cell.without_metric == 0;
   };
   // The store the table was read from, so that the runs land where the table looks.
-  const auto base = fmt::format("dfkd run {} --profile {}{}", shell_quoted(t.source_hint),
-                                t.profile, db_option(t));
+  const auto base = fmt::format("dfkd run {} --profile {}{}", shell_quote(t.source_hint), t.profile,
+                                db_option(t));
   std::vector<std::string> out;
   std::set<std::string> whole_columns;
   for (const auto& c : t.columns) {
