@@ -87,6 +87,52 @@ TEST_F(CliTest, ExportedRunsIngestIntoAFreshStoreWithTheSameTableAndNothingToTra
   EXPECT_NE(all.output.find("artifact files of 7 runs)"), std::string::npos) << all.output;
 }
 
+// Two archives holding different definitions of one experiment (an archive also carries, as they
+// were then, the definitions of other experiments that share its runs): whatever the order of the
+// ingests, the store ends with the newer one, and says what it did with the other.
+TEST_F(CliTest, IngestKeepsTheNewerOfTwoDefinitionsInEitherOrder) {
+  const auto only = std::string(" --profile smoke --only Student --seeds 1 --no-table ");
+  auto r = cli("run '" + experiment() + "'" + only + db_arg());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = cli("export two_moons --profile smoke --out old " + db_arg());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto newer = patched_experiment({{"title", "two moons, revised"}});
+  r = cli("run '" + newer + "'" + only + "--replace-definition " + db_arg());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = cli("export two_moons --profile smoke --out new " + db_arg());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+
+  const auto title = [&](const std::string& db) {
+    const auto q =
+        cli("query \"SELECT title FROM experiment WHERE name = 'two_moons'\" --format "
+            "csv --db " +
+            db);
+    EXPECT_EQ(q.exit_code, 0) << q.output;
+    return q.output;
+  };
+  r = cli("ingest old --db a.db");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = cli("ingest new --db a.db");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("experiment two_moons: definition replaced by the archive's newer one ("),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("changed: title"), std::string::npos) << r.output;
+  EXPECT_NE(title("a.db").find("two moons, revised"), std::string::npos);
+
+  r = cli("ingest new --db b.db");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = cli("ingest old --db b.db");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("experiment two_moons: the store's definition kept, the archive's is "
+                          "older ("),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(title("b.db").find("two moons, revised"), std::string::npos);
+  r = cli("ingest old --db b.db");  // again: the two still differ, and the store still wins
+  EXPECT_NE(r.output.find("the store's definition kept"), std::string::npos) << r.output;
+}
+
 TEST_F(CliTest, ExportAndIngestOfArchivesNameWhatIsWrongAndExitTwo) {
   const auto run =
       cli("run '" + experiment() + "' --profile smoke --no-table --only DFAL " + db_arg());

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "dfkd/errors.hpp"
+#include "planner/definitions.hpp"
 #include "planner/progress.hpp"
 #include "slurm/task_state.hpp"
 #include "store/archive.hpp"
@@ -173,8 +174,21 @@ void ingest_archive(ResultsStore& store, const fs::path& dir, IngestSummary& sum
   const auto runs = archived_runs(dir);
   fmt::print(out, "dfkd: ingesting results archive {} ({} runs) into {}\n", dir.string(),
              runs.size(), store.path().string());
-  for (const auto& name : copy_archived_definitions(store, dir))
-    fmt::print(out, "  experiment {}: definition added\n", name);
+  for (const auto& d : copy_archived_definitions(store, dir)) {
+    using Action = DefinitionMerge::Action;
+    if (d.action == Action::Added) {
+      fmt::print(out, "  experiment {}: definition added\n", d.name);
+      continue;
+    }
+    const auto change = describe_definition_change(d.store_definition, d.archive_definition);
+    fmt::print(out,
+               d.action == Action::Replaced
+                   ? "  experiment {}: definition replaced by the archive's newer one ({} against "
+                     "the store's {}; {})\n"
+                   : "  experiment {}: the store's definition kept, the archive's is older ({} "
+                     "against the store's {}; {}); tables by name read the store's\n",
+               d.name, d.archive_time, d.store_time, change.empty() ? "titles differ" : change);
+  }
   for (const auto& run : runs) {
     TaskState state;
     state.kind = TaskState::Kind::Completed;

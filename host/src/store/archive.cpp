@@ -207,17 +207,26 @@ std::vector<ArchivedRun> archived_runs(const fs::path& dir) {
   return runs;
 }
 
-std::vector<std::string> copy_archived_definitions(ResultsStore& store, const fs::path& dir) {
+std::vector<DefinitionMerge> copy_archived_definitions(ResultsStore& store, const fs::path& dir) {
   const ResultsStore archive(dir / kArchiveStore, ResultsStore::Mode::ReadOnly);
-  std::vector<std::string> copied;
+  std::vector<DefinitionMerge> out;
   for (const auto& name : archive.experiments()) {
-    if (store.experiment_definition(name)) continue;
-    const auto def = archive.experiment_definition(name);
-    store.upsert_experiment(name, def->value("title", ""), *def,
-                            archive.experiment_source_file(name));
-    copied.push_back(name);
+    DefinitionMerge m{
+        DefinitionMerge::Action::Added,      name,    store.experiment_updated_at(name),
+        archive.experiment_updated_at(name), nullptr, *archive.experiment_definition(name)};
+    if (const auto mine = store.experiment_definition(name)) {
+      if (*mine == m.archive_definition) continue;
+      m.store_definition = *mine;
+      // ISO 8601 in UTC: the text order is the time order.
+      m.action = m.archive_time > m.store_time ? DefinitionMerge::Action::Replaced
+                                               : DefinitionMerge::Action::Kept;
+    }
+    if (m.action != DefinitionMerge::Action::Kept)
+      store.upsert_experiment(name, m.archive_definition.value("title", ""), m.archive_definition,
+                              archive.experiment_source_file(name), m.archive_time);
+    out.push_back(std::move(m));
   }
-  return copied;
+  return out;
 }
 
 }  // namespace dfkd::host

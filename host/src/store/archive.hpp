@@ -52,9 +52,19 @@ struct ArchivedRun {
 /// unreadable or lists a run its store does not hold.
 std::vector<ArchivedRun> archived_runs(const std::filesystem::path& dir);
 
-/// Copies the archive's experiment definitions into `store` where it has none of that name (a
-/// store's own definition is never replaced by an archive's). Returns the names copied.
-std::vector<std::string> copy_archived_definitions(ResultsStore& store,
-                                                   const std::filesystem::path& dir);
+/// What ingesting an archive did with one of its experiment definitions.
+struct DefinitionMerge {
+  enum class Action { Added, Replaced, Kept } action;
+  std::string name;
+  std::string store_time, archive_time;  ///< updated_at of each (ISO 8601, UTC)
+  nlohmann::json store_definition, archive_definition;
+};
+
+/// Copies the archive's experiment definitions into `store`. Where both hold one of a name and
+/// they differ, the newer wins: an archive also carries the definitions of other experiments that
+/// share its runs, as they were when it was exported, and those must not shadow the experiment's
+/// own later definition whatever the order of the ingests. Returns what changed or differs.
+std::vector<DefinitionMerge> copy_archived_definitions(ResultsStore& store,
+                                                       const std::filesystem::path& dir);
 
 }  // namespace dfkd::host

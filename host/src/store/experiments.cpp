@@ -15,7 +15,8 @@ using store_detail::guarded;
 using store_detail::text;
 
 void ResultsStore::upsert_experiment(const std::string& name, const std::string& title,
-                                     const json& definition, const std::string& source_file) {
+                                     const json& definition, const std::string& source_file,
+                                     const std::string& updated_at) {
   const char* op = "upsert_experiment";
   require_writable(op);
   if (name.empty()) fail(path_, op, "experiment name is empty");
@@ -24,8 +25,8 @@ void ResultsStore::upsert_experiment(const std::string& name, const std::string&
     SQLite::Statement st(
         *db_,
         "INSERT INTO experiment (name, title, definition_json, source_file, created_at, "
-        "updated_at) VALUES (?1, ?2, ?3, ?4, " DFKD_NOW ", " DFKD_NOW
-        ") "
+        "updated_at) VALUES (?1, ?2, ?3, ?4, " DFKD_NOW ", COALESCE(NULLIF(?5, ''), " DFKD_NOW
+        ")) "
         "ON CONFLICT (name) DO UPDATE SET title = excluded.title, "
         "definition_json = excluded.definition_json, "
         "source_file = CASE WHEN excluded.source_file = '' THEN source_file "
@@ -38,6 +39,7 @@ void ResultsStore::upsert_experiment(const std::string& name, const std::string&
     st.bind(2, title);
     st.bind(3, definition.dump());
     st.bind(4, source_file);
+    st.bind(5, updated_at);
     st.exec();
     tx.commit();
   });
@@ -107,6 +109,14 @@ void ResultsStore::record_plugins(const std::string& run_id,
       link.reset();
     }
     tx.commit();
+  });
+}
+
+std::string ResultsStore::experiment_updated_at(const std::string& name) const {
+  return guarded(path_, "experiment_updated_at", [&] {
+    SQLite::Statement st(*db_, "SELECT updated_at FROM experiment WHERE name = ?1");
+    st.bind(1, name);
+    return store_detail::read_first_row(st, store_detail::read_text).value_or(std::string());
   });
 }
 

@@ -169,8 +169,12 @@ class ResultsStore {
 
   /// Stores an experiment's definition (inserted or replaced; callers decide whether a
   /// replacement is allowed: planner/definitions.hpp). `source_file`: the file it came from.
+  /// `updated_at`: when the definition was written ("" = now; an ingest keeps the archive's).
   void upsert_experiment(const std::string& name, const std::string& title,
-                         const nlohmann::json& definition, const std::string& source_file = "");
+                         const nlohmann::json& definition, const std::string& source_file = "",
+                         const std::string& updated_at = "");
+  /// When the stored definition was last written (ISO 8601, UTC); "" when there is none.
+  std::string experiment_updated_at(const std::string& name) const;
   /// The file a stored definition came from ("" if unknown: stores before schema 3).
   std::string experiment_source_file(const std::string& name) const;
   /// Returns the environment id (sha256 of its fields); inserts the row if new.
