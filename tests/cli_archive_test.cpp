@@ -133,6 +133,43 @@ TEST_F(CliTest, IngestKeepsTheNewerOfTwoDefinitionsInEitherOrder) {
   EXPECT_NE(r.output.find("the store's definition kept"), std::string::npos) << r.output;
 }
 
+// A run shared by two experiments (same run key) belongs to both: `dfkd runs --experiment`
+// lists it, with its teacher, under each experiment's own row name, and `runs show` names every
+// cell that reads it, not only the experiment that planned it first.
+TEST_F(CliTest, ASharedRunIsListedUnderEveryExperimentThatReadsIt) {
+  auto r = cli("run '" + experiment() + "' --profile smoke --only DFAL --seeds 1 --no-table " +
+               db_arg());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto copy = experiment_json();
+  copy["experiment"] = "moons_copy";
+  auto dfal = copy["rows"][2];
+  ASSERT_EQ(dfal["name"], "DFAL");
+  dfal["name"] = "Copied";
+  copy["rows"] = {copy["rows"][0], dfal};
+  copy["profiles"]["smoke"]["rows"] = {{"Copied", copy["profiles"]["smoke"]["rows"]["DFAL"]}};
+  r = cli("run '" + write_experiment(copy, "copy.json") +
+          "' --profile smoke --only Copied --seeds 1 " + "--no-table " + db_arg());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_NE(r.output.find("0 completed now"), std::string::npos) << "the run is shared\n"
+                                                                 << r.output;
+  r = cli("runs --experiment moons_copy " + db_arg());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find(" moons_copy   Copied "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(" moons_copy   Teacher "), std::string::npos) << r.output;
+  EXPECT_EQ(count(r.output, "completed"), 2) << r.output;
+
+  std::string id;
+  {
+    ResultsStore store(db_, ResultsStore::Mode::ReadOnly);
+    for (const auto& run : store.runs("two_moons"))
+      if (run.row == "DFAL") id = run.run_id;
+  }
+  r = cli("runs show " + id + " " + db_arg());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("  cell       moons_copy / Copied / "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("  cell       two_moons / DFAL / "), std::string::npos) << r.output;
+}
+
 TEST_F(CliTest, ExportAndIngestOfArchivesNameWhatIsWrongAndExitTwo) {
   const auto run =
       cli("run '" + experiment() + "' --profile smoke --no-table --only DFAL " + db_arg());

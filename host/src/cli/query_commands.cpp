@@ -1,6 +1,7 @@
 // `dfkd query` and `dfkd runs`: the commands that print the store's rows as they are.
 #include <fmt/format.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -154,11 +155,14 @@ int cmd_runs(const Common& common, const RunsArgs& args) {
       throw ConfigError(
           fmt::format("no run with id or prefix '{}' in {}", args.show_id, store.path().string()));
     fmt::print(
-        "run {}\n  key        {}\n  cell       {} / {} / {} / seed {} (profile {})\n  status     "
-        "{} "
-        "(attempt {}, {} epochs, {:.1f} s)\n",
-        run->run_id, run->run_key, run->experiment, run->row, run->column, run->seed, run->profile,
-        host::to_string(run->status), run->attempt, run->epochs_done, run->wall_seconds);
+        "run {}\n  key        {}\n  planned as {} / {} / {} / seed {} (profile {})\n  status     "
+        "{} (attempt {}, {} epochs, {:.1f} s)\n",
+        run->run_id, run->run_key, run->experiment, run->row.empty() ? run->role : run->row,
+        run->column, run->seed, run->profile, host::to_string(run->status), run->attempt,
+        run->epochs_done, run->wall_seconds);
+    for (const auto& c : store.cells_reading(run->run_key))  // every table that reads it
+      fmt::print("  cell       {} / {} / {} / seed {} (profile {})\n", c.experiment, c.row,
+                 c.column, c.seed, c.profile);
     if (!run->error.empty()) fmt::print("  error      {}\n", run->error);
     if (!run->parent_run_id.empty()) {
       fmt::print("  teacher    {}\n", run->parent_run_id);
@@ -186,10 +190,25 @@ int cmd_runs(const Common& common, const RunsArgs& args) {
   }
   fmt::print("{:<12} {:<10} {:<12} {:<12} {:<14} {:<5} {:<10} {:>8}\n", "RUN", "PROFILE",
              "EXPERIMENT", "ROW", "COLUMN", "SEED", "STATUS", "SECONDS");
-  for (const auto& r : store.runs(args.experiment, args.status))
+  if (args.experiment.empty()) {
+    for (const auto& r : store.runs("", args.status))
+      fmt::print("{:<12} {:<10} {:<12} {:<12} {:<14} {:<5} {:<10} {:>8.1f}\n",
+                 r.run_id.substr(0, 12), r.profile, r.experiment, r.row, r.column, r.seed,
+                 host::to_string(r.status), r.wall_seconds);
+    return 0;
+  }
+  // The experiment's runs under its own row names, wherever they were planned first.
+  std::map<std::string, host::CellRecord> cell_of;
+  for (const auto& c : store.cells(args.experiment)) cell_of.emplace(c.run_key, c);
+  for (auto r : store.runs_of_experiment(args.experiment, args.status)) {
+    if (const auto it = cell_of.find(r.run_key); it != cell_of.end())
+      r.experiment = args.experiment, r.row = it->second.row;
+    else if (r.row.empty())
+      r.row = r.role;
     fmt::print("{:<12} {:<10} {:<12} {:<12} {:<14} {:<5} {:<10} {:>8.1f}\n", r.run_id.substr(0, 12),
                r.profile, r.experiment, r.row, r.column, r.seed, host::to_string(r.status),
                r.wall_seconds);
+  }
   return 0;
 }
 

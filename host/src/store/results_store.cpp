@@ -172,7 +172,8 @@ void ResultsStore::open_read_only() {
   if (!fs::exists(path_, ec))
     fail(path_, "open (read-only)",
          "no such file; a store is created by `dfkd run EXPERIMENT.json --db " + path_.string() +
-             "`");
+             "` or, from committed results, `dfkd ingest results/<profile>/archive/<name> --db " +
+             path_.string() + "`");
   guarded(path_, "open (read-only)", [&] {
     db_ = open_reader(path_, kBusyTimeoutMs);
     const int version = read_user_version(*db_);

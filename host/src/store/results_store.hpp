@@ -190,6 +190,12 @@ class ResultsStore {
   void link_cell(const CellRecord& cell);
   std::vector<CellRecord> cells(const std::string& experiment,
                                 const std::string& profile = "") const;
+  /// The table cells that read a run (one run may fill cells of several experiments).
+  std::vector<CellRecord> cells_reading(const std::string& run_key) const;
+  /// The runs an experiment's tables read (through its cells, wherever they were planned first),
+  /// the teachers they learned from, and the runs it planned; `status` "" for all.
+  std::vector<RunRecord> runs_of_experiment(const std::string& experiment,
+                                            const std::string& status = "") const;
 
   /// Atomically moves the run to Running (attempt + 1, heartbeat now) if it is planned, failed
   /// or killed, or running with a heartbeat older than `stale_after_seconds` (its claimant

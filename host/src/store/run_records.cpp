@@ -181,4 +181,35 @@ std::vector<RunRecord> ResultsStore::runs(const std::string& experiment,
   });
 }
 
+std::vector<RunRecord> ResultsStore::runs_of_experiment(const std::string& experiment,
+                                                        const std::string& status) const {
+  if (!status.empty()) run_status_from_string(status);  // validates; throws invalid_argument
+  return guarded(path_, "runs_of_experiment", [&] {
+    // A run planned first by another experiment still belongs to every experiment whose cells
+    // read it, and so do the teachers those runs learned from.
+    SQLite::Statement st(
+        *db_, fmt::format("WITH RECURSIVE k(run_key) AS ("
+                          "SELECT run_key FROM cell WHERE experiment = ?1 "
+                          "UNION SELECT run_key FROM run WHERE experiment = ?1 "
+                          "UNION SELECT r.parent_run_key FROM run r JOIN k USING (run_key) "
+                          "WHERE r.parent_run_key IS NOT NULL AND r.parent_run_key <> '') "
+                          "SELECT {} FROM run WHERE run_key IN (SELECT run_key FROM k) "
+                          "AND (?2 = '' OR status = ?2) ORDER BY created_at DESC, rowid DESC",
+                          store_detail::kRunColumns));
+    st.bind(1, experiment);
+    st.bind(2, status);
+    return store_detail::read_rows(st, store_detail::read_run);
+  });
+}
+
+std::vector<CellRecord> ResultsStore::cells_reading(const std::string& run_key) const {
+  return guarded(path_, "cells_reading", [&] {
+    SQLite::Statement st(*db_, fmt::format("SELECT {} FROM cell WHERE run_key = ?1 "
+                                           "ORDER BY experiment, profile, row, column_name, seed",
+                                           store_detail::kCellColumns));
+    st.bind(1, run_key);
+    return store_detail::read_rows(st, store_detail::read_cell);
+  });
+}
+
 }  // namespace dfkd::host
