@@ -440,5 +440,8 @@ TEST_F(TableStatsTest, MetricOptionReadsAnotherLoggedMetric) {
   EXPECT_NE(r.output.find("no completed run of stats (profile default) logs 'nope'"),
             std::string::npos)
       << r.output;
-  EXPECT_NE(r.output.find("gap, test_accuracy"), std::string::npos) << r.output;
+  // What every row logs, between them (the teacher logs no gap), and the likely one when misspelt.
+  EXPECT_NE(r.output.find("its runs log: gap, test_accuracy"), std::string::npos) << r.output;
+  r = cli("table stats --metric gapp " + db_arg());
+  EXPECT_NE(r.output.find("logs 'gapp' (did you mean 'gap'?)"), std::string::npos) << r.output;
 }

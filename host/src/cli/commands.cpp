@@ -75,14 +75,17 @@ struct StatusCells {
   std::map<std::string, host::RunRecord> as_planned;
 };
 
-/// The cells `dfkd status` lists, per experiment. A JSON file lists every cell of its profile,
-/// including cells no `dfkd run` has planned yet; a name lists the cells the store knows.
+/// The cells `dfkd status` lists, per experiment. A JSON file, or a name with --profile, lists
+/// every cell of the profile (from the file, or the definition the store keeps), including cells
+/// no `dfkd run` has planned yet; a name alone, or none, lists the cells the store knows.
 std::vector<StatusCells> status_cells(const ResultsStore& store, const ReportArgs& args) {
   std::vector<StatusCells> experiments;
-  if (!args.experiment.empty() &&
-      (looks_like_file(args.experiment) || fs::exists(args.experiment))) {
+  const bool file =
+      !args.experiment.empty() && (looks_like_file(args.experiment) || fs::exists(args.experiment));
+  if (file || (!args.experiment.empty() && !args.profile.empty())) {
     auto plugins = load_plugins();
-    auto exp = host::load_experiment(args.experiment, args.profile);
+    auto exp = file ? host::load_experiment(args.experiment, args.profile)
+                    : resolve_experiment(args.experiment, args.profile, &store);
     StatusCells status{exp.name, {}, {}};
     const auto cells = host::expand_cells(exp, *plugins, {});
     for (const auto& c : cells)

@@ -126,18 +126,20 @@ ResultTable build_table_of_metric(const ResultsStore& store, Experiment exp,
     for (auto& contrast : exp.contrasts) contrast.paper.clear();
   }
   auto t = build_table(store, exp, hint);
-  std::string completed_run;  // one that does not log `key`
+  std::set<std::string> completed_runs;  // a run of each cell, none logging `key`
   for (const auto& [r, row] : t.cells)
     for (const auto& [c, cell] : row) {
       if (!cell.values.empty()) return t;
-      if (completed_run.empty()) completed_run = cell.without_metric_run;
+      if (!cell.without_metric_run.empty()) completed_runs.insert(cell.without_metric_run);
     }
-  if (completed_run.empty()) return t;  // nothing completed yet: the table says what to run
-  std::vector<std::string> logged;
-  for (const auto& s : store.summaries(completed_run)) logged.push_back(s.key);
-  throw ConfigError(fmt::format(
-      "--metric: no completed run of {} (profile {}) logs '{}'; run {} logs: {}", exp.name,
-      exp.profile, key, completed_run.substr(0, 12), fmt::join(logged, ", ")));
+  if (completed_runs.empty()) return t;  // nothing completed yet: the table says what to run
+  std::set<std::string> logged;  // what the rows log between them (methods log different keys)
+  for (const auto& run : completed_runs)
+    for (const auto& s : store.summaries(run)) logged.insert(s.key);
+  const std::vector<std::string> keys(logged.begin(), logged.end());
+  throw ConfigError(
+      fmt::format("--metric: no completed run of {} (profile {}) logs '{}'{}; its runs log: {}",
+                  exp.name, exp.profile, key, did_you_mean(key, keys), fmt::join(keys, ", ")));
 }
 
 void compare_rows(ResultTable& t, const std::string& reference_row) {

@@ -201,12 +201,13 @@ void ingest_archive(ResultsStore& store, const fs::path& dir, IngestSummary& sum
 }
 
 void print_summary(const IngestSummary& sum, std::FILE* out) {
-  fmt::print(out,
-             "dfkd: {} merged, {} already ingested, {} lost, {} still queued or running, {} not "
-             "started{}{}\n",
-             sum.merged, sum.unchanged, sum.lost, sum.in_progress, sum.not_started,
-             sum.kept ? fmt::format(", {} kept (completed in the store already)", sum.kept) : "",
-             sum.errors ? fmt::format(", {} NOT INGESTED (see above)", sum.errors) : "");
+  // The sweep-only counts only where they are not zero: an archive's runs are all completed.
+  auto some = [](int n, const char* what) { return n ? fmt::format(", {} {}", n, what) : ""; };
+  fmt::print(out, "dfkd: {} merged, {} already ingested{}{}{}{}{}\n", sum.merged, sum.unchanged,
+             some(sum.lost, "lost"), some(sum.in_progress, "still queued or running"),
+             some(sum.not_started, "not started"),
+             some(sum.kept, "kept (completed in the store already)"),
+             some(sum.errors, "NOT INGESTED (see above)"));
 }
 
 }  // namespace
