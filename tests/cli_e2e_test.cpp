@@ -141,7 +141,8 @@ TEST_F(CliTest, ConfigErrorsNameThePathAndExitTwo) {
   auto r = cli("run '" + broken({{"rows", {{{"name", "X"}, {"methd", {{"plugin", "dfad"}}}}}}}) +
                "' --profile smoke " + db_arg());
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_NE(r.output.find("rows[0].methd: unknown key; valid keys here: name, method"),
+  EXPECT_NE(r.output.find("rows[0].methd: unknown key (did you mean 'method'?); valid keys here: "
+                          "name, method"),
             std::string::npos)
       << r.output;
 
