@@ -187,7 +187,7 @@ void ingest_archive(ResultsStore& store, const fs::path& dir, IngestSummary& sum
                      "the store's {}; {})\n"
                    : "  experiment {}: the store's definition kept, the archive's is older ({} "
                      "against the store's {}; {}); tables by name read the store's\n",
-               d.name, d.archive_time, d.store_time, change.empty() ? "titles differ" : change);
+               d.name, d.archive_time, d.store_time, change.empty() ? "the two differ" : change);
   }
   for (const auto& run : runs) {
     TaskState state;
