@@ -190,11 +190,13 @@ int cmd_runs(const Common& common, const RunsArgs& args) {
   }
   fmt::print("{:<12} {:<10} {:<12} {:<12} {:<14} {:<5} {:<10} {:>8}\n", "RUN", "PROFILE",
              "EXPERIMENT", "ROW", "COLUMN", "SEED", "STATUS", "SECONDS");
+  auto print = [](const host::RunRecord& r) {
+    fmt::print("{:<12} {:<10} {:<12} {:<12} {:<14} {:<5} {:<10} {:>8.1f}\n", r.run_id.substr(0, 12),
+               r.profile, r.experiment, r.row, r.column, r.seed, host::to_string(r.status),
+               r.wall_seconds);
+  };
   if (args.experiment.empty()) {
-    for (const auto& r : store.runs("", args.status))
-      fmt::print("{:<12} {:<10} {:<12} {:<12} {:<14} {:<5} {:<10} {:>8.1f}\n",
-                 r.run_id.substr(0, 12), r.profile, r.experiment, r.row, r.column, r.seed,
-                 host::to_string(r.status), r.wall_seconds);
+    for (const auto& r : store.runs("", args.status)) print(r);
     return 0;
   }
   // The experiment's runs under its own row names, wherever they were planned first.
@@ -205,9 +207,7 @@ int cmd_runs(const Common& common, const RunsArgs& args) {
       r.experiment = args.experiment, r.row = it->second.row;
     else if (r.row.empty())
       r.row = r.role;
-    fmt::print("{:<12} {:<10} {:<12} {:<12} {:<14} {:<5} {:<10} {:>8.1f}\n", r.run_id.substr(0, 12),
-               r.profile, r.experiment, r.row, r.column, r.seed, host::to_string(r.status),
-               r.wall_seconds);
+    print(r);
   }
   return 0;
 }
