@@ -699,6 +699,10 @@ TEST_F(CliTest, RunsShowTakesDbAfterTheIdAndTableHintsKeepTheDb) {
   r = cli("runs show " + id + " " + db_arg());
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("run " + id), std::string::npos) << r.output;
+  // The machine it trained on: this CPU (model name, or "unknown" without one) and its CPU count.
+  const auto cpus = std::to_string(sysconf(_SC_NPROCESSORS_ONLN));
+  EXPECT_NE(r.output.find("  machine    "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(", " + cpus + " CPUs (host "), std::string::npos) << r.output;
   // The table's "fill them with" commands write to the store the table was read from.
   r = cli("table '" + experiment() + "' --profile smoke " + db_arg());
   EXPECT_EQ(r.exit_code, 0) << r.output;

@@ -1,5 +1,6 @@
 // ResultsStore::merge_run: a sweep shard's run merged into the main store (what `dfkd ingest`
 // does per shard), and a teacher borrowed into a shard by reference.
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -58,7 +59,11 @@ class MergeRunTest : public ::testing::Test {
     shard.upsert_experiment("two_moons", "Two moons", {{"experiment", "two_moons"}});
     const auto run = shard.plan_run(plan(key, id, parent));
     shard.link_cell({"two_moons", "smoke", run.row, "two_moons", 0, key});
-    ASSERT_TRUE(shard.claim_run(run.run_id, shard.ensure_environment({})));
+    dfkd::host::EnvironmentInfo env;
+    env.hostname = "node1";
+    env.cpu_model = "Test CPU";
+    env.cpus = 4;
+    ASSERT_TRUE(shard.claim_run(run.run_id, shard.ensure_environment(env)));
     shard.log_epoch(run.run_id, 1, 10, {{"test_accuracy", 80.0}});
     shard.log_epoch(run.run_id, 2, 20, {{"test_accuracy", 90.0}});
     const fs::path model = dir_ / "shard" / "artifacts" / key / "model.pt";
@@ -138,6 +143,31 @@ TEST_F(MergeRunTest, IntoAFreshStoreBringsCellsExperimentAndLinksTheTeacherLater
   write_completed_shard("k-teacher", "id-teacher");
   EXPECT_EQ(main.merge_run(shard_db_, "k-teacher", ingest_options()).outcome, Outcome::Merged);
   EXPECT_EQ(main.find_run("id-student")->parent_run_id, "id-teacher");
+}
+
+TEST_F(MergeRunTest, TheMachineTravelsWithTheRunAndAShardOfSchemaThreeStillMerges) {
+  write_completed_shard("k-teacher", "id-teacher");
+  {
+    ResultsStore main(main_db_);
+    main.merge_run(shard_db_, "k-teacher", ingest_options());
+    EXPECT_EQ(main.environment(main.find_run("id-teacher")->environment_id)->machine(),
+              "Test CPU, 4 CPUs");
+  }
+  // The same shard as dfkd before schema 4 wrote it: no cpu_model, no cpus.
+  fs::remove_all(dir_ / "main");
+  fs::create_directories(dir_ / "main");
+  {
+    SQLite::Database db(shard_db_.string(), SQLite::OPEN_READWRITE);
+    db.exec(
+        "ALTER TABLE environment DROP COLUMN cpu_model; ALTER TABLE environment DROP COLUMN cpus;"
+        "PRAGMA user_version = 3;");
+  }
+  ResultsStore main(main_db_);
+  EXPECT_EQ(main.merge_run(shard_db_, "k-teacher", ingest_options()).outcome, Outcome::Merged);
+  const auto env = main.environment(main.find_run("id-teacher")->environment_id);
+  ASSERT_TRUE(env);
+  EXPECT_EQ(env->hostname, "node1");
+  EXPECT_EQ(env->machine(), "machine not recorded");
 }
 
 TEST_F(MergeRunTest, LostRunIsRecordedKilledWithTheReasonOnce) {

@@ -108,13 +108,13 @@ bool is_hex32(const std::string& s) {
 
 }  // namespace
 
-TEST_F(StoreTest, FreshStoreHasSchemaVersionThreeAndWal) {
+TEST_F(StoreTest, FreshStoreHasSchemaVersionFourAndWal) {
   ResultsStore store(db_);
-  EXPECT_EQ(store.schema_version(), 3);
+  EXPECT_EQ(store.schema_version(), 4);
   EXPECT_EQ(store.schema_version(), ResultsStore::kSchemaVersion);
   EXPECT_EQ(raw_scalar("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw_scalar("PRAGMA user_version"), "3");
-  EXPECT_EQ(store.query("PRAGMA user_version").rows[0][0], 3);  // read-only pragmas are allowed
+  EXPECT_EQ(raw_scalar("PRAGMA user_version"), "4");
+  EXPECT_EQ(store.query("PRAGMA user_version").rows[0][0], 4);  // read-only pragmas are allowed
   auto tables = store.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
   std::set<std::string> names;
   for (const auto& r : tables.rows) names.insert(r[0].get<std::string>());
@@ -141,11 +141,35 @@ TEST_F(StoreTest, VersionOneStoreMigratesToTheLatestKeepingItsRuns) {
   }
   raw_exec("INSERT INTO experiment (name, definition_json) VALUES ('e', '{}')");
   ResultsStore store(db_);
-  EXPECT_EQ(store.schema_version(), 3);
+  EXPECT_EQ(store.schema_version(), 4);
   EXPECT_EQ(store.find_run("r1")->run_key, "k1");
   EXPECT_TRUE(store.ingest_log().empty());
   EXPECT_FALSE(store.run_input("r1", "teacher"));
   EXPECT_EQ(store.experiment_source_file("e"), "");  // unknown for definitions stored before v3
+}
+
+TEST_F(StoreTest, VersionThreeStoreIsReadWithoutMigratingItsMachineNotRecorded) {
+  // A committed archive written before schema 4: read-only commands read it as it is.
+  std::string v3;
+  for (int i = 0; i < 3; ++i) v3 += dfkd::host::store_schema::migrations().at(i).sql;
+  raw_exec(v3 + "PRAGMA user_version = 3;");
+  raw_exec(
+      "INSERT INTO environment (environment_id, hostname) VALUES ('e3', 'vm');"
+      "INSERT INTO run (run_id, run_key, experiment, config_json, environment_id) "
+      "VALUES ('r1', 'k1', 'e', '{}', 'e3')");
+  {
+    const ResultsStore archive(db_, ResultsStore::Mode::ReadOnly);
+    EXPECT_EQ(archive.schema_version(), 3);
+    EXPECT_EQ(archive.find_run("r1")->environment_id, "e3");
+    const auto env = archive.environment("e3");
+    ASSERT_TRUE(env);
+    EXPECT_EQ(env->hostname, "vm");
+    EXPECT_EQ(env->machine(), "machine not recorded");
+  }
+  EXPECT_EQ(raw_scalar("PRAGMA user_version"), "3");  // reading changed nothing
+  ResultsStore store(db_);                            // writing migrates
+  EXPECT_EQ(store.schema_version(), 4);
+  EXPECT_EQ(store.environment("e3")->cpus, 0);
 }
 
 TEST_F(StoreTest, CreatesMissingParentDirectories) {
@@ -162,7 +186,7 @@ TEST_F(StoreTest, ReopeningIsIdempotent) {
   }
   for (int i = 0; i < 2; ++i) {
     ResultsStore store(db_);
-    EXPECT_EQ(store.schema_version(), 3);
+    EXPECT_EQ(store.schema_version(), 4);
     auto run = store.find_run(id);
     ASSERT_TRUE(run);
     EXPECT_EQ(run->run_key, "k1");
@@ -529,13 +553,24 @@ TEST_F(StoreTest, CellsExperimentsEnvironmentAndPlugins) {
   EXPECT_THROW(store.link_cell({"table1", "smoke", "KD", "two_moons", 1, "missing"}),
                std::runtime_error);
 
-  const EnvironmentInfo env{"abc", false, "GNU 12.2", "1.13.1", "cpu", 2, "openblas", "h"};
+  const EnvironmentInfo env{"abc", false,      "GNU 12.2", "1.13.1",   "cpu",
+                            2,     "openblas", "h",        "AMD EPYC", 2};
   const auto e1 = store.ensure_environment(env);
   EXPECT_EQ(e1.size(), 64u);
   EXPECT_EQ(store.ensure_environment(env), e1);
   EnvironmentInfo dirty = env;
   dirty.git_dirty = true;
   EXPECT_NE(store.ensure_environment(dirty), e1);
+  // Same hostname, another CPU: another machine (cloud hosts are all "vm").
+  EnvironmentInfo xeon = env;
+  xeon.cpu_model = "Intel Xeon";
+  const auto e2 = store.ensure_environment(xeon);
+  EXPECT_NE(e2, e1);
+  EXPECT_EQ(store.environment(e1)->machine(), "AMD EPYC, 2 CPUs");
+  EXPECT_EQ(store.environment(e2)->machine(), "Intel Xeon, 2 CPUs");
+  EXPECT_EQ(store.environment(e1)->hostname, "h");
+  EXPECT_TRUE(store.environment(e1)->git_dirty == false);
+  EXPECT_FALSE(store.environment("no-such-id"));
 
   const std::vector<PluginRecord> plugins = {
       {"method", "dfad", "1.0.0", "aa", "/p/libdfad.so", "dfkd.Method/1"},
@@ -575,7 +610,7 @@ TEST_F(StoreTest, QueryIsReadOnly) {
                             "INSERT");
   EXPECT_FALSE(fs::exists(dir_ / "other.db"));
   EXPECT_EQ(store.runs().size(), 1u);
-  EXPECT_EQ(store.schema_version(), 3);
+  EXPECT_EQ(store.schema_version(), 4);
   EXPECT_EQ(store.find_run(id)->status, RunStatus::Planned);
 
   const auto r = store.query(
@@ -599,7 +634,7 @@ TEST_F(StoreTest, QueryIsReadOnly) {
 
 TEST_F(StoreTest, NewerSchemaVersionIsRefusedUntouched) {
   raw_exec("CREATE TABLE future (x); PRAGMA user_version = 99;");
-  const std::string expected = "store schema version 99 is newer than this dfkd (3); upgrade dfkd";
+  const std::string expected = "store schema version 99 is newer than this dfkd (4); upgrade dfkd";
   std::string msg = error_of([&] { ResultsStore store(db_); });
   EXPECT_NE(msg.find(expected), std::string::npos) << msg;
   EXPECT_NE(msg.find(db_.string()), std::string::npos) << msg;
@@ -635,7 +670,7 @@ TEST_F(StoreTest, ReadOnlyStoreReadsButNeverWrites) {
   }
   ResultsStore ro(db_, ResultsStore::Mode::ReadOnly);
   EXPECT_EQ(ro.mode(), ResultsStore::Mode::ReadOnly);
-  EXPECT_EQ(ro.schema_version(), 3);
+  EXPECT_EQ(ro.schema_version(), 4);
   EXPECT_EQ(ro.find_run(id)->status, RunStatus::Running);
   EXPECT_EQ(ro.metric_series(id, "loss").size(), 1u);
   EXPECT_EQ(ro.query("SELECT count(*) FROM run").rows[0][0], 1);

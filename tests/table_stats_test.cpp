@@ -18,6 +18,7 @@ namespace {
 using dfkd::ConfigError;
 using dfkd::host::build_table;
 using dfkd::host::compare_rows;
+using dfkd::host::EnvironmentInfo;
 using dfkd::host::MetricSummary;
 using dfkd::host::render_table;
 using dfkd::host::ResultsStore;
@@ -52,7 +53,8 @@ class TableStatsTest : public dfkd::test_support::CliTest {
   std::string claimed_run(ResultsStore& store, const std::string& row, int seed) {
     if (env_.empty()) {
       store.upsert_experiment("stats", "Statistics table", kDefinition);
-      env_ = store.ensure_environment({"abc", false, "gcc", "2", "cpu", 1, "blas", "host"});
+      env_ = store.ensure_environment(
+          {"abc", false, "gcc", "2", "cpu", 1, "blas", "host", "Test CPU", 2});
     }
     RunPlan plan;
     plan.run_key = row + "-" + std::to_string(seed);
@@ -139,6 +141,33 @@ TEST_F(TableStatsTest, TrainingTimeCountsARunSharedByCellsOnce) {
   const auto table = build_table(store, experiment(), "stats.json");
   EXPECT_EQ(table.cells.at("C").at("moons").values.size(), 4u);
   EXPECT_DOUBLE_EQ(table.wall_seconds, 14.0);
+}
+
+TEST_F(TableStatsTest, WallTimeNamesTheMachineOfEachRun) {
+  ResultsStore store(db_);
+  fill(store);  // 14 runs of 1.0 s each on "Test CPU, 2 CPUs"
+  // One more seed of C, trained on another machine behind the same hostname.
+  env_ = store.ensure_environment(
+      {"abc", false, "gcc", "2", "cpu", 1, "blas", "host", "Other CPU", 8});
+  store.complete_run(claimed_run(store, "C", 3), {MetricSummary{"test_accuracy", 13, 13, 1, "max"}},
+                     2.5);
+  const auto table = build_table(store, experiment(), "stats.json");
+  EXPECT_DOUBLE_EQ(table.wall_seconds, 16.5);
+  const auto md = render_table(table, "md");
+  EXPECT_NE(md.find("every attempt): 16.5 s (Other CPU, 8 CPUs: 1 run, 2.5 s; Test CPU, 2 CPUs: "
+                    "14 runs, 14.0 s)."),
+            std::string::npos)
+      << md;
+  // Runs of dfkd before store schema 4 do not know their CPU; the table says so.
+  auto unrecorded = table;
+  unrecorded.machines = {{EnvironmentInfo{}.machine(), {1, 2.5}}};
+  EXPECT_NE(render_table(unrecorded, "md").find("16.5 s (machine not recorded)."),
+            std::string::npos);
+  const auto j = table_json(table).at("machines");
+  ASSERT_EQ(j.size(), 2u);
+  EXPECT_EQ(j[1].at("machine"), "Test CPU, 2 CPUs");
+  EXPECT_EQ(j[1].at("runs"), 14);
+  EXPECT_DOUBLE_EQ(j[0].at("wall_seconds").get<double>(), 2.5);
 }
 
 TEST_F(TableStatsTest, CompareToGivesWelchDiffAndP) {
@@ -428,7 +457,8 @@ TEST_F(TableStatsTest, MetricOptionReadsAnotherLoggedMetric) {
   EXPECT_EQ(md.find(" · paper "), std::string::npos) << md;
   EXPECT_EQ(md.find("paper value and Δ"), std::string::npos) << md;  // no paper value to explain
   EXPECT_NE(render_table(accuracy, "md").find("paper value and Δ"), std::string::npos);
-  EXPECT_NE(md.find("Wall time of the runs shown (every attempt): 3.0 s."), std::string::npos)
+  EXPECT_NE(md.find("Wall time of the runs shown (every attempt): 3.0 s on Test CPU, 2 CPUs."),
+            std::string::npos)
       << md;
   EXPECT_EQ(table.cells.at("Teacher").at("moons").without_metric, 1);
 

@@ -160,6 +160,10 @@ int cmd_runs(const Common& common, const RunsArgs& args) {
         run->run_id, run->run_key, run->experiment, run->row.empty() ? run->role : run->row,
         run->column, run->seed, run->profile, host::to_string(run->status), run->attempt,
         run->epochs_done, run->wall_seconds);
+    if (const auto env = store.environment(run->environment_id))  // the last attempt's
+      fmt::print("  machine    {} (host {}, {} threads, {}, dfkd {}{})\n", env->machine(),
+                 env->hostname, env->threads, env->blas, env->git_commit.substr(0, 12),
+                 env->git_dirty ? " with uncommitted changes" : "");
     for (const auto& c : store.cells_reading(run->run_key))  // every table that reads it
       fmt::print("  cell       {} / {} / {} / seed {} (profile {})\n", c.experiment, c.row,
                  c.column, c.seed, c.profile);

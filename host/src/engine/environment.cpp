@@ -36,6 +36,22 @@ std::string loaded_blas() {
   return found;
 }
 
+// The CPU a timing comes from: /proc/cpuinfo's "model name" (x86), else "unknown". Machines
+// behind one hostname differ (a DFAD iteration took 4.7 s on one Xeon, 11.5 s on an EPYC).
+std::string cpu_model() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("model name", 0) != 0) continue;
+    const auto colon = line.find(':');
+    if (colon == std::string::npos) break;
+    const auto begin = line.find_first_not_of(" \t", colon + 1);
+    if (begin == std::string::npos) break;
+    return line.substr(begin, line.find_last_not_of(" \t") + 1 - begin);
+  }
+  return "unknown";
+}
+
 }  // namespace
 
 EnvironmentInfo probe_environment(const std::string& device, int threads) {
@@ -54,6 +70,8 @@ EnvironmentInfo probe_environment(const std::string& device, int threads) {
   std::array<char, 256> host{};
   gethostname(host.data(), host.size() - 1);
   env.hostname = host.data();
+  env.cpu_model = cpu_model();
+  env.cpus = sysconf(_SC_NPROCESSORS_ONLN);
   return env;
 }
 

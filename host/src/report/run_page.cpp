@@ -155,19 +155,18 @@ std::string artifacts_table(const ResultsStore& store, const RunRecord& run) {
 }
 
 std::string environment_table(const ResultsStore& store, const RunRecord& run) {
-  if (run.environment_id.empty() ||
-      run.environment_id.find_first_not_of("0123456789abcdef") != std::string::npos)
-    return "";
-  const auto result = store.query(
-      "SELECT git_commit, git_dirty, compiler, torch_version, device, threads, blas, hostname "
-      "FROM environment WHERE environment_id = '" +
-      run.environment_id + "'");
-  if (result.rows.empty()) return "";
-  std::vector<std::pair<std::string, std::string>> pairs;
-  for (size_t i = 0; i < result.columns.size(); ++i) {
-    const auto& v = result.rows.front()[i];
-    pairs.emplace_back(result.columns[i], v.is_string() ? v.get<std::string>() : v.dump());
-  }
+  if (run.environment_id.empty()) return "";
+  const auto env = store.environment(run.environment_id);
+  if (!env) return "";
+  const std::vector<std::pair<std::string, std::string>> pairs = {
+      {"machine", env->machine()},
+      {"hostname", env->hostname},
+      {"git commit", env->git_commit + (env->git_dirty ? " (uncommitted changes)" : "")},
+      {"compiler", env->compiler},
+      {"LibTorch", env->torch_version},
+      {"device", env->device},
+      {"threads", std::to_string(env->threads)},
+      {"BLAS", env->blas}};
   return "<h2>Environment (last attempt)</h2>\n" + html_key_values(pairs);
 }
 

@@ -94,7 +94,13 @@ ResultTable build_table(const ResultsStore& store, const Experiment& exp, const 
     if (const auto value = selected_value(store, *run, exp.metric)) {
       cell->second.values.push_back(*value);
       cell->second.seeds.push_back(link.seed);
-      if (timed.insert(run->run_id).second) t.wall_seconds += run->wall_seconds;
+      if (timed.insert(run->run_id).second) {
+        t.wall_seconds += run->wall_seconds;
+        const auto env = store.environment(run->environment_id);
+        auto& machine = t.machines[env ? env->machine() : EnvironmentInfo{}.machine()];
+        ++machine.runs;
+        machine.wall_seconds += run->wall_seconds;
+      }
     } else if (cell->second.without_metric++ == 0) {
       cell->second.without_metric_run = run->run_id;
     }
@@ -175,8 +181,11 @@ nlohmann::json table_json(const ResultTable& t) {
   json j{{"experiment", t.experiment},     {"title", t.title},
          {"profile", t.profile},           {"profile_description", t.profile_description},
          {"metric", t.metric.key},         {"selection", t.metric.selection},
-         {"wall_seconds", t.wall_seconds}, {"columns", t.columns},
-         {"rows", json::array()}};
+         {"wall_seconds", t.wall_seconds}, {"machines", json::array()},
+         {"columns", t.columns},           {"rows", json::array()}};
+  for (const auto& [machine, time] : t.machines)
+    j["machines"].push_back(
+        {{"machine", machine}, {"runs", time.runs}, {"wall_seconds", time.wall_seconds}});
   for (const auto& r : t.rows) {
     json cells = json::object();
     for (const auto& c : t.columns) {

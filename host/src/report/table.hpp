@@ -63,6 +63,13 @@ struct ResultTable {
   std::vector<std::string> rows;
   std::map<std::string, std::map<std::string, TableCell>> cells;  ///< [row][column]
   double wall_seconds = 0;  ///< wall time of the runs shown, every attempt
+  /// The machines those runs' last attempts ran on (EnvironmentInfo::machine()), with how many
+  /// runs and how much of wall_seconds each: a wall time without its CPU compares with nothing.
+  struct MachineTime {
+    int runs = 0;
+    double wall_seconds = 0;
+  };
+  std::map<std::string, MachineTime> machines;
   std::string source_hint;  ///< what to pass to `dfkd run` to fill missing cells
   std::string db;           ///< the --db the user gave ("": none), repeated in those commands
   std::string compare_to;   ///< the reference row of the Welch tests ("": none)

@@ -195,6 +195,21 @@ std::string render_latex(const ResultTable& t) {
   return o.str();
 }
 
+/// " on AMD EPYC, 2 CPUs", or per machine when the runs come from several (a timing compares
+/// only with one measured on the same CPU).
+std::string machines_text(const ResultTable& t) {
+  if (t.machines.empty()) return "";
+  if (t.machines.size() == 1) {
+    const auto& machine = t.machines.begin()->first;
+    return machine == EnvironmentInfo{}.machine() ? " (" + machine + ")" : " on " + machine;
+  }
+  std::string parts;
+  for (const auto& [machine, time] : t.machines)
+    parts += fmt::format("{}{}: {} run{}, {:.1f} s", parts.empty() ? "" : "; ", machine, time.runs,
+                         time.runs == 1 ? "" : "s", time.wall_seconds);
+  return " (" + parts + ")";
+}
+
 std::string render_markdown(const ResultTable& t) {
   std::ostringstream o;
   o << "## " << t.title << "\n\n";
@@ -206,7 +221,7 @@ std::string render_markdown(const ResultTable& t) {
     << (any_paper_value(t) ? "; paper value and Δ = ours − paper where the paper reports one" : "")
     // Wall clock, not CPU time: a run paused or sharing its cores counts the whole time.
     << ". Wall time of the runs shown (every attempt): " << fmt::format("{:.1f} s", t.wall_seconds)
-    << ".\n\n";
+    << machines_text(t) << ".\n\n";
   if (!t.compare_to.empty()) o << compare_rule(t) << ".\n\n";
   o << "| Model |";
   for (const auto& c : t.columns) o << ' ' << c << " |";

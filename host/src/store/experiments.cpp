@@ -55,14 +55,17 @@ std::string ResultsStore::ensure_environment(const EnvironmentInfo& env) {
                        {"device", env.device},
                        {"threads", env.threads},
                        {"blas", env.blas},
-                       {"hostname", env.hostname}};
+                       {"hostname", env.hostname},
+                       {"cpu_model", env.cpu_model},
+                       {"cpus", env.cpus}};
   const std::string id = sha256_hex(fields.dump());  // keys sorted: a canonical form
   guarded(path_, op, [&] {
     SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
     SQLite::Statement st(*db_,
                          "INSERT OR IGNORE INTO environment (environment_id, git_commit, "
                          "git_dirty, compiler, torch_version, device, threads, blas, hostname, "
-                         "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, " DFKD_NOW ")");
+                         "cpu_model, cpus, created_at) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, " DFKD_NOW ")");
     st.bind(1, id);
     st.bind(2, env.git_commit);
     st.bind(3, env.git_dirty ? 1 : 0);
@@ -72,10 +75,41 @@ std::string ResultsStore::ensure_environment(const EnvironmentInfo& env) {
     st.bind(7, static_cast<int64_t>(env.threads));
     st.bind(8, env.blas);
     st.bind(9, env.hostname);
+    st.bind(10, env.cpu_model);
+    st.bind(11, env.cpus);
     st.exec();
     tx.commit();
   });
   return id;
+}
+
+std::optional<EnvironmentInfo> ResultsStore::environment(const std::string& environment_id) const {
+  const bool has_machine = schema_version() >= 4;  // an older store opened read-only
+  return guarded(path_, "environment", [&]() -> std::optional<EnvironmentInfo> {
+    SQLite::Statement st(
+        *db_, fmt::format("SELECT git_commit, git_dirty, compiler, torch_version, device, threads, "
+                          "blas, hostname, {} FROM environment WHERE environment_id = ?1",
+                          has_machine ? "cpu_model, cpus" : "'', 0"));
+    st.bind(1, environment_id);
+    if (!st.executeStep()) return std::nullopt;
+    EnvironmentInfo env;
+    env.git_commit = st.getColumn(0).getString();
+    env.git_dirty = st.getColumn(1).getInt() != 0;
+    env.compiler = st.getColumn(2).getString();
+    env.torch_version = st.getColumn(3).getString();
+    env.device = st.getColumn(4).getString();
+    env.threads = st.getColumn(5).getInt64();
+    env.blas = st.getColumn(6).getString();
+    env.hostname = st.getColumn(7).getString();
+    env.cpu_model = st.getColumn(8).getString();
+    env.cpus = st.getColumn(9).getInt64();
+    return env;
+  });
+}
+
+std::string EnvironmentInfo::machine() const {
+  if (cpu_model.empty()) return "machine not recorded";
+  return cpus > 0 ? fmt::format("{}, {} CPUs", cpu_model, cpus) : cpu_model;
 }
 
 void ResultsStore::record_plugins(const std::string& run_id,

@@ -3,6 +3,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <optional>
 #include <tuple>
 
@@ -155,17 +156,37 @@ struct MergedRun {
   std::string id, src_id, run_key;
 };
 
+/// The columns `table` has in both stores, comma-separated: a source of an older schema lacks
+/// the newer ones, which then take their defaults here.
+std::string shared_columns(SQLite::Database& db, const std::string& table) {
+  auto columns_of = [&](const std::string& schema) {
+    std::vector<std::string> names;
+    SQLite::Statement st(db, fmt::format("PRAGMA {}.table_info({})", schema, table));
+    while (st.executeStep()) names.push_back(st.getColumn(1).getString());
+    return names;
+  };
+  const auto theirs = columns_of("src");
+  std::string list;
+  for (const auto& c : columns_of("main"))
+    if (std::find(theirs.begin(), theirs.end(), c) != theirs.end())
+      list += (list.empty() ? "" : ", ") + c;
+  return list;
+}
+
 /// Content-addressed rows the run references: copied first, never replaced.
 void copy_referenced_rows(SQLite::Database& db, const MergedRun& run) {
+  const auto experiment = shared_columns(db, "experiment");
   exec(db,
-       "INSERT OR IGNORE INTO main.experiment SELECT * FROM src.experiment WHERE name = "
-       "(SELECT experiment FROM src.run WHERE run_id = ?1)",
+       fmt::format("INSERT OR IGNORE INTO main.experiment ({0}) SELECT {0} FROM src.experiment "
+                   "WHERE name = (SELECT experiment FROM src.run WHERE run_id = ?1)",
+                   experiment),
        run.src_id);
-  exec(
-      db,
-      "INSERT OR IGNORE INTO main.environment SELECT * FROM src.environment WHERE environment_id = "
-      "(SELECT environment_id FROM src.run WHERE run_id = ?1)",
-      run.src_id);
+  const auto environment = shared_columns(db, "environment");
+  exec(db,
+       fmt::format("INSERT OR IGNORE INTO main.environment ({0}) SELECT {0} FROM src.environment "
+                   "WHERE environment_id = (SELECT environment_id FROM src.run WHERE run_id = ?1)",
+                   environment),
+       run.src_id);
   exec(db,
        "INSERT OR IGNORE INTO main.plugin SELECT p.* FROM src.plugin p JOIN src.run_plugin rp "
        "ON rp.plugin_id = p.plugin_id WHERE rp.run_id = ?1",

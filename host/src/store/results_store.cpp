@@ -181,11 +181,11 @@ void ResultsStore::open_read_only() {
     if (version == 0)
       fail(path_, "open (read-only)",
            "not a dfkd results store (schema version 0); a store is created by `dfkd run`");
-    if (version < kSchemaVersion)
+    if (version < kOldestReadableVersion)
       fail(path_, "open (read-only)",
-           fmt::format("store schema version {} is older than this dfkd ({}); run `dfkd run` on it "
-                       "once (read-write) to migrate it",
-                       version, kSchemaVersion));
+           fmt::format("store schema version {} is older than this dfkd reads without migrating "
+                       "({} to {}); run `dfkd run` on it once (read-write) to migrate it",
+                       version, kOldestReadableVersion, kSchemaVersion));
     db_->exec("PRAGMA foreign_keys = ON");
   });
 }

@@ -68,6 +68,11 @@ struct EnvironmentInfo {
   int64_t threads = 0;
   std::string blas;
   std::string hostname;
+  std::string cpu_model;  ///< /proc/cpuinfo's model name; '' when not recorded (before schema 4)
+  int64_t cpus = 0;       ///< logical CPUs online; 0 when not recorded
+
+  /// "AMD EPYC, 2 CPUs", or "machine not recorded" for runs of dfkd before store schema 4.
+  std::string machine() const;
 };
 
 struct PluginRecord {
@@ -149,7 +154,10 @@ class ResultsStore {
   /// Wal: several processes on one host share the file. Rollback: a single-writer sweep shard,
   /// which may live on NFS/Lustre where WAL's shared memory does not work.
   enum class Journal { Wal, Rollback };
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
+  /// Read-only opening also takes stores this old (committed archives outlive schema changes);
+  /// readers of newer columns check schema_version().
+  static constexpr int kOldestReadableVersion = 3;
   /// A running run whose heartbeat is older than this has lost its process (engines heartbeat at
   /// least every 20 s): claim_run and reset_run take it over, merge_run and submit treat it as
   /// free.
@@ -179,6 +187,8 @@ class ResultsStore {
   std::string experiment_source_file(const std::string& name) const;
   /// Returns the environment id (sha256 of its fields); inserts the row if new.
   std::string ensure_environment(const EnvironmentInfo& env);
+  /// The environment row with this id (cpu_model '' and cpus 0 in stores before schema 4).
+  std::optional<EnvironmentInfo> environment(const std::string& environment_id) const;
   void record_plugins(const std::string& run_id, const std::vector<PluginRecord>& plugins);
   /// The plugins a run was trained with, as record_plugins stored them.
   std::vector<PluginRecord> run_plugins(const std::string& run_id) const;

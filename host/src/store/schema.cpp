@@ -161,6 +161,14 @@ CREATE INDEX run_input_artifact ON run_input (artifact_id);
 ALTER TABLE experiment ADD COLUMN source_file TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Version 4: which machine ran a run. The hostname alone does not tell (cloud machines are all
+// "vm"), and a timing means little without the CPU it was measured on; runs recorded before
+// version 4 keep '' and 0 ("not recorded").
+constexpr const char* kV4 = R"sql(
+ALTER TABLE environment ADD COLUMN cpu_model TEXT NOT NULL DEFAULT '';
+ALTER TABLE environment ADD COLUMN cpus INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -171,6 +179,7 @@ const std::vector<Migration>& migrations() {
        kV1},
       {2, "ingest_log: provenance of runs merged from Slurm sweep shards", kV2},
       {3, "run_input (the artifacts a run learned from, by sha256), experiment.source_file", kV3},
+      {4, "environment.cpu_model and environment.cpus: the machine a run's timing comes from", kV4},
   };
   return list;
 }
