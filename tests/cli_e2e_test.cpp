@@ -708,6 +708,13 @@ TEST_F(CliTest, RunsShowTakesDbAfterTheIdAndTableHintsKeepTheDb) {
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("fill them with"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("--profile smoke --db " + db_.string()), std::string::npos) << r.output;
+  // The file's default profile has no runs here: the table says which profile has.
+  r = cli("table '" + experiment() + "' " + db_arg());
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("has no runs of two_moons under profile 'default'; it has runs under: "
+                          "smoke (1 cell) (pass --profile NAME)"),
+            std::string::npos)
+      << r.output;
 }
 
 // A plugin rebuilt without a new version keeps its run keys, so its cached runs are reused: `dfkd

@@ -158,6 +158,31 @@ TEST_F(IntegrityTest, EmptyMatrixExitsTwoNamingThePath) {
       << r.output;
 }
 
+// An archive ingested in another clone carries the path of the file it was stored from, which
+// does not exist here: the clone's copy of that file is the same experiment, and a change to it
+// (a row added to a study) is taken, naming the change, as from the original path.
+TEST_F(IntegrityTest, ADefinitionStoredFromAFileNotOnThisMachineIsTheSameExperiment) {
+  const auto original = write_experiment(experiment_json(), "original.json");
+  ASSERT_EQ(
+      cli("run '" + original + "' --profile smoke --seeds 1 --only Student --no-table " + db_arg())
+          .exit_code,
+      0);
+  fs::remove(original);  // the author's checkout, seen from a clone
+  auto e = experiment_json();
+  e["description"] = "one more row";
+  const auto clone = write_experiment(e, "clone.json");
+  const auto r =
+      cli("run '" + clone + "' --profile smoke --seeds 1 --only Student --no-table " + db_arg());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("changes the stored definition of experiment 'two_moons' (stored from " +
+                          fs::weakly_canonical(original).string() +
+                          ", which is not on this machine): changed: description"),
+            std::string::npos)
+      << r.output;
+  ResultsStore store(db_, ResultsStore::Mode::ReadOnly);
+  EXPECT_EQ(store.experiment_source_file("two_moons"), fs::weakly_canonical(clone).string());
+}
+
 TEST_F(IntegrityTest, AStoredDefinitionIsNeverReplacedSilently) {
   ASSERT_EQ(cli(run("--only Student")).exit_code, 0);
   // A copy of the file keeping "experiment": "two_moons", from another path.

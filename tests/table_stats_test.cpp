@@ -19,6 +19,7 @@ using dfkd::ConfigError;
 using dfkd::host::build_table;
 using dfkd::host::compare_rows;
 using dfkd::host::EnvironmentInfo;
+using dfkd::host::fill_commands;
 using dfkd::host::MetricSummary;
 using dfkd::host::render_table;
 using dfkd::host::ResultsStore;
@@ -168,6 +169,21 @@ TEST_F(TableStatsTest, WallTimeNamesTheMachineOfEachRun) {
   EXPECT_EQ(j[1].at("machine"), "Test CPU, 2 CPUs");
   EXPECT_EQ(j[1].at("runs"), 14);
   EXPECT_DOUBLE_EQ(j[0].at("wall_seconds").get<double>(), 2.5);
+}
+
+// A cell with some of its seeds gets a fill command too (C has 3 of the 5 seeds); a full cell,
+// and the teacher's single run, get none.
+TEST_F(TableStatsTest, FillCommandsNameCellsWithSomeOfTheirSeeds) {
+  ResultsStore store(db_);
+  fill(store);
+  auto exp = experiment();
+  exp.seeds = 5;
+  const auto commands = fill_commands(build_table(store, exp, "stats.json"));
+  ASSERT_EQ(commands.size(), 1u);
+  EXPECT_EQ(commands[0],
+            "dfkd run stats.json --profile default --only 'C' --dataset 'moons'   # 3 of 5 seeds");
+  exp.seeds = 3;
+  EXPECT_TRUE(fill_commands(build_table(store, exp, "stats.json")).empty());
 }
 
 TEST_F(TableStatsTest, CompareToGivesWelchDiffAndP) {
@@ -461,6 +477,14 @@ TEST_F(TableStatsTest, MetricOptionReadsAnotherLoggedMetric) {
             std::string::npos)
       << md;
   EXPECT_EQ(table.cells.at("Teacher").at("moons").without_metric, 1);
+  // Against a row that does not log the metric, the missing test says so (not "n < 2").
+  auto versus_teacher = table;
+  dfkd::host::compare_rows(versus_teacher, "Teacher");
+  EXPECT_NE(render_table(versus_teacher, "md")
+                .find("0.0125 ± 0.0005 (n=3) · vs Teacher: no test (Teacher does not log this "
+                      "metric)"),
+            std::string::npos)
+      << render_table(versus_teacher, "md");
 
   auto r = cli("table stats --metric gap --format json " + db_arg());
   ASSERT_EQ(r.exit_code, 0) << r.output;

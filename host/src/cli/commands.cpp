@@ -345,6 +345,17 @@ int cmd_worker(const Common& common, const WorkerArgs& args) {
       stdout);
 }
 
+namespace {
+
+/// The profiles of `name` with runs in the store, in name order.
+std::vector<std::string> profiles_in_store(const ResultsStore& store, const std::string& name) {
+  std::set<std::string> profiles;
+  for (const auto& c : store.cells(name)) profiles.insert(c.profile);
+  return {profiles.begin(), profiles.end()};
+}
+
+}  // namespace
+
 int cmd_status(const Common& common, const ReportArgs& args) {
   ResultsStore store(db_path(common), ResultsStore::Mode::ReadOnly);
   const host::CostEstimate estimate(store);
@@ -362,6 +373,21 @@ int cmd_table(const Common& common, const ReportArgs& args) {
   table.db = common.db;
   if (!args.compare_to.empty()) host::compare_rows(table, args.compare_to);
   fmt::print("{}", host::render_table(table, args.format));
+  // An empty table of one profile while the store holds another's runs is most often a missing
+  // --profile: say which profiles have runs (on stderr: the table's format stays clean).
+  if (store.cells(exp.name, exp.profile).empty()) {
+    std::string others;
+    for (const auto& p : profiles_in_store(store, exp.name)) {
+      const auto n = store.cells(exp.name, p).size();
+      others +=
+          fmt::format("{}{} ({} cell{})", others.empty() ? "" : ", ", p, n, n == 1 ? "" : "s");
+    }
+    if (!others.empty())
+      fmt::print(stderr,
+                 "dfkd: {} has no runs of {} under profile '{}'; it has runs under: {} (pass "
+                 "--profile NAME)\n",
+                 store.path().string(), exp.name, exp.profile, others);
+  }
   return 0;
 }
 
@@ -376,17 +402,6 @@ int cmd_plot(const Common& common, const ReportArgs& args) {
     fmt::print("{}\n", png.string());
   return 0;
 }
-
-namespace {
-
-/// The profiles of `name` with runs in the store, in name order.
-std::vector<std::string> profiles_in_store(const ResultsStore& store, const std::string& name) {
-  std::set<std::string> profiles;
-  for (const auto& c : store.cells(name)) profiles.insert(c.profile);
-  return {profiles.begin(), profiles.end()};
-}
-
-}  // namespace
 
 int cmd_report(const Common& common, const SiteArgs& args) {
   ResultsStore store(db_path(common), ResultsStore::Mode::ReadOnly);

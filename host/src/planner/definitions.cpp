@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -93,8 +94,12 @@ void check_definition(const Experiment& exp, const ResultsStore* store, bool rep
   if (!stored || *stored == exp.source) return;
   const std::string changes = describe_definition_change(*stored, exp.source);
   const std::string stored_file = store->experiment_source_file(exp.name);
-  const bool other_file =
-      !stored_file.empty() && !exp.source_file.empty() && stored_file != exp.source_file;
+  // A stored path that does not exist here came with an ingested archive from another clone or
+  // machine: the same experiment file, elsewhere. Only two files present here are two experiments.
+  std::error_code ec;
+  const bool elsewhere = !stored_file.empty() && !std::filesystem::exists(stored_file, ec);
+  const bool other_file = !stored_file.empty() && !exp.source_file.empty() &&
+                          stored_file != exp.source_file && !elsewhere;
   const auto lost = rows_with_results(*store, exp.name, removed_rows(*stored, exp.source));
   const std::string from =
       exp.source_file.empty() ? std::string("this definition") : exp.source_file;
@@ -113,7 +118,11 @@ void check_definition(const Experiment& exp, const ResultsStore* store, bool rep
                     "stored one, add --replace-definition",
                     exp.name, store->path().string(), why, what));
   }
-  fmt::print(out, "dfkd: {} changes the stored definition of experiment '{}': {}\n", from, exp.name,
+  fmt::print(out, "dfkd: {} changes the stored definition of experiment '{}'{}: {}\n", from,
+             exp.name,
+             elsewhere && stored_file != exp.source_file
+                 ? fmt::format(" (stored from {}, which is not on this machine)", stored_file)
+                 : "",
              what);
 }
 

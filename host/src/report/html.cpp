@@ -62,7 +62,7 @@ std::string cell_html(const ResultTable& t, const std::string& row, const TableC
                        format_signed(c.versus->diff, d), html_escape(format_p(c.versus->p)),
                        html_escape(holm_suffix(c)));
     else
-      s += "<div class=\"muted\">no test (n &lt; 2)</div>";
+      s += "<div class=\"muted\">no test (" + html_escape(c.no_test) + ")</div>";
   }
   if (c.paper)
     s += c.values.empty()

@@ -70,6 +70,10 @@ ResultTable build_table(const ResultsStore& store, const Experiment& exp, const 
   t.columns = exp.column_names();
   t.profile_columns = exp.profile_columns.empty() ? t.columns : exp.profile_columns;
   t.rows = exp.row_names();
+  t.seeds = exp.seeds;
+  for (const auto& row : exp.rows)
+    if (const auto it = row.find("teacher"); it != row.end() && *it == true)
+      t.teacher_rows.insert(row.at("name").get<std::string>());
   t.source_hint = hint;
   for (const auto& r : t.rows)
     for (const auto& c : t.columns) t.cells[r][c].paper = exp.paper_value(r, c);
@@ -158,14 +162,23 @@ void compare_rows(ResultTable& t, const std::string& reference_row) {
   }
   t.compare_to = reference_row;
   for (const auto& c : t.columns) {
-    const auto& reference = t.cells.at(reference_row).at(c).values;
+    const auto& ref_cell = t.cells.at(reference_row).at(c);
+    const auto& reference = ref_cell.values;
+    // Said where the test is missing: a reference without the metric is not a lack of seeds.
+    const std::string ref_reason = !reference.empty() ? fmt::format("{} has n = 1", reference_row)
+                                   : ref_cell.without_metric > 0
+                                       ? fmt::format("{} does not log this metric", reference_row)
+                                       : fmt::format("{} has no completed run here", reference_row);
     std::vector<TableCell*> tested;
     std::vector<double> p;
     for (const auto& r : t.rows) {
       auto& cell = t.cells.at(r).at(c);
       cell.versus.reset();
       cell.p_holm.reset();
+      cell.no_test.clear();
       if (r != reference_row) cell.versus = welch_t_test(cell.values, reference);
+      if (!cell.versus && r != reference_row)
+        cell.no_test = reference.size() < 2 ? ref_reason : "n < 2";
       if (!cell.versus) continue;
       tested.push_back(&cell);
       p.push_back(cell.versus->p);
@@ -270,6 +283,15 @@ std::vector<std::string> fill_commands(const ResultTable& t) {
     for (const auto& c : cols) list += (list.empty() ? "'" : ",'") + c + "'";
     out.push_back(fmt::format("{} --only '{}' --dataset {}", base, r, list));
   }
+  // Cells with some of their seeds: the same command runs the missing ones (the rest are cached).
+  for (const auto& r : t.rows)
+    for (const auto& c : t.columns) {
+      const auto& cell = t.cells.at(r).at(c);
+      const auto n = static_cast<int64_t>(cell.values.size()) + cell.without_metric;
+      if (n == 0 || n >= t.seeds || t.teacher_rows.count(r)) continue;
+      out.push_back(
+          fmt::format("{} --only '{}' --dataset '{}'   # {} of {} seeds", base, r, c, n, t.seeds));
+    }
   return out;
 }
 

@@ -4,6 +4,7 @@
 /// row, the paper's number beside ours, the selection rule and profile stated.
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,8 @@ struct TableCell {
   /// This row against the table's compare_to row in the same column; absent for that row itself
   /// and where either cell has n < 2.
   std::optional<WelchTest> versus;
+  /// Why a cell with values has no `versus` ("n < 2", "DFAD does not log this metric", ...).
+  std::string no_test;
   /// versus->p adjusted by Holm's method over its family: the tests of every row against
   /// compare_to in this column (one family per column, as each column is read on its own).
   std::optional<double> p_holm;
@@ -61,6 +64,9 @@ struct ResultTable {
   std::vector<std::string> columns;
   std::vector<std::string> profile_columns;  ///< the columns `dfkd run` runs without --dataset
   std::vector<std::string> rows;
+  int64_t seeds =
+      1;  ///< the seeds a cell of this profile runs (a cell with fewer is partly filled)
+  std::set<std::string> teacher_rows;  ///< rows of a teacher: one run per column, whatever `seeds`
   std::map<std::string, std::map<std::string, TableCell>> cells;  ///< [row][column]
   double wall_seconds = 0;  ///< wall time of the runs shown, every attempt
   /// The machines those runs' last attempts ran on (EnvironmentInfo::machine()), with how many

@@ -57,7 +57,7 @@ std::string cell_text(const ResultTable& t, const std::string& row, const TableC
       s += fmt::format(" · vs {} {}, {}", t.compare_to, format_signed(c.versus->diff, d),
                        format_p(c.versus->p) + (significant(c) ? "*" : "") + holm_suffix(c));
     else
-      s += fmt::format(" · vs {}: no test (n < 2)", t.compare_to);
+      s += fmt::format(" · vs {}: no test ({})", t.compare_to, c.no_test);
   }
   if (c.paper)
     s += c.values.empty() ? fmt::format(" · paper {}", format_value(*c.paper, d))
