@@ -326,6 +326,14 @@ TEST_F(TableStatsTest, CliCompareToAndSelection) {
       << r.output;
   EXPECT_NE(r.output.find("'Teacher', 'A', 'B', 'C'"), std::string::npos) << r.output;
 
+  // The header says when --selection overrides the profile's (whose description may name it).
+  r = cli("table stats --selection best " + db_arg());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("(--selection best instead of the profile's final)"), std::string::npos)
+      << r.output;
+  r = cli("table stats " + db_arg());
+  EXPECT_EQ(r.output.find("instead of the profile's"), std::string::npos) << r.output;
+
   r = cli("table stats --selection best_val " + db_arg());
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("validation_size"), std::string::npos) << r.output;

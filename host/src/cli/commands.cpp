@@ -366,11 +366,13 @@ int cmd_status(const Common& common, const ReportArgs& args) {
 int cmd_table(const Common& common, const ReportArgs& args) {
   ResultsStore store(db_path(common), ResultsStore::Mode::ReadOnly);
   auto exp = resolve_experiment(args.experiment, args.profile, &store);
+  const auto profile_selection = exp.metric.selection;
   if (!args.selection.empty()) exp.metric.selection = args.selection;
   const auto hint = source_hint(args.experiment, store);
   auto table = args.metric.empty() ? host::build_table(store, exp, hint)
                                    : host::build_table_of_metric(store, exp, hint, args.metric);
   table.db = common.db;
+  if (profile_selection != exp.metric.selection) table.overridden_selection = profile_selection;
   if (!args.compare_to.empty()) host::compare_rows(table, args.compare_to);
   fmt::print("{}", host::render_table(table, args.format));
   // An empty table of one profile while the store holds another's runs is most often a missing

@@ -61,6 +61,9 @@ struct ContrastResult {
 struct ResultTable {
   std::string experiment, title, profile, profile_description;
   MetricSelection metric;
+  /// The profile's own selection when --selection overrode it ("" when not), said in the header:
+  /// the profile's description may name its selection.
+  std::string overridden_selection;
   std::vector<std::string> columns;
   std::vector<std::string> profile_columns;  ///< the columns `dfkd run` runs without --dataset
   std::vector<std::string> rows;

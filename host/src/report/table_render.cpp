@@ -216,6 +216,10 @@ std::string render_markdown(const ResultTable& t) {
   o << "Profile `" << t.profile << "`";
   if (!t.profile_description.empty()) o << " (" << t.profile_description << ")";
   o << ". Metric: `" << t.metric.key << "`, " << selection_text(t.metric)
+    << (t.overridden_selection.empty()
+            ? ""
+            : fmt::format(" (--selection {} instead of the profile's {})", t.metric.selection,
+                          t.overridden_selection))
     << "; mean ± 95 % CI (t, n seeds): half-width t_{0.975, n-1} · s / √n over the n completed "
        "seeds"
     << (any_paper_value(t) ? "; paper value and Δ = ours − paper where the paper reports one" : "")
