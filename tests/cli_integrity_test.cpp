@@ -35,6 +35,10 @@ std::string read_file(const fs::path& f) {
 
 class IntegrityTest : public CliTest {
  protected:
+  std::string run_file(const std::string& file, const std::string& extra) const {
+    return "run '" + file + "' --profile smoke --seeds 1 --jobs 1 --threads 1 --no-table " + extra +
+           " " + db_arg();
+  }
   std::string run(const std::string& extra) const {
     return "run '" + experiment() + "' --profile smoke --seeds 1 --jobs 1 --threads 1 --no-table " +
            extra + " " + db_arg();
@@ -181,6 +185,26 @@ TEST_F(IntegrityTest, ADefinitionStoredFromAFileNotOnThisMachineIsTheSameExperim
       << r.output;
   ResultsStore store(db_, ResultsStore::Mode::ReadOnly);
   EXPECT_EQ(store.experiment_source_file("two_moons"), fs::weakly_canonical(clone).string());
+}
+
+// A table by name reads the stored definition; when the experiment's file says otherwise (an
+// archive brought an older definition along), the table says so and how to read the file's.
+TEST_F(IntegrityTest, ATableByNameSaysWhenTheFileDefinesTheExperimentOtherwise) {
+  const auto file = patched_experiment({{"title", "as stored"}});
+  ASSERT_EQ(cli(run_file(file, "--only Student")).exit_code, 0);
+  auto r = cli("table two_moons --profile smoke " + db_arg());
+  EXPECT_EQ(r.output.find("holds another definition"), std::string::npos) << r.output;
+  patched_experiment({{"title", "edited since"}});  // the same path
+  r = cli("table two_moons --profile smoke " + db_arg());
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("dfkd: note: " + db_.string() +
+                          " holds another definition of 'two_moons' than " +
+                          fs::weakly_canonical(file).string()),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("(changed: title); this reads the stored one"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("as stored"), std::string::npos) << r.output;  // the stored title
 }
 
 TEST_F(IntegrityTest, AStoredDefinitionIsNeverReplacedSilently) {

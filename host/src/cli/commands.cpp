@@ -39,23 +39,6 @@ bool looks_like_file(const std::string& s) {
   return s.size() > 5 && s.substr(s.size() - 5) == ".json";
 }
 
-/// EXPERIMENT is a JSON file or the name of an experiment already in the store.
-host::Experiment resolve_experiment(const std::string& what, const std::string& profile,
-                                    const ResultsStore* store) {
-  if (looks_like_file(what) || fs::exists(what)) return host::load_experiment(what, profile);
-  if (store) {
-    if (auto def = store->experiment_definition(what))
-      return host::parse_experiment(*def, profile, what);
-    std::string known;
-    for (const auto& e : store->experiments()) known += (known.empty() ? "" : ", ") + e;
-    throw ConfigError(
-        fmt::format("'{}' is neither a JSON file nor an experiment in {}; experiments "
-                    "there: {}",
-                    what, store->path().string(), known.empty() ? "none" : known));
-  }
-  throw ConfigError(fmt::format("'{}': no such experiment file", what));
-}
-
 /// The file to give `dfkd run` for an experiment named on the command line: the file itself, the
 /// project's experiments/NAME.json, or else the file the store says the definition came from.
 std::string source_hint(const std::string& experiment, const ResultsStore& store) {
@@ -64,6 +47,47 @@ std::string source_hint(const std::string& experiment, const ResultsStore& store
   if (fs::exists(in_project)) return in_project;
   const auto stored = store.experiment_source_file(experiment);
   return !stored.empty() && fs::exists(stored) ? stored : in_project;
+}
+
+/// A name reads the store's definition, which an ingested archive may have brought as it was
+/// then: when the experiment's file here defines it otherwise, the same runs read differently
+/// (another selection, other rows), so say so and how to read the file's.
+void warn_if_file_differs(const std::string& name, const nlohmann::json& stored,
+                          const ResultsStore& store) {
+  static std::set<std::string> said;  // once per experiment (dfkd report resolves it per profile)
+  const auto file = source_hint(name, store);
+  std::error_code ec;
+  if (!fs::exists(file, ec) || !said.insert(name).second) return;
+  try {
+    const auto here = host::load_experiment(file, "").source;
+    if (here == stored) return;
+    fmt::print(stderr,
+               "dfkd: note: {} holds another definition of '{}' than {} ({}); this reads the "
+               "stored one, `{}` in place of the name reads the file's\n",
+               store.path().string(), name, file, host::describe_definition_change(stored, here),
+               file);
+  } catch (const std::exception&) {
+    // A file that does not load says why when it is named; the stored definition is read here.
+  }
+}
+
+/// EXPERIMENT is a JSON file or the name of an experiment already in the store.
+host::Experiment resolve_experiment(const std::string& what, const std::string& profile,
+                                    const ResultsStore* store) {
+  if (looks_like_file(what) || fs::exists(what)) return host::load_experiment(what, profile);
+  if (store) {
+    if (auto def = store->experiment_definition(what)) {
+      warn_if_file_differs(what, *def, *store);
+      return host::parse_experiment(*def, profile, what);
+    }
+    std::string known;
+    for (const auto& e : store->experiments()) known += (known.empty() ? "" : ", ") + e;
+    throw ConfigError(
+        fmt::format("'{}' is neither a JSON file nor an experiment in {}; experiments "
+                    "there: {}",
+                    what, store->path().string(), known.empty() ? "none" : known));
+  }
+  throw ConfigError(fmt::format("'{}': no such experiment file", what));
 }
 
 /// One experiment's cells for `dfkd status`.
