@@ -60,6 +60,17 @@ TEST_F(HonestTest, DependencyTeacherKeepsItsRowName) {
       << status.output;
   // By name with a profile, as with the file: the cells nothing has planned yet count too.
   EXPECT_NE(status.output.find(" not planned"), std::string::npos) << status.output;
+  // --summary: a line per row and column, its seeds counted by state.
+  const auto summary = cli("status two_moons --profile smoke --summary " + db_arg());
+  EXPECT_NE(
+      summary.output.find(fmt::format("{:<16} {:<16} 1 of 1 completed\n", "Teacher", "two_moons")),
+      std::string::npos)
+      << summary.output;
+  EXPECT_NE(summary.output.find(fmt::format("{:<16} {:<16} 0 of 2 completed, 2 not planned",
+                                            "Student", "two_moons")),
+            std::string::npos)
+      << summary.output;
+  EXPECT_EQ(summary.output.find(" seed "), std::string::npos) << summary.output;
   const auto table = cli("table two_moons --profile smoke --format json " + db_arg());
   ASSERT_EQ(table.exit_code, 0) << table.output;
   const auto j = nlohmann::json::parse(table.output);

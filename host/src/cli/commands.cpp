@@ -163,8 +163,27 @@ std::string status_detail(const ResultsStore& store, const host::RunRecord& run)
 }
 
 /// One experiment's cells with their status, then the totals and the training left.
+/// --summary: one line per profile, row and column, in the order of the cells.
+struct CellSummary {
+  std::string profile, row, column;
+  std::map<std::string, int> states;  ///< state -> seeds
+  int seeds = 0;
+};
+
+void print_summary(const std::vector<CellSummary>& cells, size_t profile_width, size_t row_width,
+                   size_t column_width) {
+  for (const auto& c : cells) {
+    const auto done = c.states.count("completed") ? c.states.at("completed") : 0;
+    std::string rest;
+    for (const auto& [state, n] : c.states)
+      if (state != "completed") rest += fmt::format(", {} {}", n, state);
+    fmt::print("  {:<{}} {:<{}} {:<{}} {} of {} completed{}\n", c.profile, profile_width, c.row,
+               row_width, c.column, column_width, done, c.seeds, rest);
+  }
+}
+
 void print_status(const ResultsStore& store, const host::CostEstimate& estimate,
-                  const StatusCells& status) {
+                  const StatusCells& status, bool summary) {
   fmt::print("{}\n", status.experiment);
   if (status.cells.empty()) fmt::print("  no planned cells\n");
   size_t profile_width = 8, row_width = 16, column_width = 16;
@@ -174,6 +193,7 @@ void print_status(const ResultsStore& store, const host::CostEstimate& estimate,
     column_width = std::max(column_width, host::display_width(c.column));
   }
   std::map<std::string, int> totals;
+  std::vector<CellSummary> by_cell;
   std::set<std::string> remaining_keys;
   double remaining = 0;
   int unknown = 0;
@@ -199,10 +219,19 @@ void print_status(const ResultsStore& store, const host::CostEstimate& estimate,
         remaining += s * left;
     }
     ++totals[state];
+    if (summary) {
+      if (by_cell.empty() || by_cell.back().profile != c.profile || by_cell.back().row != c.row ||
+          by_cell.back().column != c.column)
+        by_cell.push_back({c.profile, c.row, c.column, {}, 0});
+      ++by_cell.back().states[state];
+      ++by_cell.back().seeds;
+      continue;
+    }
     fmt::print("  {:<{}} {:<{}} {:<{}} seed {:<3} {:<11}{}\n", c.profile, profile_width, c.row,
                row_width, c.column, column_width, c.seed, state,
                run ? status_detail(store, *run) : "");
   }
+  print_summary(by_cell, profile_width, row_width, column_width);
   std::string t;
   for (const auto& [k, v] : totals) t += fmt::format("{}{} {}", t.empty() ? "" : ", ", v, k);
   if (!t.empty()) fmt::print("  total: {}\n", t);
@@ -383,7 +412,8 @@ std::vector<std::string> profiles_in_store(const ResultsStore& store, const std:
 int cmd_status(const Common& common, const ReportArgs& args) {
   ResultsStore store(db_path(common), ResultsStore::Mode::ReadOnly);
   const host::CostEstimate estimate(store);
-  for (const auto& status : status_cells(store, args)) print_status(store, estimate, status);
+  for (const auto& status : status_cells(store, args))
+    print_status(store, estimate, status, args.summary);
   return 0;
 }
 

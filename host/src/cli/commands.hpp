@@ -70,6 +70,7 @@ struct ReportArgs {
   std::string compare_to;  ///< table: Welch's t-test of every row against this row
   std::string selection;   ///< table: overrides the experiment's metric.selection ("": keep)
   std::string metric;      ///< table: another logged metric than the experiment's ("": keep)
+  bool summary = false;    ///< status: a line per row and column (its seeds by state), not per seed
 };
 
 /// `dfkd report`: the static HTML site.

@@ -225,6 +225,8 @@ void add_report_commands(CLI::App& app, Args& a, Dispatch& dispatch) {
   auto* status = app.add_subcommand("status", "per cell: planned / running / completed / failed");
   status->add_option("experiment", report.experiment, "experiment JSON file or name in the store");
   status->add_option("--profile", report.profile, "profile (default: all)");
+  status->add_flag("--summary", report.summary,
+                   "a line per row and column: how many of its seeds are completed, planned, ...");
   add_db(status, a);
   dispatch.emplace_back(status, [&a] { return cmd_status(a.common, a.report); });
 
