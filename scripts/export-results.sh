@@ -41,13 +41,11 @@ has_runs() {  # EXPERIMENT [--db PATH]
 for spec in table1:DFAL ablation:DFAD labelled_data:; do
   e=${spec%%:*} ref=${spec#*:}
   has_runs "$e" "$@" || continue
-  compare=()
-  [ -n "$ref" ] && compare=(--compare-to "$ref")
   for f in md json csv latex; do
-    ext=$f
-    [ "$f" = latex ] && ext=tex && compare=()
-    "$dfkd" table "experiments/$e.json" --profile "$profile" --format "$f" "${compare[@]}" "$@" \
-      > "$out/$e.$ext"
+    ext=$f args=(--format "$f")
+    [ -n "$ref" ] && args+=(--compare-to "$ref")
+    [ "$f" = latex ] && ext=tex args=(--format latex)
+    "$dfkd" table "experiments/$e.json" --profile "$profile" "${args[@]}" "$@" > "$out/$e.$ext"
   done
   "$dfkd" plot "experiments/$e.json" --profile "$profile" --out "$out/figures" "$@" > /dev/null
 done
@@ -88,11 +86,12 @@ for spec in kd_augmentation:Scratch knowledge_representing:Student kd_pruning:Sc
 done
 "$dfkd" query "SELECT c.experiment, c.row, c.column_name AS col, c.seed, r.run_key, r.attempt,
                  s.final_value AS final_test_accuracy, s.best_value AS best_test_accuracy,
-                 round(r.wall_seconds, 1) AS wall_seconds, e.threads, e.git_commit, e.git_dirty,
+                 round(r.wall_seconds, 1) AS wall_seconds, e.threads, e.git_commit,
                  (SELECT t.value FROM metric t WHERE t.run_id = r.run_id AND t.key = 'test_accuracy'
                     AND t.epoch = (SELECT v.epoch FROM metric v
                                    WHERE v.run_id = r.run_id AND v.key = 'val_accuracy'
-                                   ORDER BY v.value DESC, v.epoch LIMIT 1)) AS best_val_test_accuracy
+                                   ORDER BY v.value DESC, v.epoch LIMIT 1)) AS best_val_test_accuracy,
+                 e.git_dirty
                FROM cell c JOIN run r USING (run_key)
                JOIN metric_summary s ON s.run_id = r.run_id AND s.key = 'test_accuracy'
                LEFT JOIN environment e ON e.environment_id = r.environment_id

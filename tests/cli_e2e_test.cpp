@@ -1,6 +1,7 @@
 // End-to-end tests of the dfkd executable on the two-moons experiment's smoke profile: what a
 // user types, what lands in the store, what the reports print.
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -700,7 +701,9 @@ TEST_F(CliTest, RunsShowTakesDbAfterTheIdAndTableHintsKeepTheDb) {
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("run " + id), std::string::npos) << r.output;
   // The machine it trained on: this CPU (model name, or "unknown" without one) and its CPU count.
-  const auto cpus = std::to_string(sysconf(_SC_NPROCESSORS_ONLN));
+  cpu_set_t mask;  // the CPUs this process may use, as nproc counts them
+  ASSERT_EQ(sched_getaffinity(0, sizeof(mask), &mask), 0);
+  const auto cpus = std::to_string(CPU_COUNT(&mask));
   EXPECT_NE(r.output.find("  machine    "), std::string::npos) << r.output;
   EXPECT_NE(r.output.find(", " + cpus + " CPUs (host "), std::string::npos) << r.output;
   // The table's "fill them with" commands write to the store the table was read from.

@@ -166,15 +166,16 @@ TEST_F(IntegrityTest, EmptyMatrixExitsTwoNamingThePath) {
 // does not exist here: the clone's copy of that file is the same experiment, and a change to it
 // (a row added to a study) is taken, naming the change, as from the original path.
 TEST_F(IntegrityTest, ADefinitionStoredFromAFileNotOnThisMachineIsTheSameExperiment) {
-  const auto original = write_experiment(experiment_json(), "original.json");
+  fs::create_directories(dir_ / "author");
+  const auto original = write_experiment(experiment_json(), "author/study.json");
   ASSERT_EQ(
       cli("run '" + original + "' --profile smoke --seeds 1 --only Student --no-table " + db_arg())
           .exit_code,
       0);
-  fs::remove(original);  // the author's checkout, seen from a clone
+  fs::remove_all(dir_ / "author");  // the author's checkout, seen from a clone
   auto e = experiment_json();
   e["description"] = "one more row";
-  const auto clone = write_experiment(e, "clone.json");
+  const auto clone = write_experiment(e, "study.json");
   const auto r =
       cli("run '" + clone + "' --profile smoke --seeds 1 --only Student --no-table " + db_arg());
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -183,8 +184,19 @@ TEST_F(IntegrityTest, ADefinitionStoredFromAFileNotOnThisMachineIsTheSameExperim
                           ", which is not on this machine): changed: description"),
             std::string::npos)
       << r.output;
-  ResultsStore store(db_, ResultsStore::Mode::ReadOnly);
-  EXPECT_EQ(store.experiment_source_file("two_moons"), fs::weakly_canonical(clone).string());
+  {
+    ResultsStore store(db_, ResultsStore::Mode::ReadOnly);
+    EXPECT_EQ(store.experiment_source_file("two_moons"), fs::weakly_canonical(clone).string());
+  }
+  // A file of another name reusing the experiment's name is another experiment, stored path here
+  // or not.
+  fs::remove(clone);
+  e["description"] = "my variant";
+  const auto variant = write_experiment(e, "variant.json");
+  const auto refused =
+      cli("run '" + variant + "' --profile smoke --seeds 1 --only Student --no-table " + db_arg());
+  EXPECT_EQ(refused.exit_code, 2) << refused.output;
+  EXPECT_NE(refused.output.find("--replace-definition"), std::string::npos) << refused.output;
 }
 
 // A table by name reads the stored definition; when the experiment's file says otherwise (an

@@ -170,6 +170,22 @@ TEST_F(MergeRunTest, TheMachineTravelsWithTheRunAndAShardOfSchemaThreeStillMerge
   EXPECT_EQ(env->machine(), "machine not recorded");
 }
 
+TEST_F(MergeRunTest, AStoreOfSchemaTwoMergesItsExperimentAndRun) {
+  write_completed_shard("k-teacher", "id-teacher");
+  {  // As dfkd before schema 3 wrote it: no run_input, no experiment.source_file, no machine.
+    SQLite::Database db(shard_db_.string(), SQLite::OPEN_READWRITE);
+    db.exec(
+        "DROP TABLE run_input; ALTER TABLE experiment DROP COLUMN source_file;"
+        "ALTER TABLE environment DROP COLUMN cpu_model; ALTER TABLE environment DROP COLUMN cpus;"
+        "PRAGMA user_version = 2;");
+  }
+  ResultsStore main(main_db_);
+  EXPECT_EQ(main.merge_run(shard_db_, "k-teacher", ingest_options()).outcome, Outcome::Merged);
+  EXPECT_EQ(main.find_run("id-teacher")->status, RunStatus::Completed);
+  EXPECT_TRUE(main.experiment_definition("two_moons"));
+  EXPECT_EQ(main.experiment_source_file("two_moons"), "");
+}
+
 TEST_F(MergeRunTest, LostRunIsRecordedKilledWithTheReasonOnce) {
   {
     ResultsStore shard(shard_db_, ResultsStore::Mode::ReadWrite, ResultsStore::Journal::Rollback);

@@ -184,6 +184,11 @@ TEST_F(TableStatsTest, FillCommandsNameCellsWithSomeOfTheirSeeds) {
             "dfkd run stats.json --profile default --only 'C' --dataset 'moons'   # 3 of 5 seeds");
   exp.seeds = 3;
   EXPECT_TRUE(fill_commands(build_table(store, exp, "stats.json")).empty());
+  // C's missing seeds training now: nothing to fill.
+  exp.seeds = 5;
+  claimed_run(store, "C", 3);
+  claimed_run(store, "C", 4);
+  EXPECT_TRUE(fill_commands(build_table(store, exp, "stats.json")).empty());
 }
 
 TEST_F(TableStatsTest, CompareToGivesWelchDiffAndP) {

@@ -59,7 +59,9 @@ void warn_if_file_differs(const std::string& name, const nlohmann::json& stored,
   std::error_code ec;
   if (!fs::exists(file, ec) || !said.insert(name).second) return;
   try {
-    const auto here = host::load_experiment(file, "").source;
+    const auto loaded = host::load_experiment(file, "");
+    if (loaded.name != name) return;  // ./experiments/NAME.json may define another experiment
+    const auto& here = loaded.source;
     if (here == stored) return;
     fmt::print(stderr,
                "dfkd: note: {} holds another definition of '{}' than {} ({}); this reads the "

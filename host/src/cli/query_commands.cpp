@@ -161,9 +161,11 @@ int cmd_runs(const Common& common, const RunsArgs& args) {
         run->column, run->seed, run->profile, host::to_string(run->status), run->attempt,
         run->epochs_done, run->wall_seconds);
     if (const auto env = store.environment(run->environment_id))  // the last attempt's
-      fmt::print("  machine    {} (host {}, {} threads, {}, dfkd {}{})\n", env->machine(),
-                 env->hostname, env->threads, env->blas, env->git_commit.substr(0, 12),
-                 env->git_dirty ? " with uncommitted changes" : "");
+      fmt::print(
+          "  machine    {} (host {}, {} thread{}, {}, dfkd {}{})\n",
+          env->cpu_model.empty() ? "CPU not recorded (dfkd before store schema 4)" : env->machine(),
+          env->hostname, env->threads, env->threads == 1 ? "" : "s", env->blas,
+          env->git_commit.substr(0, 12), env->git_dirty ? " with uncommitted changes" : "");
     for (const auto& c : store.cells_reading(run->run_key))  // every table that reads it
       fmt::print("  cell       {} / {} / {} / seed {} (profile {})\n", c.experiment, c.row,
                  c.column, c.seed, c.profile);

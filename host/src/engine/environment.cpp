@@ -1,5 +1,6 @@
 #include "engine/environment.hpp"
 
+#include <sched.h>
 #include <torch/version.h>
 #include <unistd.h>
 
@@ -71,7 +72,10 @@ EnvironmentInfo probe_environment(const std::string& device, int threads) {
   gethostname(host.data(), host.size() - 1);
   env.hostname = host.data();
   env.cpu_model = cpu_model();
-  env.cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  // The CPUs this process may use (what nproc says): a container's, not its host's.
+  cpu_set_t mask;
+  env.cpus = sched_getaffinity(0, sizeof(mask), &mask) == 0 ? CPU_COUNT(&mask)
+                                                            : sysconf(_SC_NPROCESSORS_ONLN);
   return env;
 }
 

@@ -94,10 +94,14 @@ void check_definition(const Experiment& exp, const ResultsStore* store, bool rep
   if (!stored || *stored == exp.source) return;
   const std::string changes = describe_definition_change(*stored, exp.source);
   const std::string stored_file = store->experiment_source_file(exp.name);
-  // A stored path that does not exist here came with an ingested archive from another clone or
-  // machine: the same experiment file, elsewhere. Only two files present here are two experiments.
+  // A stored path that does not exist here, of a file with the same name, came with an ingested
+  // archive from another clone or machine: the same experiment file, elsewhere. Two files present
+  // here, or a file of another name, are two experiments.
   std::error_code ec;
-  const bool elsewhere = !stored_file.empty() && !std::filesystem::exists(stored_file, ec);
+  const bool elsewhere = !stored_file.empty() && !exp.source_file.empty() &&
+                         !std::filesystem::exists(stored_file, ec) &&
+                         std::filesystem::path(stored_file).filename() ==
+                             std::filesystem::path(exp.source_file).filename();
   const bool other_file = !stored_file.empty() && !exp.source_file.empty() &&
                           stored_file != exp.source_file && !elsewhere;
   const auto lost = rows_with_results(*store, exp.name, removed_rows(*stored, exp.source));

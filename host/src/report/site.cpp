@@ -136,7 +136,9 @@ std::string experiment_page(const ReportedExperiment& reported, const ResultTabl
                                 }),
                  commands.end());
   if (!commands.empty()) {
-    body += "<p>Cells without results; fill them with:</p>\n<pre>";
+    body +=
+        "<p>Cells without results, or with fewer seeds than the profile's; fill them "
+        "with:</p>\n<pre>";
     for (const auto& c : commands) body += html_escape(c) + "\n";
     body += "</pre>\n";
   }

@@ -196,6 +196,7 @@ nlohmann::json table_json(const ResultTable& t) {
          {"metric", t.metric.key},         {"selection", t.metric.selection},
          {"wall_seconds", t.wall_seconds}, {"machines", json::array()},
          {"columns", t.columns},           {"rows", json::array()}};
+  if (!t.overridden_selection.empty()) j["profile_selection"] = t.overridden_selection;
   for (const auto& [machine, time] : t.machines)
     j["machines"].push_back(
         {{"machine", machine}, {"runs", time.runs}, {"wall_seconds", time.wall_seconds}});
@@ -288,7 +289,7 @@ std::vector<std::string> fill_commands(const ResultTable& t) {
     for (const auto& c : t.columns) {
       const auto& cell = t.cells.at(r).at(c);
       const auto n = static_cast<int64_t>(cell.values.size()) + cell.without_metric;
-      if (n == 0 || n >= t.seeds || t.teacher_rows.count(r)) continue;
+      if (n == 0 || n + cell.pending >= t.seeds || t.teacher_rows.count(r)) continue;
       out.push_back(
           fmt::format("{} --only '{}' --dataset '{}'   # {} of {} seeds", base, r, c, n, t.seeds));
     }
@@ -320,7 +321,7 @@ std::string compare_rule(const ResultTable& t) {
       "Against {}: difference of means (row - {}) and the two-sided p of Welch's t-test; * p < "
       "0.05; † p < 0.05 also after Holm's adjustment over the column's tests against {} (the "
       "chance of any false † in a column is at most 0.05; beside a p < 0.05, Holm's p where it "
-      "differs); no test where either cell has n < 2",
+      "differs); no test where either cell has n < 2 or the reference does not log the metric",
       t.compare_to, t.compare_to, t.compare_to);
 }
 

@@ -241,7 +241,7 @@ std::string render_markdown(const ResultTable& t) {
   markdown_contrasts(t, o);
   const auto commands = fill_commands(t);
   if (!commands.empty()) {
-    o << "\nCells without results; fill them with:\n";
+    o << "\nCells without results, or with fewer seeds than the profile's; fill them with:\n";
     for (const auto& c : commands) o << "  " << c << '\n';
   }
   return o.str();

@@ -238,8 +238,9 @@ void merge_run_row(SQLite::Database& db, const MergedRun& run, bool already_here
 /// share runs, and the second one's cells must still point at the run the first one brought.
 void link_source_cells(SQLite::Database& db, const std::string& run_key) {
   exec(db,
-       "INSERT OR IGNORE INTO main.experiment SELECT * FROM src.experiment WHERE name IN "
-       "(SELECT experiment FROM src.cell WHERE run_key = ?1)",
+       fmt::format("INSERT OR IGNORE INTO main.experiment ({0}) SELECT {0} FROM src.experiment "
+                   "WHERE name IN (SELECT experiment FROM src.cell WHERE run_key = ?1)",
+                   shared_columns(db, "experiment")),
        run_key);
   exec(db,
        "INSERT OR REPLACE INTO main.cell (experiment, profile, row, column_name, seed, run_key) "
