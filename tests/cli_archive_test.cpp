@@ -168,6 +168,20 @@ TEST_F(CliTest, ASharedRunIsListedUnderEveryExperimentThatReadsIt) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("  cell       moons_copy / Copied / "), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("  cell       two_moons / DFAL / "), std::string::npos) << r.output;
+
+  // moons_copy's archive lists the run as first planned (two_moons' DFAL) and under its own cell.
+  r = cli("export moons_copy --profile smoke --out copy_archive " + db_arg());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto manifest = nlohmann::json::parse(std::ifstream(dir_ / "copy_archive/archive.json"));
+  bool found = false;
+  for (const auto& run : manifest.at("runs")) {
+    if (run.at("row") != "DFAL") continue;
+    found = true;
+    ASSERT_EQ(run.at("cells").size(), 1u) << run.dump();
+    EXPECT_EQ(run.at("cells")[0].at("row"), "Copied") << run.dump();
+    EXPECT_EQ(run.at("cells")[0].at("column"), "two_moons") << run.dump();
+  }
+  EXPECT_TRUE(found) << manifest.dump(1);
 }
 
 TEST_F(CliTest, ExportAndIngestOfArchivesNameWhatIsWrongAndExitTwo) {

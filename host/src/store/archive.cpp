@@ -86,8 +86,10 @@ fs::path staging_dir_for(const fs::path& dir) {
   return staging;
 }
 
-/// Rows sorted by row, column, seed (teachers, with no row, by their column): stable diffs.
-json manifest(const ExportOptions& opt, const Selection& sel) {
+/// Rows sorted by row, column, seed (teachers, with no row, by their column): stable diffs. A
+/// run's row and column are those it was first planned under (another experiment's, for a run
+/// two experiments share); `cells` are the archived experiment's own.
+json manifest(const ResultsStore& store, const ExportOptions& opt, const Selection& sel) {
   std::vector<const RunRecord*> runs;
   for (const auto& [key, run] : sel.runs) runs.push_back(&run);
   std::sort(runs.begin(), runs.end(), [](const RunRecord* a, const RunRecord* b) {
@@ -95,15 +97,21 @@ json manifest(const ExportOptions& opt, const Selection& sel) {
            std::tie(b->role, b->row, b->column, b->seed, b->run_key);
   });
   json list = json::array();
-  for (const auto* r : runs)
+  for (const auto* r : runs) {
+    json cells = json::array();
+    for (const auto& c : store.cells_reading(r->run_key))
+      if (c.experiment == opt.experiment && (opt.profile.empty() || c.profile == opt.profile))
+        cells.push_back({{"row", c.row}, {"column", c.column}, {"seed", c.seed}});
     list.push_back({{"run_key", r->run_key},
                     {"role", r->role},
                     {"row", r->row},
                     {"column", r->column},
                     {"seed", r->seed},
                     {"profile", r->profile},
+                    {"cells", cells},
                     {"files", opt.artifacts == ExportOptions::Artifacts::All ||
                                   sel.read_by_others.count(r->run_key) > 0}});
+  }
   return {{"format", kFormat},
           {"version", kFormatVersion},
           {"experiment", opt.experiment},
@@ -157,7 +165,7 @@ ExportSummary export_archive(const ResultsStore& store, const fs::path& dir,
     SQLite::Database db((staging / kArchiveStore).string(), SQLite::OPEN_READWRITE);
     db.exec("VACUUM");  // no free pages from the merges: the file is as small as its rows
   }
-  write_json(staging / kArchiveManifest, manifest(opt, sel));
+  write_json(staging / kArchiveManifest, manifest(store, opt, sel));
   fs::remove_all(dir);
   fs::rename(staging, dir);
   sum.not_completed = sel.not_completed;
