@@ -15,6 +15,7 @@
 #include <random>
 #include <thread>
 
+#include "dfkd_git_info.h"
 #include "store/results_store.hpp"
 #include "support/cli_fixture.hpp"
 
@@ -706,6 +707,10 @@ TEST_F(CliTest, RunsShowTakesDbAfterTheIdAndTableHintsKeepTheDb) {
   const auto cpus = std::to_string(CPU_COUNT(&mask));
   EXPECT_NE(r.output.find("  machine    "), std::string::npos) << r.output;
   EXPECT_NE(r.output.find(", " + cpus + " CPUs (host "), std::string::npos) << r.output;
+  // The commit of the build that trained it, as the build recorded it (not the tree's HEAD now).
+  EXPECT_NE(r.output.find(std::string(", dfkd ") + std::string(DFKD_GIT_COMMIT).substr(0, 12)),
+            std::string::npos)
+      << r.output;
   // The table's "fill them with" commands write to the store the table was read from.
   r = cli("table '" + experiment() + "' --profile smoke " + db_arg());
   EXPECT_EQ(r.exit_code, 0) << r.output;

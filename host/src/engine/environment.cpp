@@ -5,22 +5,12 @@
 #include <unistd.h>
 
 #include <array>
-#include <cstdio>
 #include <fstream>
-#include <memory>
+
+#include "dfkd_git_info.h"  // generated at build time (cmake/DfkdGitInfo.cmake)
 
 namespace dfkd::host {
 namespace {
-
-std::string run_command(const std::string& cmd) {
-  std::array<char, 256> buf{};
-  std::string out;
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
-  if (!pipe) return out;
-  while (fgets(buf.data(), buf.size(), pipe.get())) out += buf.data();
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
-}
 
 // The BLAS LibTorch calls is whichever libblas the dynamic linker resolved; /proc/self/maps
 // shows it (Debian's alternatives pick OpenBLAS once libopenblas0-* is installed).
@@ -57,12 +47,8 @@ std::string cpu_model() {
 
 EnvironmentInfo probe_environment(const std::string& device, int threads) {
   EnvironmentInfo env;
-  const std::string src = DFKD_SOURCE_DIR;
-  env.git_commit = run_command("git -C '" + src + "' rev-parse HEAD 2>/dev/null");
-  if (env.git_commit.empty()) env.git_commit = "unknown";
-  env.git_dirty =
-      !run_command("git -C '" + src + "' status --porcelain --untracked-files=no 2>/dev/null")
-           .empty();
+  env.git_commit = DFKD_GIT_COMMIT;  // of the build, not of the tree now
+  env.git_dirty = DFKD_GIT_DIRTY != 0;
   env.compiler = DFKD_COMPILER;
   env.torch_version = TORCH_VERSION;
   env.device = device;
