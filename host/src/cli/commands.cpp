@@ -164,7 +164,6 @@ std::string status_detail(const ResultsStore& store, const host::RunRecord& run)
   return extra;
 }
 
-/// One experiment's cells with their status, then the totals and the training left.
 /// --summary: one line per profile, row and column, in the order of the cells.
 struct CellSummary {
   std::string profile, row, column;
@@ -184,6 +183,8 @@ void print_summary(const std::vector<CellSummary>& cells, size_t profile_width, 
   }
 }
 
+/// One experiment's cells with their status (or, with `summary`, their rows and columns), then
+/// the totals and the training left.
 void print_status(const ResultsStore& store, const host::CostEstimate& estimate,
                   const StatusCells& status, bool summary) {
   fmt::print("{}\n", status.experiment);

@@ -67,8 +67,8 @@ struct ResultTable {
   std::vector<std::string> columns;
   std::vector<std::string> profile_columns;  ///< the columns `dfkd run` runs without --dataset
   std::vector<std::string> rows;
-  int64_t seeds =
-      1;  ///< the seeds a cell of this profile runs (a cell with fewer is partly filled)
+  /// The seeds a cell of this profile runs (a cell with fewer is partly filled).
+  int64_t seeds = 1;
   std::set<std::string> teacher_rows;  ///< rows of a teacher: one run per column, whatever `seeds`
   std::map<std::string, std::map<std::string, TableCell>> cells;  ///< [row][column]
   double wall_seconds = 0;  ///< wall time of the runs shown, every attempt
