@@ -403,11 +403,12 @@ int cmd_worker(const Common& common, const WorkerArgs& args) {
 
 namespace {
 
-/// The profiles of `name` with runs in the store, in name order.
-std::vector<std::string> profiles_in_store(const ResultsStore& store, const std::string& name) {
-  std::set<std::string> profiles;
-  for (const auto& c : store.cells(name)) profiles.insert(c.profile);
-  return {profiles.begin(), profiles.end()};
+/// The profiles of `name` with runs in the store, in name order, with their number of cells.
+std::map<std::string, size_t> cells_per_profile(const ResultsStore& store,
+                                                const std::string& name) {
+  std::map<std::string, size_t> profiles;
+  for (const auto& c : store.cells(name)) ++profiles[c.profile];
+  return profiles;
 }
 
 }  // namespace
@@ -434,13 +435,12 @@ int cmd_table(const Common& common, const ReportArgs& args) {
   fmt::print("{}", host::render_table(table, args.format));
   // An empty table of one profile while the store holds another's runs is most often a missing
   // --profile: say which profiles have runs (on stderr: the table's format stays clean).
-  if (store.cells(exp.name, exp.profile).empty()) {
+  const auto profiles = cells_per_profile(store, exp.name);
+  if (!profiles.count(exp.profile)) {
     std::string others;
-    for (const auto& p : profiles_in_store(store, exp.name)) {
-      const auto n = store.cells(exp.name, p).size();
+    for (const auto& [p, n] : profiles)
       others +=
           fmt::format("{}{} ({} cell{})", others.empty() ? "" : ", ", p, n, n == 1 ? "" : "s");
-    }
     if (!others.empty())
       fmt::print(stderr,
                  "dfkd: {} has no runs of {} under profile '{}'; it has runs under: {} (pass "
@@ -468,7 +468,9 @@ int cmd_report(const Common& common, const SiteArgs& args) {
   std::vector<host::ReportedExperiment> reported;
   for (const auto& what : names) {
     auto profiles = std::vector<std::string>{args.profile};
-    const auto in_store = profiles_in_store(store, resolve_experiment(what, "", &store).name);
+    std::vector<std::string> in_store;
+    for (const auto& [p, n] : cells_per_profile(store, resolve_experiment(what, "", &store).name))
+      in_store.push_back(p);
     if (args.profile.empty()) {
       profiles = in_store.empty() ? std::vector<std::string>{""}  // the file's default profile
                                   : in_store;

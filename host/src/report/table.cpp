@@ -79,6 +79,7 @@ ResultTable build_table(const ResultsStore& store, const Experiment& exp, const 
     for (const auto& c : t.columns) t.cells[r][c].paper = exp.paper_value(r, c);
   // A run read by several cells (a teacher in every column) trained once: its time counts once.
   std::set<std::string> timed;
+  std::map<std::string, std::string> machine_of;  // environment_id -> EnvironmentInfo::machine()
   for (const auto& link : store.cells(exp.name, exp.profile)) {
     auto row = t.cells.find(link.row);
     if (row == t.cells.end()) continue;
@@ -100,8 +101,15 @@ ResultTable build_table(const ResultsStore& store, const Experiment& exp, const 
       cell->second.seeds.push_back(link.seed);
       if (timed.insert(run->run_id).second) {
         t.wall_seconds += run->wall_seconds;
-        const auto env = store.environment(run->environment_id);
-        auto& machine = t.machines[env ? env->machine() : EnvironmentInfo{}.machine()];
+        auto known = machine_of.find(run->environment_id);  // runs share a few environments
+        if (known == machine_of.end()) {
+          const auto env = store.environment(run->environment_id);
+          known =
+              machine_of
+                  .emplace(run->environment_id, env ? env->machine() : EnvironmentInfo{}.machine())
+                  .first;
+        }
+        auto& machine = t.machines[known->second];
         ++machine.runs;
         machine.wall_seconds += run->wall_seconds;
       }
