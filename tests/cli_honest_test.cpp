@@ -84,6 +84,26 @@ TEST_F(HonestTest, DependencyTeacherKeepsItsRowName) {
   EXPECT_EQ(teachers()[0].row, "Teacher");
 }
 
+// Two rows of the same configuration are two cells of one run: status counts the runs, as the
+// plan trains them, and says how many cells they fill (it counted cells as runs before).
+TEST_F(HonestTest, StatusTotalCountsRunsNotCells) {
+  auto e = experiment_json();
+  for (const auto& row : e.at("rows"))
+    if (row.at("name") == "DFAL") {
+      auto again = row;
+      again["name"] = "DFAL again";
+      e.at("rows").push_back(again);
+      break;
+    }
+  const auto file = write_experiment(e);
+  ASSERT_EQ(cli(run_dfal(file)).exit_code, 0);  // the teacher and DFAL seed 0 (DFAL again's)
+  const auto status = cli("status two_moons --profile smoke " + db_arg());
+  EXPECT_NE(status.output.find(
+                "  total: 7 runs: 2 completed, 5 not planned (in 9 cells: some cells share a run)"),
+            std::string::npos)
+      << status.output;
+}
+
 // `dfkd run NAME` (as `dfkd table NAME`): the stored definition, nothing retrained; an unknown
 // name or a store that does not exist yet is a usage error saying what exists.
 TEST_F(HonestTest, RunTakesTheNameOfAStoredExperiment) {

@@ -190,6 +190,9 @@ TEST_F(ReportSite, OpensInABrowserWithTablesFiguresAndRunPages) {
   for (const char* row : {"Teacher", "DFAL", "Proposed", "Student"})
     EXPECT_NE(index.output.find(std::string("<tr><th>") + row + "</th>"), std::string::npos) << row;
   EXPECT_NE(index.output.find("<a href=\"table1-smoke.html\">"), std::string::npos);
+  EXPECT_TRUE(std::regex_search(index.output, std::regex(R"(\d+ s on [^<]+, \d+ CPUs</td>)")))
+      << "a training time names the machine it was measured on\n"
+      << index.output;
   const auto page = site / "table1-smoke.html";
   const auto dom = browser(page, "--dump-dom");
   EXPECT_EQ(dom.output.find(":CONSOLE"), std::string::npos) << dom.output;

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <string>
 
+#include "slurm/ingest.hpp"
+#include "slurm/sweep.hpp"
 #include "store/results_store.hpp"
 #include "support/expect_throw.hpp"
 #include "support/temp_dir.hpp"
@@ -184,6 +186,29 @@ TEST_F(MergeRunTest, AStoreOfSchemaTwoMergesItsExperimentAndRun) {
   EXPECT_EQ(main.find_run("id-teacher")->status, RunStatus::Completed);
   EXPECT_TRUE(main.experiment_definition("two_moons"));
   EXPECT_EQ(main.experiment_source_file("two_moons"), "");
+}
+
+// `dfkd ingest SHARD_DIR` of a shard copied home from a machine with an older dfkd: the
+// read-only look at its state cannot open schema 2, but the merge reads it. Before, the shard was
+// refused as "run.db does not hold the shard's own run".
+TEST_F(MergeRunTest, ALooseShardOfSchemaTwoIsIngested) {
+  write_completed_shard("k-teacher", "id-teacher");
+  {
+    SQLite::Database db(shard_db_.string(), SQLite::OPEN_READWRITE);
+    db.exec(
+        "DROP TABLE run_input; ALTER TABLE experiment DROP COLUMN source_file;"
+        "ALTER TABLE environment DROP COLUMN cpu_model; ALTER TABLE environment DROP COLUMN cpus;"
+        "PRAGMA user_version = 2;");
+  }
+  dfkd::host::write_shard_info(dir_ / "shard", {"k-teacher", "sweep-1", "7_0", "node1"});
+  dfkd::host::write_done_marker(dir_ / "shard", {"k-teacher", "completed", "2026-01-01T00:00:00Z"});
+  ResultsStore main(main_db_);
+  std::FILE* out = std::tmpfile();
+  const auto sum = dfkd::host::ingest(main, {dir_ / "shard"}, {}, out);
+  std::fclose(out);
+  EXPECT_EQ(sum.errors, 0);
+  EXPECT_EQ(sum.merged, 1);
+  EXPECT_EQ(main.find_run("id-teacher")->status, RunStatus::Completed);
 }
 
 TEST_F(MergeRunTest, LostRunIsRecordedKilledWithTheReasonOnce) {

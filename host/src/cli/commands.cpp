@@ -195,7 +195,7 @@ void print_status(const ResultsStore& store, const host::CostEstimate& estimate,
     row_width = std::max(row_width, host::display_width(c.row));
     column_width = std::max(column_width, host::display_width(c.column));
   }
-  std::map<std::string, int> totals;
+  std::map<std::string, std::set<std::string>> runs_by_state;  // cells may share a run
   std::vector<CellSummary> by_cell;
   std::set<std::string> remaining_keys;
   double remaining = 0;
@@ -221,7 +221,7 @@ void print_status(const ResultsStore& store, const host::CostEstimate& estimate,
       else
         remaining += s * left;
     }
-    ++totals[state];
+    runs_by_state[state].insert(c.run_key);
     if (summary) {
       if (by_cell.empty() || by_cell.back().profile != c.profile || by_cell.back().row != c.row ||
           by_cell.back().column != c.column)
@@ -236,9 +236,22 @@ void print_status(const ResultsStore& store, const host::CostEstimate& estimate,
   }
   print_summary(by_cell, profile_width, row_width, column_width);
   std::string t;
-  for (const auto& [k, v] : totals) t += fmt::format("{}{} {}", t.empty() ? "" : ", ", v, k);
-  if (!t.empty()) fmt::print("  total: {}\n", t);
-  if (!remaining_keys.empty())
+  size_t runs = 0;
+  for (const auto& [state, keys] : runs_by_state) {
+    t += fmt::format("{}{} {}", t.empty() ? "" : ", ", keys.size(), state);
+    runs += keys.size();
+  }
+  if (!t.empty())
+    fmt::print("  total: {} run{}: {}{}\n", runs, runs == 1 ? "" : "s", t,
+               runs == status.cells.size()
+                   ? ""
+                   : fmt::format(" (in {} cells: some cells share a run)", status.cells.size()));
+  if (remaining_keys.empty()) return;
+  if (static_cast<size_t>(unknown) == remaining_keys.size())
+    fmt::print(
+        "  to do: {} runs, no estimate yet (no completed run of the same budget to time them by)\n",
+        remaining_keys.size());
+  else
     fmt::print(
         "  to do: {} runs, about {} of training{} (the median wall time of completed runs of the "
         "same budget; N workers take about 1/N of it)\n",

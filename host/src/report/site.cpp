@@ -157,10 +157,10 @@ std::string index_entry(const ResultTable& table, const std::map<std::string, Ru
     counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", n, status);
   return fmt::format(
       "<tr><td><a href=\"{}\">{}</a></td><td><code>{}</code></td><td>{}</td><td>{}</td>"
-      "<td class=\"num\">{:.0f} s</td></tr>\n",
+      "<td class=\"num\">{:.0f} s{}</td></tr>\n",
       html_escape(href), html_escape(table.title.empty() ? table.experiment : table.title),
       html_escape(table.experiment), html_escape(table.profile),
-      counts.empty() ? "no runs" : counts, table.wall_seconds);
+      counts.empty() ? "no runs" : counts, table.wall_seconds, html_escape(machines_text(table)));
 }
 
 }  // namespace

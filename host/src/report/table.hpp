@@ -135,6 +135,9 @@ inline constexpr const char* kContrastRule =
 
 /// format: "md", "latex", "csv" or "json" (design §9 layout).
 std::string render_table(const ResultTable& table, const std::string& format);
+/// After a wall time: " on AMD EPYC, 2 CPUs", each machine's runs and seconds when they differ,
+/// " (machine not recorded)" for runs from before schema 4; "" without runs.
+std::string machines_text(const ResultTable& table);
 nlohmann::json table_json(const ResultTable& table);
 
 }  // namespace dfkd::host

@@ -195,21 +195,6 @@ std::string render_latex(const ResultTable& t) {
   return o.str();
 }
 
-/// " on AMD EPYC, 2 CPUs", or per machine when the runs come from several (a timing compares
-/// only with one measured on the same CPU).
-std::string machines_text(const ResultTable& t) {
-  if (t.machines.empty()) return "";
-  if (t.machines.size() == 1) {
-    const auto& machine = t.machines.begin()->first;
-    return machine == EnvironmentInfo{}.machine() ? " (" + machine + ")" : " on " + machine;
-  }
-  std::string parts;
-  for (const auto& [machine, time] : t.machines)
-    parts += fmt::format("{}{}: {} run{}, {:.1f} s", parts.empty() ? "" : "; ", machine, time.runs,
-                         time.runs == 1 ? "" : "s", time.wall_seconds);
-  return " (" + parts + ")";
-}
-
 std::string render_markdown(const ResultTable& t) {
   std::ostringstream o;
   o << "## " << t.title << "\n\n";
@@ -248,6 +233,19 @@ std::string render_markdown(const ResultTable& t) {
 }
 
 }  // namespace
+
+std::string machines_text(const ResultTable& t) {
+  if (t.machines.empty()) return "";
+  if (t.machines.size() == 1) {
+    const auto& machine = t.machines.begin()->first;
+    return machine == EnvironmentInfo{}.machine() ? " (" + machine + ")" : " on " + machine;
+  }
+  std::string parts;
+  for (const auto& [machine, time] : t.machines)
+    parts += fmt::format("{}{}: {} run{}, {:.1f} s", parts.empty() ? "" : "; ", machine, time.runs,
+                         time.runs == 1 ? "" : "s", time.wall_seconds);
+  return " (" + parts + ")";
+}
 
 std::string render_table(const ResultTable& t, const std::string& format) {
   if (format == "json") return table_json(t).dump(2) + "\n";

@@ -150,21 +150,22 @@ void ingest_loose_shard(ResultsStore& store, const fs::path& input, const Ingest
   const auto shard = loose_shard(input);
   // Without its sweep there is no Slurm view: the DONE marker and the heartbeat decide.
   const auto state = classify_shard(shard.dir, shard.info.run_key, opt.lost_after_seconds);
-  if (!state.run) {
+  // A run.db that could not be opened read-only (an older schema, say) still goes to the merge,
+  // which reads older schemas or says what is wrong; as a sweep's shards do.
+  if (!state.run && state.read_error.empty()) {
     ++sum.errors;
-    fmt::print(
-        out, "  {:<40} NOT INGESTED: {}\n", shard.dir.string(),
-        state.kind == TaskState::Kind::Lost
-            ? state.detail
-            : fmt::format(
-                  "run.db does not hold the shard's own run {} (shard.json and run.db disagree)",
-                  shard.info.run_key));
+    fmt::print(out,
+               "  {:<40} NOT INGESTED: run.db does not hold the shard's own run {} (shard.json "
+               "and run.db disagree)\n",
+               shard.dir.string(), shard.info.run_key);
     return;
   }
+  const auto label =
+      state.run ? fmt::format("{} {}", shard.dir.filename().string(), run_label(*state.run))
+                : shard.dir.filename().string();
   ingest_shard(store,
-               {shard.dir / "run.db", shard.info.run_key,
-                fmt::format("{} {}", shard.dir.filename().string(), run_label(*state.run)), state,
-                shard.info.sweep_id, shard.info.slurm_job},
+               {shard.dir / "run.db", shard.info.run_key, label, state, shard.info.sweep_id,
+                shard.info.slurm_job},
                sum, out);
 }
 

@@ -68,6 +68,7 @@ TaskState classify_shard(const std::filesystem::path& shard_dir, const std::stri
     } catch (const std::exception& e) {
       // A shard a crashed writer left with a hot journal cannot be read here.
       s.kind = Kind::Lost;
+      s.read_error = e.what();
       s.detail = fmt::format("its shard cannot be read: {}", e.what());
       if (!done) return s;
     }

@@ -22,6 +22,9 @@ struct TaskState {
   std::string detail;            ///< e.g. "epoch 3/20, heartbeat 5 s ago"
   std::optional<RunRecord> run;  ///< the shard's own run, if the shard exists
   bool has_shard = false;
+  /// Why run.db could not be opened here (e.g. a schema older than read-only opens accept, which
+  /// merging still reads); empty if it was read.
+  std::string read_error;
 };
 
 const char* to_string(TaskState::Kind kind);
