@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 profile=${1:?usage: export-results.sh PROFILE [--db PATH | --from-archives]}
 shift
-dfkd=$PWD/build/bin/dfkd
+dfkd=${DFKD_BIN:-$PWD/build/bin/dfkd}  # DFKD_BIN: another binary, e.g. a running study's copy
 out=results/$profile
 mkdir -p "$out/figures"
 if [ "${1:-}" = --from-archives ]; then
