@@ -30,8 +30,9 @@ case $action in
 resume)
   mkdir -p "$(dirname "$db")"
   "$dfkd" ingest "$archive" --db "$db" | tail -1
-  # setsid'd or not, the whole autogroup must yield: nice alone does not lower it against the
-  # other groups (a compiler's, a shell's); see docs/proposed-study.md.
+  # The whole autogroup must yield: nice alone does not lower it against the other groups (a
+  # compiler's, a shell's); see docs/proposed-study.md. Start this under setsid: without it, the
+  # group is the terminal's, and everything run from that terminal is lowered with it.
   echo 19 > /proc/$$/autogroup 2>/dev/null || true
   slices=(
     'R_l w=1,R_l w=0.01,R_m w=0.1,AR w=0.1'
