@@ -1,4 +1,5 @@
 // Results store: schema/migrations, run lifecycle, metrics, read-only query, concurrency.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -9,11 +10,13 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "engine/environment.hpp"
 #include "store/results_store.hpp"
 #include "store/schema.hpp"
 #include "support/expect_throw.hpp"
@@ -582,6 +585,25 @@ TEST_F(StoreTest, CellsExperimentsEnvironmentAndPlugins) {
       store.query("SELECT (SELECT count(*) FROM plugin), (SELECT count(*) FROM run_plugin)");
   EXPECT_EQ(counts.rows[0][0], 2);
   EXPECT_EQ(counts.rows[0][1], 4);
+}
+
+// /proc/cpuinfo as x86 and Arm kernels print it (abridged): x86 names the model, Arm only the
+// core's implementer and part codes (recorded as "unknown" before).
+TEST(CpuModelTest, NamesTheCpuOfX86AndArmCpuinfo) {
+  using dfkd::host::cpu_model_from_cpuinfo;
+  std::istringstream x86(
+      "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel\t\t: 1\nmodel name\t: AMD EPYC 7B13\n");
+  EXPECT_EQ(cpu_model_from_cpuinfo(x86), "AMD EPYC 7B13");
+  const std::string arm =
+      "processor\t: 0\nBogoMIPS\t: 243.75\nFeatures\t: fp asimd\nCPU implementer\t: 0x41\n"
+      "CPU architecture: 8\nCPU variant\t: 0x3\nCPU part\t: {}\nCPU revision\t: 1\n\n"
+      "processor\t: 1\nCPU implementer\t: 0x41\nCPU part\t: {}\n";
+  std::istringstream n1(fmt::format(arm, "0xd0c", "0xd0c"));
+  EXPECT_EQ(cpu_model_from_cpuinfo(n1), "Arm Neoverse-N1");
+  std::istringstream other(fmt::format(arm, "0xfff", "0xfff"));
+  EXPECT_EQ(cpu_model_from_cpuinfo(other), "Arm CPU implementer 0x41 part 0xfff");
+  std::istringstream none("processor\t: 0\n");
+  EXPECT_EQ(cpu_model_from_cpuinfo(none), "unknown");
 }
 
 TEST_F(StoreTest, QueryIsReadOnly) {
