@@ -4,14 +4,19 @@ combination and Table 1's reading") to a validation-accuracy table, so the choic
 
     dfkd table experiments/proposed_study.json --profile cpu --compare-to DFAD \\
         --metric val_accuracy --selection best_val --format json > val.json
-    python3 scripts/study_choice.py val.json [--interim]
+    python3 scripts/study_choice.py val.json [--interim] [--rows experiments/proposed_study.json]
 
 Prints, as Markdown, each factor's levels with their differences from the factor's baseline per
 column, the winning level, the best combination and Table 1's Proposed reading. Refuses (exit 2)
-while a row the rule reads has fewer than 5 seeds on a column, unless --interim.
+while a row the rule reads has fewer than 5 seeds on a column, unless --interim. With --rows, also
+prints the experiment rows `Best combination` and `Proposed (validation reading)` built from the
+chosen rows' own configurations in that file (one that is already a row of the file is named, not
+repeated), ready to append to its "rows".
 """
 import argparse
+import copy
 import json
+import re
 import sys
 
 # Each factor: its baseline row and its levels (rows that differ from the baseline in it alone).
@@ -116,30 +121,44 @@ def fmt_deltas(d):
     return " · ".join(f"{x:+.2f}".replace("-", "−") for x in d)
 
 
+def decide(table):
+    """Every choice the rule makes: each factor's winner, the combination's parts, the VI options,
+    and the Proposed reading's AR level and R_l sign level ("DFAD" where nothing has run)."""
+    winners = {name: winner(table, baseline, levels) for name, baseline, levels in FACTORS}
+    vi_rows_up = [r for r in VI_ROWS
+                  if (d := table.deltas(r, "DFAD")) is not None and all(x > 0 for x in d)]
+    parts = [w for w in (winners["generator regularizer"], winners["class balance"]) if w != "DFAD"]
+    if vi_rows_up:
+        parts.append("VI")
+    return {
+        "winners": winners,
+        "vi_rows_up": vi_rows_up,
+        "vi_options": [winners[name] for name, _, _ in VI_FACTORS if winners[name] != "VI"],
+        "parts": parts,
+        "ar_level": winner(table, "DFAD", ["AR w=0.01", "AR w=0.1", "AR w=1"], must_improve=False),
+        "sign_level": winner(table, "DFAD", ["R_l w=0.1", "R_l w=-0.1"], must_improve=False),
+    }
+
+
 def report(table):
     out = []
     out.append(f"Δ per column ({', '.join(table.columns)}), mean validation accuracy at each run's "
                "best validation epoch, row minus the factor's baseline, in points.\n")
     out.append("| factor | baseline | level | Δ | positive on every column |")
     out.append("|---|---|---|---|---|")
-    winners = {}
     for name, baseline, levels in FACTORS:
         for level in levels:
             d = table.deltas(level, baseline)
             ok = d is not None and all(x > 0 for x in d)
             out.append(f"| {name} | {baseline} | {level} | {fmt_deltas(d)} | {'yes' if ok else 'no'} |")
-        winners[name] = winner(table, baseline, levels)
+    choice = decide(table)
+    winners = choice["winners"]
     out.append("")
     out.append("Winners (the baseline where no level is positive on every column):\n")
     for name, baseline, _ in FACTORS:
         out.append(f"- {name}: **{winners[name]}**")
 
-    vi_rows_up = [r for r in VI_ROWS
-                  if (d := table.deltas(r, "DFAD")) is not None and all(x > 0 for x in d)]
-    vi_options = [winners[name] for name, _, _ in VI_FACTORS if winners[name] != "VI"]
-    parts = [w for w in (winners["generator regularizer"], winners["class balance"]) if w != "DFAD"]
-    if vi_rows_up:
-        parts.append("VI")
+    vi_rows_up, vi_options, parts = choice["vi_rows_up"], choice["vi_options"], choice["parts"]
     out.append("")
     out.append("VI rows positive against DFAD on every column: "
                + (", ".join(vi_rows_up) if vi_rows_up else "none (VI stays out of the combination)"))
@@ -153,8 +172,7 @@ def report(table):
     if same:
         out.append(f"(already the row `{same}`: no new row)")
 
-    ar_weight = winner(table, "DFAD", ["AR w=0.01", "AR w=0.1", "AR w=1"], must_improve=False)
-    sign = winner(table, "DFAD", ["R_l w=0.1", "R_l w=-0.1"], must_improve=False)
+    ar_weight, sign = choice["ar_level"], choice["sign_level"]
     weight = (f"at weight {ar_weight.split('w=')[1]} (`{ar_weight}`)" if ar_weight != "DFAD"
               else "at a weight not decided yet (no `AR w=…` row has run)")
     sign = ("not decided yet" if sign == "DFAD"
@@ -171,14 +189,143 @@ def report(table):
     return "\n".join(out)
 
 
+# --rows: the chosen rows as experiment rows, from the rows' own configurations in the file.
+GRID_PATH = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def set_path(config, path, value):
+    """config at path ("regularizers[0].weight", the grid syntax) = value."""
+    keys = [int(i) if i else k for k, i in GRID_PATH.findall(path)]
+    for k in keys[:-1]:
+        config = config[k]
+    config[keys[-1]] = value
+
+
+def expanded_rows(experiment):
+    """Every row of the file by its name, grids expanded as dfkd names them ("R_l w=0.1")."""
+    rows = {}
+    for row in experiment["rows"]:
+        grid = row.get("grid")
+        if not grid:
+            rows[row["name"]] = row
+            continue
+        if len(grid) != 1:
+            raise SystemExit(f"study_choice: --rows reads one-key grids; {row['name']} has {len(grid)}")
+        (path, values), = grid.items()
+        label = row.get("grid_labels", {}).get(path, path)
+        for v in values:
+            r = {k: copy.deepcopy(x) for k, x in row.items() if k not in ("grid", "grid_labels")}
+            set_path(r, path, v)
+            r["name"] = f"{row['name']} {label}={v:g}"
+            rows[r["name"]] = r
+    return rows
+
+
+def config_of(row):
+    """What a run of the row trains: everything but its name and description."""
+    return {k: v for k, v in row.items() if k not in ("name", "description")}
+
+
+def vi_term(rows, options):
+    """The VI row's regularizer and method options with each chosen option row's changes to them
+    (each option row differs from `VI` in its own keys only)."""
+    vi = rows["VI"]
+    term, method = copy.deepcopy(vi["regularizers"][0]), copy.deepcopy(vi["method"]["options"])
+    for name in options:
+        r = rows[name]
+        own = r["regularizers"][0]
+        if own.get("weight") != vi["regularizers"][0].get("weight"):
+            term["weight"] = own["weight"]
+        for k, v in own.get("options", {}).items():
+            if vi["regularizers"][0]["options"].get(k) != v:
+                term["options"][k] = v
+        for k, v in r["method"]["options"].items():
+            if vi["method"]["options"].get(k) != v:
+                method[k] = v
+    return term, method
+
+
+def chosen_rows(choice, experiment):
+    """The rows `Best combination` and `Proposed (validation reading)`, or the existing row each
+    equals: [(name, row or None, existing row name or None)]."""
+    rows = expanded_rows(experiment)
+    missing = [r for r in RULE_ROWS + ["Proposed"] if r not in rows]
+    if missing:
+        raise SystemExit(f"study_choice: --rows: the file has no row {', '.join(missing)}")
+    vi_reg, vi_method = vi_term(rows, choice["vi_options"])
+
+    best = copy.deepcopy(rows["DFAD"])
+    best["regularizers"] = [copy.deepcopy(t) for p in choice["parts"] if p != "VI"
+                            for t in rows[p].get("regularizers", [])]
+    if "VI" in choice["parts"]:
+        best["regularizers"].append(vi_reg)
+        best["method"]["options"] = vi_method
+    if not best["regularizers"]:
+        del best["regularizers"]
+    best["name"] = "Best combination"
+    best["description"] = ("chosen on validation by scripts/study_choice.py: DFAD + "
+                           + (" + ".join(choice["parts"]) or "nothing") + " (docs/proposed-study.md)")
+
+    proposed = copy.deepcopy(rows["Proposed"])
+    ar = rows[choice["ar_level"]]["regularizers"] if choice["ar_level"] != "DFAD" else None
+    if ar is None or choice["sign_level"] == "DFAD":
+        proposed = None  # nothing to read the weight or the sign from yet
+    else:
+        terms = copy.deepcopy(ar)
+        if choice["sign_level"] == "R_l w=-0.1":
+            for t in terms:
+                if t["plugin"] == "activation_logit":
+                    t["weight"] = -t["weight"]
+        proposed["regularizers"] = terms + [vi_reg]
+        proposed["method"]["options"] = vi_method
+        proposed["name"] = "Proposed (validation reading)"
+        proposed["description"] = (
+            f"Table 1's Proposed chosen on validation by scripts/study_choice.py: R_l and R_m as "
+            f"{choice['ar_level']}, R_l's sign as {choice['sign_level']}, VI with "
+            + (", ".join(choice["vi_options"]) or "the VI row's options")
+            + " (docs/proposed-study.md)")
+
+    out = []
+    for new in (best, proposed):
+        if new is None:
+            out.append(("Proposed (validation reading)", None, None))
+            continue
+        same = next((n for n, r in rows.items() if config_of(r) == config_of(new)), None)
+        out.append((new["name"], None if same else new, same))
+    return out
+
+
+def rows_report(choice, experiment, path):
+    out = ["", f"Rows for {path} (append to its \"rows\"; `dfkd run {path} --only NAME` runs them):", ""]
+    rows = []
+    for name, row, same in chosen_rows(choice, experiment):
+        if same:
+            out.append(f"- `{name}`: already the row `{same}`; nothing to add")
+        elif row is None:
+            out.append(f"- `{name}`: not decided yet (no `AR w=…` or R_l sign row has run)")
+        else:
+            rows.append(row)
+    if rows:
+        out.append("```json")
+        out.append(",\n".join(json.dumps(r, ensure_ascii=False) for r in rows))
+        out.append("```")
+    return "\n".join(out)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("table", help="JSON of dfkd table --metric val_accuracy --selection best_val")
     parser.add_argument("--interim", action="store_true",
                         help="decide on what has run so far (rows with no run are left out)")
+    parser.add_argument("--rows", metavar="EXPERIMENT_JSON",
+                        help="also print the chosen rows, built from this experiment file's rows")
     args = parser.parse_args()
     with open(args.table) as f:
         table = Table(json.load(f))
+    experiment = None
+    if args.rows:
+        with open(args.rows) as f:
+            experiment = json.load(f)
     short = table.short()
     if short and not args.interim:
         print(f"study_choice: the rule needs every row it reads at n >= {SEEDS} on every "
@@ -189,6 +336,8 @@ def main():
         print(f"INTERIM (not the choice): {len(short)} cells below {SEEDS} seeds: "
               + "; ".join(short) + "\n")
     print(report(table))
+    if experiment is not None:
+        print(rows_report(decide(table), experiment, args.rows))
     return 0
 
 

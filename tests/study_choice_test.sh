@@ -2,7 +2,8 @@
 # scripts/study_choice.py applies the proposed study's pre-registered rule (docs/proposed-study.md).
 # A synthetic validation table whose answer is worked out by hand below; a short cell; a wrong table.
 set -euo pipefail
-src=${1:?usage: study_choice_test.sh SOURCE_DIR}
+src=${1:?usage: study_choice_test.sh SOURCE_DIR [DFKD_BINARY]}
+dfkd=${2:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
@@ -64,6 +65,42 @@ expect "**Table 1's Proposed reading:** R_l and R_m at weight 0.1 (\`AR w=0.1\`)
 grep -q INTERIM <<<"$out" && fail "a complete table is not interim"
 grep -q "already the row" <<<"$out" && fail "AR w=0.1 + VI (two options) is no row of the study"
 
+# --rows builds both rows from the file's own rows: AR w=0.1's two terms, then VI with KL on
+# interpolated probabilities (VI probs KL's options) at weight 0.1 (VI w=0.1's), the rest as `VI`;
+# the Proposed reading with R_l's sign flipped. dfkd plans both (they are valid rows).
+experiment=$src/experiments/proposed_study.json
+python3 "$src/scripts/study_choice.py" "$tmp/val.json" --rows "$experiment" > "$tmp/rows.md"
+python3 - "$tmp/rows.md" "$tmp/rows.json" "$experiment" <<'PY'
+import json, sys
+text = open(sys.argv[1]).read()
+block = text.split("```json\n", 1)[1].split("\n```", 1)[0]
+rows = {r["name"]: r for r in json.loads("[" + block + "]")}
+vi = {"plugin": "virtual_interpolation", "weight": 0.1,
+      "options": {"alpha": 1.0, "per_sample": False, "partner": "permutation",
+                  "target": "interpolated_probabilities", "loss": "kl"}}
+best, proposed = rows["Best combination"], rows["Proposed (validation reading)"]
+assert best["regularizers"] == [
+    {"plugin": "activation_logit", "weight": 0.1},
+    {"plugin": "activation_feature", "weight": 0.1, "options": {"normalize": True}}, vi], best
+assert proposed["regularizers"] == [
+    {"plugin": "activation_logit", "weight": -0.1},
+    {"plugin": "activation_feature", "weight": 0.1, "options": {"normalize": True}}, vi], proposed
+e = json.load(open(sys.argv[3]))
+dfad = next(r for r in e["rows"] if r["name"] == "DFAD")
+assert best["method"] == dfad["method"] and best["generator"] == dfad["generator"], best
+e["rows"] += [best, proposed]
+json.dump(e, open(sys.argv[2], "w"))
+PY
+if [ -n "$dfkd" ]; then
+  set +e
+  plan=$("$dfkd" run "$tmp/rows.json" --profile smoke --only 'Best combination,Proposed (validation reading)' \
+           --dry-run --db "$tmp/dry.db" 2>&1)
+  rc=$?
+  set -e
+  [ "$rc" = 0 ] || fail "dfkd does not plan the built rows (exit $rc): $plan"
+  grep -qF "Best combination / " <<<"$plan" || fail "no Best combination run planned: $plan"
+fi
+
 # A second table: every AR level below DFAD, no VI row above it, the class-balance term up on both
 # columns, R_l's two signs tied up to float noise (the level listed first, the positive, wins):
 #   AR w=0.01: -0.5, -0.5; AR w=0.1: -0.2, -0.2 (the largest mean, though negative); AR w=1: -1, -1
@@ -91,6 +128,9 @@ expect "VI rows positive against DFAD on every column: none (VI stays out of the
 expect "**Best combination:** DFAD + balance w=5"
 expect "(already the row \`balance w=5\`: no new row)"
 expect "**Table 1's Proposed reading:** R_l and R_m at weight 0.1 (\`AR w=0.1\`), R_l's sign positive (\`R_l w=0.1\`), VI with the paper's reading (the \`VI\` row)"
+out=$(python3 "$src/scripts/study_choice.py" "$tmp/val2.json" --rows "$experiment")
+expect "- \`Best combination\`: already the row \`balance w=5\`; nothing to add"
+expect '"name": "Proposed (validation reading)"'
 
 # One cell short of 5 seeds: refused (exit 2) naming it; --interim reads it and says so.
 python3 - "$tmp/val.json" "$tmp/short.json" <<'PY'
