@@ -9,6 +9,10 @@ cd "$(dirname "$0")/.."
 profile=${1:?usage: export-results.sh PROFILE [--db PATH | --from-archives]}
 shift
 dfkd=${DFKD_BIN:-$PWD/build/bin/dfkd}  # DFKD_BIN: another binary, e.g. a running study's copy
+# A copy (scripts/study.sh copy-binary) loads its own SDK library, not build/lib's (its RUNPATH).
+if [ -d "$(dirname "$dfkd")/../lib" ]; then
+  export LD_LIBRARY_PATH=$(cd "$(dirname "$dfkd")/../lib" && pwd)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+fi
 out=results/$profile
 mkdir -p "$out/figures"
 if [ "${1:-}" = --from-archives ]; then

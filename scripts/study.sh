@@ -5,31 +5,69 @@
 #   bash scripts/study.sh resume [--db PATH]    ingest the archive, then run the rows left, in slices
 #                                               (highest priority first), two one-thread workers at
 #                                               the lowest CPU priority; safe to stop and restart
-#   bash scripts/study.sh archive [--db PATH]   export the completed runs into the archive, then
-#                                               regenerate results/cpu/ from the archives and print
-#                                               the docs' interim table
+#                                               (start it under setsid: see below)
+#   bash scripts/study.sh archive [--db PATH]   export the completed runs into the archive (which
+#                                               must keep every run it held), then regenerate
+#                                               results/cpu/ from the archives and print the docs'
+#                                               interim table
 #   bash scripts/study.sh copy-binary DIR       copy build/'s dfkd, its library and plugins to DIR,
 #                                               for DFKD_BIN=DIR/bin/dfkd: rebuilding build/ then
 #                                               leaves the running study's binary alone
-# Default store: results/proposed_study.db, or $DFKD_DB. DFKD_BIN names another dfkd binary; its
-# ../lib, when it exists, is loaded before the library its RUNPATH names (build/lib).
+# Default store: results/proposed_study.db, or $DFKD_DB; pass resume and archive the same one.
+# DFKD_BIN names another dfkd binary; its ../lib, when it exists, is loaded before the library its
+# RUNPATH names (build/lib).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-action=${1:?usage: study.sh resume|archive [--db PATH] | copy-binary DIR}
+usage="usage: study.sh resume|archive [--db PATH] | copy-binary DIR"
+action=${1:?$usage}
 shift
-db=${DFKD_DB:-results/proposed_study.db}
-if [ "${1:-}" = --db ]; then db=${2:?--db needs a path}; fi
-dfkd=${DFKD_BIN:-$PWD/build/bin/dfkd}
+# Paths the caller gave are theirs, resolved before the cd to the checkout.
+absolute() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
+db=${DFKD_DB:-}
+dir=
+case $action in
+resume | archive)
+  while [ $# -gt 0 ]; do
+    case $1 in
+    --db) db=${2:?--db needs a path}; shift 2 ;;
+    --db=*) db=${1#--db=}; shift ;;
+    *) echo "study.sh: unknown argument '$1'; $usage" >&2; exit 2 ;;
+    esac
+  done
+  ;;
+copy-binary)
+  [ $# -eq 1 ] || { echo "study.sh: copy-binary takes one directory; $usage" >&2; exit 2; }
+  dir=$(absolute "$1")
+  ;;
+*)
+  echo "study.sh: expected resume, archive or copy-binary, found '$action'; $usage" >&2
+  exit 2
+  ;;
+esac
+root=$(cd "$(dirname "$0")/.." && pwd)
+if [ -n "$db" ]; then db=$(absolute "$db"); else db=$root/results/proposed_study.db; fi
+if [ -n "${DFKD_BIN:-}" ]; then dfkd=$(absolute "$DFKD_BIN"); else dfkd=$root/build/bin/dfkd; fi
+cd "$root"
 if [ -d "$(dirname "$dfkd")/../lib" ]; then
   export LD_LIBRARY_PATH=$(cd "$(dirname "$dfkd")/../lib" && pwd)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 fi
 experiment=experiments/proposed_study.json
 archive=results/cpu/archive/proposed_study
 
+# The archive's runs into the store; the lines a reader must see (a run not merged, a kept teacher
+# its students did not learn from) and the summary.
+ingest_archive() {
+  mkdir -p "$(dirname "$db")"
+  "$dfkd" ingest "$archive" --db "$db" | grep -E 'NOT INGESTED|warning|^dfkd: [0-9]+ merged'
+}
+
+archived_keys() {  # ARCHIVE_DIR: its run keys, sorted
+  python3 -c 'import json, sys
+for r in json.load(open(sys.argv[1] + "/archive.json"))["runs"]: print(r["run_key"])' "$1" | sort
+}
+
 case $action in
 resume)
-  mkdir -p "$(dirname "$db")"
-  "$dfkd" ingest "$archive" --db "$db" | tail -1
+  ingest_archive
   # The whole autogroup must yield: nice alone does not lower it against the other groups (a
   # compiler's, a shell's); see docs/proposed-study.md. Start this under setsid: without it, the
   # group is the terminal's, and everything run from that terminal is lowered with it.
@@ -40,38 +78,69 @@ resume)
     'R_m w=0.01,R_m w=1,AR w=0.01,AR w=1,DFAD fp32'
     ''  # every row left
   )
+  failed=0
   for s in "${slices[@]}"; do
     echo "== $(date -u +%FT%TZ) slice: ${s:-every row left}"
     only=()
     [ -n "$s" ] && only=(--only "$s")
+    # A failed run (recorded, retried by the next resume) must not stop the other slices; Ctrl-C
+    # (130) and SIGTERM (143) stop the queue.
+    rc=0
     nice -n 19 "$dfkd" run "$experiment" --profile cpu --jobs 2 --threads 2 --db "$db" \
-      --no-table "${only[@]}"
+      --no-table "${only[@]}" || rc=$?
+    case $rc in
+    0) ;;
+    130 | 143) exit "$rc" ;;
+    *) echo "== slice ended with failures (exit $rc): \`dfkd status proposed_study --profile cpu --db $db\` names them"
+       failed=1 ;;
+    esac
   done
   "$dfkd" status proposed_study --profile cpu --summary --db "$db" | tail -2
+  exit "$failed"
   ;;
 archive)
+  # The store gets the archive first, so the export is a superset of it even where the store was
+  # started elsewhere; a run the archive held and the export lacks stops everything.
+  ingest_archive
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
   "$dfkd" export proposed_study --profile cpu --db "$db" --out "$tmp/archive"
-  rm -rf "$archive"
-  mv "$tmp/archive" "$archive"
+  archived_keys "$archive" > "$tmp/old"
+  archived_keys "$tmp/archive" > "$tmp/new"
+  if [ -n "$(comm -23 "$tmp/old" "$tmp/new")" ]; then
+    echo "study.sh: the export from $db lacks $(comm -23 "$tmp/old" "$tmp/new" | wc -l) of the" \
+      "archive's runs; the archive is kept as it is" >&2
+    exit 1
+  fi
+  added=$(comm -13 "$tmp/old" "$tmp/new" | wc -l)
+  if [ "$added" -eq 0 ]; then
+    echo "study.sh: no run to add; the archive is kept as it is ($(wc -l < "$tmp/old") runs)"
+  else
+    rm -rf "$archive"
+    mv "$tmp/archive" "$archive"
+    echo "study.sh: $added runs added to the archive ($(wc -l < "$tmp/new") in all)"
+  fi
   DFKD_BIN=$dfkd bash scripts/export-results.sh cpu --from-archives
   python3 scripts/study_interim_table.py results/cpu/proposed_study.json
   ;;
 copy-binary)
-  dir=${1:?usage: study.sh copy-binary DIR}
-  rm -rf "$dir.new"
-  mkdir -p "$dir.new/bin" "$dir.new/lib"
-  cp build/bin/dfkd "$dir.new/bin/"
-  cp -a build/lib/libdfkd_sdk.so* "$dir.new/lib/"
+  # A study running from DIR finds its plugins beside its binary: replacing them under it would
+  # mix two builds.
+  for exe in /proc/[0-9]*/exe; do
+    if [ "$(readlink "$exe" 2>/dev/null)" = "$dir/bin/dfkd" ]; then
+      echo "study.sh: a dfkd runs from $dir (pid $(basename "$(dirname "$exe")")); copy to" \
+        "another directory, or stop it first" >&2
+      exit 1
+    fi
+  done
+  [ -x build/bin/dfkd ] || { echo "study.sh: no build/bin/dfkd; run bash scripts/build.sh" >&2; exit 1; }
+  rm -rf "$dir"
+  mkdir -p "$dir/bin" "$dir/lib"
+  cp build/bin/dfkd "$dir/bin/"
+  cp -a build/lib/libdfkd_sdk.so* "$dir/lib/"
   (cd build && for f in plugins/*/*.so; do
-    mkdir -p "$dir.new/$(dirname "$f")" && cp "$f" "$dir.new/$f"
+    mkdir -p "$dir/$(dirname "$f")" && cp "$f" "$dir/$f"
   done)
-  rm -rf "$dir" && mv "$dir.new" "$dir"  # a worker starting now sees the old copy or the new one
   echo "study.sh: DFKD_BIN=$dir/bin/dfkd"
-  ;;
-*)
-  echo "study.sh: expected resume, archive or copy-binary, found '$action'" >&2
-  exit 2
   ;;
 esac

@@ -15,6 +15,7 @@ repeated), ready to append to its "rows".
 """
 import argparse
 import copy
+import itertools
 import json
 import re
 import sys
@@ -194,30 +195,52 @@ GRID_PATH = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
 def set_path(config, path, value):
-    """config at path ("regularizers[0].weight", the grid syntax) = value."""
+    """config at path ("regularizers[0].weight", the grid syntax) = value; missing objects on the
+    way are created, as dfkd does (a plugin's "options")."""
     keys = [int(i) if i else k for k, i in GRID_PATH.findall(path)]
-    for k in keys[:-1]:
+    for k, nxt in zip(keys[:-1], keys[1:]):
+        if isinstance(k, str) and k not in config:
+            config[k] = {}
         config = config[k]
     config[keys[-1]] = value
 
 
+def grid_label(path, labels):
+    """A grid path's label in a row name, as dfkd gives it (host/src/config/grid.cpp): the row's
+    grid_labels entry, else the path after its last '.'."""
+    return labels.get(path, path.rsplit(".", 1)[-1])
+
+
+def grid_value_label(value):
+    """A grid value in a row name, as dfkd prints it: strings as they are, floats in the shortest
+    form that reads back (1.0 is 1), the rest as JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float):
+        text = repr(value)
+        return text[:-2] if text.endswith(".0") else text
+    return json.dumps(value)
+
+
 def expanded_rows(experiment):
-    """Every row of the file by its name, grids expanded as dfkd names them ("R_l w=0.1")."""
+    """Every row of the file by its name, grids expanded and named as dfkd names them
+    ("R_l w=0.1"; one " label=value" per grid path, paths in sorted order)."""
     rows = {}
     for row in experiment["rows"]:
         grid = row.get("grid")
         if not grid:
             rows[row["name"]] = row
             continue
-        if len(grid) != 1:
-            raise SystemExit(f"study_choice: --rows reads one-key grids; {row['name']} has {len(grid)}")
-        (path, values), = grid.items()
-        label = row.get("grid_labels", {}).get(path, path)
-        for v in values:
+        labels = row.get("grid_labels", {})
+        paths = sorted(grid)
+        for values in itertools.product(*(grid[p] for p in paths)):
             r = {k: copy.deepcopy(x) for k, x in row.items() if k not in ("grid", "grid_labels")}
-            set_path(r, path, v)
-            r["name"] = f"{row['name']} {label}={v:g}"
-            rows[r["name"]] = r
+            name = row["name"]
+            for path, v in zip(paths, values):
+                set_path(r, path, v)
+                name += f" {grid_label(path, labels)}={grid_value_label(v)}"
+            r["name"] = name
+            rows[name] = r
     return rows
 
 
@@ -288,22 +311,40 @@ def chosen_rows(choice, experiment):
     out = []
     for new in (best, proposed):
         if new is None:
-            out.append(("Proposed (validation reading)", None, None))
+            out.append(("Proposed (validation reading)", None, None, None))
             continue
-        same = next((n for n, r in rows.items() if config_of(r) == config_of(new)), None)
-        out.append((new["name"], None if same else new, same))
+        same = next((n for n, r in rows.items()
+                     if n != new["name"] and config_of(r) == config_of(new)), None)
+        # A row of this name already in the file (from an earlier reading): kept if it is this
+        # choice, else to be replaced (or removed, where the choice is another row).
+        old = rows.get(new["name"])
+        stale = old is not None and config_of(old) != config_of(new)
+        if old is not None and not stale:
+            out.append((new["name"], None, new["name"], False))
+        else:
+            out.append((new["name"], None if same else new, same, stale))
     return out
 
 
-def rows_report(choice, experiment, path):
-    out = ["", f"Rows for {path} (append to its \"rows\"; `dfkd run {path} --only NAME` runs them):", ""]
+def rows_report(choice, experiment, path, interim):
+    head = (f"INTERIM rows for {path}: not the choice; do not add them to the file"
+            if interim else
+            f"Rows for {path} (append to its \"rows\"; `dfkd run {path} --only NAME` runs them)")
+    out = ["", head + ":", ""]
     rows = []
-    for name, row, same in chosen_rows(choice, experiment):
-        if same:
-            out.append(f"- `{name}`: already the row `{same}`; nothing to add")
+    for name, row, same, stale in chosen_rows(choice, experiment):
+        if same == name:
+            out.append(f"- `{name}`: already in the file as chosen; nothing to add")
+        elif same:
+            out.append(f"- `{name}`: already the row `{same}`; nothing to add"
+                       + (f" (remove the file's `{name}` row: it is another configuration)"
+                          if stale else ""))
         elif row is None:
             out.append(f"- `{name}`: not decided yet (no `AR w=…` or R_l sign row has run)")
         else:
+            if stale:
+                out.append(f"- `{name}`: the file's row of this name is another configuration; "
+                           "replace it with the one below")
             rows.append(row)
     if rows:
         out.append("```json")
@@ -337,7 +378,7 @@ def main():
               + "; ".join(short) + "\n")
     print(report(table))
     if experiment is not None:
-        print(rows_report(decide(table), experiment, args.rows))
+        print(rows_report(decide(table), experiment, args.rows, bool(short)))
     return 0
 
 

@@ -24,12 +24,12 @@ def signed(x):
     return f"{x:+.2f}".replace("-", "\u2212")
 
 
-def cell_text(cell, reference, seeds):
+def cell_text(cell, reference, seeds, row_says_n1):
     n = cell.get("n", 0)
     if n == 0:
         return "not run yet"
-    if n == 1:
-        return f"{cell['mean']:.2f}" + ("" if reference else " (n=1)")
+    if n == 1:  # no spread, no test; the row's name says n=1 where every cell has one seed
+        return f"{cell['mean']:.2f}" + ("" if row_says_n1 else " (n=1)")
     text = f"{cell['mean']:.2f} ± {cell['ci95']:.2f}"
     if not reference and cell.get("p") is not None:
         marks = ("*" if cell["p"] < 0.05 else "") + \
@@ -58,7 +58,7 @@ def main():
         name = row["row"]
         if all(c.get("n", 0) == 1 for c in cells):
             name += " (n=1)"
-        texts = [cell_text(c, row["row"] == reference or c.get("n", 0) == 1, args.seeds)
+        texts = [cell_text(c, row["row"] == reference, args.seeds, name.endswith("(n=1)"))
                  for c in cells]
         print(f"| {name} | " + " | ".join(texts) + " |")
     return 0

@@ -201,11 +201,19 @@ TEST_F(MergeRunTest, ALooseShardOfSchemaTwoIsIngested) {
         "PRAGMA user_version = 2;");
   }
   dfkd::host::write_shard_info(dir_ / "shard", {"k-teacher", "sweep-1", "7_0", "node1"});
-  dfkd::host::write_done_marker(dir_ / "shard", {"k-teacher", "completed", "2026-01-01T00:00:00Z"});
   ResultsStore main(main_db_);
-  std::FILE* out = std::tmpfile();
-  const auto sum = dfkd::host::ingest(main, {dir_ / "shard"}, {}, out);
-  std::fclose(out);
+  auto ingest = [&] {
+    std::FILE* out = std::tmpfile();
+    const auto sum = dfkd::host::ingest(main, {dir_ / "shard"}, {}, out);
+    std::fclose(out);
+    return sum;
+  };
+  // Without its DONE marker nothing says how it ended: refused, not recorded as lost.
+  auto sum = ingest();
+  EXPECT_EQ(sum.errors, 1);
+  EXPECT_FALSE(main.find_run("id-teacher"));
+  dfkd::host::write_done_marker(dir_ / "shard", {"k-teacher", "completed", "2026-01-01T00:00:00Z"});
+  sum = ingest();
   EXPECT_EQ(sum.errors, 0);
   EXPECT_EQ(sum.merged, 1);
   EXPECT_EQ(main.find_run("id-teacher")->status, RunStatus::Completed);

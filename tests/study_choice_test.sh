@@ -99,6 +99,29 @@ if [ -n "$dfkd" ]; then
   set -e
   [ "$rc" = 0 ] || fail "dfkd does not plan the built rows (exit $rc): $plan"
   grep -qF "Best combination / " <<<"$plan" || fail "no Best combination run planned: $plan"
+
+  # --rows finds grid rows by the names dfkd gives them: an unlabelled path is named by its last
+  # key, floats in their shortest form (1000000.0 is 1000000), two paths each with its label.
+  python3 - "$experiment" "$tmp/grid.json" <<'PY'
+import json, sys
+e = json.load(open(sys.argv[1]))
+dfad = next(r for r in e["rows"] if r["name"] == "DFAD")
+e["rows"].append(dict(dfad, name="G", regularizers=[{"plugin": "activation_logit", "weight": 0.1}],
+                      grid={"regularizers[0].weight": [0.1234567, 1000000.0, 1.0],
+                            "method.options.student_steps": [2, 3]}))
+json.dump(e, open(sys.argv[2], "w"))
+PY
+  set +e
+  plan=$("$dfkd" run "$tmp/grid.json" --profile smoke --only G --dry-run --db "$tmp/dry.db" 2>&1)
+  set -e
+  names=$(python3 -c 'import json, sys; sys.path.insert(0, sys.argv[1])
+import study_choice
+print("\n".join(n for n in study_choice.expanded_rows(json.load(open(sys.argv[2]))) if n.startswith("G ")))' \
+          "$src/scripts" "$tmp/grid.json")
+  [ "$(wc -l <<<"$names")" = 6 ] || fail "expected 6 grid rows, got: $names"
+  while read -r name; do
+    grep -qF " $name / " <<<"$plan" || fail "dfkd names no row '$name': $plan"
+  done <<<"$names"
 fi
 
 # A second table: every AR level below DFAD, no VI row above it, the class-balance term up on both

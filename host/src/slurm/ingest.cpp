@@ -150,14 +150,19 @@ void ingest_loose_shard(ResultsStore& store, const fs::path& input, const Ingest
   const auto shard = loose_shard(input);
   // Without its sweep there is no Slurm view: the DONE marker and the heartbeat decide.
   const auto state = classify_shard(shard.dir, shard.info.run_key, opt.lost_after_seconds);
-  // A run.db that could not be opened read-only (an older schema, say) still goes to the merge,
-  // which reads older schemas or says what is wrong; as a sweep's shards do.
-  if (!state.run && state.read_error.empty()) {
+  // A finished shard (DONE marker) whose run.db could not be opened read-only (an older schema,
+  // say) still goes to the merge, which reads older schemas or says what is wrong. Without the
+  // marker nothing says how it ended: merging it would record it as lost.
+  const bool finished =
+      state.kind == TaskState::Kind::Completed || state.kind == TaskState::Kind::Failed;
+  if (!state.run && !(finished && !state.read_error.empty())) {
     ++sum.errors;
-    fmt::print(out,
-               "  {:<40} NOT INGESTED: run.db does not hold the shard's own run {} (shard.json "
-               "and run.db disagree)\n",
-               shard.dir.string(), shard.info.run_key);
+    fmt::print(out, "  {:<40} NOT INGESTED: {}\n", shard.dir.string(),
+               !state.read_error.empty()
+                   ? state.detail
+                   : fmt::format("run.db does not hold the shard's own run {} (shard.json and "
+                                 "run.db disagree)",
+                                 shard.info.run_key));
     return;
   }
   const auto label =
