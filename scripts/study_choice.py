@@ -198,7 +198,7 @@ def set_path(config, path, value):
     """config at path ("regularizers[0].weight", the grid syntax) = value; missing objects on the
     way are created, as dfkd does (a plugin's "options")."""
     keys = [int(i) if i else k for k, i in GRID_PATH.findall(path)]
-    for k, nxt in zip(keys[:-1], keys[1:]):
+    for k in keys[:-1]:
         if isinstance(k, str) and k not in config:
             config[k] = {}
         config = config[k]
