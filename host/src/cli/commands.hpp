@@ -26,6 +26,8 @@ struct Common {
 
 /// The results store the command works on: --db, else $DFKD_DB, else results/results.db.
 std::filesystem::path db_path(const Common& common);
+/// Whether a command-line experiment is meant as a file (it ends in .json).
+bool looks_like_file(const std::string& s);
 /// The EXPERIMENT of `dfkd run` and `slurm submit`: a JSON file, or (as for `dfkd table`) the
 /// name of an experiment whose definition `db`, the store they write to, keeps.
 host::Experiment experiment_to_run(const std::string& what, const std::string& profile,
