@@ -3,7 +3,9 @@
 # and the 10,000-digit subset in data/mnist-subset/ (idempotent: does nothing when all are present).
 # libopenblas0-openmp matters: without it Debian's LibTorch runs matmuls on the reference BLAS
 # (about 14x slower here).
-# clang-14 + libclang-rt-14-dev: libFuzzer for tests/fuzz/; llvm-14: llvm-symbolizer for its reports.
+# clang-14: the compiler of scripts/build.sh and the sanitizer stage (GCC works too, slower: see
+# build.sh); libclang-rt-14-dev: libFuzzer and the sanitizer runtimes; llvm-14: llvm-symbolizer for
+# their reports.
 # clang-format-14: the style check (ctest format, .clang-format).
 # chromium: the test suite opens `dfkd report`'s HTML in headless Chromium (tests/report_site_test.cpp).
 # python3-torch and libjemalloc2 are for bench/ (the plain-PyTorch side of

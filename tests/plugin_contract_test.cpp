@@ -516,6 +516,35 @@ void check_augmentation(const LoadedPlugin& p) {
     EXPECT_TRUE(mixed_once) << "declares mixes_labels but mixed none of 20 batches";
 }
 
+/// Masks for the image kit's LeNet-5 teacher (convolutions and linear layers): each names a
+/// parameter and has its shape and dtype, holds only 0 and 1, the same weights give the same
+/// masks, and asking does not change the network (the host applies them).
+void check_pruner(const LoadedPlugin& p) {
+  Kit kit;
+  if (auto missing = make_image_kit(kit); !missing.empty()) GTEST_SKIP() << missing;
+  auto pruner = p.entry.make_pruner(default_options(p));
+  auto& net = kit.teacher->module();
+  std::map<std::string, torch::Tensor> before;
+  for (const auto& param : net.named_parameters()) before[param.key()] = param.value().clone();
+  const auto masks = pruner->masks(net);
+  int64_t pruned = 0;
+  for (const auto& [name, mask] : masks) {
+    SCOPED_TRACE(name);
+    ASSERT_EQ(before.count(name), 1u) << "a mask for a parameter the network does not have";
+    EXPECT_EQ(mask.sizes(), before[name].sizes());
+    EXPECT_EQ(mask.scalar_type(), before[name].scalar_type());
+    EXPECT_TRUE(mask.eq(0).logical_or(mask.eq(1)).all().item<bool>()) << "a mask holds 0 and 1";
+    pruned += mask.eq(0).sum().item<int64_t>();
+  }
+  EXPECT_GT(pruned, 0) << "default options prune nothing of LeNet-5";
+  for (const auto& param : net.named_parameters())
+    EXPECT_TRUE(torch::equal(param.value(), before[param.key()])) << param.key() << " changed";
+  const auto again = pruner->masks(net);
+  ASSERT_EQ(again.size(), masks.size());
+  for (const auto& [name, mask] : masks)
+    EXPECT_TRUE(again.count(name) && torch::equal(again.at(name), mask)) << name << " differs";
+}
+
 TEST_P(PluginContract, WorksWithDefaultOptions) {
   const auto& p = plugin();
   if (has_required_options(p)) GTEST_SKIP() << "has required options; nothing to default from";
@@ -537,6 +566,9 @@ TEST_P(PluginContract, WorksWithDefaultOptions) {
       break;
     case PluginKind::Augmentation:
       check_augmentation(p);
+      break;
+    case PluginKind::Pruner:
+      check_pruner(p);
       break;
   }
 }
