@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "dfkd_git_info.h"
@@ -285,6 +286,31 @@ TEST_F(CliTest, TwoConcurrentRunsNeverTrainARunTwice) {
   EXPECT_EQ(count(mine.output, "  completed in ") + count(other, "  completed in "), 10)
       << mine.output << "\n---\n"
       << other;
+}
+
+// A profile's "jobs" is `dfkd run`'s default: two_moons' smoke profile says 1 (its runs take less
+// than a worker process's start-up), so they train in this process with every thread it is given;
+// --jobs overrides it. Each run's environment records the threads it trained with.
+TEST_F(CliTest, AProfilesJobsIsTheDefaultThatJobsOverrides) {
+  const auto args = "run '" + experiment() + "' --profile smoke --seeds 1 --threads 2 --no-table ";
+  const auto in_process = cli(args + db_arg());
+  ASSERT_EQ(in_process.exit_code, 0) << in_process.output;
+  EXPECT_NE(in_process.output.find("dfkd: in this process, 2 threads"), std::string::npos)
+      << in_process.output;
+  const auto workers_db = dir_ / "workers.db";
+  const auto workers = cli(args + "--jobs 2 --db '" + workers_db.string() + "'");
+  ASSERT_EQ(workers.exit_code, 0) << workers.output;
+  EXPECT_NE(workers.output.find("dfkd: 2 worker processes x 1 thread"), std::string::npos)
+      << workers.output;
+  const auto threads_of = [](const fs::path& db) {
+    ResultsStore store(db, ResultsStore::Mode::ReadOnly);
+    std::set<int64_t> threads;
+    for (const auto& run : store.runs("two_moons"))
+      threads.insert(store.environment(run.environment_id).value().threads);
+    return threads;
+  };
+  EXPECT_EQ(threads_of(db_), std::set<int64_t>{2});
+  EXPECT_EQ(threads_of(workers_db), std::set<int64_t>{1});
 }
 
 }  // namespace

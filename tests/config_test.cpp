@@ -99,6 +99,26 @@ TEST(Config, RunKeyIsCanonical) {
       << "profile is part of the key";
 }
 
+// A profile's "jobs" is only `dfkd run`'s default parallelism: it never enters a run key.
+TEST(Config, ProfileJobsIsReadAndLeavesRunKeysAlone) {
+  auto e = minimal();
+  EXPECT_EQ(dfkd::host::parse_experiment(e, "tiny", "x.json").jobs, 0) << "unset: one per core";
+  const auto key = cells(e, "tiny")[1].run_key;
+  e["profiles"]["tiny"]["jobs"] = 1;
+  EXPECT_EQ(dfkd::host::parse_experiment(e, "tiny", "x.json").jobs, 1);
+  EXPECT_EQ(cells(e, "tiny")[1].run_key, key);
+  e["profiles"]["tiny"]["jobs"] = 0;
+  const auto zero = config_error(e, "tiny");
+  EXPECT_NE(zero.find("profiles.tiny.jobs"), std::string::npos) << zero;
+  e["profiles"]["tiny"]["jobs"] = "two";
+  const auto text = config_error(e, "tiny");
+  EXPECT_NE(text.find("profiles.tiny.jobs"), std::string::npos) << text;
+  e["profiles"]["tiny"].erase("jobs");
+  e["profiles"]["full"]["jobs"] = -1;  // another profile's mistake is still found
+  const auto other = config_error(e, "tiny");
+  EXPECT_NE(other.find("profiles.full.jobs"), std::string::npos) << other;
+}
+
 TEST(Config, IntegerWhereRealExpectedHashesLikeTheReal) {
   auto a = minimal();
   auto b = minimal();

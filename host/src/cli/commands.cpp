@@ -198,7 +198,7 @@ int cmd_run(const Common& common, const RunArgs& args) {
   opt.dry_run = args.dry_run;
   opt.device = args.device;
   opt.threads = args.threads;
-  opt.jobs = args.jobs;
+  opt.jobs = args.jobs > 0 ? args.jobs : static_cast<int>(exp.jobs);
   opt.time_iterations = args.time_iterations;
   opt.profile_step = args.profile_step;
   fmt::print("dfkd: {} (profile {}{}) -> {}\n", exp.name, exp.profile,

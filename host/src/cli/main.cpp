@@ -87,7 +87,7 @@ void add_run_command(CLI::App& app, Args& a, Dispatch& dispatch) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--jobs,-j", run.jobs,
                   "runs trained at once, each in a worker process with threads/jobs threads "
-                  "(default: one per core; 1 = in this process)")
+                  "(default: the profile's \"jobs\", else one per core; 1 = in this process)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--no-table", run.no_table, "do not print the table after running");
   cmd->add_option(

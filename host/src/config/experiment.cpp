@@ -25,7 +25,7 @@ const KeySet kFileKeys{{"experiment", "columns", "rows", "profiles"},
                        {"title", "description", "metric", "seeds", "train", "figures", "contrasts",
                         "default_profile"}};
 const KeySet kProfileKeys{
-    {}, {"description", "seeds", "datasets", "metric", "train", "columns", "rows"}};
+    {}, {"description", "seeds", "jobs", "datasets", "metric", "train", "columns", "rows"}};
 const KeySet kMetricKeys{{}, {"key", "selection"}};
 const KeySet kContrastKeys{{"name", "terms"}, {"description", "paper"}};
 const KeySet kFigureKeys{
@@ -164,7 +164,8 @@ const json& select_profile(const json& source, const std::string& root,
   return profiles.at(profile);
 }
 
-// The profile's description, the seeds (the file's, or the profile's) and its default columns.
+// The profile's description, the seeds (the file's, or the profile's), its default parallelism and
+// its default columns.
 void read_profile_settings(const json& source, const std::string& root, const json& prof,
                            const std::string& ppath, Experiment& exp) {
   check_keys(prof, ppath, kProfileKeys);
@@ -175,6 +176,7 @@ void read_profile_settings(const json& source, const std::string& root, const js
       source.contains("seeds") ? require_int(source.at("seeds"), json_path(root, "seeds"), 1) : 1;
   if (prof.contains("seeds"))
     exp.seeds = require_int(prof.at("seeds"), json_path(ppath, "seeds"), 1);
+  if (prof.contains("jobs")) exp.jobs = require_int(prof.at("jobs"), json_path(ppath, "jobs"), 1);
   if (prof.contains("datasets")) {
     const auto& d = require_array(prof.at("datasets"), json_path(ppath, "datasets"));
     for (size_t i = 0; i < d.size(); ++i)

@@ -48,6 +48,9 @@ struct Experiment {
   std::vector<std::string> profile_columns;  ///< columns the profile runs by default (empty: all)
   std::vector<std::string> profiles;         ///< every profile the file defines
   int64_t seeds = 1;
+  /// The profile's "jobs": runs trained at once when `dfkd run` is given no --jobs (0: one per
+  /// core). A profile whose runs take less than a worker process's start-up says 1.
+  int64_t jobs = 0;
   MetricSelection metric;
   std::vector<nlohmann::json> columns;  ///< each with "name", "dataset", "student", "teacher"
   /// Each with "name" and either "teacher": true or "method"; a row with a "grid" is replaced by

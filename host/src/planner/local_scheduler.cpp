@@ -153,7 +153,10 @@ void LocalScheduler::reset_forced_reruns(std::vector<RunRecord>& runs) {
 }
 
 RunMatrixSummary LocalScheduler::train(const std::vector<RunRecord>& runs) {
-  if (!par_.in_process())
+  if (par_.in_process())
+    say(fmt::format("dfkd: in this process, {} thread{}", par_.threads,
+                    par_.threads == 1 ? "" : "s"));
+  else
     say(fmt::format("dfkd: {} worker processes x {} thread{}", par_.jobs, par_.worker_threads,
                     par_.worker_threads == 1 ? "" : "s"));
   total_ = static_cast<int>(runs.size());
