@@ -186,8 +186,8 @@ void print_status(const ResultsStore& store, const host::CostEstimate& estimate,
         remaining_keys.size());
   else
     fmt::print(
-        "  to do: {} runs, about {} of training{} (the median wall time of completed runs of the "
-        "same budget; N workers take about 1/N of it)\n",
+        "  to do: {} runs, about {} of training{} (each run's epochs at the median epoch of "
+        "completed runs alike; N workers take about 1/N of it)\n",
         remaining_keys.size(), host::format_duration(remaining),
         unknown ? fmt::format(", plus {} without an estimate yet", unknown) : "");
 }

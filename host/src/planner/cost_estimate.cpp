@@ -11,9 +11,15 @@
 namespace dfkd::host {
 namespace {
 
-std::string key(const RunRecord& r) {
-  const nlohmann::json train = r.config.get<RunConfig>().train;
-  return fmt::format("{}|{}|{}|{}|{}", r.profile, r.column, r.role, r.method, train.dump());
+/// What makes runs cost alike per epoch (the epoch count scales the estimate instead).
+std::string kind(const RunRecord& r, const RunConfig& config, bool with_regularizers) {
+  nlohmann::json train = config.train;
+  train.erase("epochs");
+  std::string k =
+      fmt::format("{}|{}|{}|{}|{}", r.profile, r.column, r.role, r.method, train.dump());
+  if (with_regularizers)
+    for (const auto& reg : config.regularizers) k += "|" + reg.plugin + reg.options.dump();
+  return k;
 }
 
 double median(std::vector<double> v) {
@@ -22,17 +28,45 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+struct Samples {
+  std::vector<double> epochs;          ///< every epoch's seconds, of every run alike
+  std::vector<double> outside_epochs;  ///< per run: wall time not in an epoch
+};
+
 }  // namespace
 
 CostEstimate::CostEstimate(const ResultsStore& store) {
-  std::map<std::string, std::vector<double>> seen;
-  for (const auto& r : store.runs("", "completed")) seen[key(r)].push_back(r.wall_seconds);
-  for (auto& [k, times] : seen) median_[k] = median(std::move(times));
+  std::array<std::map<std::string, Samples>, 2> seen;
+  for (const auto& r : store.runs("", "completed")) {
+    const auto config = r.config.get<RunConfig>();
+    std::vector<double> epochs;
+    for (const auto& p : store.metric_series(r.run_id, "epoch_seconds")) epochs.push_back(p.value);
+    if (epochs.empty()) {  // recorded before epoch_seconds: its wall time spread over its epochs
+      const auto n = std::max<int64_t>(1, r.epochs_done > 0 ? r.epochs_done : config.train.epochs);
+      epochs.assign(static_cast<size_t>(n), r.wall_seconds / static_cast<double>(n));
+    }
+    double in_epochs = 0;
+    for (double s : epochs) in_epochs += s;
+    for (int coarse = 0; coarse < 2; ++coarse) {
+      auto& s = seen[coarse][kind(r, config, coarse == 0)];
+      s.epochs.insert(s.epochs.end(), epochs.begin(), epochs.end());
+      s.outside_epochs.push_back(std::max(0.0, r.wall_seconds - in_epochs));
+    }
+  }
+  for (int coarse = 0; coarse < 2; ++coarse)
+    for (auto& [k, s] : seen[coarse])
+      cost_[coarse][k] = {median(std::move(s.epochs)), median(std::move(s.outside_epochs))};
 }
 
 double CostEstimate::seconds(const RunRecord& r) const {
-  auto it = median_.find(key(r));
-  return it == median_.end() ? std::nan("") : it->second;
+  const auto config = r.config.get<RunConfig>();
+  for (int coarse = 0; coarse < 2; ++coarse) {
+    const auto it = cost_[coarse].find(kind(r, config, coarse == 0));
+    if (it != cost_[coarse].end())
+      return static_cast<double>(config.train.epochs) * it->second.per_epoch +
+             it->second.outside_epochs;
+  }
+  return std::nan("");
 }
 
 }  // namespace dfkd::host

@@ -91,8 +91,8 @@ void print_plan(const std::vector<RunRecord>& runs, const Experiment& exp,
   if (unknown > 0)
     fmt::print(out, ", plus {} run(s) with nothing comparable in the store yet", unknown);
   fmt::print(out,
-             " (the median wall time of completed runs of the same profile, column, method and "
-             "budget).\n");
+             " (each run's epochs at the median epoch of completed runs of the same profile, "
+             "column, method, regularizers and budget).\n");
 }
 
 // A plugin rebuilt without a new version keeps its runs' keys, so its old results are reused as
