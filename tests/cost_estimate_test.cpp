@@ -50,10 +50,8 @@ RunRecord unplanned(int epochs, const json& regularizers = json::array(),
   return r;
 }
 
-/// A completed run: `epoch_seconds` as its epochs logged them (none: a run recorded before
-/// epoch_seconds existed), `wall` its recorded wall time.
-void complete(ResultsStore& store, const std::string& key, const std::vector<double>& epoch_seconds,
-              double wall, const RunRecord& like) {
+/// `like`'s labels and config, planned in the store under `key`.
+std::string plan_like(ResultsStore& store, const std::string& key, const RunRecord& like) {
   RunPlan p;
   p.run_key = key;
   p.experiment = "study";
@@ -63,11 +61,25 @@ void complete(ResultsStore& store, const std::string& key, const std::vector<dou
   p.role = like.role;
   p.method = like.method;
   p.config = like.config;
-  const auto id = store.plan_run(p).run_id;
+  return store.plan_run(p).run_id;
+}
+
+/// A completed run: `epoch_seconds` as its epochs logged them (none: a run recorded before
+/// epoch_seconds existed), `wall` its recorded wall time.
+void complete(ResultsStore& store, const std::string& key, const std::vector<double>& epoch_seconds,
+              double wall, const RunRecord& like) {
+  const auto id = plan_like(store, key, like);
   ASSERT_TRUE(store.claim_run(id, ""));
   for (size_t e = 0; e < epoch_seconds.size(); ++e)
     store.log_epoch(id, static_cast<int64_t>(e + 1), 0, {{"epoch_seconds", epoch_seconds[e]}});
   store.complete_run(id, {}, wall);
+}
+
+/// The three 3-epoch runs alike of the first test's comment, two of them slowed.
+void complete_three_alike(ResultsStore& store) {
+  complete(store, "a", {10, 500, 600}, 1112, unplanned(3));
+  complete(store, "b", {10, 10, 700}, 725, unplanned(3));
+  complete(store, "c", {11, 10, 12}, 36, unplanned(3));
 }
 
 }  // namespace
@@ -81,20 +93,11 @@ void complete(ResultsStore& store, const std::string& key, const std::vector<dou
 TEST(CostEstimate, IsTheMedianEpochOfRunsAlikePooledTimesTheEpochs) {
   dfkd::test_support::TempDir dir;
   ResultsStore store(dir.path() / "results.db");
-  complete(store, "a", {10, 500, 600}, 1112, unplanned(3));
-  complete(store, "b", {10, 10, 700}, 725, unplanned(3));
-  complete(store, "c", {11, 10, 12}, 36, unplanned(3));
+  complete_three_alike(store);
   EXPECT_DOUBLE_EQ(CostEstimate(store).seconds(unplanned(3)), 36.0);
   EXPECT_DOUBLE_EQ(CostEstimate(store).seconds(unplanned(10)), 113.0);
   // A run planned but not completed adds nothing.
-  RunPlan planned;
-  planned.run_key = "planned";
-  planned.column = "MNIST";
-  planned.profile = "cpu";
-  planned.role = "student";
-  planned.method = "dfad";
-  planned.config = config(3);
-  store.plan_run(planned);
+  plan_like(store, "planned", unplanned(3));
   EXPECT_DOUBLE_EQ(CostEstimate(store).seconds(unplanned(3)), 36.0);
   EXPECT_TRUE(
       std::isnan(CostEstimate(store).seconds(unplanned(3, json::array(), "Fashion-MNIST"))));
@@ -111,9 +114,7 @@ TEST(CostEstimate, IsTheMedianEpochOfRunsAlikePooledTimesTheEpochs) {
 TEST(CostEstimate, RegularizersWithTheirOptionsButNotTheirWeightsMakeAKind) {
   dfkd::test_support::TempDir dir;
   ResultsStore store(dir.path() / "results.db");
-  complete(store, "a", {10, 500, 600}, 1112, unplanned(3));
-  complete(store, "b", {10, 10, 700}, 725, unplanned(3));
-  complete(store, "c", {11, 10, 12}, 36, unplanned(3));
+  complete_three_alike(store);
   complete(store, "r", {20, 20, 20}, 61, unplanned(3, regularizer(0.1, "logits")));
   EXPECT_DOUBLE_EQ(CostEstimate(store).seconds(unplanned(3, regularizer(1.0, "logits"))), 61.0);
   EXPECT_DOUBLE_EQ(CostEstimate(store).seconds(unplanned(3)), 36.0);

@@ -28,6 +28,8 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+constexpr int kWithRegularizers = 0;  ///< the level of cost_ keyed with the regularizers
+
 struct Samples {
   std::vector<double> epochs;          ///< every epoch's seconds, of every run alike
   std::vector<double> outside_epochs;  ///< per run: wall time not in an epoch
@@ -47,22 +49,22 @@ CostEstimate::CostEstimate(const ResultsStore& store) {
     }
     double in_epochs = 0;
     for (double s : epochs) in_epochs += s;
-    for (int coarse = 0; coarse < 2; ++coarse) {
-      auto& s = seen[coarse][kind(r, config, coarse == 0)];
+    for (int level = 0; level < 2; ++level) {
+      auto& s = seen[level][kind(r, config, level == kWithRegularizers)];
       s.epochs.insert(s.epochs.end(), epochs.begin(), epochs.end());
       s.outside_epochs.push_back(std::max(0.0, r.wall_seconds - in_epochs));
     }
   }
-  for (int coarse = 0; coarse < 2; ++coarse)
-    for (auto& [k, s] : seen[coarse])
-      cost_[coarse][k] = {median(std::move(s.epochs)), median(std::move(s.outside_epochs))};
+  for (int level = 0; level < 2; ++level)
+    for (auto& [k, s] : seen[level])
+      cost_[level][k] = {median(std::move(s.epochs)), median(std::move(s.outside_epochs))};
 }
 
 double CostEstimate::seconds(const RunRecord& r) const {
   const auto config = r.config.get<RunConfig>();
-  for (int coarse = 0; coarse < 2; ++coarse) {
-    const auto it = cost_[coarse].find(kind(r, config, coarse == 0));
-    if (it != cost_[coarse].end())
+  for (int level = 0; level < 2; ++level) {  // the key with regularizers first
+    const auto it = cost_[level].find(kind(r, config, level == kWithRegularizers));
+    if (it != cost_[level].end())
       return static_cast<double>(config.train.epochs) * it->second.per_epoch +
              it->second.outside_epochs;
   }
