@@ -8,7 +8,9 @@ combination and Table 1's reading") to a validation-accuracy table, so the choic
 
 Prints, as Markdown, each factor's levels with their differences from the factor's baseline per
 column, the winning level, the best combination and Table 1's Proposed reading. Refuses (exit 2)
-while a row the rule reads has fewer than 5 seeds on a column, unless --interim. With --rows, also
+while a row the rule reads has fewer than 5 seeds on a column, unless --interim; a seed whose run
+failed (a non-finite loss) counts as a seed and keeps its row from winning (the amendment of
+2026-12-06, made before the choice). With --rows, also
 prints the experiment rows `Best combination` and `Proposed (validation reading)` built from the
 chosen rows' own configurations in that file (one that is already a row of the file is named, not
 repeated), ready to append to its "rows".
@@ -66,12 +68,24 @@ class Table:
         self.rows = {r["row"]: r["cells"] for r in data["rows"]}
 
     def n(self, row, column):
+        """Seeds with a completed run (the mean is theirs)."""
         return self.rows.get(row, {}).get(column, {}).get("n", 0)
+
+    def failed(self, row, column):
+        """Seeds whose run failed (diverged): seeds of the cell, but no value."""
+        return self.rows.get(row, {}).get(column, {}).get("failed", 0)
+
+    def seeds(self, row, column):
+        return self.n(row, column) + self.failed(row, column)
+
+    def has_failures(self, row):
+        return any(self.failed(row, c) > 0 for c in self.columns)
 
     def short(self):
         """The rule's cells with fewer than SEEDS seeds, as "row / column (n=k)"."""
-        return [f"{r} / {c} (n={self.n(r, c)})" for r in RULE_ROWS for c in self.columns
-                if self.n(r, c) < SEEDS]
+        return [f"{r} / {c} (n={self.n(r, c)}"
+                + (f", {self.failed(r, c)} failed" if self.failed(r, c) else "") + ")"
+                for r in RULE_ROWS for c in self.columns if self.seeds(r, c) < SEEDS]
 
     def deltas(self, row, baseline):
         """Row minus baseline per column, or None while either has no run (interim readings)."""
@@ -85,14 +99,22 @@ def mean(xs):
     return sum(xs) / len(xs)
 
 
+def improves(table, row, baseline):
+    """Positive Δ on every column, and no seed of the row diverged: a setting that fails on some
+    seeds is no improvement, whatever the mean of the seeds that survived."""
+    d = table.deltas(row, baseline)
+    return d is not None and all(x > 0 for x in d) and not table.has_failures(row)
+
+
 def winner(table, baseline, levels, must_improve=True):
-    """The level whose Δ is positive on every column, largest mean Δ; the baseline if none.
-    must_improve=False: the largest mean Δ whatever its sign (a choice that must be made).
-    A tie goes to the level listed first."""
+    """The level that improves on the baseline (improves()), largest mean Δ; the baseline if none.
+    must_improve=False: the largest mean Δ whatever its sign, among rows without a failed seed (a
+    choice that must be made). A tie goes to the level listed first."""
     best = None
     for level in levels:
         d = table.deltas(level, baseline)
-        if d is None or (must_improve and not all(x > 0 for x in d)):
+        if d is None or table.has_failures(level) or \
+                (must_improve and not improves(table, level, baseline)):
             continue
         score = round(mean(d), DECIMALS)
         if best is None or score > best[0]:
@@ -126,8 +148,7 @@ def decide(table):
     """Every choice the rule makes: each factor's winner, the combination's parts, the VI options,
     and the Proposed reading's AR level and R_l sign level ("DFAD" where nothing has run)."""
     winners = {name: winner(table, baseline, levels) for name, baseline, levels in FACTORS}
-    vi_rows_up = [r for r in VI_ROWS
-                  if (d := table.deltas(r, "DFAD")) is not None and all(x > 0 for x in d)]
+    vi_rows_up = [r for r in VI_ROWS if improves(table, r, "DFAD")]
     parts = [w for w in (winners["generator regularizer"], winners["class balance"]) if w != "DFAD"]
     if vi_rows_up:
         parts.append("VI")
@@ -150,8 +171,12 @@ def report(table):
     for name, baseline, levels in FACTORS:
         for level in levels:
             d = table.deltas(level, baseline)
-            ok = d is not None and all(x > 0 for x in d)
-            out.append(f"| {name} | {baseline} | {level} | {fmt_deltas(d)} | {'yes' if ok else 'no'} |")
+            ok = "yes" if improves(table, level, baseline) else "no"
+            failed = [f"{table.failed(level, c)} of {table.seeds(level, c)} seeds failed on {c}"
+                      for c in table.columns if table.failed(level, c)]
+            if failed:
+                ok += " (" + "; ".join(failed) + ": cannot win)"
+            out.append(f"| {name} | {baseline} | {level} | {fmt_deltas(d)} | {ok} |")
     choice = decide(table)
     winners = choice["winners"]
     out.append("")

@@ -169,6 +169,31 @@ grep -qF "VI replacing / Fashion-MNIST (n=4)" <<<"$err" || fail "the short cell 
 out=$(python3 "$src/scripts/study_choice.py" "$tmp/short.json" --interim)
 grep -q "^INTERIM (not the choice): 1 cells" <<<"$out" || fail "--interim must say it is not the choice"
 
+# A diverged seed (a failed run) counts as a seed but keeps its row from winning: VI probs KL with
+# 4 completed seeds and 1 failed on Fashion-MNIST is not refused, and VI probs MSE (the next best,
+# +0.5, +2) wins the factor in its place.
+python3 - "$tmp/val.json" "$tmp/failed.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for r in d["rows"]:
+    if r["row"] == "VI probs KL": r["cells"]["Fashion-MNIST"].update(n=4, failed=1)
+json.dump(d, open(sys.argv[2], "w"))
+PY
+out=$(python3 "$src/scripts/study_choice.py" "$tmp/failed.json")
+grep -q INTERIM <<<"$out" && fail "4 completed + 1 failed seeds are 5 seeds: $out"
+expect "- VI target and loss: **VI probs MSE**"
+expect "| VI target and loss | VI | VI probs KL | +0.10 · +5.00 | no (1 of 5 seeds failed on Fashion-MNIST: cannot win) |"
+python3 - "$tmp/failed.json" "$tmp/failed_short.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for r in d["rows"]:
+    if r["row"] == "VI probs KL": r["cells"]["Fashion-MNIST"]["n"] = 3
+json.dump(d, open(sys.argv[2], "w"))
+PY
+refusal "$tmp/failed_short.json"
+[ "$rc" = 2 ] || fail "3 completed + 1 failed seeds are short, got exit $rc"
+grep -qF "VI probs KL / Fashion-MNIST (n=3, 1 failed)" <<<"$err" || fail "the short cell is not named: $err"
+
 # A row with no run at all is refused too, named.
 python3 - "$tmp/val.json" "$tmp/none.json" <<'PY'
 import json, sys

@@ -1,5 +1,5 @@
-// `dfkd export`: an experiment's completed runs as a results archive (store/archive.hpp); `dfkd
-// ingest` reads archives back (cli/slurm_commands.cpp).
+// `dfkd export`: an experiment's finished runs (completed and failed) as a results archive
+// (store/archive.hpp); `dfkd ingest` reads archives back (cli/slurm_commands.cpp).
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
@@ -20,11 +20,14 @@ int cmd_export(const Common& common, const ExportArgs& args) {
                                           : host::ExportOptions::Artifacts::Needed;
   const auto sum = host::export_archive(store, args.out, opt);
   fmt::print(
-      "dfkd: exported {} completed runs of {}{} to {} ({:.1f} MB; artifact files of {} run{}){}\n",
-      sum.runs, opt.experiment, opt.profile.empty() ? "" : " (profile " + opt.profile + ")",
-      args.out, static_cast<double>(sum.bytes) / 1e6, sum.with_files,
-      sum.with_files == 1 ? "" : "s",
-      sum.not_completed ? fmt::format("; {} not completed, left out", sum.not_completed) : "");
+      "dfkd: exported {} completed runs{} of {}{} to {} ({:.1f} MB; artifact files of {} "
+      "run{}){}\n",
+      sum.runs - sum.failed, sum.failed ? fmt::format(" and {} failed", sum.failed) : "",
+      opt.experiment, opt.profile.empty() ? "" : " (profile " + opt.profile + ")", args.out,
+      static_cast<double>(sum.bytes) / 1e6, sum.with_files, sum.with_files == 1 ? "" : "s",
+      sum.not_finished ? fmt::format("; {} not finished (planned, running or killed), left out",
+                                     sum.not_finished)
+                       : "");
   fmt::print("      merge it into a store with: dfkd ingest {}\n", args.out);
   return 0;
 }

@@ -174,8 +174,9 @@ void ingest_loose_shard(ResultsStore& store, const fs::path& input, const Ingest
                sum, out);
 }
 
-/// A results archive (`dfkd export`): every run it lists is completed, so each is merged like a
-/// finished shard; the experiment definitions come first, so `dfkd table` works at once.
+/// A results archive (`dfkd export`): every run it lists has finished (completed or failed), so
+/// each is merged like a finished shard, and a failed one never replaces a run this store has
+/// completed; the experiment definitions come first, so `dfkd table` works at once.
 void ingest_archive(ResultsStore& store, const fs::path& dir, IngestSummary& sum, std::FILE* out) {
   const auto runs = archived_runs(dir);
   fmt::print(out, "dfkd: ingesting results archive {} ({} runs) into {}\n", dir.string(),
@@ -197,7 +198,7 @@ void ingest_archive(ResultsStore& store, const fs::path& dir, IngestSummary& sum
   }
   for (const auto& run : runs) {
     TaskState state;
-    state.kind = TaskState::Kind::Completed;
+    state.kind = run.status == "failed" ? TaskState::Kind::Failed : TaskState::Kind::Completed;
     state.has_shard = true;
     const auto label = run.row.empty()
                            ? fmt::format("{} {} seed {}", run.role, run.column, run.seed)
@@ -207,7 +208,7 @@ void ingest_archive(ResultsStore& store, const fs::path& dir, IngestSummary& sum
 }
 
 void print_summary(const IngestSummary& sum, std::FILE* out) {
-  // The sweep-only counts only where they are not zero: an archive's runs are all completed.
+  // The sweep-only counts only where they are not zero: an archive's runs have all finished.
   auto some = [](int n, const char* what) { return n ? fmt::format(", {} {}", n, what) : ""; };
   fmt::print(out, "dfkd: {} merged, {} already ingested{}{}{}{}{}\n", sum.merged, sum.unchanged,
              some(sum.lost, "lost"), some(sum.in_progress, "still queued or running"),

@@ -25,13 +25,20 @@ namespace {
 constexpr const char* kFormat = "dfkd-results-archive";
 constexpr int kFormatVersion = 1;
 
-/// The completed runs behind the experiment's cells, and (recursively) the runs they read:
-/// column teachers have no cell of their own.
+/// The finished runs behind the experiment's cells, and (recursively) the runs they read:
+/// column teachers have no cell of their own. A failed run is an outcome too (a seed that
+/// diverges every time it is trained): the archive keeps it, so its cell says "failed" on every
+/// machine instead of looking merely not run yet.
 struct Selection {
   std::map<std::string, RunRecord> runs;  ///< by run_key
   std::set<std::string> read_by_others;   ///< run_keys other selected runs depend on
-  int not_completed = 0;
+  int failed = 0;
+  int not_finished = 0;
 };
+
+bool is_finished(const RunRecord& run) {
+  return run.status == RunStatus::Completed || run.status == RunStatus::Failed;
+}
 
 Selection select_runs(const ResultsStore& store, const ExportOptions& opt) {
   Selection sel;
@@ -43,14 +50,17 @@ Selection select_runs(const ResultsStore& store, const ExportOptions& opt) {
     pending.pop_back();
     if (!seen.insert(key).second) continue;
     const auto run = store.find_run_by_key(key);
-    if (!run || run->status != RunStatus::Completed) {
-      ++sel.not_completed;
+    if (!run || !is_finished(*run)) {
+      ++sel.not_finished;
       continue;
     }
+    // A failed run's teacher comes along with its files too: a store it is ingested into can
+    // train it again.
     for (const auto& input : dependencies_of(*run)) {
       sel.read_by_others.insert(input);
       pending.push_back(input);
     }
+    sel.failed += run->status == RunStatus::Failed ? 1 : 0;
     sel.runs.emplace(key, *run);
   }
   return sel;
@@ -104,6 +114,7 @@ json manifest(const ResultsStore& store, const ExportOptions& opt, const Selecti
         cells.push_back({{"row", c.row}, {"column", c.column}, {"seed", c.seed}});
     list.push_back({{"run_key", r->run_key},
                     {"role", r->role},
+                    {"status", to_string(r->status)},
                     {"row", r->row},
                     {"column", r->column},
                     {"seed", r->seed},
@@ -139,7 +150,7 @@ ExportSummary export_archive(const ResultsStore& store, const fs::path& dir,
   const Selection sel = select_runs(store, opt);
   if (sel.runs.empty())
     throw ConfigError(
-        fmt::format("store {} has no completed run of experiment '{}'{}: nothing to export",
+        fmt::format("store {} has no finished run of experiment '{}'{}: nothing to export",
                     store.path().string(), opt.experiment,
                     opt.profile.empty() ? "" : fmt::format(" (profile {})", opt.profile)));
 
@@ -168,7 +179,8 @@ ExportSummary export_archive(const ResultsStore& store, const fs::path& dir,
   write_json(staging / kArchiveManifest, manifest(store, opt, sel));
   fs::remove_all(dir);
   fs::rename(staging, dir);
-  sum.not_completed = sel.not_completed;
+  sum.failed = sel.failed;
+  sum.not_finished = sel.not_finished;
   sum.bytes = directory_bytes(dir);
   return sum;
 }
@@ -199,9 +211,14 @@ std::vector<ArchivedRun> archived_runs(const fs::path& dir) {
   std::vector<ArchivedRun> runs;
   try {
     for (const auto& r : m.at("runs")) {
-      ArchivedRun run{r.at("run_key").get<std::string>(), r.at("row").get<std::string>(),
-                      r.at("column").get<std::string>(), r.at("role").get<std::string>(),
-                      r.at("seed").get<int64_t>()};
+      // Archives written before failed runs were kept list completed runs only.
+      ArchivedRun run{r.at("run_key").get<std::string>(),          r.at("row").get<std::string>(),
+                      r.at("column").get<std::string>(),           r.at("role").get<std::string>(),
+                      r.value("status", std::string("completed")), r.at("seed").get<int64_t>()};
+      if (run.status != "completed" && run.status != "failed")
+        throw ConfigError(fmt::format(
+            "{}: run {} has status \"{}\"; an archive holds completed and failed runs only",
+            file.string(), run.run_key, run.status));
       if (!archive.find_run_by_key(run.run_key))
         throw ConfigError(
             fmt::format("{} lists run {} but {} does not hold it; export the "

@@ -1,6 +1,7 @@
 #pragma once
-/// Results archives (`dfkd export`, `dfkd ingest ARCHIVE_DIR`): an experiment's completed runs
-/// (definition, cells, configs, metrics, provenance, and the model files that other runs read)
+/// Results archives (`dfkd export`, `dfkd ingest ARCHIVE_DIR`): an experiment's finished runs,
+/// completed and failed (definition, cells, configs, metrics, errors, provenance, and the model
+/// files that other runs read)
 /// copied out of a store into a directory that any other store can ingest. An archive moves
 /// results between machines and keeps the runs behind a committed table next to it
 /// (results/cpu/archive/), so a new checkout regenerates the table, or resumes the experiment,
@@ -29,15 +30,16 @@ struct ExportOptions {
 };
 
 struct ExportSummary {
-  int runs = 0;              ///< completed runs archived
+  int runs = 0;              ///< runs archived, completed and failed
+  int failed = 0;            ///< of those, failed runs (their error and metrics; never files)
   int with_files = 0;        ///< of those, runs whose artifact files came along
-  int not_completed = 0;     ///< cells whose run is planned, running, failed or killed: left out
+  int not_finished = 0;      ///< cells whose run is planned, running or killed: left out
   std::uintmax_t bytes = 0;  ///< size of the archive directory
 };
 
 /// Writes the archive into `dir` (created; an existing archive there is replaced as a whole,
 /// any other existing directory is refused). Throws ConfigError for an unknown experiment or
-/// profile, or when nothing is completed.
+/// profile, or when no run has finished.
 ExportSummary export_archive(const ResultsStore& store, const std::filesystem::path& dir,
                              const ExportOptions& options);
 
@@ -45,6 +47,7 @@ bool is_archive_dir(const std::filesystem::path& dir);
 
 struct ArchivedRun {
   std::string run_key, row, column, role;
+  std::string status;  ///< "completed" or "failed"
   int64_t seed = 0;
 };
 
