@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# The proposed_study (docs/proposed-study.md) across sessions and machines: its completed runs live
-# in the committed archive results/cpu/archive/proposed_study; a session resumes from it and
+# The proposed_study (docs/proposed-study.md) across sessions and machines: its completed runs (and
+# those that diverged) live in the committed archive results/cpu/archive/proposed_study; a session resumes from it and
 # archives what it added before it ends.
 #   bash scripts/study.sh resume [--db PATH]    ingest the archive, then run the rows left, in slices
 #                                               (highest priority first), two one-thread workers at
 #                                               the lowest CPU priority; safe to stop and restart
 #                                               (start it under setsid: see below)
-#   bash scripts/study.sh archive [--db PATH]   export the completed runs into the archive (which
-#                                               must keep every run it held), then regenerate
+#   bash scripts/study.sh archive [--db PATH]   export the runs with an outcome into the archive
+#                                               (which must keep every run it held; exported by
+#                                               build/'s dfkd when there is one), then regenerate
 #                                               results/cpu/ from the archives (with build/'s dfkd
 #                                               when there is one) and print the docs' interim table
 #   bash scripts/study.sh copy-binary DIR       copy build/'s dfkd, its library and plugins to DIR,
@@ -60,9 +61,11 @@ ingest_archive() {
   "$dfkd" ingest "$archive" --db "$db" | grep -E 'NOT INGESTED|warning|^dfkd: [0-9]+ merged'
 }
 
-archived_keys() {  # ARCHIVE_DIR: its run keys, sorted
+archived_runs() {  # ARCHIVE_DIR: "run_key status" per run, sorted (archives before 2026-12-06
+  # list no status: every run in them completed)
   python3 -c 'import json, sys
-for r in json.load(open(sys.argv[1] + "/archive.json"))["runs"]: print(r["run_key"])' "$1" | sort
+for r in json.load(open(sys.argv[1] + "/archive.json"))["runs"]:
+    print(r["run_key"], r.get("status", "completed"))' "$1" | sort
 }
 
 case $action in
@@ -104,26 +107,33 @@ archive)
   ingest_archive
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
-  "$dfkd" export proposed_study --profile cpu --db "$db" --out "$tmp/archive"
-  archived_keys "$archive" > "$tmp/old"
-  archived_keys "$tmp/archive" > "$tmp/new"
-  if [ -n "$(comm -23 "$tmp/old" "$tmp/new")" ]; then
-    echo "study.sh: the export from $db lacks $(comm -23 "$tmp/old" "$tmp/new" | wc -l) of the" \
-      "archive's runs; the archive is kept as it is" >&2
+  # The checkout's own build writes the archive (its format), not the pinned copy running the
+  # study, which may predate it (before 2026-12-06 it left diverged runs out).
+  results_bin=$dfkd
+  [ -x build/bin/dfkd ] && results_bin=$root/build/bin/dfkd
+  "$results_bin" export proposed_study --profile cpu --db "$db" --out "$tmp/archive"
+  archived_runs "$archive" > "$tmp/old"
+  archived_runs "$tmp/archive" > "$tmp/new"
+  lacking=$(comm -23 <(cut -d' ' -f1 "$tmp/old") <(cut -d' ' -f1 "$tmp/new"))
+  if [ -n "$lacking" ]; then
+    echo "study.sh: the export from $db lacks $(wc -l <<<"$lacking") of the archive's runs" \
+      "(a failed one the study is training again right now is left out until it ends: archive" \
+      "again then); the archive is kept as it is" >&2
     exit 1
   fi
-  added=$(comm -13 "$tmp/old" "$tmp/new" | wc -l)
-  if [ "$added" -eq 0 ]; then
+  # New runs, and runs whose status changed (a diverged run that completed after a fix).
+  added=$(comm -13 <(cut -d' ' -f1 "$tmp/old") <(cut -d' ' -f1 "$tmp/new") | wc -l)
+  changed=$(join "$tmp/old" "$tmp/new" | awk '$2 != $3' | wc -l)
+  if [ "$added" -eq 0 ] && [ "$changed" -eq 0 ]; then
     echo "study.sh: no run to add; the archive is kept as it is ($(wc -l < "$tmp/old") runs)"
   else
     rm -rf "$archive"
     mv "$tmp/archive" "$archive"
-    echo "study.sh: $added runs added to the archive ($(wc -l < "$tmp/new") in all)"
+    echo "study.sh: $added runs added to the archive, $changed changed status" \
+      "($(wc -l < "$tmp/new") in all, $(grep -c ' failed$' "$tmp/new" || true) of them diverged)"
   fi
   # results/cpu is what this checkout's code makes of the archives: its own build, not the study's
   # pinned binary, which may predate the commit (an older one once drew Fig. 2a's x wrong).
-  results_bin=$dfkd
-  [ -x build/bin/dfkd ] && results_bin=$root/build/bin/dfkd
   echo "study.sh: results/cpu from the archives by $results_bin"
   DFKD_BIN=$results_bin bash scripts/export-results.sh cpu --from-archives
   python3 scripts/study_interim_table.py results/cpu/proposed_study.json

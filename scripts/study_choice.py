@@ -108,8 +108,8 @@ def improves(table, row, baseline):
 
 def winner(table, baseline, levels, must_improve=True):
     """The level that improves on the baseline (improves()), largest mean Δ; the baseline if none.
-    must_improve=False: the largest mean Δ whatever its sign, among rows without a failed seed (a
-    choice that must be made). A tie goes to the level listed first."""
+    must_improve=False: the largest mean Δ whatever its sign (a choice that must be made, step 4),
+    among levels without a failed seed as well. A tie goes to the level listed first."""
     best = None
     for level in levels:
         d = table.deltas(level, baseline)
@@ -140,7 +140,7 @@ def existing_row(parts, vi_options):
 
 def fmt_deltas(d):
     if d is None:
-        return "not yet (a column of it or its baseline has no run)"
+        return "not yet (a column of it or its baseline has no completed run)"
     return " · ".join(f"{x:+.2f}".replace("-", "−") for x in d)
 
 
@@ -200,8 +200,9 @@ def report(table):
 
     ar_weight, sign = choice["ar_level"], choice["sign_level"]
     weight = (f"at weight {ar_weight.split('w=')[1]} (`{ar_weight}`)" if ar_weight != "DFAD"
-              else "at a weight not decided yet (no `AR w=…` row has run)")
-    sign = ("not decided yet" if sign == "DFAD"
+              else "at a weight not decided yet (no `AR w=…` row has run without a failed seed)")
+    sign = ("not decided yet (no `R_l w=±0.1` row has run without a failed seed)"
+            if sign == "DFAD"
             else f"{'negative' if sign == 'R_l w=-0.1' else 'positive'} (`{sign}`)")
     vi = ", ".join(vi_options) if vi_options else "the paper's reading (the `VI` row)"
     out.append("")
@@ -365,7 +366,8 @@ def rows_report(choice, experiment, path, interim):
                        + (f" (remove the file's `{name}` row: it is another configuration)"
                           if stale else ""))
         elif row is None:
-            out.append(f"- `{name}`: not decided yet (no `AR w=…` or R_l sign row has run)")
+            out.append(f"- `{name}`: not decided yet (no `AR w=…` or R_l sign row has run "
+                       "without a failed seed)")
         else:
             if stale:
                 out.append(f"- `{name}`: the file's row of this name is another configuration; "

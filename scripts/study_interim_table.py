@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The interim table of docs/proposed-study.md from `dfkd table --format json` of the study
 (results/cpu/proposed_study.json): per cell mean ± 95 % CI, then the difference from the
-reference row and Welch's p with the table's markers (* p < 0.05; † also after Holm), and (n=k)
-where a cell has fewer seeds than the profile's. Rows with no run on any column are left out.
+reference row and Welch's p with the table's markers (* p < 0.05; † also after Holm), (n=k)
+where a cell has fewer completed seeds than the profile's, and "k failed" for seeds whose run
+failed (diverged: recorded, no value). Rows with no run on any column are left out.
 
     python3 scripts/study_interim_table.py results/cpu/proposed_study.json [--seeds 5]
 """
@@ -25,9 +26,9 @@ def signed(x):
 
 
 def cell_text(cell, reference, seeds, row_says_n1):
-    n = cell.get("n", 0)
+    n, failed = cell.get("n", 0), cell.get("failed", 0)
     if n == 0:
-        return "not run yet"
+        return f"{failed} failed" if failed else "not run yet"
     if n == 1:  # no spread, no test; the row's name says n=1 where every cell has one seed
         return f"{cell['mean']:.2f}" + ("" if row_says_n1 else " (n=1)")
     text = f"{cell['mean']:.2f} ± {cell['ci95']:.2f}"
@@ -36,7 +37,7 @@ def cell_text(cell, reference, seeds, row_says_n1):
                 ("†" if cell.get("p_holm") is not None and cell["p_holm"] < 0.05 else "")
         text += f" ({signed(cell['diff'])}, {p_text(cell['p'])}{marks})"
     if n < seeds:
-        text += f" (n={n})"
+        text += f" (n={n}" + (f", {failed} failed" if failed else "") + ")"
     return text
 
 
@@ -53,7 +54,7 @@ def main():
     print("|---|" + "---|" * len(columns))
     for row in table["rows"]:
         cells = [row["cells"][c] for c in columns]
-        if all(c.get("n", 0) == 0 for c in cells):
+        if all(c.get("n", 0) == 0 and c.get("failed", 0) == 0 for c in cells):
             continue
         name = row["row"]
         if all(c.get("n", 0) == 1 for c in cells):

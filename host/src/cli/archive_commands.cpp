@@ -1,4 +1,4 @@
-// `dfkd export`: an experiment's finished runs (completed and failed) as a results archive
+// `dfkd export`: an experiment's completed and diverged runs as a results archive
 // (store/archive.hpp); `dfkd ingest` reads archives back (cli/slurm_commands.cpp).
 #include <fmt/format.h>
 
@@ -22,12 +22,14 @@ int cmd_export(const Common& common, const ExportArgs& args) {
   fmt::print(
       "dfkd: exported {} completed runs{} of {}{} to {} ({:.1f} MB; artifact files of {} "
       "run{}){}\n",
-      sum.runs - sum.failed, sum.failed ? fmt::format(" and {} failed", sum.failed) : "",
-      opt.experiment, opt.profile.empty() ? "" : " (profile " + opt.profile + ")", args.out,
+      sum.runs - sum.diverged,
+      sum.diverged ? fmt::format(" and {} that diverged", sum.diverged) : "", opt.experiment,
+      opt.profile.empty() ? "" : " (profile " + opt.profile + ")", args.out,
       static_cast<double>(sum.bytes) / 1e6, sum.with_files, sum.with_files == 1 ? "" : "s",
-      sum.not_finished ? fmt::format("; {} not finished (planned, running or killed), left out",
-                                     sum.not_finished)
-                       : "");
+      sum.left_out ? fmt::format("; {} not completed (planned, running, killed, or failed "
+                                 "other than by diverging), left out",
+                                 sum.left_out)
+                   : "");
   fmt::print("      merge it into a store with: dfkd ingest {}\n", args.out);
   return 0;
 }

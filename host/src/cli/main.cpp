@@ -204,8 +204,8 @@ void add_export_command(CLI::App& app, Args& a, Dispatch& dispatch) {
   auto& ex = a.export_args;
   auto* cmd = app.add_subcommand(
       "export",
-      "copy an experiment's completed runs into a results archive that `dfkd ingest` merges "
-      "into any store");
+      "copy an experiment's completed runs (and those that diverged) into a results archive that "
+      "`dfkd ingest` merges into any store");
   cmd->add_option("experiment", ex.experiment, "experiment JSON file or name in the store")
       ->required();
   cmd->add_option("--out", ex.out, "archive directory (an existing archive there is replaced)")

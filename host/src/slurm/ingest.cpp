@@ -43,6 +43,7 @@ struct ShardToIngest {
   std::string run_key, label;
   TaskState state;
   std::string sweep_id, slurm_job;
+  bool archived = false;  ///< from a results archive: its failures never replace an own attempt
 };
 
 /// A shard without an outcome to merge yet (still queued or running, or never started) is only
@@ -70,6 +71,7 @@ MergeOptions merge_options(const ShardToIngest& shard) {
   merge.source = shard.db.parent_path().string();
   merge.sweep_id = shard.sweep_id;
   merge.slurm_job = shard.slurm_job;
+  merge.failure_only_where_unstarted = shard.archived;
   if (shard.state.kind == TaskState::Kind::Lost)
     merge.lost_reason =
         fmt::format("lost: {}; `dfkd slurm submit` plans it again", shard.state.detail);
@@ -101,6 +103,13 @@ void report_merge(const ShardToIngest& shard, const MergeResult& r, IngestSummar
                    "teacher they did not read (ingest the source into a store without this run "
                    "to keep them together)\n",
                    r.source_students, shard.label);
+      break;
+    case MergeResult::Outcome::KeptOwnAttempt:
+      ++sum.kept_own;
+      fmt::print(out,
+                 "  {:<40} diverged in the archive; the store's own attempt (run {}, {}) is "
+                 "newer: kept it\n",
+                 shard.label, r.run_id.substr(0, 12), r.status);
       break;
     case MergeResult::Outcome::HeldHere:
       ++sum.in_progress;
@@ -174,9 +183,10 @@ void ingest_loose_shard(ResultsStore& store, const fs::path& input, const Ingest
                sum, out);
 }
 
-/// A results archive (`dfkd export`): every run it lists has finished (completed or failed), so
-/// each is merged like a finished shard, and a failed one never replaces a run this store has
-/// completed; the experiment definitions come first, so `dfkd table` works at once.
+/// A results archive (`dfkd export`): every run it lists has an outcome (completed, or failed by
+/// diverging), so each is merged like a finished shard, except that a failure never replaces a
+/// run this store has tried itself; the experiment definitions come first, so `dfkd table` works
+/// at once.
 void ingest_archive(ResultsStore& store, const fs::path& dir, IngestSummary& sum, std::FILE* out) {
   const auto runs = archived_runs(dir);
   fmt::print(out, "dfkd: ingesting results archive {} ({} runs) into {}\n", dir.string(),
@@ -203,17 +213,18 @@ void ingest_archive(ResultsStore& store, const fs::path& dir, IngestSummary& sum
     const auto label = run.row.empty()
                            ? fmt::format("{} {} seed {}", run.role, run.column, run.seed)
                            : fmt::format("{} / {} seed {}", run.row, run.column, run.seed);
-    ingest_shard(store, {dir / kArchiveStore, run.run_key, label, state, "", ""}, sum, out);
+    ingest_shard(store, {dir / kArchiveStore, run.run_key, label, state, "", "", true}, sum, out);
   }
 }
 
 void print_summary(const IngestSummary& sum, std::FILE* out) {
-  // The sweep-only counts only where they are not zero: an archive's runs have all finished.
+  // The counts of some inputs only (sweeps, archives) only where they are not zero.
   auto some = [](int n, const char* what) { return n ? fmt::format(", {} {}", n, what) : ""; };
   fmt::print(out, "dfkd: {} merged, {} already ingested{}{}{}{}{}\n", sum.merged, sum.unchanged,
              some(sum.lost, "lost"), some(sum.in_progress, "still queued or running"),
              some(sum.not_started, "not started"),
              some(sum.kept, "kept (completed in the store already)"),
+             some(sum.kept_own, "kept (the store's own attempt, newer than the archive's failure)"),
              some(sum.errors, "NOT INGESTED (see above)"));
 }
 

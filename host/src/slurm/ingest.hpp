@@ -19,7 +19,8 @@ struct IngestOptions {
 
 struct IngestSummary {
   int merged = 0, unchanged = 0, lost = 0, in_progress = 0, not_started = 0, kept = 0;
-  int errors = 0;  ///< shards that could not be merged (each reported; the others still were)
+  int kept_own = 0;  ///< an archive's diverged run where the store has its own attempt
+  int errors = 0;    ///< shards that could not be merged (each reported; the others still were)
 };
 
 IngestSummary ingest(ResultsStore& store, const std::vector<std::filesystem::path>& inputs,

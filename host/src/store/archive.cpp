@@ -25,19 +25,25 @@ namespace {
 constexpr const char* kFormat = "dfkd-results-archive";
 constexpr int kFormatVersion = 1;
 
-/// The finished runs behind the experiment's cells, and (recursively) the runs they read:
-/// column teachers have no cell of their own. A failed run is an outcome too (a seed that
+/// The runs behind the experiment's cells with an outcome, and (recursively) the runs they read:
+/// column teachers have no cell of their own. A run that diverged has an outcome too (it
 /// diverges every time it is trained): the archive keeps it, so its cell says "failed" on every
 /// machine instead of looking merely not run yet.
 struct Selection {
   std::map<std::string, RunRecord> runs;  ///< by run_key
   std::set<std::string> read_by_others;   ///< run_keys other selected runs depend on
-  int failed = 0;
-  int not_finished = 0;
+  int diverged = 0;
+  int left_out = 0;
 };
 
-bool is_finished(const RunRecord& run) {
-  return run.status == RunStatus::Completed || run.status == RunStatus::Failed;
+bool has_outcome(const RunRecord& run) {
+  return run.status == RunStatus::Completed || diverged(run);
+}
+
+/// Whether the run's artifact files come along: a diverged run has no model worth keeping.
+bool keeps_files(const RunRecord& run, const ExportOptions& opt, const Selection& sel) {
+  return run.status == RunStatus::Completed &&
+         (opt.artifacts == ExportOptions::Artifacts::All || sel.read_by_others.count(run.run_key));
 }
 
 Selection select_runs(const ResultsStore& store, const ExportOptions& opt) {
@@ -50,17 +56,17 @@ Selection select_runs(const ResultsStore& store, const ExportOptions& opt) {
     pending.pop_back();
     if (!seen.insert(key).second) continue;
     const auto run = store.find_run_by_key(key);
-    if (!run || !is_finished(*run)) {
-      ++sel.not_finished;
+    if (!run || !has_outcome(*run)) {
+      ++sel.left_out;
       continue;
     }
-    // A failed run's teacher comes along with its files too: a store it is ingested into can
+    // A diverged run's teacher comes along with its files too: a store it is ingested into can
     // train it again.
     for (const auto& input : dependencies_of(*run)) {
       sel.read_by_others.insert(input);
       pending.push_back(input);
     }
-    sel.failed += run->status == RunStatus::Failed ? 1 : 0;
+    sel.diverged += run->status == RunStatus::Failed ? 1 : 0;
     sel.runs.emplace(key, *run);
   }
   return sel;
@@ -120,8 +126,7 @@ json manifest(const ResultsStore& store, const ExportOptions& opt, const Selecti
                     {"seed", r->seed},
                     {"profile", r->profile},
                     {"cells", cells},
-                    {"files", opt.artifacts == ExportOptions::Artifacts::All ||
-                                  sel.read_by_others.count(r->run_key) > 0}});
+                    {"files", keeps_files(*r, opt, sel)}});
   }
   return {{"format", kFormat},
           {"version", kFormatVersion},
@@ -150,7 +155,7 @@ ExportSummary export_archive(const ResultsStore& store, const fs::path& dir,
   const Selection sel = select_runs(store, opt);
   if (sel.runs.empty())
     throw ConfigError(
-        fmt::format("store {} has no finished run of experiment '{}'{}: nothing to export",
+        fmt::format("store {} has no completed run of experiment '{}'{}: nothing to export",
                     store.path().string(), opt.experiment,
                     opt.profile.empty() ? "" : fmt::format(" (profile {})", opt.profile)));
 
@@ -164,8 +169,7 @@ ExportSummary export_archive(const ResultsStore& store, const fs::path& dir,
                               store.experiment_source_file(opt.experiment));
     for (const auto& [key, run] : sel.runs) {
       MergeOptions merge;
-      const bool files =
-          opt.artifacts == ExportOptions::Artifacts::All || sel.read_by_others.count(key) > 0;
+      const bool files = keeps_files(run, opt, sel);
       merge.artifacts = files ? MergeOptions::Artifacts::CopyFiles : MergeOptions::Artifacts::Omit;
       archive.merge_run(store.path(), key, merge);
       ++sum.runs;
@@ -179,10 +183,16 @@ ExportSummary export_archive(const ResultsStore& store, const fs::path& dir,
   write_json(staging / kArchiveManifest, manifest(store, opt, sel));
   fs::remove_all(dir);
   fs::rename(staging, dir);
-  sum.failed = sel.failed;
-  sum.not_finished = sel.not_finished;
+  sum.diverged = sel.diverged;
+  sum.left_out = sel.left_out;
   sum.bytes = directory_bytes(dir);
   return sum;
+}
+
+bool diverged(const RunRecord& run) {
+  // engine/engine.cpp's NonFiniteError messages: "non-finite loss_student = +inf at epoch ...",
+  // "non-finite test_loss at epoch ...".
+  return run.status == RunStatus::Failed && run.error.rfind("non-finite ", 0) == 0;
 }
 
 bool is_archive_dir(const fs::path& dir) {
@@ -217,7 +227,8 @@ std::vector<ArchivedRun> archived_runs(const fs::path& dir) {
                       r.value("status", std::string("completed")), r.at("seed").get<int64_t>()};
       if (run.status != "completed" && run.status != "failed")
         throw ConfigError(fmt::format(
-            "{}: run {} has status \"{}\"; an archive holds completed and failed runs only",
+            "{}: run {} has status \"{}\"; an archive holds completed and diverged (failed) "
+            "runs only",
             file.string(), run.run_key, run.status));
       if (!archive.find_run_by_key(run.run_key))
         throw ConfigError(

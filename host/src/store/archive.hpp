@@ -1,7 +1,7 @@
 #pragma once
-/// Results archives (`dfkd export`, `dfkd ingest ARCHIVE_DIR`): an experiment's finished runs,
-/// completed and failed (definition, cells, configs, metrics, errors, provenance, and the model
-/// files that other runs read)
+/// Results archives (`dfkd export`, `dfkd ingest ARCHIVE_DIR`): an experiment's completed runs
+/// and the runs that diverged (definition, cells, configs, metrics, errors, provenance, and the
+/// model files that other runs read)
 /// copied out of a store into a directory that any other store can ingest. An archive moves
 /// results between machines and keeps the runs behind a committed table next to it
 /// (results/cpu/archive/), so a new checkout regenerates the table, or resumes the experiment,
@@ -30,10 +30,10 @@ struct ExportOptions {
 };
 
 struct ExportSummary {
-  int runs = 0;              ///< runs archived, completed and failed
-  int failed = 0;            ///< of those, failed runs (their error and metrics; never files)
-  int with_files = 0;        ///< of those, runs whose artifact files came along
-  int not_finished = 0;      ///< cells whose run is planned, running or killed: left out
+  int runs = 0;        ///< runs archived: completed, and failed by diverging
+  int diverged = 0;    ///< of those, runs that diverged (their error and metrics; never files)
+  int with_files = 0;  ///< of those, runs whose artifact files came along
+  int left_out = 0;    ///< cells whose run is planned, running, killed, or failed otherwise
   std::uintmax_t bytes = 0;  ///< size of the archive directory
 };
 
@@ -45,9 +45,14 @@ ExportSummary export_archive(const ResultsStore& store, const std::filesystem::p
 
 bool is_archive_dir(const std::filesystem::path& dir);
 
+/// A failed run that diverged (the engine's NonFiniteError, whose message starts "non-finite"):
+/// the same configuration and seed diverge again, so the failure is an outcome an archive keeps.
+/// Any other failure (a worker killed, a disk full) is not; it is left out, to be trained again.
+bool diverged(const RunRecord& run);
+
 struct ArchivedRun {
   std::string run_key, row, column, role;
-  std::string status;  ///< "completed" or "failed"
+  std::string status;  ///< "completed" or "failed" (diverged)
   int64_t seed = 0;
 };
 

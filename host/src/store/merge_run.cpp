@@ -124,9 +124,11 @@ void check_source_schema(SQLite::Database& db, const fs::path& store, const fs::
 }
 
 /// What to answer without writing anything: this store already holds the source's outcome, or
-/// keeps its own run (completed, or trained right now). nullopt: the source's run is merged.
+/// keeps its own run (completed, trained right now, or its own attempt where an archived failure
+/// would replace it). nullopt: the source's run is merged.
 std::optional<MergeResult> outcome_without_merging(const std::optional<RunState>& here,
-                                                   const RunState& src) {
+                                                   const RunState& src,
+                                                   const MergeOptions& options) {
   if (!here) return std::nullopt;
   MergeResult result;
   result.run_id = here->run_id;
@@ -138,6 +140,10 @@ std::optional<MergeResult> outcome_without_merging(const std::optional<RunState>
   }
   if (here->status == "running" && here->heartbeat_age < ResultsStore::kStaleHeartbeatSeconds) {
     result.outcome = MergeResult::Outcome::HeldHere;
+    return result;
+  }
+  if (options.failure_only_where_unstarted && src.status == "failed" && here->status != "planned") {
+    result.outcome = MergeResult::Outcome::KeptOwnAttempt;
     return result;
   }
   return std::nullopt;
@@ -354,7 +360,7 @@ MergeResult ResultsStore::merge_run(const fs::path& source_db, const std::string
       src->error = options.lost_reason;
     }
     const auto here = find_run_state(*db_, "main", run_key);
-    if (auto answer = outcome_without_merging(here, *src)) {
+    if (auto answer = outcome_without_merging(here, *src, options)) {
       link_source_cells(*db_, run_key);  // the run stays as it is here; its cells are linked
       if (answer->outcome == MergeResult::Outcome::KeptCompleted)
         answer->source_students = count_source_students(*db_, run_key);

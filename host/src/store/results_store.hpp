@@ -120,16 +120,21 @@ struct MergeOptions {
   enum class Artifacts { CopyFiles, ReferenceInPlace, Omit } artifacts = Artifacts::CopyFiles;
   /// Non-empty: the run is recorded as killed with this error (a lost Slurm task).
   std::string lost_reason;
+  /// A failed source run is merged only where this store has not tried the run itself (no run
+  /// with the key, or one still planned): for a results archive, whose failure is older news than
+  /// this store's own attempt (failed again, killed, or resumable from its checkpoint).
+  bool failure_only_where_unstarted = false;
   /// Provenance written to ingest_log when the merge changed something ("" = no log entry).
   std::string source, sweep_id, slurm_job;
 };
 
 struct MergeResult {
   enum class Outcome {
-    Merged,         ///< this store now holds the source's run
-    Unchanged,      ///< it already did (ingesting twice changes nothing)
-    KeptCompleted,  ///< this store has a different completed run with the key: kept
-    HeldHere        ///< a live process of this store is training the run: not touched
+    Merged,          ///< this store now holds the source's run
+    Unchanged,       ///< it already did (ingesting twice changes nothing)
+    KeptCompleted,   ///< this store has a different completed run with the key: kept
+    HeldHere,        ///< a live process of this store is training the run: not touched
+    KeptOwnAttempt,  ///< failure_only_where_unstarted: this store tried the run itself: kept
   } outcome = Outcome::Unchanged;
   std::string run_id;  ///< the run's id in this store
   std::string status;  ///< the status recorded (or found)
