@@ -9,8 +9,10 @@ combination and Table 1's reading") to a validation-accuracy table, so the choic
 Prints, as Markdown, each factor's levels with their differences from the factor's baseline per
 column, the winning level, the best combination and Table 1's Proposed reading. Refuses (exit 2)
 while a row the rule reads has fewer than 5 seeds on a column, unless --interim; a seed whose run
-failed (a non-finite loss) counts as a seed and keeps its row from winning (the amendment of
-2026-12-06, made before the choice). With --rows, also
+failed counts as a seed and keeps its row from winning (the amendment of 2026-12-06, made before
+the choice). Read a table of the archives (results/cpu/proposed_study_val.json): they hold only
+the failures that are outcomes, runs that diverged; a live store's table also counts a killed
+worker's. With --rows, also
 prints the experiment rows `Best combination` and `Proposed (validation reading)` built from the
 chosen rows' own configurations in that file (one that is already a row of the file is named, not
 repeated), ready to append to its "rows".
