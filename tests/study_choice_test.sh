@@ -221,4 +221,23 @@ sed 's/"val_accuracy"/"test_accuracy"/' "$tmp/val.json" > "$tmp/test.json"
 refusal "$tmp/test.json"
 [ "$rc" != 0 ] || fail "a test_accuracy table must be refused"
 grep -qF "metric 'test_accuracy'" <<<"$err" || fail "the refusal names the metric: $err"
+# scripts/study_interim_table.py (the docs' interim table): markers, short cells, failed seeds.
+python3 - "$tmp/interim.json" <<'PY'
+import json, sys
+cell = lambda **k: dict({"n": 5, "failed": 0, "mean": 90.0, "ci95": 1.0}, **k)
+json.dump({"columns": ["MNIST", "Fashion-MNIST"], "compare_to": "DFAD", "rows": [
+    {"row": "DFAD", "cells": {"MNIST": cell(), "Fashion-MNIST": cell()}},
+    {"row": "X", "cells": {"MNIST": cell(diff=-1.5, p=0.0004, p_holm=0.004),
+                           "Fashion-MNIST": cell(n=4, failed=1, diff=2.0, p=0.31)}},
+    {"row": "Gone", "cells": {"MNIST": cell(n=0, failed=5, mean=None, ci95=None),
+                              "Fashion-MNIST": cell(n=0, mean=None, ci95=None)}},
+    {"row": "Unrun", "cells": {"MNIST": cell(n=0), "Fashion-MNIST": cell(n=0)}}]},
+    open(sys.argv[1], "w"))
+PY
+out=$(python3 "$src/scripts/study_interim_table.py" "$tmp/interim.json")
+expect "| DFAD | 90.00 ± 1.00 | 90.00 ± 1.00 |"
+expect "| X | 90.00 ± 1.00 (−1.50, p<0.001*†) | 90.00 ± 1.00 (+2.00, p=0.31) (n=4, 1 failed) |"
+expect "| Gone | 5 failed | not run yet |"
+grep -q "Unrun" <<<"$out" && fail "a row with no run on any column is left out: $out"
+
 echo "study_choice: ok"
