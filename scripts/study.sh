@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # The proposed_study (docs/proposed-study.md) across sessions and machines: its completed runs (and
-# those that diverged) live in the committed archive results/cpu/archive/proposed_study; a session resumes from it and
-# archives what it added before it ends.
+# those that diverged) live in the committed archive results/cpu/archive/proposed_study; a session
+# resumes from it and archives what it added before it ends.
 #   bash scripts/study.sh resume [--db PATH]    ingest the archive, then run the rows left, in slices
 #                                               (highest priority first), two one-thread workers at
 #                                               the lowest CPU priority; safe to stop and restart
 #                                               (start it under setsid: see below)
 #   bash scripts/study.sh archive [--db PATH]   export the runs with an outcome into the archive
-#                                               (which must keep every run it held; exported by
-#                                               build/'s dfkd when there is one), then regenerate
-#                                               results/cpu/ from the archives (with build/'s dfkd
-#                                               when there is one) and print the docs' interim table
+#                                               (which must keep every run it held), then
+#                                               regenerate results/cpu/ from the archives, both
+#                                               with build/'s dfkd when there is one, and print
+#                                               the docs' interim table
 #   bash scripts/study.sh copy-binary DIR       copy build/'s dfkd, its library and plugins to DIR,
 #                                               for DFKD_BIN=DIR/bin/dfkd: rebuilding build/ then
 #                                               leaves the running study's binary alone
@@ -114,7 +114,9 @@ archive)
   "$results_bin" export proposed_study --profile cpu --db "$db" --out "$tmp/archive"
   archived_runs "$archive" > "$tmp/old"
   archived_runs "$tmp/archive" > "$tmp/new"
-  lacking=$(comm -23 <(cut -d' ' -f1 "$tmp/old") <(cut -d' ' -f1 "$tmp/new"))
+  cut -d' ' -f1 "$tmp/old" > "$tmp/old_keys"
+  cut -d' ' -f1 "$tmp/new" > "$tmp/new_keys"
+  lacking=$(comm -23 "$tmp/old_keys" "$tmp/new_keys")
   if [ -n "$lacking" ]; then
     echo "study.sh: the export from $db lacks $(wc -l <<<"$lacking") of the archive's runs" \
       "(a failed one the study is training again right now is left out until it ends: archive" \
@@ -122,7 +124,7 @@ archive)
     exit 1
   fi
   # New runs, and runs whose status changed (a diverged run that completed after a fix).
-  added=$(comm -13 <(cut -d' ' -f1 "$tmp/old") <(cut -d' ' -f1 "$tmp/new") | wc -l)
+  added=$(comm -13 "$tmp/old_keys" "$tmp/new_keys" | wc -l)
   changed=$(join "$tmp/old" "$tmp/new" | awk '$2 != $3' | wc -l)
   if [ "$added" -eq 0 ] && [ "$changed" -eq 0 ]; then
     echo "study.sh: no run to add; the archive is kept as it is ($(wc -l < "$tmp/old") runs)"

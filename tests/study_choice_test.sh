@@ -7,6 +7,17 @@ dfkd=${2:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
+# IN OUT ROW COLUMN FIELDS_JSON: OUT is table IN with FIELDS_JSON set in one cell.
+patch_cell() {
+  python3 - "$@" <<'PY'
+import json, sys
+src, dst, row, column, fields = sys.argv[1:]
+d = json.load(open(src))
+for r in d["rows"]:
+    if r["row"] == row: r["cells"][column].update(json.loads(fields))
+json.dump(d, open(dst, "w"))
+PY
+}
 # Runs the script on a table expected to be refused: its exit code in rc, its output in err.
 refusal() {
   set +e
@@ -156,13 +167,7 @@ expect "- \`Best combination\`: already the row \`balance w=5\`; nothing to add"
 expect '"name": "Proposed (validation reading)"'
 
 # One cell short of 5 seeds: refused (exit 2) naming it; --interim reads it and says so.
-python3 - "$tmp/val.json" "$tmp/short.json" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-for r in d["rows"]:
-    if r["row"] == "VI replacing": r["cells"]["Fashion-MNIST"]["n"] = 4
-json.dump(d, open(sys.argv[2], "w"))
-PY
+patch_cell "$tmp/val.json" "$tmp/short.json" "VI replacing" Fashion-MNIST '{"n": 4}'
 refusal "$tmp/short.json"
 [ "$rc" = 2 ] || fail "a short cell must exit 2, got $rc"
 grep -qF "VI replacing / Fashion-MNIST (n=4)" <<<"$err" || fail "the short cell is not named: $err"
@@ -172,24 +177,12 @@ grep -q "^INTERIM (not the choice): 1 cells" <<<"$out" || fail "--interim must s
 # A diverged seed (a failed run) counts as a seed but keeps its row from winning: VI probs KL with
 # 4 completed seeds and 1 failed on Fashion-MNIST is not refused, and VI probs MSE (the next best,
 # +0.5, +2) wins the factor in its place.
-python3 - "$tmp/val.json" "$tmp/failed.json" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-for r in d["rows"]:
-    if r["row"] == "VI probs KL": r["cells"]["Fashion-MNIST"].update(n=4, failed=1)
-json.dump(d, open(sys.argv[2], "w"))
-PY
+patch_cell "$tmp/val.json" "$tmp/failed.json" "VI probs KL" Fashion-MNIST '{"n": 4, "failed": 1}'
 out=$(python3 "$src/scripts/study_choice.py" "$tmp/failed.json")
 grep -q INTERIM <<<"$out" && fail "4 completed + 1 failed seeds are 5 seeds: $out"
 expect "- VI target and loss: **VI probs MSE**"
 expect "| VI target and loss | VI | VI probs KL | +0.10 · +5.00 | no (1 of 5 seeds failed on Fashion-MNIST: cannot win) |"
-python3 - "$tmp/failed.json" "$tmp/failed_short.json" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-for r in d["rows"]:
-    if r["row"] == "VI probs KL": r["cells"]["Fashion-MNIST"]["n"] = 3
-json.dump(d, open(sys.argv[2], "w"))
-PY
+patch_cell "$tmp/failed.json" "$tmp/failed_short.json" "VI probs KL" Fashion-MNIST '{"n": 3}'
 refusal "$tmp/failed_short.json"
 [ "$rc" = 2 ] || fail "3 completed + 1 failed seeds are short, got exit $rc"
 grep -qF "VI probs KL / Fashion-MNIST (n=3, 1 failed)" <<<"$err" || fail "the short cell is not named: $err"
