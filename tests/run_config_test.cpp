@@ -76,6 +76,32 @@ TEST(RunConfig, RunKeysOfTable1SmokeArePinned) {
   EXPECT_EQ(dfkd::host::run_key(dfad.config.get<RunConfig>()), kDfadKey);
 }
 
+// Table 1's and the ablation's cpu numbers are the proposed study's runs (docs/proposed-study.md,
+// "Table 1 and the ablation reuse these runs"): each pair below must be one configuration, so one
+// run key per seed and column. Editing one file's row without the other breaks that claim here,
+// not silently as a second set of runs.
+TEST(RunConfig, Table1AndTheAblationAtCpuAreTheStudysRuns) {
+  const ScopedEnv data("DFKD_DATA", "/dfkd-data");
+  const auto dir = fs::path(DFKD_SOURCE_DIR) / "experiments";
+  const auto study = cells_of(dir / "proposed_study.json", "cpu");
+  const auto table1 = cells_of(dir / "table1.json", "cpu");
+  const auto ablation = cells_of(dir / "ablation.json", "cpu");
+  struct Same {
+    const std::vector<CellRun>* cells;
+    std::string row, study_row;
+  };
+  const std::vector<Same> pairs = {
+      {&table1, "Teacher", "Teacher"}, {&table1, "DFAL", "DFAD"}, {&table1, "Proposed", "Proposed"},
+      {&ablation, "DFAD", "DFAD"},     {&ablation, "+VI", "VI"},  {&ablation, "+AR+VI", "Proposed"},
+  };
+  for (const auto& p : pairs)
+    for (const std::string column : {"MNIST", "Fashion-MNIST"}) {
+      SCOPED_TRACE(p.row + " / " + column + " against the study's " + p.study_row);
+      EXPECT_EQ(find_cell(*p.cells, p.row, column).run_key,
+                find_cell(study, p.study_row, column).run_key);
+    }
+}
+
 TEST(RunConfig, FieldsOfAResolvedConfig) {
   const ScopedEnv data("DFKD_DATA", "/dfkd-data");
   const auto cells = cells_of(fs::path(DFKD_SOURCE_DIR) / "experiments/table1.json", "smoke");
