@@ -75,10 +75,9 @@ resume)
   # compiler's, a shell's); see docs/proposed-study.md. Start this under setsid: without it, the
   # group is the terminal's, and everything run from that terminal is lowered with it.
   echo 19 > /proc/$$/autogroup 2>/dev/null || true
+  # Every row the choice rule reads is in the archive (2026-12-06); its two rows come next.
   slices=(
-    'R_l w=1,R_l w=0.01,R_m w=0.1,AR w=0.1'
-    'VI probs L1,VI logits MSE,VI alpha=0.2,VI w=0.5,VI replacing'
-    'R_m w=0.01,R_m w=1,AR w=0.01,AR w=1'
+    'Best combination,Proposed (validation reading)'
     ''  # every row left: DFAD fp32 (the choice rule does not read it, and it costs 1.9x)
   )
   failed=0
