@@ -99,7 +99,8 @@ assert proposed["regularizers"] == [
 e = json.load(open(sys.argv[3]))
 dfad = next(r for r in e["rows"] if r["name"] == "DFAD")
 assert best["method"] == dfad["method"] and best["generator"] == dfad["generator"], best
-e["rows"] += [best, proposed]
+# The file holds the real choice's rows (2026-12-06): this test's take their place.
+e["rows"] = [r for r in e["rows"] if r["name"] not in rows] + [best, proposed]
 json.dump(e, open(sys.argv[2], "w"))
 PY
 if [ -n "$dfkd" ]; then
