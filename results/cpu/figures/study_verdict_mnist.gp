@@ -1,6 +1,6 @@
 set terminal pngcairo size 720,600 font 'Sans,11'
 set output 'study_verdict_mnist.png'
-set title "MNIST: test accuracy per epoch, DFAD, the paper's reading, the reading chosen on validation and the best combination\nprofile cpu, mean ± sample std over n seeds (none for n = 1)" noenhanced
+set title "MNIST: test accuracy per epoch, DFAD against Proposed's two readings and the best combination\nprofile cpu, mean ± sample std over n seeds (none for n = 1)" noenhanced
 set datafile separator ','
 set xlabel 'epoch' noenhanced
 set ylabel 'test accuracy (%)' noenhanced
